@@ -1,0 +1,7 @@
+"""CLI for the catalog command(s). COMMANDS lists the click commands this module registers."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []

@@ -1,0 +1,60 @@
+"""The finding: what ``scan`` produces and ``report`` renders.
+
+The JSON shape (``Finding.to_dict``) is the documented, stable output schema.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+SEVERITIES = ("high", "medium", "low", "info")
+
+
+@dataclass
+class Finding:
+    src: str                      # internal host (source address)
+    host: str | None              # destination name (SNI / Host / query); None when keyed by IP
+    platform: str | None          # e.g. "Cloudflare Workers"; None for non-serverless channels
+    tenant: str | None            # the customer account on that platform
+    category: str                 # faas-edge | app-platform | tunnel | request-bin | non-serverless
+    score: float                  # combined score in [0, 1]
+    severity: str                 # high | medium | low | info
+    connections: int
+    period_s: float | None
+    jitter: float | None          # relative dispersion of intervals (MAD / median)
+    first_seen: datetime | None
+    last_seen: datetime | None
+    user_agent: str | None
+    ja3: str | None
+    ja4: str | None
+    bytes_out: int | None
+    bytes_in: int | None
+    reasons: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)   # which logs supported it: conn, dns, ssl, http, eve
+    kind: str = "beacon"          # beacon | contact (a non-beaconing serverless contact by a non-browser client)
+    dst: str | None = None        # destination address when known (or the only key when there is no name)
+    dst_port: int | None = None
+    cname_of: str | None = None   # the name that was CNAMEd to `host`, when the match came from a CNAME
+    channel_key: str | None = None  # stable identity of the channel, for "new since last report"
+    scores: dict[str, float] = field(default_factory=dict)  # component scores (regularity, poisson, size...)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        for key in ("first_seen", "last_seen"):
+            if d[key] is not None:
+                d[key] = d[key].isoformat().replace("+00:00", "Z")
+        return d
+
+
+@dataclass
+class ScanResult:
+    """What ``analyzer.scan.run_scan`` returns."""
+
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: dict[str, int] = field(default_factory=dict)   # allowlist entry (its text/reason) -> findings suppressed
+    expired_allowlist: list[str] = field(default_factory=list)  # expired entries, reported not applied
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    channels_scored: int = 0
+    hosts: int = 0

@@ -1,7 +1,142 @@
-"""CLI for the ingest command(s). COMMANDS lists the click commands this module registers."""
+"""``serverless-c2 ingest PATH... [--db FILE] [--strict] [-q]``: load logs, then summarize.
+
+The summary table (stdout) has one row per log kind: files, rows, rejected lines, skipped eve
+events and the time span. Files that were skipped or failed, and the first rejected lines of each
+file, are listed on stderr with their reason, file and line. Everything from a log is escaped
+before it reaches the terminal (control characters and ANSI escapes are made visible).
+"""
 
 from __future__ import annotations
 
-import click
+import sys
+import time
 
-COMMANDS: list[click.Command] = []
+import click
+from tabulate import tabulate
+
+from analyzer.cli.common import db_option, fail, quiet_option
+from analyzer.errors import AnalyzerError
+from analyzer.ingest import FileReport, IngestReport, ingest_paths
+from analyzer.store import Store
+
+
+def _safe(text: str, limit: int = 160) -> str:
+    """Printable, single-line, bounded rendering of untrusted text."""
+    cut = text[:limit]
+    out = "".join(
+        ch if ch.isprintable() and ch not in "\x1b\x9b" else ch.encode("unicode_escape").decode("ascii")
+        for ch in cut
+    )
+    return out + ("..." if len(text) > limit else "")
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"  # pragma: no cover
+
+
+class _Progress:
+    """Progress on stderr: a line per file on a terminal (overwritten), nothing when quiet."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.count = 0
+        self.started = time.monotonic()
+
+    def __call__(self, path: str, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        if not path:
+            if self.tty:
+                click.echo("", err=True)
+            return
+        self.count += 1
+        pct = 100.0 * done / total if total else 100.0
+        msg = f"[{self.count}] {_human(done)}/{_human(total)} ({pct:.0f}%) {_safe(path, 100)}"
+        if self.tty:
+            click.echo("\r\x1b[K" + msg, err=True, nl=False)
+        elif time.monotonic() - self.started > 2:
+            click.echo(msg, err=True)
+
+
+def _ts(value: object) -> str:
+    return "" if value is None else str(value)[:19]
+
+
+def summary_table(report: IngestReport) -> str:
+    rows = [
+        [s.kind, s.files, s.rows, s.lines_rejected, s.skipped_events, _ts(s.min_ts), _ts(s.max_ts)]
+        for s in report.summary()
+    ]
+    rows.append(["total", len(report.files), report.rows_loaded, report.lines_rejected,
+                 sum(f.skipped_events for f in report.files), "", ""])
+    return tabulate(rows, headers=["kind", "files", "rows", "rejected", "skipped events", "from (UTC)", "to (UTC)"])
+
+
+def _file_notes(f: FileReport) -> list[str]:
+    notes = []
+    if f.status in ("skipped", "failed") and f.reason:
+        notes.append(f"{_safe(f.path, 300)}: {f.status}: {_safe(f.reason, 300)}")
+    for w in f.warnings:
+        notes.append(f"{_safe(f.path, 300)}: warning: {_safe(w, 300)}")
+    if f.lines_rejected:
+        notes.append(f"{_safe(f.path, 300)}: {f.lines_rejected} line(s) rejected")
+        for r in f.rejects[:3]:
+            notes.append(f"{_safe(f.path, 300)}:{r.line}: {_safe(r.reason, 120)}: {_safe(r.text, 80)}")
+    return notes
+
+
+@click.command("ingest")
+@click.argument("paths", nargs=-1, required=True)
+@db_option
+@click.option("--strict", is_flag=True, help="Exit with status 1 when any line was rejected or any file failed.")
+@click.option("-v", "--verbose", is_flag=True, help="List every skipped file, not only a count.")
+@quiet_option
+def ingest(paths: tuple[str, ...], db: str | None, strict: bool, verbose: bool, quiet: bool) -> None:
+    """Load Zeek (TSV or JSON) and Suricata eve.json logs into the store.
+
+    PATH may be a file, a directory (walked recursively) or a glob; .gz files are read directly.
+    Re-ingesting the same content adds nothing; a grown file only adds its new lines.
+
+    \b
+    Example:
+        serverless-c2 ingest /nsm/zeek/logs/2026-11-27 --db sensor.duckdb
+    """
+    started = time.monotonic()
+    try:
+        with Store(db) as store:
+            report = ingest_paths(store, paths, progress=_Progress(quiet))
+    except AnalyzerError as exc:
+        fail(exc)
+    elapsed = time.monotonic() - started
+    click.echo(summary_table(report))
+    skipped = [f for f in report.files if f.status == "skipped"]
+    if not quiet:
+        for f in report.files:
+            if f.status == "skipped" and not verbose and not f.lines_rejected and not f.warnings:
+                continue
+            for note in _file_notes(f):
+                click.echo(note, err=True)
+        if skipped and not verbose:
+            reasons: dict[str, int] = {}
+            for f in skipped:
+                key = (f.reason or "").split(" (")[0].split(":")[0]
+                reasons[key] = reasons.get(key, 0) + 1
+            listed = ", ".join(f"{n} {_safe(k, 60)}" for k, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
+            click.echo(f"skipped {len(skipped)} file(s): {listed} (-v lists them)", err=True)
+        bytes_read = sum(f.bytes_read for f in report.files)
+        click.echo(f"ingested {len(report.files)} file(s), {_human(bytes_read)} in {elapsed:.2f} s", err=True)
+    for f in report.failed:
+        click.echo(f"serverless-c2: error: {_safe(f.path, 300)}: {_safe(f.reason or 'failed', 300)}", err=True)
+    if report.failed:
+        sys.exit(2)
+    if strict and report.lines_rejected:
+        click.echo(f"serverless-c2: {report.lines_rejected} line(s) rejected (--strict)", err=True)
+        sys.exit(1)
+
+
+COMMANDS: list[click.Command] = [ingest]

@@ -2,6 +2,140 @@
 
 from __future__ import annotations
 
+import sys
+import tempfile
+from datetime import datetime, timezone
+
 import click
 
-COMMANDS: list[click.Command] = []
+from analyzer.cli.common import db_option, fail, quiet_option
+from analyzer.errors import AnalyzerError
+from analyzer.findings import SEVERITIES
+
+
+def _when(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    """ISO-8601 date/time ('2026-11-27', '2026-11-27T03:00Z'); naive means UTC."""
+    if value is None:
+        return None
+    try:
+        ts = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO-8601 date/time (e.g. 2026-11-27T00:00Z)") from None
+    return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
+
+
+def _ingest(store, paths):  # type: ignore[no-untyped-def]
+    try:
+        from analyzer.ingest import ingest_paths
+    except ImportError:  # the package re-export may not exist yet
+        from analyzer.ingest.pipeline import ingest_paths
+    return ingest_paths(store, list(paths))
+
+
+@click.command("report")
+@click.argument("paths", nargs=-1, type=click.Path())
+@db_option
+@click.option("--since", callback=_when, help="Window start (ISO-8601, UTC unless a zone is given).")
+@click.option("--until", callback=_when, help="Window end (ISO-8601). Default: the newest log line.")
+@click.option("--window", default="24h", show_default=True,
+              help="Window length ending at --until (s/m/h/d/w units: 24h, 7d).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="Output file ('-' = stdout). Default: report.html for html, stdout otherwise.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["html", "md", "json", "csv"]), default="html",
+              show_default=True, help="html: self-contained page; md: chat/tickets; json/csv: machines.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
+              help="Exit 1 when a finding is at or above this severity (default: never).")
+@click.option("--top", type=click.IntRange(0, 100), default=10, show_default=True,
+              help="Findings that get a timeline and gap histogram.")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None, help="Passed to the scan.")
+@click.option("--allowlist", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Allowlist file: suppressed findings are counted in the report.")
+@click.option("--catalog", "catalogs", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Extra catalogue file (repeatable).")
+@click.option("--intel", "intels", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Known-bad hostname/suffix list (repeatable).")
+@click.option("--no-history", is_flag=True,
+              help="Do not record this report in the store (the next one will not compare with it).")
+@click.option("--demo", is_flag=True, help="Report on the bundled demo dataset (generated, offline).")
+@quiet_option
+def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until: datetime | None,
+           window: str, out: str | None, fmt: str, fail_on: str | None, top: int, min_score: float | None,
+           allowlist: str | None, catalogs: tuple[str, ...], intels: tuple[str, ...], no_history: bool,
+           demo: bool, quiet: bool) -> None:
+    """Ingest PATH... (if given), scan, and write the nightly report.
+
+    Exit status: 0 when no finding is at or above --fail-on, 1 when one is, 2 on errors. The
+    report file is replaced atomically: readers never see half of it. With --db, each report is
+    remembered in the store, so the next one shows what is new and what recurs.
+
+    \b
+    Example (cron, 06:00):
+      serverless-c2 report /nsm/zeek/logs/$(date -d yesterday +%F) --db /var/lib/sc2.duckdb \\
+          --window 24h --out /srv/reports/sc2-$(date +%F).html --fail-on high -q
+    """
+    from analyzer.report import build_report, record_run, render, write_atomic
+    from analyzer.scan import ScanOptions, run_scan
+    from analyzer.store import Store
+
+    if not (paths or db or demo):
+        fail("nothing to report on: give log PATH..., --db STORE, or --demo")
+    dest = out or ("report.html" if fmt == "html" else "-")
+
+    def say(msg: str) -> None:
+        if not quiet:
+            click.echo(msg, err=True)
+
+    try:
+        with Store(db) as store:
+            inputs = list(paths)
+            if demo:
+                from analyzer import simulate
+
+                scenario = simulate.build_scenario("demo")
+                try:
+                    with tempfile.TemporaryDirectory(prefix="sc2-demo-") as tmp:
+                        written = simulate.write_logs(scenario, tmp)
+                        ingested = _ingest(store, [str(p) for p in written])
+                    say(f"demo: loaded {ingested.rows_loaded:,} rows")
+                except ImportError:  # ingest not available: load the rows directly
+                    simulate.load_into_store(scenario, store.con)
+                inputs.append("demo dataset (analyzer.simulate, scenario 'demo')")
+            if paths:
+                ingested = _ingest(store, paths)
+                say(f"ingest: {len(ingested.files)} file(s), {ingested.rows_loaded:,} rows, "
+                    f"{ingested.lines_rejected:,} rejected line(s)")
+                for failed in ingested.failed:
+                    click.echo(f"serverless-c2: warning: {failed.path}: {failed.reason}", err=True)
+            options = ScanOptions(window=window, since=since, until=until,
+                                  catalog_files=catalogs, intel_files=intels, allowlist=allowlist)
+            if min_score is not None:
+                options.min_score = min_score
+            result = run_scan(store, options)
+            rep = build_report(store, result, top_n=top, inputs=inputs)
+            text = render(rep, fmt)
+            if dest == "-":
+                sys.stdout.write(text)
+                sys.stdout.flush()
+            else:
+                write_atomic(text, dest)
+            if db and not no_history:
+                record_run(store.con, result.findings, rep.generated_at, rep.window_start, rep.window_end)
+    except AnalyzerError as exc:
+        fail(exc)
+    except OSError as exc:
+        fail(f"cannot write the report {dest}: {exc.strerror or exc}")
+    except ValueError as exc:  # e.g. a bad scenario or window parsed late
+        fail(str(exc))
+
+    counts = rep.summary.by_severity
+    where = "stdout" if dest == "-" else dest
+    say(f"report: {where} ({len(text.encode('utf-8')) / 1024:.0f} KB): {rep.summary.findings} finding(s) ("
+        + ", ".join(f"{counts[s]} {s}" for s in SEVERITIES) + f"), {rep.summary.new} new, "
+        f"{len(rep.health.gaps)} coverage gap(s)")
+    if fail_on is not None:
+        limit = SEVERITIES.index(fail_on)
+        if any(SEVERITIES.index(f.severity) <= limit for f in result.findings if f.severity in SEVERITIES):
+            sys.exit(1)
+
+
+COMMANDS: list[click.Command] = [report]

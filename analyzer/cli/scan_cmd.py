@@ -1,7 +1,113 @@
-"""CLI for the scan command(s). COMMANDS lists the click commands this module registers."""
+"""``serverless-c2 scan``: ingest (optionally), score every channel, print ranked, explained findings."""
 
 from __future__ import annotations
 
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from analyzer.cli.common import db_option, fail, quiet_option
+from analyzer.errors import AnalyzerError
+from analyzer.render import FORMATS, render, strip_control
+
+
+def _parse_time(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            return datetime.fromtimestamp(float(value), timezone.utc)
+        except ValueError:
+            raise click.BadParameter(f"{value!r} is neither ISO-8601 nor epoch seconds", param_hint=option)
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def _say(quiet: bool, message: str) -> None:
+    if not quiet:
+        click.echo(strip_control(message), err=True)
+
+
+@click.command("scan")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@db_option
+@click.option("--demo", is_flag=True, help="Generate a small realistic day of logs (with a serverless beacon) and scan it.")
+@click.option("--window", default="24h", show_default=True,
+              help="How far back from the LATEST timestamp in the store (not the wall clock): 24h, 7d, 90m ...")
+@click.option("--since", default=None, help="Window start (ISO-8601, UTC when no offset; or epoch seconds).")
+@click.option("--until", default=None, help="Window end (ISO-8601 or epoch seconds). Default: latest timestamp.")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Lowest score of a beacon finding to list.")
+@click.option("--no-contacts", is_flag=True, help="Do not list non-beaconing serverless contacts by non-browser clients.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Output format. Default: table on a terminal, json otherwise.")
+@click.option("--catalog", "catalogs", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Extra catalogue file (repeatable).")
+@click.option("--intel", "intel", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Intel file of known-bad names (repeatable).")
+@click.option("--allowlist", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Allowlist file: matching findings are suppressed (and counted).")
+@click.option("--pcap", "pcaps", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Replay a capture through Suricata first and scan its eve.json (repeatable).")
+@quiet_option
+def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str, since: str | None, until: str | None,
+         min_score: float, no_contacts: bool, fmt: str | None, catalogs: tuple[str, ...], intel: tuple[str, ...],
+         allowlist: str | None, pcaps: tuple[Path, ...], quiet: bool) -> None:
+    """Rank per internal host the channels that behave like C2, serverless ones first.
+
+    PATH... are Zeek logs (TSV or JSON, folders, .gz) or Suricata eve.json files; they are ingested
+    into the store first (``--db`` keeps it, otherwise memory). Without PATH the store given with
+    --db is scanned as it is. Findings go to stdout; progress and the summary to stderr.
+
+    \b
+    Examples:
+      serverless-c2 scan --demo
+      serverless-c2 scan /nsm/zeek/logs/2026-11-27/ --format json > findings.json
+      serverless-c2 scan --db nsm.duckdb --window 7d --min-score 0.6
+      serverless-c2 scan --pcap capture.pcap
+    """
+    from analyzer.scan import ScanOptions, run_scan
+    from analyzer.store import Store
+
+    if not (paths or pcaps or demo or db):
+        fail("nothing to scan: give log PATHs, --pcap, --db STORE or --demo")
+    fmt = fmt or ("table" if sys.stdout.isatty() else "json")
+    try:
+        options = ScanOptions(window=window, since=_parse_time(since, "--since"), until=_parse_time(until, "--until"),
+                              min_score=min_score, include_contacts=not no_contacts, catalog_files=tuple(catalogs),
+                              intel_files=tuple(intel), allowlist=allowlist)
+        with tempfile.TemporaryDirectory(prefix="serverless-c2-") as tmp, Store(db) as store:
+            inputs: list[Path] = list(paths)
+            if demo:
+                from analyzer.simulate import build_scenario, write_logs
+
+                _say(quiet, "demo: generating a day of Zeek logs (6 users browsing, pollers, a Worker beacon, "
+                            "an Apps Script beacon)")
+                inputs += write_logs(build_scenario("demo", seed=7), Path(tmp) / "demo", fmt="zeek-tsv")
+            if pcaps:
+                from analyzer.replay import replay_pcaps
+
+                _say(quiet, f"replaying {len(pcaps)} capture(s) through Suricata")
+                inputs += replay_pcaps(list(pcaps), Path(tmp) / "replay")
+            if inputs:
+                from analyzer.ingest import ingest_paths
+
+                report = ingest_paths(store, [str(p) for p in inputs])
+                _say(quiet, f"ingested {report.rows_loaded} rows from {len(report.files)} file(s)"
+                            + (f", {report.lines_rejected} lines rejected" if report.lines_rejected else ""))
+            result = run_scan(store, options)
+    except AnalyzerError as exc:
+        fail(exc)
+    click.echo(render(result, fmt), nl=False)
+    if fmt != "table" and not quiet:
+        from analyzer.render import summary_line
+
+        _say(quiet, summary_line(result))
+
+
+COMMANDS: list[click.Command] = [scan]

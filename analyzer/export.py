@@ -1,0 +1,311 @@
+"""Export the serverless catalogue for sensors: a Zeek input-framework table and Suricata rules.
+
+Both exporters are pure functions from a :class:`~analyzer.catalog.Catalog` to file text, so the
+CLI only writes what they return and tests can check the text without touching the disk.
+
+Suricata semantics (checked against Suricata 7.0.10, see ``tests/test_export.py``):
+
+* Names match on label boundaries, the ET way: ``dotprefix; content:".workers.dev"; endswith;``
+  matches ``workers.dev`` and ``a.workers.dev`` but neither ``evilworkers.dev`` nor
+  ``workers.dev.evil.com``.
+* ``http.host`` is lower-cased by Suricata *except* when the Host header carries a port, so HTTP
+  rules inspect ``http.host.raw`` case-insensitively and use a pcre that allows an optional
+  ``:port`` after the name.
+* Structural entries (``<id>.lambda-url.<region>.on.aws``) anchor a fast-pattern content on the
+  suffix and check the full name with the entry's anchored regex through ``pcre``.
+* Informational and low-severity rules are rate limited per source (``threshold: type limit``)
+  because the bare contact is common and only worth one line per host and window.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterable
+
+from analyzer.catalog import Catalog, CatalogEntry
+
+MITRE_TECHNIQUE = "T1583.007"
+MITRE_TACTIC = "TA0042"  # Resource Development
+DEFAULT_SID_BASE = 9_583_000
+SID_BLOCK = 100_000        # the exporter never writes a sid outside [sid_base, sid_base + SID_BLOCK)
+RULES_PER_ENTRY = 4        # dns, tls, http, one spare so a future protocol does not renumber
+
+CLASSTYPES = {
+    "high": "trojan-activity",
+    "medium": "bad-unknown",
+    "low": "misc-activity",
+    "info": "misc-activity",
+}
+SIGNATURE_SEVERITY = {"high": "Major", "medium": "Minor", "low": "Informational", "info": "Informational"}
+RATE_LIMITED = frozenset({"low", "info"})
+
+_SAFE_CONTENT = re.compile(r"[A-Za-z0-9._\-]")
+_PORT_SUFFIX = r"(?::\d{1,5})?"
+
+# The Zeek input framework's ASCII reader: fields are TAB separated and an empty string must be
+# written as the empty_field marker; the unset marker is "-".
+ZEEK_FIELDS = ("suffix", "id", "platform", "provider", "category", "kind", "regex",
+               "confidence", "severity")
+
+
+# ---------------------------------------------------------------------------------------- Suricata
+
+
+def _content(text: str) -> str:
+    """Quote ``text`` for a Suricata ``content``: anything but a hostname character becomes ``|xx|``.
+
+    Catalogue suffixes are plain hostnames, but a catalogue file is user input; hex-escaping
+    keeps a stray ``"``, ``;`` or ``|`` from breaking out of the keyword.
+    """
+    out: list[str] = []
+    for ch in text:
+        if _SAFE_CONTENT.fullmatch(ch):
+            out.append(ch)
+        else:
+            out.append("|" + " ".join(f"{b:02x}" for b in ch.encode("utf-8")) + "|")
+    return "".join(out)
+
+
+def _msg(text: str) -> str:
+    """Make free text safe inside ``msg:"..."`` (Suricata needs ``"``, ``;`` and ``\\`` escaped)."""
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace(";", "\\;")
+
+
+def _token(text: str) -> str:
+    """A metadata value: Suricata splits metadata on commas and spaces, so keep one safe token."""
+    return re.sub(r"[^A-Za-z0-9_.\-]+", "_", text.strip()) or "unknown"
+
+
+def _pcre_body(regex: str) -> str:
+    """Escape a regex for ``pcre:"/.../"``: ``/``, ``"`` and ``;`` would end the pattern or keyword.
+
+    ``"`` and ``;`` become ``\\x22``/``\\x3b``, which PCRE reads as the same character inside and
+    outside a class; ``/`` gets its backslash. Already-escaped characters are left alone.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(regex):
+        ch = regex[i]
+        if ch == "\\" and i + 1 < len(regex):
+            nxt = regex[i + 1]
+            out.append({'"': r"\x22", ";": r"\x3b"}.get(nxt, ch + nxt))
+            i += 2
+            continue
+        out.append({"/": r"\/", '"': r"\x22", ";": r"\x3b"}.get(ch, ch))
+        i += 1
+    return "".join(out)
+
+
+def _strip_anchors(regex: str) -> str:
+    """The body of an anchored ``^...$`` regex, so a port group can be inserted before the end."""
+    body = regex
+    if body.startswith("^"):
+        body = body[1:]
+    if body.endswith(r"\Z"):
+        body = body[:-2]
+    elif body.endswith("$") and not body.endswith(r"\$"):
+        body = body[:-1]
+    return body
+
+
+def _name_regex(entry: CatalogEntry) -> str:
+    """The anchored full-name regex of an entry (literal suffix/exact names are escaped)."""
+    if entry.kind == "structural" and entry.regex:
+        return "^(?:" + _strip_anchors(entry.regex) + ")$"
+    literal = re.escape(entry.suffix.lower())
+    if entry.kind == "exact":
+        return "^" + literal + "$"
+    return r"^(?:.+\.)?" + literal + "$"
+
+
+def _host_pcre(entry: CatalogEntry) -> str:
+    """The HTTP Host pcre: the full-name regex plus an optional ``:port``, case-insensitive."""
+    body = _strip_anchors(_name_regex(entry))
+    return f'pcre:"/^{_pcre_body(body)}{_PORT_SUFFIX}$/i";'
+
+
+def _suffix_match(buffer: str, entry: CatalogEntry) -> str:
+    """DNS/SNI matching on a sticky buffer: label-boundary suffix, exact name, or structural pcre."""
+    suffix = entry.suffix.lower().strip(".")
+    if entry.kind == "exact":
+        return f'{buffer}; content:"{_content(suffix)}"; nocase; startswith; endswith;'
+    if entry.kind == "structural" and entry.regex:
+        # No dotprefix here: a transform rewrites the buffer for the pcre too, and a structural
+        # name always has labels before its anchor suffix, so the literal dot is there anyway.
+        return (f'{buffer}; content:".{_content(suffix)}"; nocase; endswith; '
+                f'pcre:"/^{_pcre_body(_strip_anchors(_name_regex(entry)))}$/i";')
+    return f'{buffer}; dotprefix; content:".{_content(suffix)}"; nocase; endswith;'
+
+
+def _http_match(entry: CatalogEntry) -> str:
+    """HTTP Host matching on ``http.host.raw``: Suricata skips lower-casing when a port is present."""
+    suffix = entry.suffix.lower().strip(".")
+    return f'http.host.raw; content:"{_content(suffix)}"; nocase; {_host_pcre(entry)}'
+
+
+def _metadata(entry: CatalogEntry) -> str:
+    items = [
+        f"mitre_technique_id {MITRE_TECHNIQUE}",
+        f"mitre_tactic_id {MITRE_TACTIC}",
+        f"serverless_platform {_token(entry.platform)}",
+        f"serverless_provider {_token(entry.provider)}",
+        f"serverless_category {_token(entry.category)}",
+        f"serverless_catalog_id {_token(entry.id)}",
+        f"confidence {_token(entry.confidence).capitalize()}",
+        f"signature_severity {SIGNATURE_SEVERITY.get(entry.severity, 'Informational')}",
+    ]
+    return "metadata: " + ", ".join(items) + ";"
+
+
+def _references(entry: CatalogEntry) -> str:
+    """``reference:url,host/path`` for http(s) references (Suricata's reference.config knows ``url``)."""
+    out = []
+    for ref in entry.references:
+        m = re.match(r"^https?://(\S+)$", ref.strip())
+        if m:
+            url = m.group(1).replace('"', "%22").replace(";", "%3B").replace("\\", "%5C")
+            out.append(f"reference:url,{url};")
+    return " ".join(out)
+
+
+def _allocate_sids(entries: Iterable[CatalogEntry]) -> dict[str, int]:
+    """Give each entry a block of ``RULES_PER_ENTRY`` sids, keyed on a hash of its id.
+
+    Hashing the id (rather than numbering in file order) keeps an entry's sids stable when other
+    entries are added or removed, which matters to anyone suppressing or tuning a sid. Collisions
+    are resolved by linear probing in sorted-id order, so the result is deterministic.
+    """
+    slots = SID_BLOCK // RULES_PER_ENTRY
+    taken: set[int] = set()
+    out: dict[str, int] = {}
+    ids = sorted({e.id for e in entries})
+    if len(ids) > slots:
+        raise ValueError(f"catalogue has {len(ids)} entries; the sid block holds {slots}")
+    for entry_id in ids:
+        slot = zlib.crc32(entry_id.encode("utf-8")) % slots
+        while slot in taken:
+            slot = (slot + 1) % slots
+        taken.add(slot)
+        out[entry_id] = slot * RULES_PER_ENTRY
+    return out
+
+
+def suricata_rules_for(entry: CatalogEntry, first_sid: int, *,
+                       threshold_seconds: int | None = 300) -> list[str]:
+    """The DNS, TLS SNI and HTTP Host rules for one catalogue entry.
+
+    ``threshold_seconds=None`` (or 0) writes no threshold, e.g. to see every match in a test.
+    """
+    severity = entry.severity if entry.severity in CLASSTYPES else "info"
+    label = entry.suffix if entry.kind == "exact" else f"*.{entry.suffix}"
+    common = [f"classtype:{CLASSTYPES[severity]};"]
+    if severity in RATE_LIMITED and threshold_seconds:
+        common.append(f"threshold: type limit, track by_src, count 1, seconds {int(threshold_seconds)};")
+    refs = _references(entry)
+    if refs:
+        common.append(refs)
+    common.append(_metadata(entry))
+    tail = " ".join(common)
+
+    def rule(proto: str, what: str, flow: str, match: str, offset: int) -> str:
+        msg = _msg(f"SERVERLESS-C2 {what} {entry.platform} ({label})")
+        return (f'alert {proto} any any -> any any (msg:"{msg}"; {flow}{match} {tail} '
+                f"sid:{first_sid + offset}; rev:1;)")
+
+    return [
+        rule("dns", "DNS query to", "", _suffix_match("dns.query", entry), 0),
+        rule("tls", "TLS SNI", "flow:established,to_server; ", _suffix_match("tls.sni", entry), 1),
+        rule("http", "HTTP Host", "flow:established,to_server; ", _http_match(entry), 2),
+    ]
+
+
+def export_suricata(catalog: Catalog, *, sid_base: int = DEFAULT_SID_BASE,
+                    threshold_seconds: int | None = 300) -> str:
+    """Suricata rules for every catalogue entry, as the text of a ``.rules`` file.
+
+    Sids fall in ``[sid_base, sid_base + 100000)``; each entry owns four consecutive sids
+    (DNS, TLS, HTTP, spare) chosen from a hash of its id. Low and info rules alert once per
+    source per ``threshold_seconds`` (``None`` or 0: no rate limit).
+    """
+    if sid_base < 1 or sid_base + SID_BLOCK > 2**32 - 1:
+        raise ValueError(f"sid_base {sid_base} out of range")
+    if threshold_seconds is not None and threshold_seconds < 0:
+        raise ValueError(f"threshold_seconds {threshold_seconds} is negative")
+    offsets = _allocate_sids(catalog.entries)
+    limit = (f"low/info rules limited to 1 alert per source per {int(threshold_seconds)} s"
+             if threshold_seconds else "no rate limit")
+    lines = [
+        "# serverless-c2 Suricata rules, generated by `serverless-c2 export suricata`; do not edit.",
+        f"# MITRE ATT&CK {MITRE_TECHNIQUE}. sids {sid_base}-{sid_base + SID_BLOCK - 1}; {limit}.",
+        "# HTTP rules read http.host.raw: Suricata does not lower-case http.host when the Host carries a port.",
+    ]
+    for entry in sorted(catalog.entries, key=lambda e: offsets[e.id]):
+        lines.append(f"# {entry.id}: {_msg(entry.platform)} ({entry.kind} {_msg(entry.suffix)})")
+        lines.extend(suricata_rules_for(entry, sid_base + offsets[entry.id],
+                                        threshold_seconds=threshold_seconds))
+    return "\n".join(lines) + "\n"
+
+
+# -------------------------------------------------------------------------------------------- Zeek
+
+# Zeek patterns are not PCRE: no (?:...), no \d/\w/\s classes, no lazy quantifiers or lookaround.
+_ZEEK_CLASS = {r"\d": "[0-9]", r"\w": "[A-Za-z0-9_]", r"\s": "[ \t]"}
+_ZEEK_UNSUPPORTED = re.compile(r"\(\?[^:]|\\[bBAzZDWS]|[*+?}]\?")
+
+
+def zeek_pattern(regex: str) -> str | None:
+    """Translate an anchored Python/PCRE name regex into Zeek pattern text, or None if impossible.
+
+    Zeek compares ``name == pattern`` as a whole-string match, so the ``^``/``$`` anchors are
+    dropped; ``(?:`` becomes ``(`` and the ``\\d``-style classes become bracket classes.
+    """
+    body = _strip_anchors(regex)
+    if _ZEEK_UNSUPPORTED.search(body.replace("(?:", "(")):
+        return None
+    body = body.replace("(?:", "(")
+    for esc, cls in _ZEEK_CLASS.items():
+        if esc in body:
+            if re.search(r"\[[^\]]*" + re.escape(esc), body):
+                return None  # a class shorthand inside a bracket class: not worth translating
+            body = body.replace(esc, cls)
+    if "\t" in body or "\n" in body or "/" in body:
+        return None
+    return body
+
+
+def _zeek_value(text: str) -> str:
+    """One field of the input-framework file: no TAB/newline, empty written as ``(empty)``."""
+    text = re.sub(r"[\t\r\n]", " ", text)
+    return text if text else "(empty)"
+
+
+def export_zeek(catalog: Catalog) -> str:
+    """The catalogue as a Zeek input-framework table file (``zeek-scripts`` reads it).
+
+    One row per entry, keyed by (suffix, id). ``regex`` is the structural regex translated to
+    Zeek pattern syntax, or ``-`` for suffix and exact entries. A structural entry whose regex
+    cannot be expressed in Zeek syntax is left out rather than exported as a bare suffix, which
+    would flag every name under a shared anchor such as ``on.aws``.
+    """
+    lines = ["#fields\t" + "\t".join(ZEEK_FIELDS)]
+    for entry in sorted(catalog.entries, key=lambda e: (e.suffix, e.id)):
+        pattern = "-"
+        if entry.kind == "structural":
+            if not entry.regex:
+                continue
+            translated = zeek_pattern(entry.regex)
+            if translated is None:
+                continue
+            pattern = translated
+        row = [entry.suffix.lower().strip("."), entry.id, entry.platform, entry.provider,
+               entry.category, entry.kind, pattern, entry.confidence, entry.severity]
+        lines.append("\t".join(_zeek_value(v) for v in row))
+    return "\n".join(lines) + "\n"
+
+
+def skipped_for_zeek(catalog: Catalog) -> list[str]:
+    """Ids of structural entries that :func:`export_zeek` leaves out (the CLI warns about them)."""
+    return [e.id for e in catalog.entries
+            if e.kind == "structural" and (not e.regex or zeek_pattern(e.regex) is None)]

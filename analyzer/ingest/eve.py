@@ -1,0 +1,55 @@
+"""Suricata eve.json: flow, dns, tls and http events into the normalized tables.
+
+The SQL is ``sql/02_ingest_eve.sql`` (its header lists every mapping choice). What matters for
+the numbers in the report:
+
+* every line is one event; lines that are no JSON object, or modelled events (flow, dns, tls,
+  http) without a parseable ``timestamp`` (``flow.start`` for flows), are rejected with their line;
+* other event types (alert, stats, fileinfo, anomaly, quic, ...) are counted as ``skipped_events``;
+* DNS events of one transaction (flow_id + dns.id [+ query type for v2/v3]) merge into one row:
+  the query record gives time and direction, the answer record(s) the rcode and the answers.
+  Suricata 7's v2 ``answer`` records with their ``answers[]`` (or only ``grouped``), Suricata 8's
+  v3 ``request``/``response`` with ``queries[]``/``answers[]`` and the old v1 one-record-per-answer
+  shape all give the same row. So ``rows_loaded`` (rows) can be below ``lines_loaded`` (events).
+* timestamps with offsets (``+0200``) are converted to UTC.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from analyzer.ingest.common import DATA_JSON, Tally
+from analyzer.ingest.sqlstmts import statements
+
+MODELLED = ("flow", "dns", "tls", "http")
+
+
+def load(con: duckdb.DuckDBPyConnection, tally: Tally, lo: int, hi: int) -> None:
+    """Load data lines ``lo..hi`` of ``_lines`` as eve.json events."""
+    sql = statements("02_ingest_eve")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _jl AS "
+        "SELECT line, l, CASE WHEN NOT json_valid(l) THEN 'malformed JSON' "
+        "WHEN json_type(l) <> 'OBJECT' THEN 'not a JSON object' END AS reason "
+        f"FROM _lines WHERE line BETWEEN $lo AND $hi AND {DATA_JSON}",
+        {"lo": lo, "hi": hi},
+    )
+    row = con.execute("SELECT count(*) FROM _jl WHERE reason IS NOT NULL").fetchone()
+    tally.reject_lines(con, "_jl", int(row[0]) if row else 0)
+    con.execute(sql["events"])
+    con.execute(sql["classify"])
+    row = con.execute(
+        "SELECT count(*) FILTER (WHERE reason IS NOT NULL), "
+        "count(*) FILTER (WHERE reason IS NULL AND NOT coalesce(modelled, false)) FROM _eve"
+    ).fetchone()
+    assert row is not None
+    tally.reject_lines(con, "_eve", int(row[0]))
+    tally.skipped_events += int(row[1])
+    for name, table in (("conn", "conn"), ("tls", "tls"), ("http", "http")):
+        con.execute(sql[name])
+        tally.move_stage(con, table, "suricata")
+    con.execute(sql["dns_events"])
+    con.execute(sql["dns"])
+    events = con.execute("SELECT count(*) FROM _dnsev").fetchone()
+    tally.move_stage(con, "dns", "suricata", lines=int(events[0]) if events else 0)
+    con.execute("DROP TABLE IF EXISTS _dnsev")

@@ -1,0 +1,385 @@
+"""Finding input files and preparing one file's bytes for DuckDB.
+
+DuckDB does the heavy lifting (it reads every line), but a few things must be known *before* it
+runs and cost one streaming pass at C speed (hashlib, zlib, ``bytes.count``, ``re`` over 1 MiB
+chunks; never a Python loop over lines):
+
+* gzip is decompressed here, not by DuckDB, so that a **truncated** gzip keeps what decompressed
+  (DuckDB would fail the whole file) and so that the fingerprint is of the uncompressed content;
+* the **fingerprint** of the consumed prefix (size + sha256, with snapshots at the sizes consumed by
+  earlier ingests) decides between "already loaded", "grown: read only the new lines" and "new";
+* the Zeek header lines (``#fields`` ...) are located with their line numbers, for repeated blocks;
+* bytes that would make DuckDB's line reader drop or split a line (invalid UTF-8, NUL, CR) are
+  detected. Only then is the file rewritten once into a sanitized copy that has the *same lines*
+  (invalid bytes become ``\\xNN`` text, as Zeek itself escapes them), so line numbers stay true.
+"""
+
+from __future__ import annotations
+
+import codecs
+import glob
+import hashlib
+import os
+import re
+import tempfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analyzer.errors import InputError
+
+CHUNK = 1 << 20
+HEAD_BYTES = 64 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+MAX_HEADER_LINES = 100_000      # header lines remembered per file (a hostile file may have millions)
+MAX_HEADER_TEXT = 64 * 1024     # a header line longer than this is truncated (it is then no valid header)
+
+_HEADER_RE = re.compile(
+    rb"(?m)^[ \t]*#(?:fields|types|path|separator|set_separator|unset_field|empty_field)\b[^\n]*"
+)
+
+
+def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """Files named by ``paths``: files as given, directories walked recursively, globs expanded.
+
+    The result is sorted within each argument (so rotated logs load in name order, which for
+    zeekctl archives is time order) and de-duplicated. Raises :class:`InputError` for a path that
+    matches nothing, before anything is loaded.
+    """
+    out: list[Path] = []
+    seen: set[Path] = set()
+
+    def add(p: Path) -> None:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+
+    for raw in paths:
+        p = Path(raw)
+        if p.is_file():
+            add(p)
+        elif p.is_dir():
+            for sub in sorted(x for x in p.rglob("*") if x.is_file()):
+                add(sub)
+        elif glob.has_magic(str(raw)):
+            matches = sorted(glob.glob(str(raw), recursive=True))
+            if not matches:
+                raise InputError("no file matches this pattern", path=str(raw))
+            for m in matches:
+                mp = Path(m)
+                if mp.is_dir():
+                    for sub in sorted(x for x in mp.rglob("*") if x.is_file()):
+                        add(sub)
+                elif mp.is_file():
+                    add(mp)
+        else:
+            raise InputError("no such file or directory", path=str(raw))
+    return out
+
+
+def is_gzip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
+@dataclass
+class GzipState:
+    """How a gzip stream ended; ``problem`` is None for a clean end."""
+
+    problem: str | None = None
+
+
+def iter_bytes(path: Path, gz: bool, state: GzipState | None = None) -> Iterator[bytes]:
+    """Yield the (decompressed) content of ``path`` in chunks.
+
+    For gzip, multi-member files (``cat a.gz b.gz``) are followed; a truncated or corrupt stream
+    stops the iteration after everything that could be decompressed, with the problem in ``state``.
+    """
+    with open(path, "rb") as fh:
+        if not gz:
+            while chunk := fh.read(CHUNK):
+                yield chunk
+            return
+        d = zlib.decompressobj(wbits=31)
+        compressed_pos = 0
+        while True:
+            raw = fh.read(CHUNK)
+            if not raw:
+                if not d.eof and state is not None:
+                    state.problem = (
+                        f"truncated gzip: the compressed stream ends early (after {compressed_pos} "
+                        "compressed bytes); kept what decompressed"
+                    )
+                tail = d.flush()
+                if tail:
+                    yield tail
+                return
+            compressed_pos += len(raw)
+            while raw:
+                try:
+                    out = d.decompress(raw)
+                except zlib.error as exc:
+                    if state is not None:
+                        state.problem = f"corrupt gzip ({exc}); kept what decompressed before it"
+                    return
+                if out:
+                    yield out
+                if d.eof:
+                    raw = d.unused_data
+                    if raw and not raw.startswith(GZIP_MAGIC):
+                        if raw.strip(b"\x00") and state is not None:
+                            state.problem = "trailing garbage after the gzip stream ignored"
+                        # drain and ignore the rest of the file
+                        while fh.read(CHUNK):
+                            pass
+                        return
+                    d = zlib.decompressobj(wbits=31)
+                else:
+                    raw = b""
+
+
+def read_head(path: Path, gz: bool, limit: int = HEAD_BYTES) -> bytes:
+    """The first ``limit`` bytes of the (decompressed) content, for format detection."""
+    buf = bytearray()
+    for chunk in iter_bytes(path, gz, GzipState()):
+        buf += chunk
+        if len(buf) >= limit:
+            break
+    return bytes(buf[:limit])
+
+
+@dataclass
+class Snapshot:
+    """The fingerprint of the first ``size`` bytes and how many lines they hold."""
+
+    size: int
+    sha256: str
+    lines: int                 # newlines in the prefix
+    ends_with_newline: bool
+
+
+@dataclass
+class Scan:
+    """Everything learnt in the one streaming pass over a file."""
+
+    total_bytes: int = 0          # all (decompressed) bytes
+    consumed_bytes: int = 0       # bytes up to and including the last newline (or all, see scan_file)
+    consumed_lines: int = 0       # lines in the consumed part
+    sha256: str = ""              # fingerprint of the consumed part
+    partial_tail: bytes = b""     # bytes after the last newline that were not consumed
+    snapshots: dict[int, Snapshot] = field(default_factory=dict)
+    header_lines: list[tuple[int, str]] = field(default_factory=list)   # (line, text) of Zeek header lines
+    needs_sanitize: bool = False
+    sanitize_why: list[str] = field(default_factory=list)
+    gzip_problem: str | None = None
+    data_path: Path | None = None  # what DuckDB should read (the file itself, or a temp copy)
+    temp_paths: list[Path] = field(default_factory=list)
+
+    def cleanup(self) -> None:
+        for p in self.temp_paths:
+            try:
+                p.unlink()
+            except OSError:
+                pass
+        self.temp_paths.clear()
+
+
+def _temp_file(tmpdir: str | None, suffix: str) -> tuple[int, Path]:
+    fd, name = tempfile.mkstemp(prefix="sc2-ingest-", suffix=suffix, dir=tmpdir)
+    return fd, Path(name)
+
+
+def scan_file(
+    path: Path,
+    gz: bool,
+    snapshot_sizes: Iterable[int] = (),
+    *,
+    keep_tail_if: Callable[[bytes], bool] | None = None,
+    json_lines: bool = False,
+    tmpdir: str | None = None,
+) -> Scan:
+    """One pass over ``path``: fingerprint, header lines, sanity flags; a temp copy when needed.
+
+    ``snapshot_sizes``: byte sizes consumed by earlier ingests; the sha256 of the prefix of each
+    such size is recorded so the caller can recognise a file that only grew.
+    ``keep_tail_if``: called with the bytes after the last newline; when it returns True those bytes
+    are consumed as a last line (used for JSON, where a complete object is recognisable).
+    """
+    scan = Scan()
+    sizes = sorted({s for s in snapshot_sizes if s > 0})
+    si = 0
+    h = hashlib.sha256()
+    pos = 0
+    lines = 0
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    utf8_ok = True
+    carry = b""          # an incomplete line carried into the next chunk for the header regex
+    carry_line = 1       # line number at which ``carry`` starts
+    last_byte = b"\n"
+    gzstate = GzipState()
+    out_fd: int | None = None
+    if gz:
+        out_fd, out_path = _temp_file(tmpdir, ".log")
+        scan.temp_paths.append(out_path)
+        scan.data_path = out_path
+    else:
+        scan.data_path = path
+    try:
+        for chunk in iter_bytes(path, gz, gzstate):
+            if out_fd is not None:
+                os.write(out_fd, chunk)
+            # fingerprint snapshots at earlier consumed sizes
+            start = 0
+            while si < len(sizes) and sizes[si] <= pos + len(chunk):
+                cut = sizes[si] - pos
+                h.update(chunk[start:cut])
+                lines_at = lines + chunk.count(b"\n", 0, cut)
+                ends_nl = (chunk[cut - 1:cut] if cut > 0 else last_byte) == b"\n"
+                scan.snapshots[sizes[si]] = Snapshot(sizes[si], h.copy().hexdigest(), lines_at, ends_nl)
+                start = cut
+                si += 1
+            h.update(chunk[start:])
+            # sanity flags
+            if utf8_ok:
+                try:
+                    utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+                    scan.needs_sanitize = True
+                    scan.sanitize_why.append("invalid UTF-8")
+            if b"\x00" in chunk and "NUL bytes" not in scan.sanitize_why:
+                scan.needs_sanitize = True
+                scan.sanitize_why.append("NUL bytes")
+            if b"\r" in chunk and "CR characters" not in scan.sanitize_why:
+                scan.needs_sanitize = True
+                scan.sanitize_why.append("CR characters")
+            # header lines, on whole lines only
+            block = carry + chunk
+            cut = block.rfind(b"\n") + 1
+            whole, carry = block[:cut], block[cut:]
+            if len(scan.header_lines) < MAX_HEADER_LINES and b"#" in whole:
+                ln = carry_line
+                prev = 0
+                for m in _HEADER_RE.finditer(whole):
+                    ln += whole.count(b"\n", prev, m.start())
+                    prev = m.start()
+                    text = m.group(0)[:MAX_HEADER_TEXT].decode("utf-8", "backslashreplace")
+                    scan.header_lines.append((ln, text))
+                    if len(scan.header_lines) >= MAX_HEADER_LINES:
+                        break
+            n = chunk.count(b"\n")
+            carry_line += whole.count(b"\n")
+            if len(carry) > MAX_HEADER_TEXT * 4:
+                # a huge line: keep only its start for the header regex
+                carry = carry[: MAX_HEADER_TEXT]
+            lines += n
+            pos += len(chunk)
+            last_byte = chunk[-1:]
+        if utf8_ok:
+            try:
+                utf8.decode(b"", final=True)
+            except UnicodeDecodeError:
+                scan.needs_sanitize = True
+                scan.sanitize_why.append("invalid UTF-8")
+    finally:
+        if out_fd is not None:
+            os.close(out_fd)
+    scan.gzip_problem = gzstate.problem
+    scan.total_bytes = pos
+    scan.sha256 = h.hexdigest()
+    if last_byte == b"\n" or pos == 0:
+        scan.consumed_bytes, scan.consumed_lines = pos, lines
+    else:
+        # the last line has no newline: a file still being written, or cut short
+        tail = _read_tail(scan.data_path or path, gz=False, from_end=pos - _last_newline_end(scan, path, gz))
+        if keep_tail_if is not None and keep_tail_if(tail):
+            scan.consumed_bytes, scan.consumed_lines = pos, lines + 1
+        else:
+            scan.partial_tail = tail
+            scan.consumed_bytes, scan.consumed_lines = pos - len(tail), lines
+            scan.sha256 = _sha256_prefix(scan.data_path if gz else path, scan.consumed_bytes)
+    # header lines after the consumed part are not ours to use
+    scan.header_lines = [(ln, t) for ln, t in scan.header_lines if ln <= scan.consumed_lines]
+    if scan.needs_sanitize:
+        _sanitize(scan, tmpdir, json_lines)
+    return scan
+
+
+def _last_newline_end(scan: Scan, path: Path, gz: bool) -> int:
+    """Offset just after the last newline of the (decompressed) content."""
+    src = scan.data_path if gz else path
+    assert src is not None
+    size = scan.total_bytes
+    step = 1 << 16
+    with open(src, "rb") as fh:
+        end = size
+        while end > 0:
+            start = max(0, end - step)
+            fh.seek(start)
+            buf = fh.read(end - start)
+            i = buf.rfind(b"\n")
+            if i >= 0:
+                return start + i + 1
+            end = start
+    return 0
+
+
+def _read_tail(path: Path, gz: bool, from_end: int) -> bytes:
+    with open(path, "rb") as fh:
+        fh.seek(-from_end, os.SEEK_END) if from_end else fh.seek(0, os.SEEK_END)
+        return fh.read(from_end) if from_end else b""
+
+
+def _sha256_prefix(path: Path | None, size: int) -> str:
+    assert path is not None
+    h = hashlib.sha256()
+    left = size
+    with open(path, "rb") as fh:
+        while left > 0:
+            buf = fh.read(min(CHUNK, left))
+            if not buf:
+                break
+            h.update(buf)
+            left -= len(buf)
+    return h.hexdigest()
+
+
+def _sanitize(scan: Scan, tmpdir: str | None, json_lines: bool) -> None:
+    """Rewrite the consumed part into a copy DuckDB reads line for line (same line count).
+
+    Zeek TSV: invalid UTF-8 and NUL become ``\\xNN`` text (Zeek's own escape convention), which
+    the escape decoder later leaves as is. JSON: they become U+FFFD, so the object still parses
+    (a ``\\x`` inside a JSON string would make the line invalid JSON). CRLF becomes LF; a lone CR
+    becomes ``\\x0d`` (TSV) or a space (JSON). Only lines holding such bytes change.
+    """
+    src = scan.data_path
+    assert src is not None
+    fd, out_path = _temp_file(tmpdir, ".sanitized.log")
+    scan.temp_paths.append(out_path)
+    left = scan.consumed_bytes
+    carry = b""
+    with open(src, "rb") as fh, os.fdopen(fd, "wb") as out:
+        while left > 0 or carry:
+            buf = fh.read(min(CHUNK, left)) if left > 0 else b""
+            left -= len(buf)
+            block = carry + buf
+            if left > 0 and buf:
+                cut = block.rfind(b"\n") + 1
+                if cut == 0:
+                    carry = block
+                    continue
+                block, carry = block[:cut], block[cut:]
+            else:
+                carry = b""
+            if json_lines:
+                text = block.decode("utf-8", "replace").replace("\r\n", "\n")
+                text = text.replace("\r", " ").replace("\x00", "\ufffd")
+            else:
+                text = block.decode("utf-8", "backslashreplace").replace("\r\n", "\n")
+                text = text.replace("\r", "\\x0d").replace("\x00", "\\x00")
+            out.write(text.encode("utf-8"))
+            if not buf:
+                break
+    scan.data_path = out_path

@@ -1,0 +1,276 @@
+"""Ingest one file after another, each in its own transaction.
+
+For every file: detect the format from its first bytes; scan it once (fingerprint, header lines,
+gzip, sanity); compare the fingerprint with what the store already holds (same content: nothing to
+do; the same content plus new lines: read only those); then, inside one transaction, read its
+lines with DuckDB, load the rows, record the rejects and the ``ingest_files`` row, and commit.
+A crash or kill at any point before the commit leaves the store as it was before that file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import duckdb
+
+from analyzer.errors import InputError
+from analyzer.ingest import eve, zeek_json, zeek_tsv
+from analyzer.ingest.common import JSON_META, TSV_META, Tally, drop_temps, line_classes, read_lines
+from analyzer.ingest.detect import EVE, ZEEK_JSON, ZEEK_KINDS, ZEEK_TSV, Detection, detect, json_line_complete
+from analyzer.ingest.files import HEAD_BYTES, Scan, expand_paths, is_gzip, read_head, scan_file
+from analyzer.ingest.report import (
+    APPENDED, FAILED, LOADED, SKIPPED, UNCHANGED, FileReport, IngestReport,
+)
+from analyzer.sqlfiles import read_sql
+from analyzer.store import Store
+
+Progress = Callable[[str, int, int], None]
+
+
+def ingest_paths(
+    store: Store,
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Load every log found under ``paths`` into ``store``; return what happened to each file.
+
+    ``paths``: files, directories (walked recursively) or glob patterns; a path that matches nothing
+    raises :class:`InputError` before anything is loaded.
+    ``strict``: a file with any rejected line is rolled back and :class:`InputError` (naming the file
+    and the first rejected line) is raised; files before it stay loaded.
+    ``progress(path, bytes_done, bytes_total)`` is called before each file and once at the end.
+    Unexpected errors in one file (I/O, DuckDB) roll that file back and mark it ``failed``; the
+    ingest goes on with the next file.
+    """
+    files = expand_paths(paths)
+    con = store.con
+    con.execute(read_sql("01_ingest_macros"))
+    sizes = [_size(p) for p in files]
+    total = sum(sizes)
+    done = 0
+    report = IngestReport()
+    for path, size in zip(files, sizes):
+        if progress is not None:
+            progress(str(path), done, total)
+        report.files.append(ingest_file(con, path, strict=strict))
+        done += size
+    if progress is not None:
+        progress("", done, total)
+    return report
+
+
+def _size(p: Path) -> int:
+    try:
+        return p.stat().st_size
+    except OSError:
+        return 0
+
+
+def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, strict: bool = False) -> FileReport:
+    """Ingest one file (see :func:`ingest_paths`). The ingest macros must exist on ``con``."""
+    shown = str(path)
+    fr = FileReport(path=shown)
+    try:
+        gz = is_gzip(path)
+        head = read_head(path, gz)
+    except OSError as exc:
+        fr.status, fr.reason = FAILED, f"cannot read: {exc.strerror or exc}"
+        return fr
+    det = detect(head, path.name)
+    fr.format, fr.kind = det.format, det.kind
+    skip = det.skip
+    if skip is None and det.format in (ZEEK_TSV, ZEEK_JSON) and not det.kind_per_line:
+        if det.kind not in ZEEK_KINDS:
+            skip = f"unknown/unsupported log kind {det.kind!r}" if det.kind else "unknown log kind (no #path, name says nothing)"
+    if skip is not None:
+        return _skip(con, fr, path, head, skip)
+
+    scan: Scan | None = None
+    try:
+        sizes = [
+            int(s) for (s,) in con.execute(
+                "SELECT DISTINCT size_bytes FROM ingest_files WHERE status IN ('loaded', 'appended') "
+                "AND format = $fmt AND size_bytes > 0", {"fmt": det.format},
+            ).fetchall()
+        ]
+        json_lines = det.format != ZEEK_TSV
+        scan = scan_file(
+            path, gz, sizes, keep_tail_if=json_line_complete if json_lines else _meta_line, json_lines=json_lines
+        )
+        if scan.gzip_problem:
+            fr.warnings.append(scan.gzip_problem)
+        if scan.needs_sanitize:
+            fr.warnings.append("sanitized before reading: " + ", ".join(scan.sanitize_why))
+        fr.bytes_read = scan.consumed_bytes
+        fr.total_lines = scan.consumed_lines + (1 if scan.partial_tail else 0)
+        first_line = 1
+        prev = _previous(con, scan, det.format)
+        if prev is not None:
+            prev_id, prev_size, prev_lines = prev
+            if prev_size == scan.consumed_bytes:
+                # identical content was loaded before: nothing is read
+                fr.status, fr.file_id = UNCHANGED, prev_id
+                fr.first_line = fr.total_lines + 1
+                if scan.partial_tail:
+                    fr.warnings.append("incomplete last line (no newline at end) still not consumed")
+                return fr
+            first_line = prev_lines + 1
+        fr.first_line = first_line
+        _load(con, fr, path, det, scan, first_line, appended=prev is not None, strict=strict)
+        return fr
+    except InputError:
+        raise
+    except (duckdb.Error, OSError, UnicodeError, ValueError) as exc:
+        _rollback(con)
+        fr.status, fr.reason = FAILED, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        fr.rows_loaded = fr.lines_loaded = fr.lines_rejected = 0
+        return fr
+    finally:
+        drop_temps(con)
+        if scan is not None:
+            scan.cleanup()
+
+
+def _meta_line(tail: bytes) -> bool:
+    """A last line without newline that is a Zeek header/footer (``#close`` ...) is complete."""
+    return tail.lstrip(b" \t").startswith(b"#")
+
+
+def _previous(con: duckdb.DuckDBPyConnection, scan: Scan, fmt: str | None) -> tuple[int, int, int] | None:
+    """The earlier ingest whose consumed content is the longest prefix of this file: (file_id, size, lines)."""
+    candidates = [(scan.consumed_bytes, scan.sha256, scan.consumed_lines)]
+    candidates += [
+        (s.size, s.sha256, s.lines + (0 if s.ends_with_newline else 1))
+        for s in scan.snapshots.values() if s.size < scan.consumed_bytes
+    ]
+    for size, sha, lines in sorted(candidates, reverse=True):
+        row = con.execute(
+            "SELECT file_id FROM ingest_files WHERE status IN ('loaded', 'appended') AND format = $fmt "
+            "AND size_bytes = $size AND head_sha256 = $sha ORDER BY file_id DESC LIMIT 1",
+            {"fmt": fmt, "size": size, "sha": sha},
+        ).fetchone()
+        if row is not None:
+            return int(row[0]), size, lines
+    return None
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection, fr: FileReport, path: Path, det: Detection, scan: Scan,
+    first_line: int, *, appended: bool, strict: bool,
+) -> None:
+    assert scan.data_path is not None
+    last = scan.consumed_lines
+    # outside the transaction: rows inserted inside one get transaction-local rowids
+    read_lines(con, scan.data_path, scan.total_bytes)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        row = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM ingest_files").fetchone()
+        assert row is not None
+        file_id = int(row[0])
+        tally = Tally(file_id)
+        meta_sql = TSV_META if det.format == ZEEK_TSV else JSON_META
+        fr.meta_lines, fr.blank_lines, data = line_classes(con, first_line, last, meta_sql)
+        if det.format == ZEEK_TSV:
+            blocks = zeek_tsv.parse_blocks(scan.header_lines, last)
+            fr.warnings += zeek_tsv.load(con, tally, blocks, det.kind, first_line, last)
+            if blocks and blocks[0].path and fr.kind != blocks[0].path:
+                fr.kind = blocks[0].path
+        elif det.format == ZEEK_JSON:
+            zeek_json.load(con, tally, det.kind, first_line, last)
+        else:
+            eve.load(con, tally, first_line, last)
+            fr.kind = "eve"
+        if scan.partial_tail:
+            tally.reject_one(
+                con, last + 1, "incomplete last line (no newline at end of file); not consumed, "
+                "it is read again if the file grows",
+                scan.partial_tail[:1000].decode("utf-8", "backslashreplace"),
+            )
+            data += 1
+        fr.file_id = file_id
+        fr.rows_by_table = dict(tally.rows)
+        fr.rows_loaded = sum(tally.rows.values())
+        fr.lines_loaded = tally.lines_loaded
+        fr.lines_rejected = tally.rejected
+        fr.skipped_events = tally.skipped_events
+        fr.data_lines = data
+        fr.rejects = tally.rejects
+        fr.min_ts, fr.max_ts = tally.min_ts, tally.max_ts
+        if data - (1 if scan.partial_tail else 0) == 0 and not appended:
+            fr.status = SKIPPED
+            fr.reason = "header only: no data lines" if fr.meta_lines else "no data lines"
+        else:
+            fr.status = APPENDED if appended else LOADED
+        if strict and fr.lines_rejected:
+            first = fr.rejects[0] if fr.rejects else None
+            raise InputError(
+                f"{fr.lines_rejected} line(s) rejected (--strict); first: {first.reason if first else '?'}",
+                path=str(path), line=first.line if first else None,
+            )
+        _record(con, fr, path, det, scan)
+        con.execute("COMMIT")
+    except BaseException:
+        _rollback(con)
+        raise
+
+
+def _record(con: duckdb.DuckDBPyConnection, fr: FileReport, path: Path, det: Detection, scan: Scan) -> None:
+    con.execute(
+        "INSERT INTO ingest_files (file_id, path, kind, format, size_bytes, head_sha256, data_lines, "
+        "rows_loaded, lines_rejected, skipped_events, status, reason, min_ts, max_ts, loaded_at) "
+        "VALUES ($id, $path, $kind, $format, $size, $sha, $data, $rows, $rej, $skipped, $status, $reason, "
+        "$min_ts, $max_ts, $now)",
+        {
+            "id": fr.file_id, "path": str(path.resolve()), "kind": fr.kind, "format": det.format,
+            "size": scan.consumed_bytes, "sha": scan.sha256, "data": fr.data_lines, "rows": fr.rows_loaded,
+            "rej": fr.lines_rejected, "skipped": fr.skipped_events, "status": fr.status,
+            "reason": "; ".join([x for x in [fr.reason, *fr.warnings] if x]) or None,
+            "min_ts": fr.min_ts, "max_ts": fr.max_ts,
+            "now": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+        },
+    )
+
+
+def _skip(con: duckdb.DuckDBPyConnection, fr: FileReport, path: Path, head: bytes, reason: str) -> FileReport:
+    """Record a skipped file once: skipping the same file again adds no ingest_files row."""
+    fr.status, fr.reason = SKIPPED, reason
+    size = _size(path)
+    sha = hashlib.sha256(head[:HEAD_BYTES]).hexdigest()
+    apath = str(path.resolve())
+    seen = con.execute(
+        "SELECT file_id FROM ingest_files WHERE status = 'skipped' AND path = $p AND size_bytes = $s "
+        "AND head_sha256 = $h LIMIT 1", {"p": apath, "s": size, "h": sha},
+    ).fetchone()
+    if seen is not None:
+        fr.file_id = int(seen[0])
+        return fr
+    con.execute("BEGIN TRANSACTION")
+    try:
+        row = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM ingest_files").fetchone()
+        assert row is not None
+        fr.file_id = int(row[0])
+        con.execute(
+            "INSERT INTO ingest_files (file_id, path, kind, format, size_bytes, head_sha256, data_lines, "
+            "rows_loaded, lines_rejected, skipped_events, status, reason, loaded_at) "
+            "VALUES ($id, $path, $kind, $format, $size, $sha, 0, 0, 0, 0, 'skipped', $reason, $now)",
+            {"id": fr.file_id, "path": apath, "kind": fr.kind, "format": fr.format, "size": size, "sha": sha,
+             "reason": reason, "now": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)},
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        _rollback(con)
+        raise
+    return fr
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass

@@ -1,0 +1,167 @@
+"""Render scan results: table, json, ndjson, csv. Pure functions from a ScanResult to text.
+
+Every string in a finding can come from an attacker (SNI, Host, User-Agent, DNS names), so:
+
+* ``strip_control`` removes terminal control characters (C0, DEL, C1, and the Unicode bidi/format
+  controls that reorder text) before anything reaches a terminal: the table format applies it to
+  every cell;
+* ``csv_safe`` neutralizes spreadsheet formula injection: a cell starting with ``= + - @``, TAB or CR
+  gets a leading apostrophe (the OWASP recommendation), after control characters are stripped.
+
+JSON output (``SCHEMA_VERSION`` 1, stable; documented in the README)::
+
+    {"schema": "serverless-c2/scan", "schema_version": 1,
+     "window": {"start": ISO-8601 Z, "end": ISO-8601 Z},
+     "summary": {"findings": int, "beacons": int, "contacts": int, "hosts": int,
+                 "channels_scored": int, "suppressed": {entry: count}, "expired_allowlist": [entry]},
+     "findings": [Finding.to_dict(), ...]}      # best first
+
+ndjson: one ``Finding.to_dict()`` per line (no envelope), for log shippers.
+csv: one row per finding, the Finding fields in ``CSV_COLUMNS`` order; lists joined with " | ".
+JSON escapes control characters itself (``ensure_ascii``), so it needs no stripping.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable
+
+from tabulate import tabulate
+
+from analyzer.findings import Finding, ScanResult
+
+SCHEMA_VERSION = 1
+FORMATS = ("table", "json", "ndjson", "csv")
+
+# C0 controls except none (TAB/LF/CR included: a cell is one line), DEL, C1 controls, and Unicode
+# format characters that can spoof what is displayed (bidi overrides/isolates, zero-width joiners).
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+CSV_COLUMNS = ("severity", "score", "kind", "src", "host", "platform", "tenant", "category", "connections",
+               "period_s", "jitter", "first_seen", "last_seen", "user_agent", "ja3", "ja4", "bytes_out",
+               "bytes_in", "dst", "dst_port", "cname_of", "sources", "reasons", "channel_key")
+
+
+def strip_control(s: object) -> str:
+    """``str(s)`` without terminal control characters (ESC sequences lose their ESC; bidi tricks vanish)."""
+    if s is None:
+        return ""
+    return _CONTROL_RE.sub("", str(s))
+
+
+def csv_safe(s: object) -> str:
+    """A CSV cell that no spreadsheet will evaluate: controls stripped, formula starts apostrophed.
+
+    Checked on the raw value first (a leading TAB/CR is itself a formula vector) and again after
+    stripping (stripping can expose a leading ``=``).
+    """
+    raw = "" if s is None else str(s)
+    text = strip_control(raw)
+    if raw.startswith(_FORMULA_START) or text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def _fmt_period(f: Finding) -> str:
+    if f.period_s is None:
+        return "-"
+    return f"{f.period_s:.0f}s" + (f" ±{f.jitter:.0%}" if f.jitter is not None else "")
+
+
+def render_table(result: ScanResult, *, reasons: bool = True) -> str:
+    """A terminal table, best first, each finding's reasons below it; then a summary line."""
+    rows = []
+    for f in result.findings:
+        rows.append([f.severity, f"{f.score:.2f}", f.kind, f.src, f.host or f"{f.dst}:{f.dst_port}",
+                     f.platform or f.category, f.tenant or "", f.connections, _fmt_period(f)])
+    headers = ["sev", "score", "kind", "src", "host", "platform", "tenant", "conns", "period"]
+    safe = [[strip_control(c) for c in row] for row in rows]
+    out = [tabulate(safe, headers=headers, tablefmt="simple", disable_numparse=True)] if rows else ["no findings"]
+    if reasons and result.findings:
+        out.append("")
+        for i, f in enumerate(result.findings, start=1):
+            out.append(f"[{i}] {strip_control(f.src)} -> {strip_control(f.host or f.dst)}")
+            for r in f.reasons:
+                out.append(f"    - {strip_control(r)}")
+    out.append("")
+    out.append(strip_control(summary_line(result)))
+    return "\n".join(out) + "\n"
+
+
+def summary_line(result: ScanResult) -> str:
+    beacons = sum(1 for f in result.findings if f.kind == "beacon")
+    contacts = len(result.findings) - beacons
+    window = ""
+    if result.window_start and result.window_end:
+        window = (f" in {result.window_start:%Y-%m-%d %H:%M}..{result.window_end:%Y-%m-%d %H:%M} UTC"
+                  " (window ends at the latest log timestamp)")
+    text = (f"{beacons} beacon(s), {contacts} contact(s) from {result.channels_scored} timed channels "
+            f"of {result.hosts} hosts{window}")
+    sup = sum(result.suppressed.values())
+    if sup:
+        text += f"; {sup} suppressed by the allowlist: " + "; ".join(
+            f"{n} by {entry}" for entry, n in sorted(result.suppressed.items()))
+    if result.expired_allowlist:
+        text += f"; {len(result.expired_allowlist)} expired allowlist entr{'y' if len(result.expired_allowlist) == 1 else 'ies'} not applied: " + "; ".join(result.expired_allowlist)
+    return text
+
+
+def _iso(dt) -> str | None:  # type: ignore[no-untyped-def]
+    return None if dt is None else dt.isoformat().replace("+00:00", "Z")
+
+
+def to_json_obj(result: ScanResult) -> dict:
+    beacons = sum(1 for f in result.findings if f.kind == "beacon")
+    return {
+        "schema": "serverless-c2/scan",
+        "schema_version": SCHEMA_VERSION,
+        "window": {"start": _iso(result.window_start), "end": _iso(result.window_end)},
+        "summary": {"findings": len(result.findings), "beacons": beacons,
+                    "contacts": len(result.findings) - beacons, "hosts": result.hosts,
+                    "channels_scored": result.channels_scored, "suppressed": dict(result.suppressed),
+                    "expired_allowlist": list(result.expired_allowlist)},
+        "findings": [f.to_dict() for f in result.findings],
+    }
+
+
+def render_json(result: ScanResult) -> str:
+    return json.dumps(to_json_obj(result), indent=2, sort_keys=False) + "\n"
+
+
+def render_ndjson(findings: Iterable[Finding]) -> str:
+    return "".join(json.dumps(f.to_dict(), separators=(",", ":")) + "\n" for f in findings)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, list):
+        value = " | ".join(str(v) for v in value)
+    elif isinstance(value, float):
+        value = f"{value:g}"
+    return csv_safe(value)
+
+
+def render_csv(findings: Iterable[Finding]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for f in findings:
+        d = f.to_dict()
+        w.writerow([_cell(d.get(c)) for c in CSV_COLUMNS])
+    return buf.getvalue()
+
+
+def render(result: ScanResult, fmt: str) -> str:
+    """Render ``result`` in one of ``FORMATS``."""
+    if fmt == "table":
+        return render_table(result)
+    if fmt == "json":
+        return render_json(result)
+    if fmt == "ndjson":
+        return render_ndjson(result.findings)
+    if fmt == "csv":
+        return render_csv(result.findings)
+    raise ValueError(f"unknown format {fmt!r} ({', '.join(FORMATS)})")

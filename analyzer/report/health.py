@@ -1,0 +1,153 @@
+"""Ingest health: did the night's logs arrive, whole, and without holes?
+
+Three views, all from the store: per log kind (files, rows, rejected lines, from
+``ingest_files``), the files and rejected lines worth a look (``ingest_files`` /
+``ingest_rejects``), and coverage by hour per (log kind, sensor) inside the report window. A sensor
+that went quiet at 03:00 shows as a gap that runs to the end of the window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import duckdb
+
+from analyzer.sqlfiles import read_sql
+
+
+@dataclass(frozen=True)
+class KindHealth:
+    kind: str
+    files: int
+    data_lines: int
+    rows_loaded: int
+    lines_rejected: int
+    skipped_events: int
+    files_with_rejects: int
+    first_ts: datetime | None
+    last_ts: datetime | None
+
+
+@dataclass(frozen=True)
+class FileIssue:
+    path: str
+    kind: str | None
+    format: str | None
+    status: str | None
+    data_lines: int | None
+    rows_loaded: int | None
+    lines_rejected: int | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class RejectedLine:
+    path: str | None
+    line: int | None
+    reason: str | None
+    text: str | None
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A run of consecutive hours with no rows for one stream; ``end`` is exclusive."""
+
+    kind: str
+    sensor: str
+    start: datetime
+    end: datetime
+    hours: int
+    to_window_end: bool   # still silent when the window closed: the sensor "went quiet"
+
+
+@dataclass(frozen=True)
+class CoverageStream:
+    kind: str
+    sensor: str
+    hours: list[tuple[datetime, int]]   # (hour start, rows), every hour of the window
+
+
+@dataclass
+class Health:
+    kinds: list[KindHealth] = field(default_factory=list)
+    files: list[FileIssue] = field(default_factory=list)
+    rejects: list[RejectedLine] = field(default_factory=list)
+    coverage: list[CoverageStream] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+
+    @property
+    def total_files(self) -> int:
+        return sum(k.files for k in self.kinds)
+
+    @property
+    def total_rows(self) -> int:
+        return sum(k.rows_loaded for k in self.kinds)
+
+    @property
+    def total_rejected(self) -> int:
+        return sum(k.lines_rejected for k in self.kinds)
+
+
+def _utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+
+
+def _epoch(ts: datetime | None) -> float | None:
+    if ts is None:
+        return None
+    if ts.tzinfo is None:  # the store's TIMESTAMPs are naive UTC
+        ts = ts.replace(tzinfo=timezone.utc)
+    return ts.timestamp()
+
+
+def find_gaps(streams: list[CoverageStream]) -> list[Gap]:
+    """Every run of empty hours in every stream (pure; the SQL has zero-filled the hours)."""
+    gaps: list[Gap] = []
+    for stream in streams:
+        run_start: datetime | None = None
+        run_len = 0
+        for hour, rows in stream.hours:
+            if rows == 0:
+                if run_start is None:
+                    run_start = hour
+                run_len += 1
+            elif run_start is not None:
+                gaps.append(Gap(stream.kind, stream.sensor, run_start, hour, run_len, False))
+                run_start, run_len = None, 0
+        if run_start is not None:
+            last = stream.hours[-1][0]
+            end = datetime.fromtimestamp(last.timestamp() + 3600, tz=timezone.utc)
+            gaps.append(Gap(stream.kind, stream.sensor, run_start, end, run_len, True))
+    gaps.sort(key=lambda g: (-g.hours, g.kind, g.sensor, g.start))
+    return gaps
+
+
+def collect_health(
+    con: duckdb.DuckDBPyConnection,
+    window_start: datetime | None,
+    window_end: datetime | None,
+    max_files: int = 50,
+    max_rejects: int = 20,
+) -> Health:
+    """Gather the ingest health of the store for the report window (``None`` = the data's extent)."""
+    kinds = [KindHealth(*row) for row in con.execute(read_sql("51_report_ingest_by_kind")).fetchall()]
+    files = [
+        FileIssue(path, kind, fmt, status, data_lines, rows_loaded, lines_rejected, reason)
+        for (_fid, path, kind, fmt, status, data_lines, rows_loaded, lines_rejected, reason, _a, _b)
+        in con.execute(read_sql("52_report_ingest_files"), {"limit": max_files}).fetchall()
+    ]
+    rejects = [
+        RejectedLine(*row)
+        for row in con.execute(read_sql("53_report_ingest_rejects"), {"limit": max_rejects}).fetchall()
+    ]
+    rows = con.execute(
+        read_sql("54_report_coverage_hours"),
+        {"since": _epoch(window_start), "until": _epoch(window_end)},
+    ).fetchall()
+    coverage: list[CoverageStream] = []
+    for kind, sensor, hour_epoch, count in rows:
+        if not coverage or (coverage[-1].kind, coverage[-1].sensor) != (kind, sensor):
+            coverage.append(CoverageStream(kind, sensor, []))
+        coverage[-1].hours.append((_utc(float(hour_epoch)), int(count)))
+    return Health(kinds, files, rejects, coverage, find_gaps(coverage))

@@ -1,0 +1,245 @@
+"""The report's data: everything a renderer needs, gathered once from the store and a scan result.
+
+Renderers (``html``, ``markdown``, ``csv``/``json`` in ``__init__``) are pure functions of a
+:class:`Report`; only :func:`build_report` reads the store. Strings copied from findings are left
+raw here (they are data); each renderer neutralizes them for its medium.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+from analyzer.findings import SEVERITIES, Finding, ScanResult
+from analyzer.report.health import Health, collect_health
+from analyzer.report.history import ChannelHistory, History, channel_key, load_history
+from analyzer.report.tuning import Suggestion, suggest
+from analyzer.sqlfiles import read_sql
+from analyzer.store import Store
+
+SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}   # high=0 ... info=3
+
+
+@dataclass
+class ChannelTimes:
+    """Connection start times (epoch seconds, sorted) of one top finding's channel."""
+
+    epochs: list[float]
+    origin: str            # which log timed it: conn | tls | http | dns | none
+
+    @property
+    def gaps(self) -> list[float]:
+        return [b - a for a, b in zip(self.epochs, self.epochs[1:])]
+
+
+@dataclass
+class RankedFinding:
+    rank: int
+    key: str
+    finding: Finding
+    history: ChannelHistory
+    times: ChannelTimes | None = None      # only for the top N
+
+
+@dataclass
+class PlatformRow:
+    platform: str
+    category: str
+    findings: int
+    by_severity: dict[str, int]
+    hosts: int
+    tenants: int
+    top_score: float
+
+
+@dataclass
+class Summary:
+    findings: int
+    by_severity: dict[str, int]
+    hosts_with_findings: int
+    hosts_seen: int
+    channels_scored: int
+    platforms: int
+    new: int
+    recurring: int
+
+
+@dataclass
+class Report:
+    generated_at: datetime
+    window_start: datetime | None
+    window_end: datetime | None
+    store: str | None
+    inputs: list[str]
+    summary: Summary
+    findings: list[RankedFinding]
+    top_n: int
+    platforms: list[PlatformRow]
+    history: History
+    health: Health
+    tuning: list[Suggestion]
+    suppressed: dict[str, int] = field(default_factory=dict)
+    expired_allowlist: list[str] = field(default_factory=list)
+
+    @property
+    def top(self) -> list[RankedFinding]:
+        return self.findings[: self.top_n]
+
+    def to_dict(self) -> dict:
+        """The JSON document (``--format json``): plain types, ISO-8601 UTC times."""
+
+        def conv(value: object) -> object:
+            if isinstance(value, datetime):
+                if value.tzinfo is None:
+                    value = value.replace(tzinfo=timezone.utc)
+                return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+            if isinstance(value, dict):
+                return {str(k): conv(v) for k, v in value.items()}
+            if isinstance(value, (list, tuple)):
+                return [conv(v) for v in value]
+            return value
+
+        findings = []
+        for rf in self.findings:
+            item = rf.finding.to_dict()
+            item.update(rank=rf.rank, channel_key=rf.key, status=rf.history.status,
+                        earlier_reports=rf.history.runs_seen,
+                        first_reported=rf.history.first_reported)
+            if rf.times is not None:
+                item["timeline"] = {"origin": rf.times.origin, "epochs": rf.times.epochs}
+            findings.append(item)
+        doc = {
+            "generated_at": self.generated_at,
+            "window_start": self.window_start,
+            "window_end": self.window_end,
+            "store": self.store,
+            "inputs": self.inputs,
+            "summary": asdict(self.summary),
+            "findings": findings,
+            "platforms": [asdict(p) for p in self.platforms],
+            "history": {
+                "previous_report": self.history.previous_report,
+                "earlier_reports": self.history.earlier_reports,
+                "gone": [asdict(g) for g in self.history.gone],
+            },
+            "health": {
+                "kinds": [asdict(k) for k in self.health.kinds],
+                "files": [asdict(f) for f in self.health.files],
+                "rejects": [asdict(r) for r in self.health.rejects],
+                "gaps": [asdict(g) for g in self.health.gaps],
+                "coverage": [
+                    {"kind": s.kind, "sensor": s.sensor, "hours": [[h, n] for h, n in s.hours]}
+                    for s in self.health.coverage
+                ],
+            },
+            "tuning": [asdict(s) for s in self.tuning],
+            "suppressed": self.suppressed,
+            "expired_allowlist": self.expired_allowlist,
+        }
+        return conv(doc)  # type: ignore[return-value]
+
+
+def _epoch(ts: datetime | None) -> float | None:
+    if ts is None:
+        return None
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=timezone.utc)
+    return ts.timestamp()
+
+
+def channel_times(store: Store, finding: Finding, since: datetime | None, until: datetime | None) -> ChannelTimes:
+    """The connection start times of ``finding``'s channel (``sql/50_report_channel_times.sql``)."""
+    fingerprint_ua = finding.user_agent if not (finding.ja4 or finding.ja3) else None
+    rows = store.con.execute(
+        read_sql("50_report_channel_times"),
+        {
+            "src": finding.src,
+            "host": finding.host.lower().rstrip(".") if finding.host else None,
+            "dst": finding.dst,
+            "dst_port": finding.dst_port,
+            "ja4": finding.ja4 or None,
+            "ja3": finding.ja3 or None,
+            "ua": fingerprint_ua,
+            "since": _epoch(since),
+            "until": _epoch(until),
+        },
+    ).fetchall()
+    origins = Counter(origin for _, origin in rows)
+    return ChannelTimes([float(e) for e, _ in rows if e is not None],
+                        origins.most_common(1)[0][0] if origins else "none")
+
+
+def platform_breakdown(findings: list[Finding]) -> list[PlatformRow]:
+    """Findings per platform (non-serverless channels grouped under their category)."""
+    groups: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for f in findings:
+        groups[(f.platform or "(not serverless)", f.category)].append(f)
+    rows = [
+        PlatformRow(
+            platform, category, len(items),
+            {s: sum(1 for f in items if f.severity == s) for s in SEVERITIES},
+            len({f.src for f in items}), len({f.tenant for f in items if f.tenant}),
+            max(f.score for f in items),
+        )
+        for (platform, category), items in groups.items()
+    ]
+    rows.sort(key=lambda r: (-r.top_score, -r.findings, r.platform))
+    return rows
+
+
+def rank_findings(findings: list[Finding]) -> list[Finding]:
+    """Severity first, then score: the order an analyst works through them."""
+    return sorted(findings, key=lambda f: (SEVERITY_RANK.get(f.severity, len(SEVERITIES)), -f.score,
+                                           f.src, f.host or ""))
+
+
+def build_report(
+    store: Store,
+    result: ScanResult,
+    *,
+    top_n: int = 10,
+    generated_at: datetime | None = None,
+    inputs: list[str] | tuple[str, ...] = (),
+    max_files: int = 50,
+    max_rejects: int = 20,
+) -> Report:
+    """Gather the report for ``result`` from ``store`` (read-only: history is recorded separately
+    by :func:`analyzer.report.history.record_run`, after the report was written)."""
+    generated_at = generated_at or datetime.now(timezone.utc)
+    ranked = rank_findings(result.findings)
+    keys = [channel_key(f) for f in ranked]
+    history = load_history(store.con, keys)
+    items: list[RankedFinding] = []
+    for rank, (f, key) in enumerate(zip(ranked, keys), 1):
+        item = RankedFinding(rank, key, f, history.channels.get(key, ChannelHistory("new", 0, None, False)))
+        if rank <= top_n:
+            item.times = channel_times(store, f, result.window_start, result.window_end)
+        items.append(item)
+    by_sev = Counter(f.severity for f in ranked)
+    summary = Summary(
+        findings=len(ranked),
+        by_severity={s: by_sev.get(s, 0) for s in SEVERITIES},
+        hosts_with_findings=len({f.src for f in ranked}),
+        hosts_seen=result.hosts,
+        channels_scored=result.channels_scored,
+        platforms=len({f.platform for f in ranked if f.platform}),
+        new=sum(1 for i in items if i.history.status == "new"),
+        recurring=sum(1 for i in items if i.history.status == "recurring"),
+    )
+    return Report(
+        generated_at=generated_at,
+        window_start=result.window_start,
+        window_end=result.window_end,
+        store=store.path,
+        inputs=list(inputs),
+        summary=summary,
+        findings=items,
+        top_n=top_n,
+        platforms=platform_breakdown(ranked),
+        history=history,
+        health=collect_health(store.con, result.window_start, result.window_end, max_files, max_rejects),
+        tuning=suggest(ranked, generated_at),
+        suppressed=dict(result.suppressed),
+        expired_allowlist=list(result.expired_allowlist),
+    )

@@ -1,0 +1,159 @@
+"""Tuning suggestions: findings that look like CI runners or monitoring, with an allowlist entry.
+
+Benign automation is the main source of noise for a beacon detector: CI runners and uptime probes
+call serverless endpoints on a fixed schedule with non-browser clients, exactly like an implant.
+This module spots them by evidence an analyst can check in seconds:
+
+* a User-Agent naming a CI system or a monitoring product;
+* a *probe host*: one source polling several destinations, each with near-zero jitter on a round
+  period (30 s, 1 min, 5 min ...), which is what monitoring does and implants avoid;
+* a *fleet*: one tenant reached by several sources with the same client fingerprint and period
+  (a pool of runners or agents).
+
+A suggestion is a prompt for a human, never an automatic suppression, and never made for a
+high-severity finding (a User-Agent is trivial to spoof). Each carries a ready-to-paste allowlist
+entry with a reason and a 90-day expiry, so that forgotten entries expire instead of rotting.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from analyzer.findings import Finding
+
+CI_UA = re.compile(
+    r"github[- ]?actions|actions[- ]runner|gitlab[- ]runner|jenkins|buildkite|circleci|travis|drone"
+    r"|teamcity|bamboo|azure[- ]?pipelines|vsts|terraform|ansible|argo(cd|-workflows)?/|spinnaker"
+    r"|tekton|bitbucket[- ]pipelines|codebuild",
+    re.IGNORECASE,
+)
+MONITORING_UA = re.compile(
+    r"prometheus|blackbox[-_ ]exporter|kube-probe|pingdom|uptimerobot|statuscake|site24x7|datadog"
+    r"|newrelic|new relic|zabbix|nagios|check_http|icinga|prtg|paessler|grafana|checkly|betteruptime"
+    r"|uptime[- ]kuma|healthcheck|heartbeat|synthetics|monit/|sensu|catchpoint|thousandeyes",
+    re.IGNORECASE,
+)
+ROUND_PERIODS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
+STEADY_JITTER = 0.02          # relative dispersion: clocks, not people or implants
+PROBE_MIN_DESTINATIONS = 3    # a host polling this many steady destinations is a probe
+FLEET_MIN_SOURCES = 3         # a tenant reached alike from this many hosts is a fleet
+ENTRY_LIFETIME = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    kind: str                 # ci-runner | monitoring | probe-host | fleet
+    title: str                # one line, plain text (rendered escaped)
+    evidence: list[str]       # why it looks benign
+    ranks: list[int]          # the findings (1-based rank in the report) it would cover
+    entry: str                # ready-to-paste allowlist line
+
+
+def _quote(value: str) -> str:
+    """Quote a value for the allowlist line: double quotes, backslash-escaped, one line."""
+    value = re.sub(r"[\x00-\x1f\x7f]", " ", value)
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def allowlist_entry(field: str, value: str, reason: str, expires: datetime) -> str:
+    """One allowlist line: ``<field> <value> reason="..." expires=YYYY-MM-DD``.
+
+    ``field`` is ``source`` (address or CIDR), ``tenant`` (``platform-id:tenant``), ``host``,
+    ``ua`` (exact User-Agent) or ``ja4``/``ja3``.
+    """
+    return f"{field} {_quote(value)} reason={_quote(reason)} owner=\"\" expires={expires:%Y-%m-%d}"
+
+
+def _host_cidr(src: str) -> str:
+    try:
+        addr = ipaddress.ip_address(src)
+    except ValueError:
+        return src
+    return f"{addr}/{addr.max_prefixlen}"
+
+
+def _round_period(period: float | None) -> bool:
+    return period is not None and any(abs(period - p) <= 0.01 * p for p in ROUND_PERIODS)
+
+
+def _steady(f: Finding) -> bool:
+    return f.jitter is not None and f.jitter <= STEADY_JITTER and _round_period(f.period_s)
+
+
+def suggest(findings: list[Finding], generated_at: datetime) -> list[Suggestion]:
+    """Suggestions for the ranked ``findings`` (pure; ranks are 1-based positions in the list)."""
+    expires = generated_at + ENTRY_LIFETIME
+    eligible = [(rank, f) for rank, f in enumerate(findings, 1) if f.severity != "high"]
+    out: list[Suggestion] = []
+    covered: set[int] = set()
+
+    # 1. User-Agents that name CI or monitoring software: allowlist that exact UA.
+    by_ua: dict[tuple[str, str], list[tuple[int, Finding]]] = defaultdict(list)
+    for rank, f in eligible:
+        ua = f.user_agent or ""
+        kind = "ci-runner" if CI_UA.search(ua) else "monitoring" if MONITORING_UA.search(ua) else ""
+        if kind:
+            by_ua[(kind, ua)].append((rank, f))
+    for (kind, ua), items in sorted(by_ua.items(), key=lambda kv: kv[1][0][0]):
+        ranks = [r for r, _ in items]
+        srcs = sorted({f.src for _, f in items})
+        label = "CI runner" if kind == "ci-runner" else "monitoring"
+        out.append(Suggestion(
+            kind,
+            f"{label} User-Agent on {len(items)} channel(s) from {len(srcs)} host(s)",
+            [f"User-Agent names {label} software: {ua}", f"sources: {', '.join(srcs[:5])}"],
+            ranks,
+            allowlist_entry("ua", ua, f"{label} ({len(srcs)} host(s)), suggested by report", expires),
+        ))
+        covered.update(ranks)
+
+    # 2. Probe hosts: one source, several steady round-period destinations.
+    by_src: dict[str, list[tuple[int, Finding]]] = defaultdict(list)
+    for rank, f in eligible:
+        if rank not in covered and _steady(f):
+            by_src[f.src].append((rank, f))
+    for src, items in sorted(by_src.items(), key=lambda kv: kv[1][0][0]):
+        dests = {f.host or f.dst for _, f in items}
+        if len(dests) < PROBE_MIN_DESTINATIONS:
+            continue
+        ranks = [r for r, _ in items]
+        periods = sorted({round(f.period_s or 0) for _, f in items})
+        out.append(Suggestion(
+            "probe-host",
+            f"{src} polls {len(dests)} destinations like a monitoring probe",
+            [f"{len(items)} channels with jitter <= {STEADY_JITTER:.0%} on round periods "
+             f"({', '.join(f'{p}s' for p in periods)})"],
+            ranks,
+            allowlist_entry("source", _host_cidr(src), "monitoring probe host, suggested by report", expires),
+        ))
+        covered.update(ranks)
+
+    # 3. Fleets: one tenant reached alike (same fingerprint, similar period) by several sources.
+    by_tenant: dict[tuple[str, str, str], list[tuple[int, Finding]]] = defaultdict(list)
+    for rank, f in eligible:
+        if rank in covered or not f.tenant:
+            continue
+        client = f.ja4 or f.ja3 or f.user_agent or ""
+        by_tenant[(f.platform or "", f.tenant, client)].append((rank, f))
+    for (platform, tenant, _client), items in sorted(by_tenant.items(), key=lambda kv: kv[1][0][0]):
+        srcs = sorted({f.src for _, f in items})
+        periods = [f.period_s for _, f in items if f.period_s]
+        if len(srcs) < FLEET_MIN_SOURCES or not periods:
+            continue
+        if max(periods) > 1.1 * min(periods):
+            continue
+        ranks = [r for r, _ in items]
+        out.append(Suggestion(
+            "fleet",
+            f"{len(srcs)} hosts reach {platform} tenant {tenant} alike (runner pool or agent fleet)",
+            [f"same client fingerprint and period (~{round(min(periods))}s) from {len(srcs)} hosts",
+             f"sources: {', '.join(srcs[:5])}{' ...' if len(srcs) > 5 else ''}"],
+            ranks,
+            allowlist_entry("tenant", f"{platform}:{tenant}" if platform else tenant,
+                            f"fleet of {len(srcs)} hosts, suggested by report", expires),
+        ))
+    return out

@@ -1,0 +1,420 @@
+"""The scan stage: score every channel in the store and turn the high scorers into findings.
+
+The scoring is the SQL in ``sql/20_*.sql`` .. ``sql/49_*.sql``, run in order with every tunable bound as
+a named parameter (``ScanParams``): this module only prepares the inputs those stages read
+(``name_matches`` from the matcher, ``scan_name_groups``, ``scan_client_class``), runs them, and writes
+the reasons an analyst reads. The algorithm and its calibration are described in the SQL files and in
+``docs`` (burst collapse -> gap removal -> test against a Poisson null -> regularity and size
+consistency -> evidence beyond timing).
+
+Windows are relative to the **latest timestamp in the store**, not to the wall clock: a nightly run
+over yesterday's logs, or a replay of an old capture, scans the last 24 h *of data*.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from analyzer.errors import AnalyzerError, InputError
+from analyzer.findings import Finding, ScanResult
+from analyzer.sqlfiles import list_sql, read_sql
+
+#: Names that are one logical destination although they differ: a Google Apps Script web app answers
+#: every call on script.google.com with a 302 to script.googleusercontent.com, so one check-in makes two
+#: connections. Grouped, the pair is one channel and burst collapse turns each pair into one check-in.
+NAME_GROUPS: dict[str, str] = {
+    "script.google.com": "script.google.com",
+    "script.googleusercontent.com": "script.google.com",
+}
+
+_WINDOW_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+@dataclass(frozen=True)
+class ScanParams:
+    """Every number the scoring SQL uses. Field names are the SQL parameter names (``$name``)."""
+
+    dns_port: int = 53               # connections to this port are DNS, scored from dns rows instead
+    min_checkins: int = 4            # a channel needs at least this many events to be timed
+    min_intervals: int = 3           # ... and this many kept intervals to get a beacon score
+    burst_max_s: float = 10.0        # burst gap b = min(burst_max_s, burst_frac * q75 raw gap)
+    burst_frac: float = 0.2
+    burst_quantile: float = 0.75     # ... of the raw gaps' upper quartile (robust to redirect pairs)
+    gap_factor: float = 3.0          # intervals > gap_factor * median are sleep gaps, removed
+    win_lo: float = 0.5              # jitter window [win_lo, win_hi] x median: CS jitter <= 67 %, sym +-50 %
+    win_hi: float = 1.5
+    p0: float = 0.404                # P(window | exponential, <= 3 m): the Poisson null
+    z_lo: float = 3.0                # z at which timing evidence starts to count ...
+    z_hi: float = 6.0                # ... and reaches full credit
+    qcd_scale: float = 0.6           # QCD at which regularity reaches 0 (Poisson QCD = 0.656)
+    size_abs_tol: float = 32.0       # request size "the same" within max(32 B, 20 %)
+    size_rel_tol: float = 0.2
+    w_regular: float = 0.7
+    w_size: float = 0.3
+    label_min_len: int = 16          # labels this long are judged for entropy / grouped when DNS-only
+    label_min_entropy: float = 3.6   # bits per character
+    long_conn_s: float = 3600.0      # a connection this long ...
+    long_conn_max_bps: float = 50.0  # ... moving fewer bytes/s than this is a keep-alive channel
+    nxdomain_min: int = 5
+    beacon_min: float = 0.3          # beacon score at which a channel is a beacon finding
+    w_serverless: float = 1.0
+    w_other: float = 0.8
+    w_nonbrowser: float = 0.1
+    w_mismatch: float = 0.15
+    w_single: float = 0.1
+    w_common: float = 0.4
+    prev_common: int = 3
+    w_new: float = 0.05
+    w_dns: float = 0.1
+    w_long_conn: float = 0.3
+    contact_base: float = 0.2
+    contact_cap: float = 0.6
+    sev_high: float = 0.8
+    sev_medium: float = 0.6
+    sev_low: float = 0.4
+
+
+@dataclass
+class ScanOptions:
+    """What to scan and how.
+
+    ``window`` ('24h' default, '7d' for slow beacons; s/m/h/d/w units) ends at ``until`` or else at the
+    latest timestamp in the store (not the wall clock). ``since``/``until`` (datetimes, UTC when naive)
+    override it. ``min_score`` filters beacon findings; contacts (non-browser clients talking to
+    serverless) are listed regardless unless ``include_contacts`` is False.
+    """
+
+    window: str = "24h"
+    since: datetime | None = None
+    until: datetime | None = None
+    min_score: float = 0.5
+    include_contacts: bool = True
+    catalog_files: tuple[str, ...] = ()
+    intel_files: tuple[str, ...] = ()
+    allowlist: str | Path | None = None
+    params: ScanParams = field(default_factory=ScanParams)
+    #: Fills ``name_matches`` (see ``build_name_matches``); replaceable so tests can isolate scoring.
+    name_matcher: Callable[[Any, "ScanOptions"], None] | None = None
+
+
+def parse_window(text: str) -> float:
+    """'24h' -> 86400.0. Raises ``InputError`` on anything else."""
+    m = _WINDOW_RE.match(text or "")
+    if not m:
+        raise InputError(f"bad window {text!r}: use a number and a unit, e.g. 24h, 7d, 90m")
+    seconds = float(m.group(1)) * _UNIT_S[m.group(2).lower()]
+    if seconds <= 0:
+        raise InputError(f"bad window {text!r}: must be positive")
+    return seconds
+
+
+def _epoch(dt: datetime) -> float:
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+def _utc(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, timezone.utc)
+
+
+def scoring_stages() -> list[str]:
+    """The SQL files of the scan, in the order they run (20..49)."""
+    return [n for n in list_sql() if n[:2].isdigit() and 20 <= int(n[:2]) <= 49]
+
+
+_COMMENT_RE = re.compile(r"--[^\n]*")
+_PARAM_RE = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+def run_stage(con: Any, name: str, values: dict[str, Any]) -> None:
+    """Run one SQL stage, binding exactly the ``$parameters`` it uses (an unused one is an error in DuckDB)."""
+    sql = read_sql(name)
+    used = sorted(set(_PARAM_RE.findall(_COMMENT_RE.sub("", sql))))
+    missing = [p for p in used if p not in values]
+    if missing:
+        raise AnalyzerError(f"sql/{name}: no value for parameter(s) {', '.join(missing)}")
+    con.execute(sql, {p: values[p] for p in used})
+
+
+# --- inputs the SQL reads -------------------------------------------------------------------------
+
+
+def build_name_matches(con: Any, options: ScanOptions) -> None:
+    """Fill ``name_matches`` with the matcher (catalogue + intel), one row per distinct raw name."""
+    from analyzer.catalog import load_catalog
+    from analyzer.intel import load_intel
+    from analyzer.matcher import Matcher
+
+    catalog = load_catalog(list(options.catalog_files))
+    intel = load_intel(list(options.intel_files)) if options.intel_files else None
+    Matcher(catalog, intel=intel).match_store(con)
+
+
+def ja4_browser_like(ja4: str | None) -> bool | None:
+    """Whether a JA4 looks like a browser's ClientHello; None when unknown / unparsable.
+
+    Known values first (``analyzer.clients``: browser families and known tools). Otherwise the
+    structure decides: every current Chrome/Edge/Firefox/Safari JA4 offers h2/h3 ALPN, >= 14 cipher
+    suites and >= 14 extensions (t13d1516h2, t13d1715h2, t13d2014h2); scripting runtimes and Windows
+    WinHTTP/WinINet (t13d1812h1, t13d1311h2, t12d190900) do not.
+    """
+    if not ja4:
+        return None
+    from analyzer.clients import classify_ja4
+
+    known = classify_ja4(ja4)
+    if known is not None:
+        return known.browser
+    m = _JA4_A_RE.match(ja4.lower())
+    if not m:
+        return None
+    ciphers, exts, alpn = int(m.group(1)), int(m.group(2)), m.group(3)
+    return alpn in ("h2", "h3") and ciphers >= 14 and exts >= 14
+
+
+_JA4_A_RE = re.compile(r"^[tqd](?:\d\d|s\d|00)[di](\d\d)(\d\d)([0-9a-z]{2})_")
+
+
+def _build_client_class(con: Any) -> None:
+    """Judge each distinct (User-Agent, JA4, JA3) of the scored channels once, in Python.
+
+    nonbrowser: the UA family is not a browser, or there is no UA and the TLS fingerprint is not a
+    browser's; mismatch: a browser UA with a non-browser TLS fingerprint (a spoofed implant).
+    """
+    from analyzer.clients import classify_user_agent, is_known_tool_fingerprint
+
+    rows = con.execute(
+        "SELECT DISTINCT coalesce(user_agent, ''), coalesce(ja4, ''), coalesce(ja3, ''), user_agent IS NULL "
+        "FROM scan_facts").fetchall()
+    out = []
+    for ua, ja4, ja3, ua_null in rows:
+        tool = is_known_tool_fingerprint(ja3 or None, ja4 or None)
+        tls_browser = False if tool is not None else ja4_browser_like(ja4 or None)
+        if ua_null:
+            nonbrowser = tls_browser is False
+            mismatch = False
+            label = (tool.label if tool is not None else f"TLS client {ja4}") if nonbrowser else None
+        else:
+            info = classify_user_agent(ua)
+            nonbrowser = not info.browser
+            mismatch = info.browser and tls_browser is False
+            label = info.label
+            if mismatch and tool is not None:
+                label = f"{info.label}, but the TLS fingerprint is {tool.label}"
+        out.append((ua, ja4, ja3, nonbrowser, mismatch, label))
+    con.execute("CREATE OR REPLACE TEMP TABLE scan_client_class (ua VARCHAR, ja4 VARCHAR, ja3 VARCHAR, "
+                "nonbrowser BOOLEAN, mismatch BOOLEAN, client_label VARCHAR)")
+    if out:
+        con.executemany("INSERT INTO scan_client_class VALUES (?, ?, ?, ?, ?, ?)", out)
+
+
+def _ensure_name_matches(con: Any) -> None:
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS name_matches (raw_name VARCHAR, name VARCHAR, name_kind VARCHAR, "
+        "platform VARCHAR, provider VARCHAR, tenant VARCHAR, category VARCHAR, confidence VARCHAR, "
+        "severity VARCHAR, pattern VARCHAR, entry_id VARCHAR, via_cname VARCHAR)")
+
+
+# --- the scan -------------------------------------------------------------------------------------
+
+
+def _latest_epoch(con: Any) -> tuple[float | None, float | None]:
+    row = con.execute(
+        "SELECT min(lo), max(hi) FROM (SELECT min(epoch) lo, max(epoch) hi FROM conn UNION ALL "
+        "SELECT min(epoch), max(epoch) FROM tls UNION ALL SELECT min(epoch), max(epoch) FROM http UNION ALL "
+        "SELECT min(epoch), max(epoch) FROM dns)").fetchone()
+    return row[0], row[1]
+
+
+def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:
+    """Score every channel in ``store`` and return the findings, best first.
+
+    Raises ``InputError`` for a bad window / allowlist, ``AnalyzerError`` for a broken SQL stage.
+    """
+    options = options or ScanOptions()
+    con = store.con
+    _, latest = _latest_epoch(con)
+    result = ScanResult()
+    if latest is None:
+        return result
+    t1 = _epoch(options.until) if options.until else latest + 1e-3
+    t0 = _epoch(options.since) if options.since else t1 - parse_window(options.window)
+    if t0 >= t1:
+        raise InputError("empty scan window: --since must be before --until")
+    result.window_start, result.window_end = _utc(t0), _utc(t1)
+
+    _ensure_name_matches(con)
+    (options.name_matcher or build_name_matches)(con, options)
+    con.execute("CREATE OR REPLACE TEMP TABLE scan_name_groups (name VARCHAR, group_name VARCHAR)")
+    con.executemany("INSERT INTO scan_name_groups VALUES (?, ?)", sorted(NAME_GROUPS.items()))
+
+    values: dict[str, Any] = {**asdict(options.params), "t0": t0, "t1": t1}
+    stages = scoring_stages()
+    for name in stages:
+        if name.startswith("49_"):
+            _build_client_class(con)
+        run_stage(con, name, values)
+
+    result.channels_scored = con.execute("SELECT count(*) FROM scan_beacon").fetchone()[0]
+    result.hosts = con.execute("SELECT count(DISTINCT src) FROM scan_channels").fetchone()[0]
+    cur = con.execute("SELECT * FROM scan_findings ORDER BY score DESC, src, dest_key, fp")
+    cols = [d[0] for d in cur.description]
+    findings = [_to_finding(dict(zip(cols, row)), options.params) for row in cur.fetchall()]
+    findings = [f for f in findings
+                if (f.kind == "beacon" and f.score >= options.min_score)
+                or (f.kind == "contact" and options.include_contacts)]
+
+    if options.allowlist:
+        from analyzer.allowlist import load_allowlist
+
+        al = load_allowlist(str(options.allowlist))
+        kept = []
+        for f in findings:
+            entry = al.match(f)
+            if entry is None:
+                kept.append(f)
+            else:
+                key = entry.describe() if hasattr(entry, "describe") else str(entry)
+                result.suppressed[key] = result.suppressed.get(key, 0) + 1
+        findings = kept
+        result.expired_allowlist = [e.describe() if hasattr(e, "describe") else str(e)
+                                    for e in (getattr(al, "expired", None) or [])]
+    result.findings = findings
+    return result
+
+
+# --- findings and their reasons -------------------------------------------------------------------
+
+
+def human_duration(seconds: float) -> str:
+    """61.2 -> '~61 s', 300 -> '~5 min', 5400 -> '~1.5 h'."""
+    if seconds < 90:
+        return f"~{seconds:.0f} s"
+    if seconds < 5400:
+        return f"~{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"~{seconds / 3600:.1f} h"
+    return f"~{seconds / 86400:.1f} d"
+
+
+def cs_jitter(q1: float, q3: float) -> float:
+    """The jitter fraction j of a Cobalt-Strike-style sleep U[S(1-j), S] with these quartiles.
+
+    For a uniform sleep the interquartile range is half the range, so range = 2 IQR and the top of the
+    range is S = q3 + IQR/2; j = range / S. This is the number an operator types into a profile
+    ("jitter 30"), which is why findings report it rather than a raw dispersion ratio.
+    """
+    iqr = max(0.0, q3 - q1)
+    top = q3 + iqr / 2
+    return 0.0 if top <= 0 else min(1.0, 2 * iqr / top)
+
+
+def _span(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
+
+
+def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
+    kind = r["kind"]
+    platform = r["platform"]
+    host = r["host"]
+    cname_of = None
+    if r.get("via_cname"):
+        host, cname_of = r["via_cname"], r["host"]
+    period = jitter = None
+    reasons: list[str] = []
+    connections = int(r["connections"])
+    dns_only = bool(r["src_dns"]) and not (r["src_conn"] or r["src_eve"] or r["src_ssl"] or r["src_http"])
+    unit = "DNS queries" if dns_only else "connections"
+    if kind == "beacon":
+        period = float(r["m"] + r["burst_s"])
+        jitter = cs_jitter(r["q1"] + r["burst_s"], r["q3"] + r["burst_s"])
+        span = (r["last_epoch"] - r["first_epoch"])
+        checkins = int(r["n"] + r["gaps"] + 1)
+        text = (f"beacons every {human_duration(period)} (median {period:.1f} s, jitter {jitter:.0%}) over "
+                f"{_span(span)}, {connections} {unit}")
+        if r["gaps"]:
+            text += f"; {int(r['gaps'])} sleep gap{'s' if r['gaps'] != 1 else ''} skipped ({_span(r['gap_s'])} asleep)"
+        reasons.append(text)
+        reasons.append(f"{int(r['k'])} of {int(r['n'])} intervals within {p.win_lo:g}-{p.win_hi:g}x the median "
+                       f"(z = {r['z']:.1f} against random traffic)")
+        extra = connections - checkins - int(r["dns_events"] if r["dns_events"] and r["src_dns"] else 0)
+        if extra > 0 and not r["src_dns"]:
+            reasons.append(f"{extra} extra connections in bursts folded into {checkins} check-ins "
+                           f"(tasking, redirects or retries)")
+        if r["s_score"] is not None and r["s_score"] >= 0.8 and r.get("median_bytes_out") is not None:
+            reasons.append(f"steady request size (~{r['median_bytes_out']:.0f} B out in "
+                           f"{r['s_score']:.0%} of check-ins)")
+    else:
+        reasons.append(f"{connections} connection{'s' if connections != 1 else ''} from a non-browser client, "
+                       f"not periodic")
+    if platform:
+        where = f"{platform}" + (f", tenant {r['tenant']}" if r["tenant"] else "")
+        reasons.insert(0, f"serverless destination: {where} ({r['category'] or 'serverless'})")
+    if r["names"] and r["names"] > 1 and dns_only:
+        reasons.append(f"{int(r['names'])} different names under {r['host']} (a new label per query)")
+    elif r["names"] and r["names"] > 1:
+        reasons.append(f"{int(r['names'])} different names of one destination used in turn "
+                       f"(rotation across {'workers of one account' if r['tenant'] else 'a redirect pair'})")
+    if r["mismatch"]:
+        reasons.append(f"browser User-Agent with a non-browser TLS fingerprint (JA4 {r['ja4']})")
+    elif r["nonbrowser"]:
+        if r["user_agent"] is not None:
+            reasons.append(f"non-browser client by User-Agent: {r['client_label'] or repr(r['user_agent'])}")
+        elif r["client_label"] and not str(r["client_label"]).startswith("TLS client"):
+            reasons.append(f"non-browser TLS fingerprint: {r['client_label']} (JA4 {r['ja4']})")
+        else:
+            reasons.append(f"non-browser TLS client (JA4 {r['ja4']}: not a browser's ALPN/cipher/extension set)")
+    prev, fp_prev = r["prevalence"], r["fp_prevalence"]
+    overall = f" ({int(prev)} internal hosts in all)" if prev and fp_prev and prev > fp_prev else ""
+    if fp_prev == 1:
+        reasons.append(f"only this internal host talks to it with this client{overall}")
+    elif fp_prev and fp_prev >= p.prev_common:
+        reasons.append(f"{int(fp_prev)} internal hosts talk to it with this client (fleet-wide: less suspicious)")
+    elif fp_prev:
+        reasons.append(f"{int(fp_prev)} internal hosts talk to it with this client{overall}")
+    if r["is_new"]:
+        reasons.append(f"first seen in the store at {_utc(r['store_first_epoch']):%Y-%m-%d %H:%M} UTC (new destination)")
+    if r["long_conn"]:
+        total = (r["bytes_out"] or 0) + (r["bytes_in"] or 0)
+        reasons.append(f"long-lived low-volume connection: {_span(r['long_conn_s'])} moving {total} bytes "
+                       f"(a beacon can hide inside one keep-alive connection)")
+    if r["dns_queries"] and r["min_ttl"] and r["median_query_gap"] and connections >= 2 * r["dns_queries"] \
+            and r["median_query_gap"] >= 0.8 * r["min_ttl"]:
+        reasons.append(f"only {int(r['dns_queries'])} DNS queries, about one per TTL ({r['min_ttl']:.0f} s), "
+                       f"for {connections} connections: cached resolution")
+    if r["txt_queries"]:
+        reasons.append(f"{int(r['txt_queries'])} DNS TXT queries")
+    if r["nxdomain"] and r["nxdomain"] >= p.nxdomain_min:
+        reasons.append(f"{int(r['nxdomain'])} NXDOMAIN answers")
+    if r["random_labels"]:
+        reasons.append(f"{int(r['random_labels'])} high-entropy name labels "
+                       f"(up to {r['max_label_entropy']:.1f} bits/char)")
+    sources = [s for s in ("conn", "dns", "ssl", "http", "eve") if r.get(f"src_{s}")]
+    if r["dns_queries"] and "dns" not in sources:
+        sources.append("dns")
+    scores = {k: round(float(r[v]), 4) for k, v in (("beacon", "beacon"), ("poisson_z", "z"),
+                                                    ("evidence", "c_score"), ("regularity", "r_score"),
+                                                    ("size", "s_score"), ("evidence_adj", "evidence"),
+                                                    ("qcd", "qcd"))
+              if r.get(v) is not None and not (isinstance(r[v], float) and math.isnan(r[v]))}
+    return Finding(
+        src=r["src"], host=host, platform=platform, tenant=r["tenant"],
+        category=r["category"] or ("serverless" if platform else "non-serverless"),
+        score=round(float(r["score"]), 3), severity=r["severity"], connections=connections,
+        period_s=None if period is None else round(period, 1),
+        jitter=None if jitter is None else round(jitter, 3),
+        first_seen=_utc(r["first_epoch"]), last_seen=_utc(r["last_epoch"]),
+        user_agent=r["user_agent"], ja3=r["ja3"], ja4=r["ja4"],
+        bytes_out=None if r["bytes_out"] is None else int(r["bytes_out"]),
+        bytes_in=None if r["bytes_in"] is None else int(r["bytes_in"]),
+        reasons=reasons, sources=sources, kind=kind, dst=r["dst"], dst_port=r["dst_port"], cname_of=cname_of,
+        channel_key=f"{r['src']}|{r['dest_key']}|{r['fp']}", scores=scores,
+    )

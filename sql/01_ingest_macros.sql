@@ -1,0 +1,52 @@
+-- Stage 01: helper macros for the ingest stages (02, 03). Created as TEMP macros on the
+-- ingesting connection; they hold no data. Every value they see comes from a log and is only
+-- ever a bound value or a column, never SQL text.
+
+-- Decode Zeek's TSV escapes: \xNN (non-printable bytes, TAB, invalid UTF-8) and \\ (a backslash).
+-- Percent-encode first so url_decode does the byte-level decoding in C. When the decoded bytes are
+-- not valid UTF-8 (Zeek escapes invalid UTF-8 as \xNN), url_decode raises; try() turns that into
+-- NULL and the escaped text is kept as it was.
+-- A value holding escaped invalid UTF-8 gets its ASCII escapes (\x00-\x7f, always valid)
+-- decoded and keeps the others as \xNN text.
+CREATE OR REPLACE TEMP MACRO zeek_unescape(x) AS
+    CASE WHEN contains(x, '\') THEN coalesce(
+        try(url_decode(regexp_replace(
+            replace(replace(x, '%', '%25'), '\\', '%5C'),
+            '\\x([0-9A-Fa-f]{2})', '%\1', 'g'))),
+        try(url_decode(regexp_replace(
+            replace(replace(x, '%', '%25'), '\\', '%5C'),
+            '\\x([0-7][0-9A-Fa-f])', '%\1', 'g'))),
+        x)
+    ELSE x END;
+
+-- A Zeek/Suricata time value as epoch seconds: epoch float (Zeek TSV, Zeek JSON TS_EPOCH) or an
+-- ISO-8601 string with Z or a +hhmm offset (Zeek JSON TS_ISO8601, Suricata `timestamp`).
+-- The TIMESTAMPTZ route makes the offset count, whatever the session TimeZone is.
+CREATE OR REPLACE TEMP MACRO ingest_epoch(x) AS
+    coalesce(TRY_CAST(x AS DOUBLE), epoch_us(TRY_CAST(x AS TIMESTAMPTZ)) / 1e6);
+
+-- The range of times accepted: 1970-01-01 (relative pcap replays start there) to 2100.
+CREATE OR REPLACE TEMP MACRO ingest_epoch_ok(e) AS e >= 0 AND e < 4102444800;
+
+-- Epoch seconds to a naive UTC TIMESTAMP with microsecond precision (no time zone involved).
+CREATE OR REPLACE TEMP MACRO ingest_ts(e) AS
+    CASE WHEN ingest_epoch_ok(e) THEN make_timestamp(CAST(round(e * 1e6) AS BIGINT)) END;
+
+-- Zeek TSV field to its value: the unset marker -> NULL, the empty marker -> ''.
+CREATE OR REPLACE TEMP MACRO zeek_field(x, unset_s, empty_s) AS
+    CASE WHEN x IS NULL OR x = unset_s THEN NULL WHEN x = empty_s THEN '' ELSE x END;
+
+-- Zeek TSV set/vector field to a list: unset -> NULL, empty -> [], else split then unescape
+-- each element (split first: a ',' inside an element is written as \x2c).
+CREATE OR REPLACE TEMP MACRO zeek_list(x, unset_s, empty_s, set_sep) AS
+    CASE WHEN x IS NULL OR x = unset_s THEN NULL
+         WHEN x = empty_s THEN []::VARCHAR[]
+         ELSE list_transform(string_split(x, set_sep), lambda e: zeek_unescape(e)) END;
+
+-- Suricata TLS version text ("TLS 1.3", "SSLv3") in Zeek's spelling ("TLSv13", "SSLv3"),
+-- so tls.version means the same whichever sensor wrote it.
+CREATE OR REPLACE TEMP MACRO tls_version_name(v) AS
+    CASE WHEN v IS NULL THEN NULL
+         WHEN regexp_matches(v, '^TLS ?1\.[0-3]$') THEN 'TLSv1' || right(v, 1)
+         WHEN regexp_matches(v, '^TLS ?v?1\.0$') THEN 'TLSv10'
+         ELSE v END;

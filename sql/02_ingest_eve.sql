@@ -1,0 +1,157 @@
+-- Stage 02: Suricata eve.json -> conn, dns, tls, http.
+-- Input: TEMP _jl(line, l, reason) = the data lines of one file, reason set for lines that are no
+-- JSON object. Statements are separated by "-- name:" lines; parameters are bound by name.
+-- Each line is parsed once (one json_extract_string call with every path needed).
+--
+-- Mapping choices (documented in analyzer/ingest/eve.py too):
+-- * uid is flow_id as text, the join key between the tables, like Zeek's uid.
+-- * flow -> conn: ts = flow.start (Zeek's conn ts is the first packet too), duration = end - start,
+--   orig/resp_ip_bytes = bytes_toserver/bytes_toclient (Suricata counts whole packets, like Zeek's
+--   *_ip_bytes), orig/resp_pkts = pkts_toserver/pkts_toclient, orig/resp_bytes (payload) = NULL
+--   (eve has no payload byte count), service = app_proto (NULL when 'failed'), conn_state = flow.state
+--   (Suricata's new/established/closed, not Zeek's S0/SF...), history = NULL.
+-- * dns: one row per transaction (flow_id, dns.id, and for v2/v3 the query type): the request
+--   and its response(s) merge; v1's one-record-per-answer records merge into one answers list.
+-- * tls: version in Zeek's spelling (TLSv13); established = NULL (eve does not say).
+-- * http: status, response_body_len = http.length; request_body_len = NULL (not in eve).
+
+-- name: events
+CREATE OR REPLACE TEMP TABLE _eve AS
+SELECT line,
+    v[1] AS event_type,
+    v[2] AS r_ts,
+    ingest_epoch(v[2]) AS t_epoch,
+    v[3] AS flow_id,
+    v[4] AS src, v[5] AS r_src_port, TRY_CAST(v[5] AS INTEGER) AS src_port,
+    v[6] AS dst, v[7] AS r_dst_port, TRY_CAST(v[7] AS INTEGER) AS dst_port,
+    lower(v[8]) AS proto,
+    v[9] AS app_proto,
+    ingest_epoch(v[10]) AS flow_start, ingest_epoch(v[11]) AS flow_end,
+    TRY_CAST(v[12] AS BIGINT) AS bytes_toserver, TRY_CAST(v[13] AS BIGINT) AS bytes_toclient,
+    TRY_CAST(v[14] AS BIGINT) AS pkts_toserver, TRY_CAST(v[15] AS BIGINT) AS pkts_toclient,
+    v[16] AS flow_state,
+    TRY_CAST(v[17] AS INTEGER) AS dns_version, v[18] AS dns_type, v[19] AS dns_id,
+    coalesce(v[20], v[21], v[22]) AS qname,
+    coalesce(v[23], v[24], v[25]) AS qtype,
+    v[26] AS rcode, v[27] AS rdata, TRY_CAST(v[28] AS DOUBLE) AS ttl,
+    v[29] AS sni, v[30] AS ja3,
+    coalesce(v[32], CASE WHEN NOT starts_with(v[31], '{') THEN v[31] END) AS ja4,
+    v[33] AS tls_version,
+    v[34] AS hostname, v[35] AS url, v[36] AS user_agent, v[37] AS method,
+    v[38] AS r_status, v[39] AS r_length,
+    CASE WHEN v[1] = 'dns' THEN CAST(json_extract(l, '$.dns.answers') AS JSON[]) END AS answers_json,
+    CASE WHEN v[1] = 'dns' THEN json_extract(l, '$.dns.grouped.*') END AS grouped_json
+FROM (
+    SELECT line, l, json_extract_string(l, [
+        '$.event_type', '$.timestamp', '$.flow_id',
+        '$.src_ip', '$.src_port', '$.dest_ip', '$.dest_port', '$.proto', '$.app_proto',
+        '$.flow.start', '$.flow.end', '$.flow.bytes_toserver', '$.flow.bytes_toclient',
+        '$.flow.pkts_toserver', '$.flow.pkts_toclient', '$.flow.state',
+        '$.dns.version', '$.dns.type', '$.dns.id',
+        '$.dns.rrname', '$.dns.queries[0].rrname', '$.dns.query[0].rrname',
+        '$.dns.rrtype', '$.dns.queries[0].rrtype', '$.dns.query[0].rrtype',
+        '$.dns.rcode', '$.dns.rdata', '$.dns.ttl',
+        '$.tls.sni', '$.tls.ja3.hash', '$.tls.ja4', '$.tls.ja4.hash', '$.tls.version',
+        '$.http.hostname', '$.http.url', '$.http.http_user_agent', '$.http.http_method',
+        '$.http.status', '$.http.length'
+    ]) AS v
+    FROM _jl WHERE reason IS NULL
+) AS s;
+
+-- name: classify
+-- reason for modelled events that cannot be loaded; skipped = other event types
+CREATE OR REPLACE TEMP TABLE _eve AS
+SELECT *,
+    event_type IN ('flow', 'dns', 'tls', 'http') AS modelled,
+    CASE
+        WHEN event_type IS NULL THEN 'no event_type'
+        WHEN event_type NOT IN ('flow', 'dns', 'tls', 'http') THEN NULL
+        WHEN event_type = 'flow' AND coalesce(flow_start, t_epoch) IS NULL THEN 'unparseable timestamp'
+        WHEN event_type <> 'flow' AND t_epoch IS NULL THEN 'unparseable timestamp'
+        WHEN NOT ingest_epoch_ok(CASE WHEN event_type = 'flow' THEN coalesce(flow_start, t_epoch) ELSE t_epoch END)
+            THEN 'timestamp out of range'
+        WHEN r_src_port IS NOT NULL AND src_port IS NULL THEN 'bad src_port'
+        WHEN r_dst_port IS NOT NULL AND dst_port IS NULL THEN 'bad dest_port'
+        WHEN event_type = 'http' AND r_status IS NOT NULL AND TRY_CAST(r_status AS INTEGER) IS NULL THEN 'bad http.status'
+    END AS reason
+FROM _eve;
+
+-- name: conn
+CREATE OR REPLACE TEMP TABLE _stage AS
+SELECT line,
+    ingest_ts(coalesce(flow_start, t_epoch)) AS ts, coalesce(flow_start, t_epoch) AS epoch,
+    flow_id AS uid, src, src_port, dst, dst_port, proto,
+    CASE WHEN app_proto IS NULL OR app_proto = 'failed' THEN NULL ELSE app_proto END AS service,
+    flow_end - flow_start AS duration,
+    NULL::BIGINT AS orig_bytes, NULL::BIGINT AS resp_bytes,
+    bytes_toserver AS orig_ip_bytes, bytes_toclient AS resp_ip_bytes,
+    pkts_toserver AS orig_pkts, pkts_toclient AS resp_pkts,
+    flow_state AS conn_state, NULL::VARCHAR AS history,
+    NULL::VARCHAR AS reason
+FROM _eve WHERE event_type = 'flow' AND reason IS NULL;
+
+-- name: tls
+CREATE OR REPLACE TEMP TABLE _stage AS
+SELECT line, ingest_ts(t_epoch) AS ts, t_epoch AS epoch,
+    flow_id AS uid, src, src_port, dst, dst_port,
+    sni AS server_name, ja3, ja4, tls_version_name(tls_version) AS version, NULL::BOOLEAN AS established,
+    NULL::VARCHAR AS sensor_platform, NULL::VARCHAR AS sensor_tenant,
+    NULL::VARCHAR AS reason
+FROM _eve WHERE event_type = 'tls' AND reason IS NULL;
+
+-- name: http
+CREATE OR REPLACE TEMP TABLE _stage AS
+SELECT line, ingest_ts(t_epoch) AS ts, t_epoch AS epoch,
+    flow_id AS uid, src, src_port, dst, dst_port,
+    method, hostname AS host, url AS uri, user_agent, TRY_CAST(r_status AS INTEGER) AS status,
+    NULL::BIGINT AS request_body_len, TRY_CAST(r_length AS BIGINT) AS response_body_len,
+    NULL::VARCHAR AS sensor_platform, NULL::VARCHAR AS sensor_tenant,
+    NULL::VARCHAR AS reason
+FROM _eve WHERE event_type = 'http' AND reason IS NULL;
+
+-- name: dns_events
+-- One row per dns event, oriented client -> server: a response sent from port 53/853/5353 to
+-- another port is swapped (Suricata 8 logs responses from the responder; 7 does not always).
+CREATE OR REPLACE TEMP TABLE _dnsev AS
+SELECT line, t_epoch AS epoch, flow_id, proto, qname, qtype, dns_version,
+    dns_type IN ('answer', 'response') AS is_resp,
+    CASE WHEN flow_id IS NULL OR dns_id IS NULL THEN 'line:' || line
+         ELSE flow_id || ':' || dns_id || ':' || CASE WHEN coalesce(dns_version, 1) >= 2 THEN coalesce(qtype, '') ELSE '' END
+    END AS tx,
+    (dns_type IN ('answer', 'response') AND src_port IN (53, 853, 5353) AND coalesce(dst_port, 0) NOT IN (53, 853, 5353)) AS swap,
+    CASE WHEN dns_type IN ('answer', 'response') THEN rcode END AS rcode,
+    CASE WHEN dns_type IN ('answer', 'response') THEN coalesce(
+        nullif(list_transform(
+            list_filter(answers_json, lambda a: json_extract_string(a, '$.rdata') IS NOT NULL),
+            lambda a: json_extract_string(a, '$.rdata')), []),
+        nullif(flatten(list_transform(grouped_json, lambda g: TRY_CAST(g AS VARCHAR[]))), []),
+        CASE WHEN rdata IS NOT NULL THEN [rdata] END) END AS answers,
+    CASE WHEN dns_type IN ('answer', 'response') THEN coalesce(
+        nullif(list_transform(
+            list_filter(answers_json, lambda a: json_extract_string(a, '$.rdata') IS NOT NULL),
+            lambda a: TRY_CAST(json_extract_string(a, '$.ttl') AS DOUBLE)), []),
+        CASE WHEN rdata IS NOT NULL THEN [ttl] END) END AS ttls,
+    src, src_port, dst, dst_port
+FROM _eve WHERE event_type = 'dns' AND reason IS NULL;
+
+-- name: dns
+CREATE OR REPLACE TEMP TABLE _stage AS
+SELECT line, ingest_ts(epoch) AS ts, epoch, uid, src, src_port, dst, dst_port, proto,
+    query, qtype, rcode, answers, ttls, NULL::VARCHAR AS reason
+FROM (
+    SELECT tx,
+        min(line) AS line,
+        min(epoch) AS epoch,
+        any_value(flow_id) AS uid,
+        coalesce(arg_min(src, line) FILTER (WHERE NOT is_resp), arg_min(CASE WHEN swap THEN dst ELSE src END, line)) AS src,
+        coalesce(arg_min(src_port, line) FILTER (WHERE NOT is_resp), arg_min(CASE WHEN swap THEN dst_port ELSE src_port END, line)) AS src_port,
+        coalesce(arg_min(dst, line) FILTER (WHERE NOT is_resp), arg_min(CASE WHEN swap THEN src ELSE dst END, line)) AS dst,
+        coalesce(arg_min(dst_port, line) FILTER (WHERE NOT is_resp), arg_min(CASE WHEN swap THEN src_port ELSE dst_port END, line)) AS dst_port,
+        arg_min(proto, line) AS proto,
+        coalesce(arg_min(qname, line) FILTER (WHERE NOT is_resp AND qname IS NOT NULL), arg_min(qname, line)) AS query,
+        coalesce(arg_min(qtype, line) FILTER (WHERE NOT is_resp AND qtype IS NOT NULL), arg_min(qtype, line)) AS qtype,
+        arg_min(rcode, line) FILTER (WHERE is_resp AND rcode IS NOT NULL) AS rcode,
+        nullif(flatten(list(answers ORDER BY line) FILTER (WHERE answers IS NOT NULL)), []) AS answers,
+        nullif(flatten(list(ttls ORDER BY line) FILTER (WHERE ttls IS NOT NULL)), []) AS ttls
+    FROM _dnsev GROUP BY tx
+) AS t;

@@ -1,0 +1,51 @@
+-- Stage 45: what a finding reports about its channel: counts, time span, bytes, the most frequent
+-- name (the group name for a named group) / address / User-Agent, the fingerprints, which logs saw it, and the longest connection.
+-- A long-lived low-volume connection (>= $long_conn_s seconds, < $long_conn_max_bps bytes/s both ways)
+-- is how a beacon inside one keep-alive TLS connection shows up.
+CREATE OR REPLACE TEMP TABLE scan_facts AS
+WITH per_name AS (
+    SELECT src, dest_key, fp, name, count(*) AS cnt FROM scan_keyed GROUP BY src, dest_key, fp, name
+), top_name AS (
+    SELECT src, dest_key, fp, max_by(name, cnt) AS host, count(*) AS names FROM per_name
+    GROUP BY src, dest_key, fp
+), per_dst AS (
+    SELECT src, dest_key, fp, dst, dst_port, count(*) AS cnt FROM scan_keyed
+    WHERE dst IS NOT NULL GROUP BY src, dest_key, fp, dst, dst_port
+), top_dst AS (
+    SELECT src, dest_key, fp, max_by(dst, cnt) AS dst, max_by(dst_port, cnt) AS dst_port,
+           count(*) AS dsts
+    FROM per_dst GROUP BY src, dest_key, fp
+), per_ua AS (
+    SELECT src, dest_key, fp, user_agent, count(*) AS cnt FROM scan_keyed
+    WHERE user_agent IS NOT NULL GROUP BY src, dest_key, fp, user_agent
+), top_ua AS (
+    SELECT src, dest_key, fp, max_by(user_agent, cnt) AS user_agent FROM per_ua GROUP BY src, dest_key, fp
+), agg AS (
+    SELECT src, dest_key, fp,
+           count(*) AS connections,
+           min(epoch) AS first_epoch, max(epoch) AS last_epoch,
+           sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in,
+           min(ja3) AS ja3, min(ja4) AS ja4,
+           min(platform) AS platform, min(provider) AS provider, min(tenant) AS tenant,
+           min(category) AS category, min(platform_severity) AS platform_severity,
+           min(via_cname) AS via_cname,
+           max(CASE WHEN via = 'conn' THEN 1 ELSE 0 END) AS src_conn,
+           max(CASE WHEN via = 'eve' OR sensor = 'suricata' THEN 1 ELSE 0 END) AS src_eve,
+           max(CASE WHEN has_tls AND coalesce(sensor, 'zeek') <> 'suricata' THEN 1 ELSE 0 END) AS src_ssl,
+           max(CASE WHEN has_http AND coalesce(sensor, 'zeek') <> 'suricata' THEN 1 ELSE 0 END) AS src_http,
+           max(CASE WHEN via = 'dns' THEN 1 ELSE 0 END) AS src_dns,
+           sum(CASE WHEN via = 'dns' THEN 1 ELSE 0 END) AS dns_events,
+           max(duration) AS longest_s,
+           max(CASE WHEN duration >= $long_conn_s
+                     AND (coalesce(bytes_out, 0) + coalesce(bytes_in, 0)) / duration < $long_conn_max_bps
+                    THEN duration END) AS long_conn_s
+    FROM scan_keyed
+    GROUP BY src, dest_key, fp
+)
+SELECT c.chan_id, a.*,
+       CASE WHEN a.dest_key LIKE 'name:%' THEN substr(a.dest_key, 6) ELSE n.host END AS host, n.names, d.dst, d.dst_port, d.dsts, u.user_agent
+FROM agg a
+JOIN scan_channels c ON c.src = a.src AND c.dest_key = a.dest_key AND c.fp = a.fp
+LEFT JOIN top_name n ON n.src = a.src AND n.dest_key = a.dest_key AND n.fp = a.fp
+LEFT JOIN top_dst d ON d.src = a.src AND d.dest_key = a.dest_key AND d.fp = a.fp
+LEFT JOIN top_ua u ON u.src = a.src AND u.dest_key = a.dest_key AND u.fp = a.fp;

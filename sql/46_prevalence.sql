@@ -1,0 +1,36 @@
+-- Stage 46: destination prevalence and novelty.
+--   prevalence     how many internal hosts reached the destination (tenant / name) in the window,
+--                  whatever their client (reported);
+--   fp_prevalence  how many reached it with the channel's own client fingerprint (scored): on a
+--                  shared host such as script.google.com every browser counts in `prevalence`, but
+--                  an implant's fingerprint is on one host; a monitoring agent's is on the fleet.
+--   first_epoch the first time any host in the whole store used one of the destination's names
+--               (TLS SNI, HTTP Host or DNS query); is_new when that is inside the window and the
+--               store holds data from before the window (otherwise "new" would mean nothing).
+CREATE OR REPLACE TEMP TABLE scan_prevalence AS
+WITH prev AS (
+    SELECT dest_key, count(DISTINCT src) AS prevalence FROM scan_keyed GROUP BY dest_key
+), fp_prev AS (
+    SELECT dest_key, fp, count(DISTINCT src) AS fp_prevalence FROM scan_keyed GROUP BY dest_key, fp
+), seen AS (
+    SELECT lower(server_name) AS name, min(epoch) AS first_epoch FROM tls GROUP BY lower(server_name)
+    UNION ALL
+    SELECT lower(regexp_replace(host, ':[0-9]+$', '')), min(epoch) FROM http
+    GROUP BY lower(regexp_replace(host, ':[0-9]+$', ''))
+    UNION ALL
+    SELECT lower(query), min(epoch) FROM dns GROUP BY lower(query)
+), names AS (
+    SELECT DISTINCT dest_key, name FROM scan_keyed
+), first_seen AS (
+    SELECT n.dest_key, min(s.first_epoch) AS store_first_epoch
+    FROM names n JOIN seen s ON s.name = n.name
+    GROUP BY n.dest_key
+), store_span AS (
+    SELECT min(epoch) AS store_min FROM conn
+)
+SELECT fp.dest_key, fp.fp, p.prevalence, fp.fp_prevalence, f.store_first_epoch,
+       (f.store_first_epoch >= $t0 AND ss.store_min < $t0) AS is_new
+FROM fp_prev fp
+JOIN prev p ON p.dest_key = fp.dest_key
+LEFT JOIN first_seen f ON f.dest_key = fp.dest_key
+CROSS JOIN store_span ss;

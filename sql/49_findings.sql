@@ -1,0 +1,74 @@
+-- Stage 49: combine timing and evidence into one score per channel, choose the finding kind and the
+-- severity. scan_client_class (filled by scan.py from analyzer.clients) says, per (User-Agent, JA4,
+-- JA3), whether the client is a non-browser and whether a browser User-Agent comes with a
+-- non-browser TLS fingerprint.
+--   beacon finding   beacon >= $beacon_min:
+--                    score = clamp(beacon x category weight + evidence, 0, 1), where the category
+--                    weight is $w_serverless for serverless platforms and $w_other otherwise, and
+--                    evidence = + $w_nonbrowser (non-browser client) + $w_mismatch (spoofed browser)
+--                               + $w_single (one internal host with this client)
+--                               - $w_common (>= $prev_common hosts with this client: a fleet)
+--                               + $w_new (destination new to the store) + $w_dns (DNS signs)
+--   contact finding  a serverless destination, not beaconing, reached by a non-browser client (or a
+--                    long-lived low-volume connection): score = clamp($contact_base + evidence,
+--                    0, $contact_cap); the network analogue of "non-browser process talks to
+--                    serverless".
+-- Severity from the score ($sev_high / $sev_medium / $sev_low); non-serverless beacons and contacts
+-- are capped one level lower (medium / low) so serverless weighs more.
+CREATE OR REPLACE TEMP TABLE scan_findings AS
+WITH base AS (
+    SELECT f.*, b.beacon, b.c_score, b.r_score, b.s_score, b.z, b.qcd, b.n, b.k, b.gaps, b.gap_s, b.m, b.q1, b.q2,
+           b.q3, b.burst_s,
+           p.prevalence, p.fp_prevalence, p.store_first_epoch, coalesce(p.is_new, FALSE) AS is_new,
+           d.dns_queries, d.txt_queries, d.nxdomain, d.min_ttl, d.median_query_gap,
+           e.random_labels, e.max_label_entropy,
+           coalesce(cc.nonbrowser, FALSE) AS nonbrowser, coalesce(cc.mismatch, FALSE) AS mismatch,
+           cc.client_label
+    FROM scan_facts f
+    LEFT JOIN scan_beacon b ON b.chan_id = f.chan_id
+    LEFT JOIN scan_prevalence p ON p.dest_key = f.dest_key AND p.fp = f.fp
+    LEFT JOIN scan_dns d ON d.chan_id = f.chan_id
+    LEFT JOIN scan_entropy e ON e.chan_id = f.chan_id
+    LEFT JOIN scan_client_class cc
+           ON cc.ua = coalesce(f.user_agent, '') AND cc.ja4 = coalesce(f.ja4, '') AND cc.ja3 = coalesce(f.ja3, '')
+), ev AS (
+    SELECT base.*,
+           (coalesce(txt_queries, 0) > 0 OR coalesce(nxdomain, 0) >= $nxdomain_min
+            OR coalesce(random_labels, 0) > 0) AS dns_signs,
+           long_conn_s IS NOT NULL AS long_conn,
+           CASE WHEN nonbrowser THEN $w_nonbrowser ELSE 0 END
+         + CASE WHEN mismatch THEN $w_mismatch ELSE 0 END
+         + CASE WHEN fp_prevalence = 1 THEN $w_single ELSE 0 END
+         - CASE WHEN fp_prevalence >= $prev_common THEN $w_common ELSE 0 END
+         + CASE WHEN is_new THEN $w_new ELSE 0 END
+         + CASE WHEN coalesce(txt_queries, 0) > 0 OR coalesce(nxdomain, 0) >= $nxdomain_min
+                     OR coalesce(random_labels, 0) > 0 THEN $w_dns ELSE 0 END AS evidence
+    FROM base
+), kinds AS (
+    SELECT ev.*,
+           CASE
+               WHEN beacon IS NOT NULL AND beacon >= $beacon_min THEN 'beacon'
+               WHEN platform IS NOT NULL AND (nonbrowser OR mismatch OR long_conn) THEN 'contact'
+               WHEN long_conn AND platform IS NULL AND fp_prevalence = 1 AND nonbrowser THEN 'contact'
+           END AS kind
+    FROM ev
+), scored AS (
+    SELECT kinds.*,
+           CASE WHEN kind = 'beacon' THEN
+                    greatest(0.0, least(1.0, beacon * CASE WHEN platform IS NOT NULL THEN $w_serverless
+                                                           ELSE $w_other END + evidence))
+                ELSE greatest(0.0, least($contact_cap,
+                        $contact_base + evidence + CASE WHEN long_conn THEN $w_long_conn ELSE 0 END))
+           END AS score
+    FROM kinds
+    WHERE kind IS NOT NULL
+)
+SELECT scored.*,
+       CASE
+           WHEN score >= $sev_high AND kind = 'beacon' AND platform IS NOT NULL THEN 'high'
+           WHEN score >= $sev_medium AND kind = 'beacon' THEN 'medium'
+           WHEN score >= $sev_high AND kind = 'contact' AND platform IS NOT NULL THEN 'medium'
+           WHEN score >= $sev_low THEN 'low'
+           ELSE 'info'
+       END AS severity
+FROM scored;

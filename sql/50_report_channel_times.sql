@@ -1,0 +1,75 @@
+-- Stage 50 (report): the connection start times of ONE finding's channel, for its timeline and
+-- gap histogram. Read-only; creates nothing.
+-- Input tables: conn, tls, http, dns (sql/00_schema.sql).
+-- Parameters (all bound, any may be NULL unless said):
+--   $src        internal host of the finding (required)
+--   $host       destination name (SNI / Host / DNS query), lower-case, no trailing dot
+--   $dst        destination address   $dst_port  destination port (used only when $host is NULL)
+--   $ja4, $ja3  client fingerprint: JA4 first, else JA3 (the channel key's precedence)
+--   $ua         User-Agent, used only when the channel has no TLS fingerprint (cleartext HTTP)
+--   $since, $until  the report window as epoch seconds, [since, until)
+-- Output: one row per connection: epoch DOUBLE, origin VARCHAR ('conn' | 'tls' | 'http' | 'dns'),
+-- ordered by time. Named channels are timed by the conn start of each uid seen in TLS/HTTP with that
+-- name (the scan's own definition); DNS query times are used only when no TLS/HTTP row matches
+-- (a dns-only store); (dst, dst_port) only for channels without a name.
+WITH
+tls_hits AS (
+    SELECT t.uid, t.epoch, 'tls' AS origin
+    FROM tls AS t
+    WHERE $host IS NOT NULL
+      AND t.src = $src
+      AND lower(rtrim(t.server_name, '.')) = $host
+      AND ($ja4 IS NULL OR t.ja4 = $ja4)
+      AND ($ja4 IS NOT NULL OR $ja3 IS NULL OR t.ja3 = $ja3)
+      AND ($since IS NULL OR t.epoch >= $since)
+      AND ($until IS NULL OR t.epoch < $until)
+),
+http_hits AS (
+    SELECT h.uid, h.epoch, 'http' AS origin
+    FROM http AS h
+    WHERE $host IS NOT NULL
+      AND $ja4 IS NULL AND $ja3 IS NULL
+      AND h.src = $src
+      AND lower(rtrim(split_part(h.host, ':', 1), '.')) = $host
+      AND ($ua IS NULL OR h.user_agent = $ua)
+      AND ($since IS NULL OR h.epoch >= $since)
+      AND ($until IS NULL OR h.epoch < $until)
+),
+named AS (
+    SELECT uid, min(epoch) AS epoch, min(origin) AS origin
+    FROM (SELECT * FROM tls_hits UNION ALL SELECT * FROM http_hits) AS hits
+    GROUP BY uid
+),
+named_starts AS (
+    -- prefer the connection start from conn (same uid and source); keep the app-log time otherwise
+    SELECT coalesce(min(c.epoch), min(n.epoch)) AS epoch,
+           CASE WHEN min(c.epoch) IS NULL THEN min(n.origin) ELSE 'conn' END AS origin
+    FROM named AS n
+    LEFT JOIN conn AS c ON c.uid = n.uid AND c.src = $src
+    GROUP BY n.uid
+),
+dns_hits AS (
+    SELECT d.epoch, 'dns' AS origin
+    FROM dns AS d
+    WHERE $host IS NOT NULL
+      AND d.src = $src
+      AND lower(rtrim(d.query, '.')) = $host
+      AND ($since IS NULL OR d.epoch >= $since)
+      AND ($until IS NULL OR d.epoch < $until)
+),
+ip_hits AS (
+    SELECT c.epoch, 'conn' AS origin
+    FROM conn AS c
+    WHERE $host IS NULL
+      AND c.src = $src
+      AND c.dst = $dst
+      AND ($dst_port IS NULL OR c.dst_port = $dst_port)
+      AND ($since IS NULL OR c.epoch >= $since)
+      AND ($until IS NULL OR c.epoch < $until)
+)
+SELECT epoch, origin FROM named_starts
+UNION ALL
+SELECT epoch, origin FROM dns_hits WHERE NOT EXISTS (SELECT 1 FROM named)
+UNION ALL
+SELECT epoch, origin FROM ip_hits
+ORDER BY epoch;

@@ -1,0 +1,22 @@
+-- Stage 51 (report): ingest health per log kind, from the ingest bookkeeping. Read-only.
+-- Input table: ingest_files. Parameters: none (the bookkeeping of the whole store: a nightly
+-- report on a persistent store shows every file ever loaded into it, which is what an analyst
+-- checks when asking "did yesterday's logs arrive?"; the per-hour coverage in stage 54 is
+-- windowed).
+-- Output: kind ('(skipped)' for files that were not loaded), files, data_lines, rows_loaded,
+-- lines_rejected, skipped_events, files_with_rejects, first_ts, last_ts.
+SELECT * FROM (
+SELECT
+    coalesce(kind, '(skipped)')                                  AS kind,
+    count(*)                                                     AS files,
+    coalesce(sum(data_lines), 0)                                 AS data_lines,
+    coalesce(sum(rows_loaded), 0)                                AS rows_loaded,
+    coalesce(sum(lines_rejected), 0)                             AS lines_rejected,
+    coalesce(sum(skipped_events), 0)                             AS skipped_events,
+    count(*) FILTER (WHERE coalesce(lines_rejected, 0) > 0)      AS files_with_rejects,
+    min(min_ts)                                                  AS first_ts,
+    max(max_ts)                                                  AS last_ts
+FROM ingest_files
+GROUP BY ALL
+) AS per_kind
+ORDER BY kind = '(skipped)', kind;

@@ -1,0 +1,42 @@
+-- Stage 54 (report): log coverage by hour per (log kind, sensor), so that a sensor that went quiet
+-- at 03:00 shows as a run of empty hours. Read-only.
+-- Input tables: conn, dns, tls, http. Parameters:
+--   $since, $until  the report window as epoch seconds, [since, until); NULL = the data's extent.
+-- Output: kind ('conn' | 'dns' | 'ssl' | 'http'), sensor, hour_epoch (start of the UTC hour),
+-- rows. Every hour of the window appears for every stream that has at least one row in the window
+-- (zero-filled), so the caller sees gaps as rows = 0, including leading and trailing ones.
+WITH
+events AS (
+    SELECT 'conn' AS kind, sensor, epoch FROM conn
+    UNION ALL SELECT 'dns', sensor, epoch FROM dns
+    UNION ALL SELECT 'ssl', sensor, epoch FROM tls
+    UNION ALL SELECT 'http', sensor, epoch FROM http
+),
+in_window AS (
+    SELECT kind, coalesce(sensor, '?') AS sensor, epoch
+    FROM events
+    WHERE epoch IS NOT NULL
+      AND ($since IS NULL OR epoch >= $since)
+      AND ($until IS NULL OR epoch < $until)
+),
+bounds AS (
+    SELECT CAST(floor(coalesce($since, min(epoch)) / 3600) AS BIGINT)                   AS first_hour,
+           CAST(coalesce(ceil($until / 3600), floor(max(epoch) / 3600) + 1) AS BIGINT) AS end_hour
+    FROM in_window
+),
+hours AS (
+    SELECT unnest(range(first_hour, end_hour)) AS hour FROM bounds
+),
+binned AS (
+    SELECT kind, sensor, CAST(floor(epoch / 3600) AS BIGINT) AS hour, count(*) AS rows
+    FROM in_window
+    GROUP BY ALL
+),
+streams AS (
+    SELECT DISTINCT kind, sensor FROM binned
+)
+SELECT s.kind, s.sensor, h.hour * 3600 AS hour_epoch, coalesce(b.rows, 0) AS rows
+FROM streams AS s
+CROSS JOIN hours AS h
+LEFT JOIN binned AS b ON b.kind = s.kind AND b.sensor = s.sensor AND b.hour = h.hour
+ORDER BY s.kind, s.sensor, h.hour;

@@ -1,0 +1,79 @@
+"""analyzer.normalize: one canonical form per name; what is not a hostname is recorded as such."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analyzer.normalize import decode_zeek_escapes, normalize_host
+
+# (raw, expected name, expected kind): one behaviour per row.
+CASES = [
+    ("evil.workers.dev", "evil.workers.dev", "hostname"),                 # already canonical
+    ("Evil.Workers.DEV", "evil.workers.dev", "hostname"),                 # case
+    ("evil.workers.dev.", "evil.workers.dev", "hostname"),                # trailing dot
+    ("evil.workers.dev..", None, "invalid"),                              # only one trailing dot is a root
+    ("evil.workers.dev:8443", "evil.workers.dev", "hostname"),            # Host header port
+    ("evil.workers.dev:", "evil.workers.dev", "hostname"),                # empty port (RFC 3986 allows it)
+    ("evil.workers.dev:http", None, "invalid"),                           # non-numeric port
+    ("evil.workers.dev:123456", None, "invalid"),                         # port too long
+    ("  evil.workers.dev ", "evil.workers.dev", "hostname"),              # surrounding whitespace
+    ("b\\xc3\\xbccher.workers.dev", "xn--bcher-kva.workers.dev", "hostname"),  # Zeek \x escapes, then IDNA
+    ("bücher.workers.dev", "xn--bcher-kva.workers.dev", "hostname"),      # unicode -> punycode
+    ("BÜCHER.workers.dev", "xn--bcher-kva.workers.dev", "hostname"),      # UTS-46 case mapping
+    ("ｗｏｒｋｅｒｓ。dev", "workers.dev", "hostname"),                      # full-width letters and ideographic dot
+    ("xn--bcher-kva.workers.dev", "xn--bcher-kva.workers.dev", "hostname"),  # punycode passes through
+    ("_dmarc.example.com", "_dmarc.example.com", "hostname"),             # underscores occur in real names
+    ("localhost", "localhost", "hostname"),                               # single label
+    ("10.1.2.3", "10.1.2.3", "ip"),                                       # IPv4 literal
+    ("10.1.2.3:8080", "10.1.2.3", "ip"),                                  # IPv4 with port
+    ("[2001:DB8::1]:443", "2001:db8::1", "ip"),                           # bracketed IPv6 with port
+    ("[2001:db8::1]", "2001:db8::1", "ip"),                               # bracketed IPv6
+    ("2001:db8:0:0::1", "2001:db8::1", "ip"),                             # bare IPv6, canonical form
+    ("[not-an-ip]:443", None, "invalid"),                                 # brackets around a name
+    ("a:b:c", None, "invalid"),                                           # colons that are not IPv6
+    ("evil workers.dev", None, "invalid"),                                # inner space
+    ("evil\x1b[31m.workers.dev", None, "invalid"),                        # control characters
+    ("evil.workers.dev/path", None, "invalid"),                           # URL junk
+    ("a..b", None, "invalid"),                                            # empty label
+    ("x" * 64 + ".com", None, "invalid"),                                 # label longer than 63
+    (".".join(["abcdefghi"] * 30), None, "invalid"),                      # name longer than 253
+    ("caf\\xff.example", None, "invalid"),                                # escape that is not UTF-8
+    ("", None, "empty"),
+    ("-", None, "empty"),                                                 # Zeek unset marker
+    ("(empty)", None, "empty"),                                           # Zeek empty marker
+    (None, None, "empty"),
+]
+
+
+@pytest.mark.parametrize(("raw", "name", "kind"), CASES, ids=[repr(c[0])[:40] for c in CASES])
+def test_normalize(raw: str | None, name: str | None, kind: str) -> None:
+    result = normalize_host(raw)
+    assert (result.name, result.kind) == (name, kind), result.note
+
+
+def test_note_says_what_changed() -> None:
+    note = normalize_host("Evil.Workers.Dev.:443").note
+    assert "port 443 stripped" in note and "trailing dot stripped" in note and "lower-cased" in note
+    assert normalize_host("evil.workers.dev").note == ""
+
+
+def test_decode_zeek_escapes_keeps_plain_text() -> None:
+    assert decode_zeek_escapes("a\\x2cb") == "a,b"
+    assert decode_zeek_escapes("plain") == "plain"
+    with pytest.raises(UnicodeDecodeError):
+        decode_zeek_escapes("\\xff")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_never_raises_and_output_is_canonical(raw: str) -> None:
+    result = normalize_host(raw)
+    assert result.kind in ("hostname", "ip", "invalid", "empty")
+    if result.kind == "hostname":
+        assert result.name is not None and result.name == result.name.lower() and result.name.isascii()
+        assert not result.name.endswith(".") and len(result.name) <= 253
+        assert normalize_host(result.name).name == result.name   # idempotent
+    elif result.kind in ("invalid", "empty"):
+        assert result.name is None

@@ -1,0 +1,280 @@
+"""Tests for analyzer/replay.py: pcaps through Suricata into eve.json, then (when the stages
+exist) through ingest and scan.
+
+Captures: the project's own (pcaps/) and the public ones in ../shared/data (skipped with a reason
+when that folder is absent). Each end-to-end check asserts what must be found and what must not.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+from collections import Counter, defaultdict
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from analyzer.errors import InputError, ToolMissingError
+from analyzer.replay import INSTALL_HINT, find_suricata, replay_pcaps
+
+ROOT = Path(__file__).resolve().parents[1]
+PCAPS = ROOT / "pcaps"
+SHARED = ROOT.parent / "shared" / "data"
+TEST_CC_1 = SHARED / "slips/dataset/test-cc/test-cc-capture-1.pcap"
+TEST_CC_2 = SHARED / "slips/dataset/test-cc/test-cc-capture-2.pcap"
+QUASAR = SHARED / "corelight-quasarrat/testing/Traces/09ffabf7-774a-43a3-8c97-68f2046fd385.pcap"
+SURICATA_VERIFY = SHARED / "suricata-verify/tests"
+ZEEK_TRACES = SHARED / "zeek/testing/btest/Traces"
+
+needs_suricata = pytest.mark.skipif(shutil.which("suricata") is None,
+                                    reason="suricata not installed (" + INSTALL_HINT + ")")
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data not present")
+
+
+def events(eve: Path) -> list[dict]:
+    return [json.loads(line) for line in eve.read_text().splitlines()]
+
+
+def ts(text: str) -> float:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+
+
+def flow_starts(evs: list[dict], dest_ip: str, dest_port: int) -> list[float]:
+    return sorted(ts(e["flow"]["start"]) for e in evs
+                  if e["event_type"] == "flow" and e["dest_ip"] == dest_ip and e.get("dest_port") == dest_port)
+
+
+# ------------------------------------------------------------------------------- errors, no tool
+
+
+def test_missing_suricata_says_how_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("SURICATA", "suricata-that-does-not-exist")
+    with pytest.raises(ToolMissingError) as err:
+        replay_pcaps([PCAPS / "serverless-dns.pcap"], tmp_path)
+    assert "apt-get install -t bookworm-backports suricata" in str(err.value)
+    assert "bookworm-backports main" in str(err.value)          # how to add the suite
+    assert not any(tmp_path.iterdir())                          # failed before touching workdir
+
+
+def test_empty_path_env_also_reports_missing_tool(monkeypatch):
+    monkeypatch.delenv("SURICATA", raising=False)
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(ToolMissingError):
+        find_suricata()
+
+
+@needs_suricata
+def test_missing_capture_is_an_input_error_naming_it(tmp_path):
+    with pytest.raises(InputError) as err:
+        replay_pcaps([tmp_path / "nope.pcap"], tmp_path / "out")
+    assert err.value.path == str(tmp_path / "nope.pcap")
+
+
+@needs_suricata
+def test_a_file_that_is_not_a_capture_is_an_input_error(tmp_path):
+    bogus = tmp_path / "notes.pcap"
+    bogus.write_text("this is not a pcap\n")
+    with pytest.raises(InputError) as err:
+        replay_pcaps([bogus], tmp_path / "out")
+    assert err.value.path == str(bogus) and "suricata could not replay" in str(err.value)
+
+
+@needs_suricata
+def test_missing_rules_file_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="rules file not found"):
+        replay_pcaps([PCAPS / "serverless-dns.pcap"], tmp_path, rules=tmp_path / "none.rules")
+
+
+# ---------------------------------------------------------------------------- project captures
+
+
+@pytest.fixture(scope="module")
+def own(tmp_path_factory):
+    if shutil.which("suricata") is None:
+        pytest.skip("suricata not installed")
+    pcaps = sorted(PCAPS.glob("*.pcap"))
+    eves = replay_pcaps(pcaps, tmp_path_factory.mktemp("own"))
+    return {p.name: e for p, e in zip(pcaps, eves)}
+
+
+@needs_suricata
+def test_one_eve_per_capture_in_input_order(own, tmp_path):
+    pcaps = [PCAPS / "serverless-tls.pcap", PCAPS / "serverless-dns.pcap"]
+    stale = tmp_path / "000-serverless-tls" / "eve.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text('{"event_type":"stale"}\n')
+    eves = replay_pcaps(pcaps, tmp_path)
+    assert [e.parent.name for e in eves] == ["000-serverless-tls", "001-serverless-dns"]
+    assert {e["event_type"] for e in events(eves[0])} == {"tls", "flow"}   # stale file replaced
+    assert {e["event_type"] for e in events(eves[1])} == {"dns", "flow"}
+
+
+@needs_suricata
+def test_dns_tls_http_records_of_the_project_captures(own):
+    dns = events(own["serverless-dns.pcap"])
+    queries = {e["dns"]["rrname"] for e in dns if e["event_type"] == "dns" and e["dns"]["type"] == "query"}
+    assert "beacon-1.example-app.workers.dev" in queries and "evilworkers.dev" in queries
+    assert len(queries) == 16
+
+    tls = [e for e in events(own["serverless-tls.pcap"]) if e["event_type"] == "tls"]
+    assert len(tls) == 16 and "API.My-Fn.Vercel.APP" in {e["tls"]["sni"] for e in tls}
+    assert all(e["tls"]["ja4"].startswith("t13d") and e["tls"]["ja3"]["hash"] for e in tls)
+
+    http = [e for e in events(own["serverless-http.pcap"]) if e["event_type"] == "http"]
+    upper = [e for e in http if e["http"]["hostname"] == "Relay.Example-App.Workers.DEV"]
+    assert len(upper) == 1 and upper[0]["http"]["http_port"] == 8080
+
+
+@needs_suricata
+def test_project_beacons_have_the_generated_timing(own):
+    web = events(own["beacon-http-workers.pcap"])
+    implant = sorted(ts(e["timestamp"]) for e in web
+                     if e["event_type"] == "http" and e["src_ip"] == "10.1.1.10")
+    gaps = [b - a for a, b in zip(implant, implant[1:])]
+    assert len(implant) == 24 and 51 <= min(gaps) and max(gaps) <= 69      # 60 s +/- 15 %
+    agents = {e["http"]["http_user_agent"] for e in web if e["event_type"] == "http" and e["src_ip"] == "10.1.1.10"}
+    assert agents == {"python-requests/2.32.3"}
+
+    tls = [e for e in events(own["beacon-tls-lambda.pcap"]) if e["event_type"] == "tls"]
+    assert len(tls) == 20 and {e["tls"]["ja4"][8:10] for e in tls} == {"00"}   # no ALPN
+
+
+# --------------------------------------------------------------------------- public captures
+
+
+@pytest.fixture(scope="module")
+def public(tmp_path_factory):
+    if shutil.which("suricata") is None:
+        pytest.skip("suricata not installed")
+    if not SHARED.is_dir():
+        pytest.skip("../shared/data not present")
+    pcaps = [TEST_CC_1, TEST_CC_2, QUASAR]
+    eves = replay_pcaps(pcaps, tmp_path_factory.mktemp("public"))
+    return dict(zip(("cc1", "cc2", "quasar"), eves))
+
+
+@needs_suricata
+@needs_shared
+def test_slips_test_cc_replays_into_a_periodic_https_series(public):
+    cc1 = events(public["cc1"])
+    counts = Counter(e["event_type"] for e in cc1)
+    assert counts["tls"] == 299 and counts["flow"] == 299
+    assert {e["tls"].get("sni") for e in cc1 if e["event_type"] == "tls"} == {"testing.com"}
+    starts = flow_starts(cc1, "141.193.213.21", 443)
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    assert len(starts) == 297 and 2.0 <= statistics.median(gaps) <= 2.4
+    assert starts[-1] - starts[0] > 600                       # about 11 minutes of beacons
+
+    cc2 = events(public["cc2"])
+    tls2 = [e for e in cc2 if e["event_type"] == "tls"]
+    assert len(tls2) == 22 and {e["tls"]["sni"] for e in tls2} == {"testing.com"}
+
+
+@needs_suricata
+@needs_shared
+def test_quasarrat_reconnects_every_three_and_a_half_seconds(public):
+    evs = events(public["quasar"])
+    starts = flow_starts(evs, "86.136.67.231", 1337)
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    assert len(starts) == 77
+    assert 3.3 <= min(gaps) and max(gaps) <= 3.9 and starts[-1] - starts[0] > 250
+    # the C2 speaks TLS without SNI: the beacon must be keyed on the address, not a name
+    c2_tls = [e for e in evs if e["event_type"] == "tls" and e["dest_ip"] == "86.136.67.231"]
+    assert len(c2_tls) == 77 and not any(e["tls"].get("sni") for e in c2_tls)
+
+
+# -------------------------------------------------------------------------- ingest + scan (e2e)
+
+
+def _scan(eves: list[Path]):
+    ingest = pytest.importorskip("analyzer.ingest", reason="ingest stage not available")
+    scan = pytest.importorskip("analyzer.scan", reason="scan stage not available")
+    from analyzer.store import Store
+
+    with Store() as store:
+        ingest.ingest_paths(store, [str(e) for e in eves])
+        return scan.run_scan(store, scan.ScanOptions(window="7d")).findings
+
+
+@needs_suricata
+@needs_shared
+def test_scan_finds_the_test_cc_beacon_as_non_serverless(public):
+    findings = _scan([public["cc1"]])
+    beacons = [f for f in findings if f.kind == "beacon" and f.host == "testing.com"]
+    assert len(beacons) == 1
+    b = beacons[0]
+    assert b.category == "non-serverless" and b.platform is None
+    assert b.src == "147.32.80.37" and 2.0 <= b.period_s <= 2.4 and b.connections >= 290
+    assert not any(f.platform for f in findings)              # nothing serverless in this capture
+
+
+@needs_suricata
+@needs_shared
+def test_scan_finds_the_quasarrat_reconnects(public):
+    findings = _scan([public["quasar"]])
+    c2 = [f for f in findings if f.kind == "beacon" and f.dst == "86.136.67.231"]
+    assert len(c2) == 1
+    assert c2[0].dst_port == 1337 and c2[0].connections == 77 and 3.3 <= c2[0].period_s <= 3.8
+    assert c2[0].category == "non-serverless" and c2[0].severity in ("medium", "high")
+    # the sandbox's ordinary Windows traffic (login.live.com, settings-win...) is not a beacon
+    assert [f.dst for f in findings if f.kind == "beacon"] == ["86.136.67.231"]
+
+
+@needs_suricata
+def test_scan_finds_the_project_beacons_and_not_the_browser(own):
+    web = _scan([own["beacon-http-workers.pcap"]])
+    beacons = [f for f in web if f.kind == "beacon"]
+    assert [(f.src, f.host, f.platform) for f in beacons] == [
+        ("10.1.1.10", "beacon-1.example-app.workers.dev", "Cloudflare Workers")]
+    assert beacons[0].connections == 24 and 55 <= beacons[0].period_s <= 65
+    assert not any(f.src == "10.1.1.20" for f in web)         # the browser's two visits
+
+    lam = [f for f in _scan([own["beacon-tls-lambda.pcap"]]) if f.kind == "beacon"]
+    assert [(f.src, f.platform, f.connections) for f in lam] == [("10.1.1.30", "AWS Lambda Function URL", 20)]
+
+
+@needs_suricata
+def test_scan_reports_nothing_for_decoys(own):
+    assert _scan([own["decoys.pcap"]]) == []
+
+
+@needs_suricata
+@needs_shared
+def test_benign_suricata_verify_captures_give_no_high_severity_finding(tmp_path):
+    pcaps = sorted(p for p in SURICATA_VERIFY.rglob("*") if p.suffix in (".pcap", ".pcapng"))
+    assert len(pcaps) >= 15
+    eves = replay_pcaps(pcaps, tmp_path)
+    for pcap, eve in zip(pcaps, eves):
+        high = [f for f in _scan([eve]) if f.severity == "high"]
+        assert high == [], (pcap.relative_to(SHARED), [(f.host, f.dst, f.reasons) for f in high])
+
+
+@pytest.mark.slow
+@needs_suricata
+@needs_shared
+def test_every_public_capture_replays_or_fails_with_its_reason(tmp_path):
+    """All 168 public captures: each replays, except the NFLOG one Suricata cannot read, which
+    fails with an InputError that names the file and carries Suricata's reason. Benign Zeek test
+    traces (everything but the Merlin C2 and the RAT sandboxes) give no high-severity finding."""
+    pcaps = sorted(p for p in SHARED.rglob("*") if p.suffix in (".pcap", ".pcapng"))
+    failures, high = {}, defaultdict(list)
+    for index, pcap in enumerate(pcaps):
+        try:
+            [eve] = replay_pcaps([pcap], tmp_path / str(index))
+        except InputError as exc:
+            failures[pcap.name] = str(exc)
+            continue
+        benign = pcap.is_relative_to(ZEEK_TRACES) and "merlinc2" not in pcap.name
+        if benign and eve.stat().st_size:
+            high[pcap.name] = [f.host or f.dst for f in _scan([eve]) if f.severity == "high"]
+    assert list(failures) == ["nflog-http.pcap"]
+    assert "datalink type 239" in failures["nflog-http.pcap"]
+    assert {name: h for name, h in high.items() if h} == {}
+    assert len(high) > 100
+
+
+def test_install_hint_is_actionable():
+    assert INSTALL_HINT.startswith("suricata is not installed")
+    assert "apt-get install -t bookworm-backports suricata" in INSTALL_HINT

@@ -1,0 +1,207 @@
+"""The report model, history, tuning and renderers (analyzer.report) on a seeded store."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from analyzer.findings import Finding, ScanResult
+from analyzer.report import build_report, channel_key, record_run, render, write_atomic
+from analyzer.report.health import CoverageStream, find_gaps
+from analyzer.report.model import rank_findings
+from analyzer.report.plots import human_seconds
+from analyzer.report.tuning import suggest
+from analyzer.store import Store
+from test_report_sql import (
+    BEACON_HOST, DAY, QUIET_AT, scenario_findings, scenario_result, seed_store,
+)
+
+
+@pytest.fixture
+def seeded():
+    with Store() as store:
+        seed_store(store)
+        yield store
+
+
+def test_summary_ranking_and_platforms(seeded):
+    rep = build_report(seeded, scenario_result(), top_n=2)
+    assert rep.summary.findings == 3
+    assert rep.summary.by_severity == {"high": 1, "medium": 1, "low": 1, "info": 0}
+    assert rep.summary.hosts_with_findings == 3 and rep.summary.hosts_seen == 12
+    assert rep.summary.platforms == 2                       # the IP-only channel has no platform
+    assert [rf.finding.severity for rf in rep.findings] == ["high", "medium", "low"]
+    assert [rf.times is not None for rf in rep.findings] == [True, True, False]   # top 2 only
+    assert [p.platform for p in rep.platforms] == ["Cloudflare Workers", "Azure Functions", "(not serverless)"]
+
+
+def test_rank_puts_severity_before_score():
+    f = scenario_findings()[0]
+    low_high_score = replace(f, severity="low", score=0.99)
+    high_low_score = replace(f, severity="high", score=0.81)
+    assert rank_findings([low_high_score, high_low_score]) == [high_low_score, low_high_score]
+
+
+def test_history_new_recurring_gone(tmp_path):
+    db = tmp_path / "s.duckdb"
+    findings = scenario_findings()
+    with Store(db) as store:
+        seed_store(store)
+        first = build_report(store, scenario_result())
+        assert first.summary.new == 3 and first.history.previous_report is None
+        record_run(store.con, findings, first.generated_at, first.window_start, first.window_end)
+    # next night: the beacon recurs, the DNS channel is gone, a new one appears
+    newcomer = replace(findings[0], src="10.9.9.9", channel_key=None)
+    tonight = ScanResult(findings=[findings[0], findings[2], newcomer], window_start=DAY, window_end=DAY)
+    with Store(db) as store:
+        rep = build_report(store, tonight, generated_at=datetime(2026, 11, 29, tzinfo=timezone.utc))
+    status = {rf.finding.src: rf.history.status for rf in rep.findings}
+    assert status == {findings[0].src: "recurring", findings[2].src: "recurring", "10.9.9.9": "new"}
+    assert rep.summary.new == 1 and rep.summary.recurring == 2
+    assert [g.src for g in rep.history.gone] == [findings[1].src]
+    assert rep.history.earlier_reports == 1 and rep.history.previous_report is not None
+    recurring = next(rf for rf in rep.findings if rf.finding.src == findings[0].src)
+    assert recurring.history.runs_seen == 1 and recurring.history.in_previous
+
+
+def test_channel_key_is_stable_and_separates_fingerprints():
+    f = scenario_findings()[0]
+    assert channel_key(f) == channel_key(replace(f, score=0.1, connections=5))
+    assert channel_key(f) != channel_key(replace(f, ja4="other"))
+    assert channel_key(replace(f, channel_key="scan-key")) == "scan-key"
+
+
+def test_find_gaps_leading_inner_trailing():
+    hours = [DAY + timedelta(hours=h) for h in range(6)]
+    stream = CoverageStream("conn", "zeek", list(zip(hours, [0, 5, 0, 0, 7, 0])))
+    gaps = find_gaps([stream])
+    assert [(g.start.hour, g.hours, g.to_window_end) for g in sorted(gaps, key=lambda g: g.start)] == [
+        (0, 1, False), (2, 2, False), (5, 1, True)]
+    assert find_gaps([CoverageStream("dns", "zeek", list(zip(hours, [1] * 6)))]) == []
+
+
+def test_tuning_flags_ci_and_probe_hosts_but_never_high():
+    base = scenario_findings()[0]
+    ci = replace(base, severity="low", user_agent="gitlab-runner 17.5.0 (linux/amd64)", ja4=None)
+    probes = [replace(base, src="10.5.5.5", host=f"svc{i}.example.workers.dev", severity="info", jitter=0.0,
+                      period_s=60.0, user_agent="python-requests/2.32") for i in range(3)]
+    implant = replace(base, user_agent="Jenkins/2.4")        # high severity: never suggested
+    ranked = [implant, ci, *probes]
+    out = suggest(ranked, DAY)
+    kinds = {s.kind: s for s in out}
+    assert set(kinds) == {"ci-runner", "probe-host"}
+    assert kinds["ci-runner"].ranks == [2]
+    assert kinds["ci-runner"].entry.startswith('ua "gitlab-runner 17.5.0 (linux/amd64)" reason="')
+    assert "expires=2027-02-25" in kinds["ci-runner"].entry
+    assert kinds["probe-host"].ranks == [3, 4, 5]
+    assert kinds["probe-host"].entry.startswith('source "10.5.5.5/32"')
+    # two steady destinations are not a probe; a jittery one is not steady
+    assert suggest([*probes[:2]], DAY) == []
+    assert suggest([replace(p, jitter=0.3) for p in probes], DAY) == []
+
+
+def test_tuning_fleet_by_tenant():
+    base = replace(scenario_findings()[0], severity="low", jitter=0.2)
+    fleet = [replace(base, src=f"10.7.0.{i}", period_s=300.0 + i) for i in range(4)]
+    out = suggest(fleet, DAY)
+    assert [s.kind for s in out] == ["fleet"]
+    assert out[0].entry.startswith('tenant "Cloudflare Workers:acme-ops"')
+    assert suggest(fleet[:2], DAY) == []                       # two hosts are not a fleet
+    spread = [replace(f, period_s=60.0 * (i + 1)) for i, f in enumerate(fleet)]
+    assert suggest(spread, DAY) == []                          # different periods: not alike
+
+
+def test_html_has_every_section_plots_and_stays_light(seeded):
+    rep = build_report(seeded, scenario_result())
+    html = render(rep, "html")
+    for anchor in ("summary", "findings", "top", "platforms", "history", "health", "tuning"):
+        assert f'<section id="{anchor}">' in html
+    assert html.count('<svg') == 3 + 2                        # 3 channel plots, coverage, platforms
+    assert 'id="findings-table"' in html and html.count("<tr>") >= 3
+    assert BEACON_HOST in html
+    assert f"2026-11-27 {QUIET_AT:02d}:00Z" in html and "silent until the end of the window" in html
+    assert "<script" not in html.lower()
+    assert 20_000 < len(html.encode()) < 400_000
+    assert '<?xml' not in html                               # SVG prolog stripped for inlining
+
+
+def test_html_is_deterministic_for_the_same_input(seeded):
+    rep = build_report(seeded, scenario_result(), generated_at=DAY)
+    assert render(rep, "html") == render(rep, "html")
+
+
+def test_big_channel_is_binned_not_thousands_of_marks():
+    with Store() as store:
+        f = scenario_findings()[2]           # IP-only channel: conn rows only
+        epochs = [DAY.timestamp() + 30 * i for i in range(2880)]
+        store.con.executemany(
+            "INSERT INTO conn (ts, epoch, uid, src, dst, dst_port, sensor) VALUES (?, ?, ?, ?, ?, ?, 'zeek')",
+            [(datetime.fromtimestamp(e, timezone.utc).replace(tzinfo=None), e, f"C{i}", f.src, f.dst, f.dst_port)
+             for i, e in enumerate(epochs)])
+        rep = build_report(store, ScanResult(findings=[f], window_start=DAY, window_end=DAY + timedelta(days=1)))
+        assert len(rep.findings[0].times.epochs) == 2880
+        html = render(rep, "html")
+    assert len(html.encode()) < 150_000
+    assert html.count("<use ") < 100
+
+
+def test_empty_store_and_no_findings_render():
+    with Store() as store:
+        rep = build_report(store, ScanResult())
+        for fmt in ("html", "md", "json", "csv"):
+            assert render(rep, fmt)
+        assert "No findings in this window." in render(rep, "html")
+        assert json.loads(render(rep, "json"))["findings"] == []
+
+
+def test_markdown_and_json_carry_the_same_facts(seeded):
+    rep = build_report(seeded, scenario_result())
+    md = render(rep, "md")
+    assert md.startswith("# serverless-c2 nightly report")
+    assert "`upd.acme-ops.workers.dev`" in md and "| 1 | high | 0.91 |" in md
+    assert re.search(r"conn / suricata \| 2026-11-27 03:00Z", md.replace("\\/", "/"))
+    doc = json.loads(render(rep, "json"))
+    assert [f["rank"] for f in doc["findings"]] == [1, 2, 3]
+    assert doc["findings"][0]["status"] == "new" and len(doc["findings"][0]["timeline"]["epochs"]) > 250
+    assert doc["health"]["gaps"][0]["sensor"] == "suricata"
+    assert doc["window_start"] == "2026-11-27T00:00:00Z"
+
+
+def test_unknown_format_is_an_error(seeded):
+    with pytest.raises(ValueError):
+        render(build_report(seeded, ScanResult()), "pdf")
+
+
+def test_write_atomic_replaces_whole_or_not_at_all(tmp_path, monkeypatch):
+    target = tmp_path / "report.html"
+    target.write_text("old")
+    os.chmod(target, 0o640)
+    write_atomic("new", target)
+    assert target.read_text() == "new" and (target.stat().st_mode & 0o777) == 0o640
+
+    def boom(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        write_atomic("newer", target)
+    assert target.read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]   # no temp file left
+
+
+def test_human_seconds():
+    assert [human_seconds(x) for x in (None, 2.5, 45, 90, 300, 3600, 90061)] == [
+        "-", "2.5s", "45s", "1m 30s", "5m", "1h", "1d 1h"]
+
+
+def test_dns_only_finding_gets_its_dns_timeline(seeded):
+    rep = build_report(seeded, scenario_result())
+    dns = next(rf for rf in rep.findings if rf.finding.sources == ["dns"])
+    assert dns.times is not None and dns.times.origin == "dns" and len(dns.times.epochs) == 144
+    assert Path  # (the module is used by the CLI tests too)

@@ -1,0 +1,200 @@
+"""The report's SQL stages (sql/50..59) on a seeded store, and the scenario builder the other
+report tests share (``seed_store`` / ``scenario_findings``)."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from analyzer.findings import Finding, ScanResult
+from analyzer.report.health import collect_health
+from analyzer.report.history import load_history, record_run
+from analyzer.report.model import channel_times
+from analyzer.sqlfiles import list_sql, read_sql
+from analyzer.store import Store
+
+DAY = datetime(2026, 11, 27, tzinfo=timezone.utc)
+T0 = DAY.timestamp()
+BEACON_SRC, BEACON_HOST, BEACON_JA4 = "10.0.0.5", "upd.acme-ops.workers.dev", "t13d1516h2_8daaf6152771_02713d6af862"
+BROWSER_JA4 = "t13d1517h2_8daaf6152771_b0da82dd1658"
+DNS_SRC, DNS_HOST = "10.0.0.7", "x1.example-fn.azurewebsites.net"
+IP_SRC, IP_DST, IP_PORT = "10.0.0.9", "203.0.113.50", 8443
+QUIET_AT = 3  # the suricata sensor stops at 03:00
+
+
+def _ts(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).replace(tzinfo=None)
+
+
+def seed_store(store: Store, *, seed: int = 7, hostile: dict[str, str] | None = None) -> dict[str, list[float]]:
+    """Fill a store with one day of known traffic; returns the true start times per channel.
+
+    - beacon: BEACON_SRC -> BEACON_HOST, JA4 BEACON_JA4, every 300 s +-20 %, conn + tls (zeek);
+    - browser: same source and host, another JA4, 40 random visits (must not leak into the beacon);
+    - dns-only: DNS_SRC queries DNS_HOST every 600 s (zeek dns);
+    - ip-only: IP_SRC -> IP_DST:IP_PORT every 900 s (zeek conn);
+    - suricata conn rows every 10 min until 03:00, then nothing (a sensor that went quiet).
+    ``hostile`` strings replace the rejected line text and a file path, for the injection test.
+    """
+    rng = random.Random(seed)
+    hostile = hostile or {}
+    conn, tls, dns = [], [], []
+    truth: dict[str, list[float]] = {"beacon": [], "browser": [], "dns": [], "ip": []}
+    t, n = T0 + 17, 0
+    while t < T0 + 86400:
+        uid = f"Cb{n}"
+        truth["beacon"].append(t)
+        conn.append((_ts(t), t, uid, BEACON_SRC, 50000 + n % 1000, "104.21.1.1", 443, "tcp", "ssl", "zeek"))
+        tls.append((_ts(t + 0.05), t + 0.05, uid, BEACON_SRC, 50000 + n % 1000, "104.21.1.1", 443,
+                    BEACON_HOST.upper() + ".", None, BEACON_JA4, "zeek"))
+        t += 300 * (1 + rng.uniform(-0.2, 0.2))
+        n += 1
+    for i in range(40):
+        t = T0 + rng.uniform(8 * 3600, 18 * 3600)
+        uid = f"Cw{i}"
+        truth["browser"].append(t)
+        conn.append((_ts(t), t, uid, BEACON_SRC, 40000 + i, "104.21.1.1", 443, "tcp", "ssl", "zeek"))
+        tls.append((_ts(t), t, uid, BEACON_SRC, 40000 + i, "104.21.1.1", 443, BEACON_HOST, None, BROWSER_JA4, "zeek"))
+    for i in range(144):
+        t = T0 + 600 * i + 5
+        truth["dns"].append(t)
+        dns.append((_ts(t), t, f"Cd{i}", DNS_SRC, 53000 + i, "10.0.0.1", 53, "udp", DNS_HOST, "A", "NOERROR", "zeek"))
+    for i in range(96):
+        t = T0 + 900 * i + 11
+        truth["ip"].append(t)
+        conn.append((_ts(t), t, f"Ci{i}", IP_SRC, 30000 + i, IP_DST, IP_PORT, "tcp", None, "zeek"))
+    for i in range(QUIET_AT * 6):
+        t = T0 + 600 * i + 1
+        conn.append((_ts(t), t, f"S{i}", "10.0.1.1", 20000 + i, "198.51.100.1", 443, "tcp", None, "suricata"))
+    store.con.executemany(
+        "INSERT INTO conn (ts, epoch, uid, src, src_port, dst, dst_port, proto, service, sensor) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", conn)
+    store.con.executemany(
+        "INSERT INTO tls (ts, epoch, uid, src, src_port, dst, dst_port, server_name, ja3, ja4, sensor) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", tls)
+    store.con.executemany(
+        "INSERT INTO dns (ts, epoch, uid, src, src_port, dst, dst_port, proto, query, qtype, rcode, sensor) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", dns)
+    files = [
+        (1, "/logs/2026-11-27/conn.log.gz", "conn", "zeek-tsv", 1000, "a", len(conn) - QUIET_AT * 6,
+         len(conn) - QUIET_AT * 6, 0, 0, "loaded", None),
+        (2, "/logs/2026-11-27/ssl.log.gz", "ssl", "zeek-tsv", 1000, "b", len(tls) + 2, len(tls), 2, 0, "loaded", None),
+        (3, "/logs/2026-11-27/dns.log", "dns", "zeek-tsv", 1000, "c", len(dns), len(dns), 0, 0, "loaded", None),
+        (4, hostile.get("path", "/logs/eve.json"), "eve", "eve", 1000, "d", QUIET_AT * 6, QUIET_AT * 6, 0, 12,
+         "loaded", hostile.get("reason")),
+        (5, "/logs/2026-11-27/notice.log", None, "zeek-tsv", 10, "e", 0, 0, 0, 0, "skipped", "unknown log kind: notice"),
+    ]
+    store.con.executemany(
+        "INSERT INTO ingest_files (file_id, path, kind, format, size_bytes, head_sha256, data_lines, rows_loaded, "
+        "lines_rejected, skipped_events, status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", files)
+    store.con.executemany(
+        "INSERT INTO ingest_rejects (file_id, line, reason, text) VALUES (?, ?, ?, ?)",
+        [(2, 9, "bad timestamp", hostile.get("text", "notatime\tCx\t10.0.0.5")),
+         (2, 14, hostile.get("reject_reason", "wrong field count"), "1700000000.1\tCy")])
+    return truth
+
+
+def scenario_findings() -> list[Finding]:
+    """Findings as scan would report them for :func:`seed_store`'s channels."""
+    def mk(**kw) -> Finding:
+        base = dict(src=BEACON_SRC, host=BEACON_HOST, platform="Cloudflare Workers", tenant="acme-ops",
+                    category="faas-edge", score=0.91, severity="high", connections=0, period_s=300.0,
+                    jitter=0.11, first_seen=DAY, last_seen=DAY + timedelta(hours=23, minutes=59),
+                    user_agent=None, ja3=None, ja4=BEACON_JA4, bytes_out=52000, bytes_in=81000,
+                    reasons=["regular 5m beacon, jitter 11%", "non-browser TLS fingerprint"],
+                    sources=["conn", "ssl"])
+        base.update(kw)
+        return Finding(**base)
+
+    return [
+        mk(connections=288),
+        mk(src=DNS_SRC, host=DNS_HOST, platform="Azure Functions", tenant="example-fn", severity="medium",
+           score=0.62, period_s=600.0, jitter=0.0, ja4=None, sources=["dns"], reasons=["periodic DNS queries"]),
+        mk(src=IP_SRC, host=None, dst=IP_DST, dst_port=IP_PORT, platform=None, tenant=None,
+           category="non-serverless", severity="low", score=0.41, period_s=900.0, jitter=0.0, ja4=None,
+           sources=["conn"], reasons=["regular 15m beacon to an address"]),
+    ]
+
+
+def scenario_result() -> ScanResult:
+    return ScanResult(findings=scenario_findings(), window_start=DAY, window_end=DAY + timedelta(days=1),
+                      channels_scored=57, hosts=12, suppressed={"ua \"GitHub-Actions\"": 2})
+
+
+@pytest.fixture
+def store():
+    with Store() as s:
+        yield s
+
+
+def test_every_report_sql_file_parses_and_runs(store):
+    """Each of sql/50..59 runs (with its parameters) on a seeded store."""
+    seed_store(store)
+    names = [n for n in list_sql() if n[:2].isdigit() and 50 <= int(n[:2]) <= 59]
+    assert len(names) == 10
+    findings = scenario_findings()
+    for f in findings:
+        channel_times(store, f, DAY, DAY + timedelta(days=1))          # 50
+    collect_health(store.con, DAY, DAY + timedelta(days=1))            # 51-54
+    load_history(store.con, ["k"])                                     # 56-57 before the tables exist
+    record_run(store.con, findings, DAY, DAY, DAY)                     # 55, 58, 59
+    assert load_history(store.con, ["k"]).earlier_reports == 1         # 56-57 with them
+    assert read_sql("55_report_history_schema").count("CREATE TABLE IF NOT EXISTS") == 2
+
+
+def test_channel_times_follow_the_fingerprint_not_the_browser(store):
+    truth = seed_store(store)
+    beacon = scenario_findings()[0]
+    times = channel_times(store, beacon, DAY, DAY + timedelta(days=1))
+    assert times.origin == "conn"                         # timed by conn starts, joined on uid
+    assert times.epochs == pytest.approx(truth["beacon"])  # exactly the beacon, none of the 40 visits
+    browser = Finding(**{**beacon.__dict__, "ja4": BROWSER_JA4})
+    assert channel_times(store, browser, None, None).epochs == pytest.approx(sorted(truth["browser"]))
+
+
+def test_channel_times_window_bounds(store):
+    truth = seed_store(store)
+    beacon = scenario_findings()[0]
+    noon = DAY + timedelta(hours=12)
+    times = channel_times(store, beacon, DAY, noon)
+    assert times.epochs == pytest.approx([t for t in truth["beacon"] if t < noon.timestamp()])
+    assert times.epochs and max(times.epochs) < noon.timestamp()
+
+
+def test_channel_times_dns_only_and_ip_only(store):
+    truth = seed_store(store)
+    _, dns_f, ip_f = scenario_findings()
+    dns_times = channel_times(store, dns_f, None, None)
+    assert dns_times.origin == "dns" and dns_times.epochs == pytest.approx(truth["dns"])
+    ip_times = channel_times(store, ip_f, None, None)
+    assert ip_times.origin == "conn" and ip_times.epochs == pytest.approx(truth["ip"])
+    nothing = Finding(**{**ip_f.__dict__, "dst_port": 1})
+    assert channel_times(store, nothing, None, None).epochs == []
+
+
+def test_coverage_shows_the_sensor_that_went_quiet(store):
+    seed_store(store)
+    health = collect_health(store.con, DAY, DAY + timedelta(days=1))
+    streams = {(s.kind, s.sensor): s for s in health.coverage}
+    assert set(streams) == {("conn", "zeek"), ("ssl", "zeek"), ("dns", "zeek"), ("conn", "suricata")}
+    assert all(len(s.hours) == 24 for s in streams.values())          # zero-filled, whole window
+    quiet = [g for g in health.gaps if g.sensor == "suricata"]
+    assert len(quiet) == 1
+    assert quiet[0].start == DAY + timedelta(hours=QUIET_AT) and quiet[0].hours == 24 - QUIET_AT
+    assert quiet[0].to_window_end
+    assert not [g for g in health.gaps if g.sensor == "zeek" and g.kind in ("conn", "dns")]
+
+
+def test_ingest_health_counts_and_rejects(store):
+    seed_store(store)
+    health = collect_health(store.con, None, None)
+    kinds = {k.kind: k for k in health.kinds}
+    assert kinds["ssl"].lines_rejected == 2 and kinds["ssl"].files_with_rejects == 1
+    assert kinds["(skipped)"].files == 1
+    assert health.total_rejected == 2
+    assert [f.path for f in health.files][:1] == ["/logs/2026-11-27/ssl.log.gz"]   # worst first
+    assert "/logs/2026-11-27/notice.log" in [f.path for f in health.files]
+    assert "/logs/2026-11-27/dns.log" not in [f.path for f in health.files]         # healthy: not listed
+    assert [(r.line, r.reason) for r in health.rejects] == [(9, "bad timestamp"), (14, "wrong field count")]

@@ -1,0 +1,261 @@
+"""Scenario tests of the scan: detection AND ranking AND what is not found.
+
+Scenarios come from ``analyzer.simulate`` (seeded) and are inserted straight into the store
+(``load_into_store``), so these tests exercise scoring, not parsing; ``test_scan_cli.py`` covers the
+full path through files and ingest. The real matcher and catalogue name the platforms.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from analyzer.errors import InputError
+from analyzer.findings import Finding, ScanResult
+from analyzer.scan import ScanOptions, cs_jitter, human_duration, parse_window, run_scan
+from analyzer.simulate import HOUR, build_scenario, load_into_store
+from analyzer.store import Store
+
+C2_LABELS = ["cs-60s-j0", "cs-60s-j50", "cs-300s-j30-office", "cs-120s-j40-gaps", "cs-60s-j30-tasking",
+             "cs-1800s-j30", "cs-3600s-j50", "appscript-redirect", "spoofed-ua", "rotating-workers", "dns-cached",
+             "nonserverless-beacon", "dns-tunnel"]
+
+
+def _scan(name: str, seed: int = 7, hours: float = 24.0, **kw) -> tuple[ScanResult, object]:
+    scen = build_scenario(name, seed=seed, hours=hours)
+    store = Store()
+    load_into_store(scen, store.con)
+    return run_scan(store, ScanOptions(**kw)), scen
+
+
+@pytest.fixture(scope="module")
+def mixed() -> tuple[ScanResult, object]:
+    return _scan("mixed", min_score=0.0)
+
+
+@pytest.fixture(scope="module")
+def mixed_seed2() -> tuple[ScanResult, object]:
+    return _scan("mixed", seed=2, min_score=0.0)
+
+
+def _find(result: ScanResult, src: str, kind: str | None = None) -> list[Finding]:
+    return [f for f in result.findings if f.src == src and (kind is None or f.kind == kind)]
+
+
+def _truth(scen, label: str):
+    return next(t for t in scen.truth if t.label == label)
+
+
+@pytest.mark.parametrize("fixture", ["mixed", "mixed_seed2"])
+@pytest.mark.parametrize("label", C2_LABELS)
+def test_every_c2_scenario_is_a_beacon_finding(request, fixture: str, label: str) -> None:
+    result, scen = request.getfixturevalue(fixture)
+    t = _truth(scen, label)
+    found = _find(result, t.src, "beacon")
+    assert len(found) == 1, f"{label}: {[(f.host, f.kind, f.score) for f in _find(result, t.src)]}"
+    f = found[0]
+    assert f.score >= 0.75, (label, f.score, f.reasons)
+    assert f.severity in ("high", "medium")
+    assert f.reasons and f.reasons[0]
+
+
+@pytest.mark.parametrize("fixture", ["mixed", "mixed_seed2"])
+def test_c2_ranks_above_every_benign_finding(request, fixture: str) -> None:
+    result, scen = request.getfixturevalue(fixture)
+    c2_src = {_truth(scen, label).src for label in C2_LABELS}
+    benign_src = {t.src for t in scen.truth if not t.malicious}
+    c2_scores = [f.score for f in result.findings if f.src in c2_src and f.kind == "beacon"]
+    benign = [f for f in result.findings if f.src in benign_src]
+    assert benign, "the heartbeats and CI runners should still be visible (below the C2)"
+    assert min(c2_scores) > max(f.score for f in benign)
+    # and the order of the result itself is by score
+    scores = [f.score for f in result.findings]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_browsing_and_poisson_are_not_beacons(mixed) -> None:
+    result, scen = mixed
+    for t in scen.truth:
+        if t.note in ("browsing", "poisson"):
+            assert not _find(result, t.src, "beacon"), (t.label, [f.reasons for f in _find(result, t.src)])
+    # browsers visiting legitimate serverless sites are not even contacts
+    browsing_src = {t.src for t in scen.truth if t.note == "browsing"}
+    assert not [f for f in result.findings if f.src in browsing_src]
+
+
+def test_serverless_poller_by_a_script_is_a_contact_not_a_beacon(mixed) -> None:
+    result, scen = mixed
+    f = _find(result, _truth(scen, "poisson-serverless").src)
+    assert [x.kind for x in f] == ["contact"]
+    assert f[0].severity in ("low", "info") and f[0].platform == "Vercel"
+
+
+def test_timing_facts_of_a_jittery_beacon(mixed) -> None:
+    result, scen = mixed
+    (f,) = _find(result, _truth(scen, "cs-60s-j50").src, "beacon")
+    # CS jitter 50 % on 60 s: sleeps U[30, 60] -> median 45 s; jitter recovered from the quartiles
+    assert 40 <= f.period_s <= 50
+    assert 0.4 <= f.jitter <= 0.6
+    assert f.platform == "AWS Lambda Function URL"
+    assert "beacons every" in f.reasons[1] and "jitter" in f.reasons[1]
+
+
+def test_office_hours_and_sleep_gaps_are_skipped_not_penalized(mixed) -> None:
+    result, scen = mixed
+    (office,) = _find(result, _truth(scen, "cs-300s-j30-office").src, "beacon")
+    assert office.severity == "high"
+    (gaps,) = _find(result, _truth(scen, "cs-120s-j40-gaps").src, "beacon")
+    assert any("sleep gap" in r for r in gaps.reasons)
+
+
+def test_tasking_bursts_and_redirect_pairs_are_folded(mixed) -> None:
+    result, scen = mixed
+    (task,) = _find(result, _truth(scen, "cs-60s-j30-tasking").src, "beacon")
+    assert any("bursts folded" in r for r in task.reasons)
+    assert 40 <= task.period_s <= 65
+    (apps,) = _find(result, _truth(scen, "appscript-redirect").src, "beacon")
+    assert apps.host == "script.google.com" and apps.platform == "Google Apps Script"
+    assert 100 <= apps.period_s <= 200  # the pair is one check-in, not a 0.4 s period
+
+
+def test_rotating_workers_are_one_channel(mixed) -> None:
+    result, scen = mixed
+    found = _find(result, _truth(scen, "rotating-workers").src)
+    assert len(found) == 1
+    assert found[0].tenant == "orbit-relay" and found[0].host.endswith(".orbit-relay.workers.dev")
+    assert any("5 different names" in r for r in found[0].reasons)
+
+
+def test_spoofed_browser_ua_is_called_out(mixed) -> None:
+    result, scen = mixed
+    (f,) = _find(result, _truth(scen, "spoofed-ua").src, "beacon")
+    assert f.user_agent.startswith("Mozilla/5.0") and f.ja4.startswith("t12d")
+    assert any("browser User-Agent" in r and "non-browser TLS" in r for r in f.reasons)
+    assert set(f.sources) >= {"conn", "ssl", "http"}
+
+
+def test_dns_cached_beacon_times_connections_not_queries(mixed) -> None:
+    result, scen = mixed
+    (f,) = _find(result, _truth(scen, "dns-cached").src, "beacon")
+    assert f.connections > 1000
+    assert any("cached resolution" in r for r in f.reasons)
+    assert "dns" in f.sources and "conn" in f.sources
+
+
+def test_dns_only_tunnel(mixed) -> None:
+    result, scen = mixed
+    (f,) = _find(result, _truth(scen, "dns-tunnel").src)
+    assert f.kind == "beacon" and f.host == "t.exfil-dns.net" and f.sources == ["dns"]
+    assert any("TXT" in r for r in f.reasons) and any("high-entropy" in r for r in f.reasons)
+
+
+def test_lambda_url_id_is_not_called_high_entropy(mixed) -> None:
+    result, scen = mixed
+    (f,) = _find(result, _truth(scen, "cs-60s-j50").src)
+    assert not any("entropy" in r for r in f.reasons)
+
+
+def test_keepalive_channel_and_stager_are_contacts(mixed) -> None:
+    result, scen = mixed
+    (keep,) = _find(result, _truth(scen, "keepalive").src)
+    assert keep.kind == "contact" and any("long-lived" in r for r in keep.reasons)
+    (stager,) = _find(result, _truth(scen, "stager-download").src)
+    assert stager.kind == "contact" and stager.platform == "Cloudflare Pages"
+    assert keep.score > stager.score  # a 9 h quiet connection says more than two downloads
+
+
+def test_non_serverless_beacon_is_reported_in_its_category(mixed) -> None:
+    result, scen = mixed
+    (f,) = _find(result, _truth(scen, "nonserverless-beacon").src, "beacon")
+    assert f.category == "non-serverless" and f.platform is None
+    assert f.severity == "medium"  # serverless weighs more: capped one level lower
+
+
+def test_finding_json_has_the_documented_fields(mixed) -> None:
+    result, _ = mixed
+    d = result.findings[0].to_dict()
+    for key in ("src", "host", "platform", "tenant", "category", "score", "severity", "connections", "period_s",
+                "jitter", "first_seen", "last_seen", "user_agent", "ja3", "ja4", "bytes_out", "bytes_in",
+                "reasons", "sources"):
+        assert key in d
+    assert 0.0 <= d["score"] <= 1.0 and d["first_seen"].endswith("Z")
+
+
+def test_min_score_and_contacts_filter(mixed) -> None:
+    result, scen = _scan("mixed", min_score=0.8, include_contacts=False)
+    assert result.findings and all(f.kind == "beacon" and f.score >= 0.8 for f in result.findings)
+    hb = {t.src for t in scen.truth if t.label == "monitoring-heartbeat"}
+    assert not [f for f in result.findings if f.src in hb]
+
+
+def test_allowlist_suppresses_and_counts(tmp_path: Path) -> None:
+    al = tmp_path / "allow.txt"
+    al.write_text('tenant=acme-uptime reason="our uptime monitor" owner=noc\n'
+                  'host=gitlab.acme-corp.com reason="CI runners"\n'
+                  'tenant=nobody reason="old" expires=2001-01-01\n', encoding="utf-8")
+    result, scen = _scan("benign", min_score=0.0, allowlist=str(al))
+    hb_ci = {t.src for t in scen.truth if t.label in ("monitoring-heartbeat", "ci-runner")}
+    assert not [f for f in result.findings if f.src in hb_ci]
+    counts = sorted(result.suppressed.values())
+    assert counts == [3, 6]  # 3 CI runners, 6 heartbeat hosts
+    assert any("our uptime monitor" in k for k in result.suppressed)
+    assert len(result.expired_allowlist) == 1
+
+
+def test_window_is_relative_to_latest_data_not_wall_clock() -> None:
+    result, scen = _scan("c2", window="6h", min_score=0.0)
+    assert result.window_end is not None
+    assert abs(result.window_end.timestamp() - scen.end) < 120  # the data's end, years from "now"
+    assert (result.window_end - result.window_start) == timedelta(hours=6)
+    assert all(f.first_seen >= result.window_start for f in result.findings)
+
+
+def test_since_until_override_window() -> None:
+    scen = build_scenario("c2", seed=7)
+    store = Store()
+    load_into_store(scen, store.con)
+    since = datetime.fromtimestamp(scen.start + 2 * HOUR, timezone.utc)
+    until = datetime.fromtimestamp(scen.start + 5 * HOUR, timezone.utc)
+    result = run_scan(store, ScanOptions(since=since, until=until, min_score=0.0))
+    assert result.window_start == since and result.window_end == until
+    assert all(since <= f.first_seen and f.last_seen < until for f in result.findings)
+    with pytest.raises(InputError):
+        run_scan(store, ScanOptions(since=until, until=since))
+
+
+def test_slow_beacon_needs_the_multi_day_window() -> None:
+    day, scen = _scan("slow", hours=7 * 24, min_score=0.5)
+    beacon_src = _truth(scen, "cs-4h-j30").src
+    assert not _find(day, beacon_src, "beacon")  # 6 check-ins a day: not enough
+    week, _ = _scan("slow", hours=7 * 24, min_score=0.5, window="7d")
+    found = _find(week, beacon_src, "beacon")
+    assert len(found) == 1 and 3 * HOUR <= found[0].period_s <= 4.2 * HOUR
+    assert not _find(week, _truth(scen, "poisson-4h").src, "beacon")
+
+
+def test_empty_store_gives_no_findings() -> None:
+    result = run_scan(Store(), ScanOptions())
+    assert result.findings == [] and result.window_start is None
+
+
+@pytest.mark.parametrize("text,seconds", [("24h", 86400), ("7d", 604800), ("90m", 5400), ("1w", 604800)])
+def test_parse_window(text: str, seconds: float) -> None:
+    assert parse_window(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "24", "h", "-1h", "0h", "1y", "24h; DROP TABLE conn"])
+def test_parse_window_rejects(text: str) -> None:
+    with pytest.raises(InputError):
+        parse_window(text)
+
+
+def test_cs_jitter_inverts_a_uniform_sleep() -> None:
+    # U[S(1-j), S] with S = 100, j = 0.4: quartiles at 70 and 90
+    assert cs_jitter(70, 90) == pytest.approx(0.4)
+    assert cs_jitter(60, 60) == 0.0
+
+
+def test_human_duration() -> None:
+    assert human_duration(61.2) == "~61 s" and human_duration(300) == "~5 min" and human_duration(5400) == "~1.5 h"

@@ -5,16 +5,19 @@ CLI only writes what they return and tests can check the text without touching t
 
 Suricata semantics (checked against Suricata 7.0.10, see ``tests/test_export.py``):
 
-* Names match on label boundaries, the ET way: ``dotprefix; content:".workers.dev"; endswith;``
-  matches ``workers.dev`` and ``a.workers.dev`` but neither ``evilworkers.dev`` nor
-  ``workers.dev.evil.com``.
+* Names match on label boundaries with the catalogue's semantics (``analyzer/catalog.py``):
+  ``content:".workers.dev"; endswith;`` matches ``a.workers.dev`` but neither ``evilworkers.dev``
+  nor ``workers.dev.evil.com``. ET writes ``dotprefix;`` in front, which also matches the bare
+  apex ``workers.dev``; the catalogue deliberately does not (the apex is the vendor's own site),
+  so the sensor and the analyzer agree on what is a hit.
 * ``http.host`` is lower-cased by Suricata *except* when the Host header carries a port, so HTTP
   rules inspect ``http.host.raw`` case-insensitively and use a pcre that allows an optional
   ``:port`` after the name.
 * Structural entries (``<id>.lambda-url.<region>.on.aws``) anchor a fast-pattern content on the
   suffix and check the full name with the entry's anchored regex through ``pcre``.
-* Informational and low-severity rules are rate limited per source (``threshold: type limit``)
-  because the bare contact is common and only worth one line per host and window.
+* A rule sees a bare contact, so its classtype and severity come from the entry's
+  ``bare_severity``. Informational and low rules are rate limited per source
+  (``threshold: type limit``): the bare contact is common and worth one line per host and window.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ _PORT_SUFFIX = r"(?::\d{1,5})?"
 # The Zeek input framework's ASCII reader: fields are TAB separated and an empty string must be
 # written as the empty_field marker; the unset marker is "-".
 ZEEK_FIELDS = ("suffix", "id", "platform", "provider", "category", "kind", "regex",
-               "confidence", "severity")
+               "tenant", "confidence", "severity")
 
 
 # ---------------------------------------------------------------------------------------- Suricata
@@ -117,7 +120,7 @@ def _name_regex(entry: CatalogEntry) -> str:
     literal = re.escape(entry.suffix.lower())
     if entry.kind == "exact":
         return "^" + literal + "$"
-    return r"^(?:.+\.)?" + literal + "$"
+    return r"^.+\." + literal + "$"
 
 
 def _host_pcre(entry: CatalogEntry) -> str:
@@ -132,17 +135,22 @@ def _suffix_match(buffer: str, entry: CatalogEntry) -> str:
     if entry.kind == "exact":
         return f'{buffer}; content:"{_content(suffix)}"; nocase; startswith; endswith;'
     if entry.kind == "structural" and entry.regex:
-        # No dotprefix here: a transform rewrites the buffer for the pcre too, and a structural
-        # name always has labels before its anchor suffix, so the literal dot is there anyway.
         return (f'{buffer}; content:".{_content(suffix)}"; nocase; endswith; '
                 f'pcre:"/^{_pcre_body(_strip_anchors(_name_regex(entry)))}$/i";')
-    return f'{buffer}; dotprefix; content:".{_content(suffix)}"; nocase; endswith;'
+    # The leading dot is the label boundary and requires a label in front (no bare apex).
+    return f'{buffer}; content:".{_content(suffix)}"; nocase; endswith;'
 
 
 def _http_match(entry: CatalogEntry) -> str:
     """HTTP Host matching on ``http.host.raw``: Suricata skips lower-casing when a port is present."""
     suffix = entry.suffix.lower().strip(".")
     return f'http.host.raw; content:"{_content(suffix)}"; nocase; {_host_pcre(entry)}'
+
+
+def _bare_severity(entry: CatalogEntry) -> str:
+    """The severity of a bare hit (what a rule sees); catalogues without it fall back to severity."""
+    severity = getattr(entry, "bare_severity", None) or entry.severity
+    return severity if severity in CLASSTYPES else "info"
 
 
 def _metadata(entry: CatalogEntry) -> str:
@@ -154,7 +162,7 @@ def _metadata(entry: CatalogEntry) -> str:
         f"serverless_category {_token(entry.category)}",
         f"serverless_catalog_id {_token(entry.id)}",
         f"confidence {_token(entry.confidence).capitalize()}",
-        f"signature_severity {SIGNATURE_SEVERITY.get(entry.severity, 'Informational')}",
+        f"signature_severity {SIGNATURE_SEVERITY[_bare_severity(entry)]}",
     ]
     return "metadata: " + ", ".join(items) + ";"
 
@@ -198,7 +206,7 @@ def suricata_rules_for(entry: CatalogEntry, first_sid: int, *,
 
     ``threshold_seconds=None`` (or 0) writes no threshold, e.g. to see every match in a test.
     """
-    severity = entry.severity if entry.severity in CLASSTYPES else "info"
+    severity = _bare_severity(entry)
     label = entry.suffix if entry.kind == "exact" else f"*.{entry.suffix}"
     common = [f"classtype:{CLASSTYPES[severity]};"]
     if severity in RATE_LIMITED and threshold_seconds:
@@ -259,12 +267,12 @@ def zeek_pattern(regex: str) -> str | None:
     """Translate an anchored Python/PCRE name regex into Zeek pattern text, or None if impossible.
 
     Zeek compares ``name == pattern`` as a whole-string match, so the ``^``/``$`` anchors are
-    dropped; ``(?:`` becomes ``(`` and the ``\\d``-style classes become bracket classes.
+    dropped; ``(?:`` and named groups ``(?P<tenant>`` become ``(`` (Zeek cannot capture) and the
+    ``\\d``-style classes become bracket classes.
     """
-    body = _strip_anchors(regex)
-    if _ZEEK_UNSUPPORTED.search(body.replace("(?:", "(")):
+    body = re.sub(r"\(\?P<\w+>", "(", _strip_anchors(regex)).replace("(?:", "(")
+    if _ZEEK_UNSUPPORTED.search(body):
         return None
-    body = body.replace("(?:", "(")
     for esc, cls in _ZEEK_CLASS.items():
         if esc in body:
             if re.search(r"\[[^\]]*" + re.escape(esc), body):
@@ -273,6 +281,21 @@ def zeek_pattern(regex: str) -> str | None:
     if "\t" in body or "\n" in body or "/" in body:
         return None
     return body
+
+
+def zeek_tenant_rule(entry: CatalogEntry) -> str:
+    """How the Zeek scripts take the tenant: ``label`` (just left of the suffix), ``host``,
+    ``none`` or ``first`` (the first label).
+
+    A structural entry's ``{group}`` becomes ``first``: Zeek patterns cannot capture, and in the
+    catalogue the tenant group is the leading label of almost every structural pattern.
+    """
+    rule = (entry.tenant or "").strip()
+    if rule in ("label", "host", "none"):
+        return rule
+    if rule.startswith("{") or entry.kind == "structural":
+        return "first"
+    return "none" if entry.kind == "exact" else "label"
 
 
 def _zeek_value(text: str) -> str:
@@ -300,7 +323,8 @@ def export_zeek(catalog: Catalog) -> str:
                 continue
             pattern = translated
         row = [entry.suffix.lower().strip("."), entry.id, entry.platform, entry.provider,
-               entry.category, entry.kind, pattern, entry.confidence, entry.severity]
+               entry.category, entry.kind, pattern, zeek_tenant_rule(entry), entry.confidence,
+               entry.severity]
         lines.append("\t".join(_zeek_value(v) for v in row))
     return "\n".join(lines) + "\n"
 

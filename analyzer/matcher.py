@@ -30,7 +30,7 @@ import ahocorasick
 from analyzer.catalog import Catalog, CatalogEntry
 from analyzer.errors import StoreError
 from analyzer.intel import IntelPattern
-from analyzer.normalize import normalize_host
+from analyzer.normalize import NormalizedName, line_indices, noncanonical_indices, normalize_host
 from analyzer.sqlfiles import read_sql
 
 __all__ = ["Match", "Matcher", "rank", "NAME_MATCHES_COLUMNS"]
@@ -151,10 +151,15 @@ class Matcher:
             keyed.setdefault("." + entry.suffix, ([], []))[0].append(_Candidate(entry, None, order))
         for order, pattern in enumerate(self.intel):
             keyed.setdefault("." + pattern.pattern, ([], []))[1].append(_Candidate(None, pattern, order))
+        # _bulk holds the same keys terminated by "\n": scanning one joined string of many names
+        # with it yields only hits at the end of a name, so Python sees ~3 % of the names, not all.
+        self._bulk = ahocorasick.Automaton()
         for key, (entries, intel_hits) in keyed.items():
             self._automaton.add_word(key, (len(key), tuple(entries), tuple(intel_hits)))
+            self._bulk.add_word(key + "\n", None)
         if keyed:
             self._automaton.make_automaton()
+            self._bulk.make_automaton()
         self._empty = not keyed
 
     def match(self, name: str) -> Match | None:
@@ -188,15 +193,33 @@ class Matcher:
             return Match(name, intel.as_entry(), intel.pattern, intel)
         return None
 
-    def match_names(self, names: Iterable[str]) -> dict[str, Match]:
-        """Match distinct normalized names; returns only the names that matched."""
+    def match_names(self, names: Sequence[str]) -> dict[str, Match]:
+        """Match many normalized names; returns only the names that matched.
+
+        Same result as calling :meth:`match` on each name (tested), faster: see :meth:`_scan`.
+        """
         out: dict[str, Match] = {}
         match = self.match
-        for name in names:
+        for name in dict.fromkeys(names[i] for i in self._scan(names)):
             m = match(name)
             if m is not None:
                 out[name] = m
         return out
+
+    def _scan(self, names: Sequence[str]) -> list[int]:
+        """Indices of the names that end with some anchor on a label boundary (a superset of matches).
+
+        One automaton scan over ``".n1\\n.n2\\n..."`` with keys ``"." + anchor + "\\n"``: hits occur only
+        at the end of a name, so Python touches ~3 % of the names instead of all. Normalized names
+        never contain a newline; if one does, every index is returned (then :meth:`match` decides).
+        """
+        if self._empty or not names:
+            return []
+        text = "\n." + "\n.".join(names) + "\n"
+        if text.count("\n") != len(names) + 1:
+            return list(range(len(names)))
+        # a key's last character is the "\n" after the name; shift by one so it counts that name's line
+        return sorted(set(line_indices(text, [end - 1 for end, _ in self._bulk.iter(text)])))
 
     def explain(self, raw: str) -> tuple[object, Match | None, list[tuple[CatalogEntry, str]]]:
         """For ``explain``: the normalization, the winning match, and every entry whose anchor the
@@ -245,38 +268,41 @@ class Matcher:
         raw_names: list[str] = raw["raw_name"].tolist()
         report(f"matching {len(raw_names)} distinct names")
 
-        # Normalize each distinct raw name; match each distinct normalized name once.
+        # Normalize: nearly every raw name is already canonical; only the flagged ones need work.
         changed_rid: list[int] = []
         changed_name: list[str | None] = []
         changed_kind: list[str] = []
         changed_note: list[str] = []
-        norm_of: list[str | None] = [None] * len(raw_names)
-        cache: dict[str, Match | None] = {}
-        match = self.match
-        for rid, raw_name in enumerate(raw_names):
-            norm = normalize_host(raw_name)
-            if norm.kind != "hostname" or norm.name != raw_name or norm.note:
-                changed_rid.append(rid)
-                changed_name.append(norm.name)
-                changed_kind.append(norm.kind)
-                changed_note.append(norm.note)
-            if norm.kind == "hostname" and norm.name is not None:
-                norm_of[rid] = norm.name
-                if norm.name not in cache:
-                    cache[norm.name] = match(norm.name)
+        norm_of: list[str | None] = list(raw_names)
+        for rid in noncanonical_indices(raw_names):
+            norm: NormalizedName = normalize_host(raw_names[rid])
+            if norm.kind == "hostname" and norm.name == raw_names[rid] and not norm.note:
+                continue
+            changed_rid.append(rid)
+            changed_name.append(norm.name)
+            changed_kind.append(norm.kind)
+            changed_note.append(norm.note)
+            norm_of[rid] = norm.name if norm.kind == "hostname" else None
 
-        # CNAME: the best-ranked matching target per normalized query name.
+        # Match each distinct normalized hostname once.
+        distinct = list(dict.fromkeys(n for n in norm_of if n is not None))
+        found_by_name = self.match_names(distinct)
+
+        # CNAME: the best-ranked matching target per normalized query name that matches nothing itself.
         via: dict[str, Match] = {}
         for q_rid, t_rid in zip(edges["query_rid"].tolist(), edges["target_rid"].tolist()):
             q, t = norm_of[q_rid], norm_of[t_rid]
-            if q is None or t is None or cache.get(q) is not None:
+            if q is None or t is None or q in found_by_name:
                 continue
-            target = cache.get(t)
-            if target is None or target.via_cname is not None:
+            target = found_by_name.get(t)
+            if target is None:
                 continue
             current = via.get(q)
             if current is None or _better(target, current):
                 via[q] = target
+        cache: dict[str, Match | None] = {**found_by_name}
+        for q, target in via.items():
+            cache[q] = Match(q, target.entry, target.tenant, target.intel, via_cname=target.name)
 
         entry_index: dict[str, int] = {}
         entries: list[CatalogEntry] = []
@@ -288,16 +314,10 @@ class Matcher:
         m_intel_src: list[str | None] = []
         m_sev: list[str] = []
         m_bare: list[str] = []
-        for rid, name in enumerate(norm_of):
-            if name is None:
-                continue
-            found = cache.get(name)
-            via_name = None
-            if found is None:
-                found = via.get(name)
-                if found is None:
-                    continue
-                via_name = found.name
+        for rid in (i for i, name in enumerate(norm_of) if name in cache):
+            found = cache[norm_of[rid]]  # type: ignore[index]
+            assert found is not None
+            via_name = found.via_cname
             idx = entry_index.get(found.entry.id)
             if idx is None:
                 idx = entry_index[found.entry.id] = len(entries)

@@ -69,7 +69,8 @@ def csv_safe(s: object) -> str:
 def _fmt_period(f: Finding) -> str:
     if f.period_s is None:
         return "-"
-    return f"{f.period_s:.0f}s" + (f" ±{f.jitter:.0%}" if f.jitter is not None else "")
+    period = f"{f.period_s:.1f}s" if f.period_s < 10 else f"{f.period_s:.0f}s"
+    return period + (f" ±{f.jitter:.0%}" if f.jitter is not None else "")
 
 
 def render_table(result: ScanResult, *, reasons: bool = True) -> str:

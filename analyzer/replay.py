@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -27,6 +28,9 @@ INSTALL_HINT = (
     "Other systems: https://docs.suricata.io/en/latest/install.html"
 )
 REPLAY_TIMEOUT_S = 900
+# pcap (micro- and nanosecond, both byte orders) and pcapng section header block.
+CAPTURE_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1",
+                  b"\xa1\xb2\x3c\x4d", b"\x0a\x0d\x0d\x0a")
 
 
 def find_suricata(executable: str | None = None) -> str:
@@ -43,11 +47,59 @@ def replay_config() -> resources.abc.Traversable:
     return resources.files("analyzer") / "data" / "suricata-replay.yaml"
 
 
+def check_capture(pcap: Path) -> None:
+    """Refuse anything that is not a pcap/pcapng file before Suricata sees it.
+
+    Suricata 7 does not exit on an unreadable capture: its reader thread fails and the main
+    thread waits a full minute ("failed to start in time") before giving up.
+    """
+    if not pcap.is_file():
+        raise InputError("capture not found or not a file", path=str(pcap))
+    with pcap.open("rb") as fh:
+        magic = fh.read(4)
+    if magic not in CAPTURE_MAGICS:
+        hint = " (gzip: decompress it first)" if magic[:2] == b"\x1f\x8b" else ""
+        raise InputError(f"not a pcap or pcapng capture{hint}", path=str(pcap))
+
+
 def _tail(text: str, lines: int = 5) -> str:
     """Suricata's error lines (or its last lines), printable characters only, for a message."""
     all_lines = text.strip().splitlines()
     kept = [line for line in all_lines if line.startswith("Error")][:lines] or all_lines[-lines:]
     return " | ".join("".join(ch if ch.isprintable() else "?" for ch in line) for line in kept)
+
+
+# Suricata 7 does not exit when its capture reader fails (e.g. an unsupported link type such as
+# NFLOG): it waits about a minute for the thread first. This line means that is under way.
+_READER_FAILED = "thread failed to initialize"
+
+
+def _run(cmd: list[str], pcap: Path) -> tuple[int, str]:
+    """Run Suricata, stopping it as soon as it reports that its reader failed; (exit code, output)."""
+    lines: list[str] = []
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            errors="replace")
+    timer = threading.Timer(REPLAY_TIMEOUT_S, proc.kill)
+    timer.start()
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if _READER_FAILED in line:
+                proc.kill()       # SIGTERM is not handled while Suricata waits for its threads
+                break
+        code = proc.wait()
+    finally:
+        timer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+    if code < 0 and not any(_READER_FAILED in line for line in lines):
+        raise InputError(f"suricata was stopped after {REPLAY_TIMEOUT_S} s or by a signal "
+                         f"({-code})", path=str(pcap))
+    return (code if code >= 0 else 1), "\n".join(lines)
 
 
 def replay_pcaps(pcaps: Sequence[Path], workdir: Path, *, rules: Path | None = None,
@@ -68,8 +120,7 @@ def replay_pcaps(pcaps: Sequence[Path], workdir: Path, *, rules: Path | None = N
     with resources.as_file(replay_config()) as config:
         for index, pcap in enumerate(pcaps):
             pcap = Path(pcap)
-            if not pcap.is_file():
-                raise InputError("capture not found or not a file", path=str(pcap))
+            check_capture(pcap)
             outdir = workdir / f"{index:03d}-{pcap.stem[:60]}"
             outdir.mkdir(parents=True, exist_ok=True)
             eve = outdir / "eve.json"
@@ -82,16 +133,10 @@ def replay_pcaps(pcaps: Sequence[Path], workdir: Path, *, rules: Path | None = N
                 cmd += ["-S", str(rules)]
             else:
                 cmd += ["--disable-detection"]
-            try:
-                proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
-                                      timeout=REPLAY_TIMEOUT_S, check=False)
-            except subprocess.TimeoutExpired as exc:
-                raise InputError(f"suricata did not finish within {REPLAY_TIMEOUT_S} s",
-                                 path=str(pcap)) from exc
-            if proc.returncode != 0 or not eve.is_file():
-                raise InputError(
-                    f"suricata could not replay this capture (exit {proc.returncode}): "
-                    f"{_tail(proc.stderr + proc.stdout)}", path=str(pcap))
+            code, output = _run(cmd, pcap)
+            if code != 0 or not eve.is_file():
+                raise InputError(f"suricata could not replay this capture (exit {code}): "
+                                 f"{_tail(output)}", path=str(pcap))
             outputs.append(eve)
     return outputs
 

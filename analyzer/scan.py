@@ -64,6 +64,8 @@ class ScanParams:
     long_conn_max_bps: float = 50.0  # ... moving fewer bytes/s than this is a keep-alive channel
     nxdomain_min: int = 5
     beacon_min: float = 0.3          # beacon score at which a channel is a beacon finding
+    min_period_s: float = 5.0        # faster "beacons" are strobes (scanners, brute force, retries)
+    min_span_s: float = 600.0        # a beacon must be active over at least this long
     w_serverless: float = 1.0
     w_other: float = 0.8
     w_nonbrowser: float = 0.1
@@ -226,6 +228,30 @@ def _ensure_name_matches(con: Any) -> None:
 # --- the scan -------------------------------------------------------------------------------------
 
 
+def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_after: str | None = None) -> None:
+    """Run the scoring stages over [t0, t1) (``name_matches`` and ``scan_name_groups`` must exist).
+
+    ``stop_after`` (a stage file name prefix such as ``"30"``) stops early: tests inspect the
+    intermediate tables that way.
+    """
+    values: dict[str, Any] = {**asdict(params), "t0": t0, "t1": t1}
+    for name in scoring_stages():
+        if name.startswith("49_"):
+            _build_client_class(con)
+        run_stage(con, name, values)
+        if stop_after is not None and name.startswith(stop_after):
+            return
+
+
+def prepare_inputs(con: Any, options: ScanOptions) -> None:
+    """Create the tables the scoring SQL reads besides the logs: name_matches, scan_name_groups."""
+    _ensure_name_matches(con)
+    (options.name_matcher or build_name_matches)(con, options)
+    con.execute("CREATE OR REPLACE TEMP TABLE scan_name_groups (name VARCHAR, group_name VARCHAR)")
+    con.executemany("INSERT INTO scan_name_groups VALUES (?, ?)", sorted(NAME_GROUPS.items()))
+
+
+
 def _latest_epoch(con: Any) -> tuple[float | None, float | None]:
     row = con.execute(
         "SELECT min(lo), max(hi) FROM (SELECT min(epoch) lo, max(epoch) hi FROM conn UNION ALL "
@@ -251,17 +277,8 @@ def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:
         raise InputError("empty scan window: --since must be before --until")
     result.window_start, result.window_end = _utc(t0), _utc(t1)
 
-    _ensure_name_matches(con)
-    (options.name_matcher or build_name_matches)(con, options)
-    con.execute("CREATE OR REPLACE TEMP TABLE scan_name_groups (name VARCHAR, group_name VARCHAR)")
-    con.executemany("INSERT INTO scan_name_groups VALUES (?, ?)", sorted(NAME_GROUPS.items()))
-
-    values: dict[str, Any] = {**asdict(options.params), "t0": t0, "t1": t1}
-    stages = scoring_stages()
-    for name in stages:
-        if name.startswith("49_"):
-            _build_client_class(con)
-        run_stage(con, name, values)
+    prepare_inputs(con, options)
+    score_channels(con, t0, t1, options.params)
 
     result.channels_scored = con.execute("SELECT count(*) FROM scan_beacon").fetchone()[0]
     result.hosts = con.execute("SELECT count(DISTINCT src) FROM scan_channels").fetchone()[0]

@@ -22,8 +22,15 @@ CREATE OR REPLACE TEMP MACRO zeek_unescape(x) AS
 -- A Zeek/Suricata time value as epoch seconds: epoch float (Zeek TSV, Zeek JSON TS_EPOCH) or an
 -- ISO-8601 string with Z or a +hhmm offset (Zeek JSON TS_ISO8601, Suricata `timestamp`).
 -- The TIMESTAMPTZ route makes the offset count, whatever the session TimeZone is.
+-- Rounded to whole microseconds (Zeek's precision), so that an epoch float and the ISO string of the
+-- same instant give the same DOUBLE; TRY_CAST turns NaN/inf/absurd values into NULL.
+-- Zeek JSON's TS_MILLIS writes integer milliseconds: numbers from 1e11 (1973 in ms, year 5138 in s)
+-- to 2100 in ms are read as milliseconds.
+CREATE OR REPLACE TEMP MACRO ingest_seconds(d) AS
+    CASE WHEN d >= 1e11 AND d < 4102444800000 THEN d / 1000 ELSE d END;
 CREATE OR REPLACE TEMP MACRO ingest_epoch(x) AS
-    coalesce(TRY_CAST(x AS DOUBLE), epoch_us(TRY_CAST(x AS TIMESTAMPTZ)) / 1e6);
+    TRY_CAST(round(coalesce(ingest_seconds(TRY_CAST(x AS DOUBLE)),
+                            epoch_us(TRY_CAST(x AS TIMESTAMPTZ)) / 1e6) * 1e6) AS BIGINT) / 1e6;
 
 -- The range of times accepted: 1970-01-01 (relative pcap replays start there) to 2100.
 CREATE OR REPLACE TEMP MACRO ingest_epoch_ok(e) AS e >= 0 AND e < 4102444800;

@@ -10,8 +10,10 @@
 --   *_ip_bytes), orig/resp_pkts = pkts_toserver/pkts_toclient, orig/resp_bytes (payload) = NULL
 --   (eve has no payload byte count), service = app_proto (NULL when 'failed'), conn_state = flow.state
 --   (Suricata's new/established/closed, not Zeek's S0/SF...), history = NULL.
--- * dns: one row per transaction (flow_id, dns.id, and for v2/v3 the query type): the request
---   and its response(s) merge; v1's one-record-per-answer records merge into one answers list.
+-- * dns: one row per transaction: within (flow_id, dns.id) the k-th request record pairs with the
+--   k-th response, a response being all answer records of one packet (same timestamp), so v1's
+--   one-record-per-answer records merge into one answers list and a retransmitted query with its
+--   own answer stays a transaction of its own. Unpaired requests/responses give rows of their own.
 -- * tls: version in Zeek's spelling (TLSv13); established = NULL (eve does not say).
 -- * http: status, response_body_len = http.length; request_body_len = NULL (not in eve).
 
@@ -115,9 +117,7 @@ FROM _eve WHERE event_type = 'http' AND reason IS NULL;
 CREATE OR REPLACE TEMP TABLE _dnsev AS
 SELECT line, t_epoch AS epoch, flow_id, proto, qname, qtype, dns_version,
     dns_type IN ('answer', 'response') AS is_resp,
-    CASE WHEN flow_id IS NULL OR dns_id IS NULL THEN 'line:' || line
-         ELSE flow_id || ':' || dns_id || ':' || CASE WHEN coalesce(dns_version, 1) >= 2 THEN coalesce(qtype, '') ELSE '' END
-    END AS tx,
+    CASE WHEN flow_id IS NULL OR dns_id IS NULL THEN 'line:' || line ELSE flow_id || ':' || dns_id END AS grp,
     (dns_type IN ('answer', 'response') AND src_port IN (53, 853, 5353) AND coalesce(dst_port, 0) NOT IN (53, 853, 5353)) AS swap,
     CASE WHEN dns_type IN ('answer', 'response') THEN rcode END AS rcode,
     CASE WHEN dns_type IN ('answer', 'response') THEN coalesce(
@@ -153,5 +153,12 @@ FROM (
         arg_min(rcode, line) FILTER (WHERE is_resp AND rcode IS NOT NULL) AS rcode,
         nullif(flatten(list(answers ORDER BY line) FILTER (WHERE answers IS NOT NULL)), []) AS answers,
         nullif(flatten(list(ttls ORDER BY line) FILTER (WHERE ttls IS NOT NULL)), []) AS ttls
-    FROM _dnsev GROUP BY tx
+    FROM (
+        -- the k-th request of (flow, dns.id) pairs with its k-th response; a response is every
+        -- answer record of one packet (v1 writes one record per answer, all with the packet's time)
+        SELECT *, grp || '#' || dense_rank() OVER (
+            PARTITION BY grp, is_resp ORDER BY CASE WHEN is_resp THEN epoch ELSE line END) AS tx
+        FROM _dnsev
+    ) AS e
+    GROUP BY tx
 ) AS t;

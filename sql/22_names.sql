@@ -1,12 +1,37 @@
--- Stage 22: attach what the matcher knows about each name (platform, tenant, category ...).
--- name_matches has one row per distinct raw name (written by analyzer.matcher); a name it does not
--- know keeps its normalized form (lower case, no trailing dot, no :port) and a NULL platform.
--- scan_name_groups maps names that belong to one logical destination (the Apps Script redirect pair
--- script.google.com -> script.googleusercontent.com) to one group name; it is filled by scan.py.
-CREATE OR REPLACE TEMP TABLE scan_named AS
-SELECT e.*,
-       coalesce(nm.name, lower(regexp_replace(regexp_replace(e.raw_name, ':[0-9]+$', ''), '[.]$', ''))) AS name,
-       nm.platform, nm.provider, nm.tenant, nm.category, nm.severity AS platform_severity,
-       nm.via_cname
-FROM scan_events e
-LEFT JOIN name_matches nm ON nm.raw_name = e.raw_name;
+-- Stage 22: what each distinct name is, computed once per name (not once per connection).
+-- The matcher's name_matches has one row per distinct raw name (platform, tenant, category ...); a name
+-- it does not know keeps its normalized form (lower case, no trailing dot, no :port), platform NULL.
+-- The destination part of the channel key is decided here too:
+--   key_conn  'tenant:<platform>/<tenant>' when the matcher found a tenant (a beacon rotating among
+--             several workers of one account is one channel); else the redirect-pair group name
+--             (scan_name_groups: script.google.com + script.googleusercontent.com); else the name;
+--   key_dns   the same, except that a DNS-only name whose first label is long ($label_min_len:
+--             generated labels, DNS tunnels) is grouped under its parent name, so each random label
+--             does not become a channel of its own.
+CREATE OR REPLACE TEMP TABLE scan_names AS
+WITH raw AS (
+    SELECT DISTINCT raw_name FROM scan_events WHERE raw_name IS NOT NULL
+), named AS (
+    SELECT r.raw_name,
+           coalesce(nm.name, lower(regexp_replace(regexp_replace(r.raw_name, ':[0-9]+$', ''), '[.]$', ''))) AS name,
+           nm.platform, nm.provider, nm.tenant, nm.category, nm.severity AS platform_severity, nm.via_cname
+    FROM raw r
+    LEFT JOIN name_matches nm ON nm.raw_name = r.raw_name
+), keyed AS (
+    SELECT n.*,
+           CASE
+               WHEN n.tenant IS NOT NULL AND n.platform IS NOT NULL THEN 'tenant:' || n.platform || '/' || n.tenant
+               WHEN g.group_name IS NOT NULL THEN 'name:' || g.group_name
+               ELSE 'name:' || n.name
+           END AS key_conn,
+           n.platform IS NULL
+             AND length(split_part(n.name, '.', 1)) >= $label_min_len
+             AND length(n.name) - length(replace(n.name, '.', '')) > 1 AS parent_grouped
+    FROM named n
+    LEFT JOIN scan_name_groups g ON g.name = n.name
+)
+SELECT k.*,
+       CASE WHEN k.parent_grouped
+            THEN 'name:' || substr(k.name, length(split_part(k.name, '.', 1)) + length('.') + 1)
+            ELSE k.key_conn END AS key_dns
+FROM keyed k;

@@ -4,5 +4,5 @@ CREATE OR REPLACE TEMP TABLE scan_raw AS
 SELECT c.chan_id, k.epoch, k.bytes_out,
        k.epoch - lag(k.epoch) OVER (PARTITION BY c.chan_id ORDER BY k.epoch) AS d
 FROM scan_keyed k
-JOIN scan_channels c ON c.src = k.src AND c.dest_key = k.dest_key AND c.fp = k.fp
+JOIN scan_channels c ON c.chan_key = k.chan_key
 WHERE c.events >= $min_checkins;

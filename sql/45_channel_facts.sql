@@ -3,25 +3,23 @@
 -- A long-lived low-volume connection (>= $long_conn_s seconds, < $long_conn_max_bps bytes/s both ways)
 -- is how a beacon inside one keep-alive TLS connection shows up.
 CREATE OR REPLACE TEMP TABLE scan_facts AS
-WITH per_name AS (
-    SELECT src, dest_key, fp, name, count(*) AS cnt FROM scan_keyed GROUP BY src, dest_key, fp, name
+WITH ke AS (
+    SELECT c.chan_id, k.* FROM scan_keyed k JOIN scan_channels c ON c.chan_key = k.chan_key
+), per_name AS (
+    SELECT chan_id, name, count(*) AS cnt FROM ke GROUP BY chan_id, name
 ), top_name AS (
-    SELECT src, dest_key, fp, max_by(name, cnt) AS host, count(*) AS names FROM per_name
-    GROUP BY src, dest_key, fp
+    SELECT chan_id, max_by(name, cnt) AS host, count(*) AS names FROM per_name GROUP BY chan_id
 ), per_dst AS (
-    SELECT src, dest_key, fp, dst, dst_port, count(*) AS cnt FROM scan_keyed
-    WHERE dst IS NOT NULL GROUP BY src, dest_key, fp, dst, dst_port
+    SELECT chan_id, dst, dst_port, count(*) AS cnt FROM ke WHERE dst IS NOT NULL GROUP BY chan_id, dst, dst_port
 ), top_dst AS (
-    SELECT src, dest_key, fp, max_by(dst, cnt) AS dst, max_by(dst_port, cnt) AS dst_port,
-           count(*) AS dsts
-    FROM per_dst GROUP BY src, dest_key, fp
+    SELECT chan_id, max_by(dst, cnt) AS dst, max_by(dst_port, cnt) AS dst_port, count(*) AS dsts
+    FROM per_dst GROUP BY chan_id
 ), per_ua AS (
-    SELECT src, dest_key, fp, user_agent, count(*) AS cnt FROM scan_keyed
-    WHERE user_agent IS NOT NULL GROUP BY src, dest_key, fp, user_agent
+    SELECT chan_id, user_agent, count(*) AS cnt FROM ke WHERE user_agent IS NOT NULL GROUP BY chan_id, user_agent
 ), top_ua AS (
-    SELECT src, dest_key, fp, max_by(user_agent, cnt) AS user_agent FROM per_ua GROUP BY src, dest_key, fp
+    SELECT chan_id, max_by(user_agent, cnt) AS user_agent FROM per_ua GROUP BY chan_id
 ), agg AS (
-    SELECT src, dest_key, fp,
+    SELECT chan_id,
            count(*) AS connections,
            min(epoch) AS first_epoch, max(epoch) AS last_epoch,
            sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in,
@@ -39,13 +37,14 @@ WITH per_name AS (
            max(CASE WHEN duration >= $long_conn_s
                      AND (coalesce(bytes_out, 0) + coalesce(bytes_in, 0)) / duration < $long_conn_max_bps
                     THEN duration END) AS long_conn_s
-    FROM scan_keyed
-    GROUP BY src, dest_key, fp
+    FROM ke
+    GROUP BY chan_id
 )
-SELECT c.chan_id, a.*,
-       CASE WHEN a.dest_key LIKE 'name:%' THEN substr(a.dest_key, 6) ELSE n.host END AS host, n.names, d.dst, d.dst_port, d.dsts, u.user_agent
+SELECT a.*, c.src, c.dest_key, c.fp,
+       CASE WHEN c.dest_key LIKE 'name:%' THEN substr(c.dest_key, length('name:') + 1) ELSE n.host END AS host,
+       n.names, d.dst, d.dst_port, d.dsts, u.user_agent
 FROM agg a
-JOIN scan_channels c ON c.src = a.src AND c.dest_key = a.dest_key AND c.fp = a.fp
-LEFT JOIN top_name n ON n.src = a.src AND n.dest_key = a.dest_key AND n.fp = a.fp
-LEFT JOIN top_dst d ON d.src = a.src AND d.dest_key = a.dest_key AND d.fp = a.fp
-LEFT JOIN top_ua u ON u.src = a.src AND u.dest_key = a.dest_key AND u.fp = a.fp;
+JOIN scan_channels c ON c.chan_id = a.chan_id
+LEFT JOIN top_name n ON n.chan_id = a.chan_id
+LEFT JOIN top_dst d ON d.chan_id = a.chan_id
+LEFT JOIN top_ua u ON u.chan_id = a.chan_id;

@@ -4,10 +4,10 @@
 -- the queries are bounded by the TTL and the connections carry the rhythm.
 CREATE OR REPLACE TEMP TABLE scan_dns AS
 WITH names AS (
-    SELECT DISTINCT k.src, k.dest_key, k.fp, k.name FROM scan_keyed k WHERE k.name IS NOT NULL
+    SELECT DISTINCT k.chan_key, k.src, k.name FROM scan_keyed k WHERE k.name IS NOT NULL
 ), q AS (
-    SELECT n.src, n.dest_key, n.fp, d.epoch, d.qtype, d.rcode, d.ttls,
-           d.epoch - lag(d.epoch) OVER (PARTITION BY n.src, n.dest_key, n.fp ORDER BY d.epoch) AS qd
+    SELECT n.chan_key, d.epoch, d.qtype, d.rcode, d.ttls,
+           d.epoch - lag(d.epoch) OVER (PARTITION BY n.chan_key ORDER BY d.epoch) AS qd
     FROM names n
     JOIN dns d ON d.src = n.src AND lower(d.query) = n.name
     WHERE d.epoch >= $t0 AND d.epoch < $t1
@@ -19,5 +19,5 @@ SELECT c.chan_id,
        min(q.ttls[1]) AS min_ttl,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY q.qd) AS median_query_gap
 FROM q
-JOIN scan_channels c ON c.src = q.src AND c.dest_key = q.dest_key AND c.fp = q.fp
+JOIN scan_channels c ON c.chan_key = q.chan_key
 GROUP BY c.chan_id;

@@ -5,16 +5,16 @@
 -- not judged: it is random by design.
 CREATE OR REPLACE TEMP TABLE scan_entropy AS
 WITH labels AS (
-    SELECT DISTINCT k.src, k.dest_key, k.fp, split_part(k.name, '.', 1) AS label
+    SELECT DISTINCT k.chan_key, split_part(k.name, '.', 1) AS label
     FROM scan_keyed k
     WHERE k.name IS NOT NULL
       AND length(split_part(k.name, '.', 1)) >= $label_min_len
       AND (k.tenant IS NULL OR split_part(k.name, '.', 1) <> k.tenant)
 ), scored AS (
-    SELECT src, dest_key, fp, label, list_entropy(string_split(label, '')) AS h FROM labels
+    SELECT chan_key, label, list_entropy(string_split(label, '')) AS h FROM labels
 )
 SELECT c.chan_id, count(*) AS random_labels, max(s.h) AS max_label_entropy
 FROM scored s
-JOIN scan_channels c ON c.src = s.src AND c.dest_key = s.dest_key AND c.fp = s.fp
+JOIN scan_channels c ON c.chan_key = s.chan_key
 WHERE s.h >= $label_min_entropy
 GROUP BY c.chan_id;

@@ -2,7 +2,8 @@
 -- severity. scan_client_class (filled by scan.py from analyzer.clients) says, per (User-Agent, JA4,
 -- JA3), whether the client is a non-browser and whether a browser User-Agent comes with a
 -- non-browser TLS fingerprint.
---   beacon finding   beacon >= $beacon_min:
+--   beacon finding   beacon >= $beacon_min, a period of at least $min_period_s (faster is a strobe:
+--                    scanners, brute force, streaming) and activity over at least $min_span_s:
 --                    score = clamp(beacon x category weight + evidence, 0, 1), where the category
 --                    weight is $w_serverless for serverless platforms and $w_other otherwise, and
 --                    evidence = + $w_nonbrowser (non-browser client) + $w_mismatch (spoofed browser)
@@ -47,7 +48,8 @@ WITH base AS (
 ), kinds AS (
     SELECT ev.*,
            CASE
-               WHEN beacon IS NOT NULL AND beacon >= $beacon_min THEN 'beacon'
+               WHEN beacon IS NOT NULL AND beacon >= $beacon_min
+                    AND m + burst_s >= $min_period_s AND last_epoch - first_epoch >= $min_span_s THEN 'beacon'
                WHEN platform IS NOT NULL AND (nonbrowser OR mismatch OR long_conn) THEN 'contact'
                WHEN long_conn AND platform IS NULL AND fp_prevalence = 1 AND nonbrowser THEN 'contact'
            END AS kind

@@ -3,8 +3,10 @@
 -- Input tables: conn, tls, http, dns (sql/00_schema.sql).
 -- Parameters (all bound, any may be NULL unless said):
 --   $src        internal host of the finding (required)
---   $host       destination name (SNI / Host / DNS query), lower-case, no trailing dot
---   $dst        destination address   $dst_port  destination port (used only when $host is NULL)
+--   $names      VARCHAR[]: the channel's destination names (SNI / Host / DNS query), lower-case, no
+--               trailing dot: the finding's host plus, when known, the other names of its tenant or
+--               redirect pair (a beacon rotating among workers of one account is one channel)
+--   $dst        destination address   $dst_port  destination port (used only when $names is empty)
 --   $ja4, $ja3  client fingerprint: JA4 first, else JA3 (the channel key's precedence)
 --   $ua         User-Agent, used only when the channel has no TLS fingerprint (cleartext HTTP)
 --   $since, $until  the report window as epoch seconds, [since, until)
@@ -13,12 +15,13 @@
 -- name (the scan's own definition); DNS query times are used only when no TLS/HTTP row matches
 -- (a dns-only store); (dst, dst_port) only for channels without a name.
 WITH
+names AS (SELECT DISTINCT unnest($names::VARCHAR[]) AS name),
 tls_hits AS (
     SELECT t.uid, t.epoch, 'tls' AS origin
     FROM tls AS t
-    WHERE $host IS NOT NULL
+    WHERE len($names::VARCHAR[]) > 0
       AND t.src = $src
-      AND lower(rtrim(t.server_name, '.')) = $host
+      AND lower(rtrim(t.server_name, '.')) IN (SELECT name FROM names)
       AND ($ja4 IS NULL OR t.ja4 = $ja4)
       AND ($ja4 IS NOT NULL OR $ja3 IS NULL OR t.ja3 = $ja3)
       AND ($since IS NULL OR t.epoch >= $since)
@@ -27,10 +30,10 @@ tls_hits AS (
 http_hits AS (
     SELECT h.uid, h.epoch, 'http' AS origin
     FROM http AS h
-    WHERE $host IS NOT NULL
+    WHERE len($names::VARCHAR[]) > 0
       AND $ja4 IS NULL AND $ja3 IS NULL
       AND h.src = $src
-      AND lower(rtrim(split_part(h.host, ':', 1), '.')) = $host
+      AND lower(rtrim(split_part(h.host, ':', 1), '.')) IN (SELECT name FROM names)
       AND ($ua IS NULL OR h.user_agent = $ua)
       AND ($since IS NULL OR h.epoch >= $since)
       AND ($until IS NULL OR h.epoch < $until)
@@ -51,16 +54,16 @@ named_starts AS (
 dns_hits AS (
     SELECT d.epoch, 'dns' AS origin
     FROM dns AS d
-    WHERE $host IS NOT NULL
+    WHERE len($names::VARCHAR[]) > 0
       AND d.src = $src
-      AND lower(rtrim(d.query, '.')) = $host
+      AND lower(rtrim(d.query, '.')) IN (SELECT name FROM names)
       AND ($since IS NULL OR d.epoch >= $since)
       AND ($until IS NULL OR d.epoch < $until)
 ),
 ip_hits AS (
     SELECT c.epoch, 'conn' AS origin
     FROM conn AS c
-    WHERE $host IS NULL
+    WHERE len($names::VARCHAR[]) = 0
       AND c.src = $src
       AND c.dst = $dst
       AND ($dst_port IS NULL OR c.dst_port = $dst_port)

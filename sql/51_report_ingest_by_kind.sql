@@ -3,11 +3,12 @@
 -- report on a persistent store shows every file ever loaded into it, which is what an analyst
 -- checks when asking "did yesterday's logs arrive?"; the per-hour coverage in stage 54 is
 -- windowed).
--- Output: kind ('(skipped)' for files that were not loaded), files, data_lines, rows_loaded,
+-- Output: kind ('(skipped)' / '(failed)' for files that were not loaded), files, data_lines, rows_loaded,
 -- lines_rejected, skipped_events, files_with_rejects, first_ts, last_ts.
 SELECT * FROM (
 SELECT
-    coalesce(kind, '(skipped)')                                  AS kind,
+    CASE WHEN status IN ('skipped', 'failed') OR kind IS NULL
+         THEN '(' || coalesce(status, 'skipped') || ')' ELSE kind END AS kind,
     count(*)                                                     AS files,
     coalesce(sum(data_lines), 0)                                 AS data_lines,
     coalesce(sum(rows_loaded), 0)                                AS rows_loaded,
@@ -19,4 +20,4 @@ SELECT
 FROM ingest_files
 GROUP BY ALL
 ) AS per_kind
-ORDER BY kind = '(skipped)', kind;
+ORDER BY starts_with(kind, '('), kind;

@@ -34,10 +34,12 @@ APIGW_RE = r"^[a-z0-9]{10}\.execute-api\.[a-z]{2}(?:-gov)?-[a-z]+-\d{1,2}\.amazo
 
 def entry(id_: str, suffix: str, kind: str = "suffix", regex: str | None = None,
           severity: str = "info", platform: str | None = None, **kw) -> CatalogEntry:
+    """A catalogue entry; ``severity`` is the bare-hit severity, the one a rule carries."""
     return CatalogEntry(id=id_, platform=platform or id_.replace("-", " ").title(),
                         provider=kw.get("provider", "Provider"), category="faas-edge", kind=kind,
                         suffix=suffix, regex=regex, tenant="", confidence=kw.get("confidence", "high"),
-                        severity=severity, references=kw.get("references", ()))
+                        severity=kw.get("nonbrowser_severity", "high"), bare_severity=severity,
+                        references=kw.get("references", ()))
 
 
 def sample_catalog() -> Catalog:
@@ -102,17 +104,19 @@ def test_label_boundary_and_http_port_semantics_in_rule_text():
     dns = next(r for r in workers if r.startswith("alert dns"))
     tls = next(r for r in workers if r.startswith("alert tls"))
     http = next(r for r in workers if r.startswith("alert http"))
-    assert 'dns.query; dotprefix; content:".workers.dev"; nocase; endswith;' in dns
-    assert 'tls.sni; dotprefix; content:".workers.dev"; nocase; endswith;' in tls
+    # the leading dot is the label boundary and needs a label in front (the catalogue's semantics:
+    # the bare apex is the vendor's site), so no dotprefix
+    assert 'dns.query; content:".workers.dev"; nocase; endswith;' in dns and "dotprefix" not in dns
+    assert 'tls.sni; content:".workers.dev"; nocase; endswith;' in tls
     # http.host is not lower-cased when a port is present: raw buffer, nocase, optional :port
     assert "http.host.raw;" in http and "http.host;" not in http
-    assert r'pcre:"/^(?:.+\.)?workers\.dev(?::\d{1,5})?$/i";' in http
+    assert r'pcre:"/^.+\.workers\.dev(?::\d{1,5})?$/i";' in http
     lam = next(r for r in rules if "aws-lambda-url" in r and r.startswith("alert tls"))
     assert 'content:".on.aws"; nocase; endswith; pcre:"/^(?:' in lam and "dotprefix" not in lam
 
 
 @pytest.mark.parametrize("name,matches", [
-    ("workers.dev", True), ("a.workers.dev", True), ("Relay.Example-App.Workers.DEV:8080", True),
+    ("workers.dev", False), ("a.workers.dev", True), ("workers.dev:443", False), ("Relay.Example-App.Workers.DEV:8080", True),
     ("x.workers.dev:80", True), ("evilworkers.dev", False), ("workers.dev.evil.com", False),
     ("workers.dev:8080x", False), ("xworkers.dev:80", False),
 ])
@@ -198,6 +202,9 @@ def test_export_zeek_table_shape():
     assert set(by_id) == {e.id for e in sample_catalog().entries}   # the untranslatable one is left out
     assert export.skipped_for_zeek(cat) == ["untranslatable"]
     assert by_id["cloudflare-workers"]["regex"] == "-"
+    assert by_id["cloudflare-workers"]["tenant"] == "label"
+    assert by_id["aws-lambda-url"]["tenant"] == "first"
+    assert by_id["google-apps-script"]["tenant"] == "none"
     assert by_id["aws-lambda-url"]["regex"] == r"[a-z0-9]{32}\.lambda-url\.[a-z]{2}(-gov)?-[a-z]+-[0-9]{1,2}\.on\.aws"
     assert by_id["aws-lambda-url"]["suffix"] == "on.aws"
 

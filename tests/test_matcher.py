@@ -317,3 +317,11 @@ def test_match_store_on_empty_store(matcher: Matcher) -> None:
     with Store() as s:
         assert matcher.match_store(s.con) == 0
         assert s.con.execute("SELECT count(*) FROM name_matches").fetchall() == [(0,)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(catalogues(), st.lists(st.lists(LABELS, min_size=1, max_size=6).map(".".join), max_size=40, unique=True))
+def test_bulk_match_names_equals_match_per_name(catalog: Catalog, names: list[str]) -> None:
+    m = Matcher(catalog)
+    expected = {n: summary(m.match(n)) for n in names if m.match(n) is not None}
+    assert {n: summary(x) for n, x in m.match_names(names).items()} == expected

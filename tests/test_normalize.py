@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.normalize import decode_zeek_escapes, normalize_host
+from analyzer.normalize import NormalizedName, decode_zeek_escapes, noncanonical_indices, normalize_host
 
 # (raw, expected name, expected kind): one behaviour per row.
 CASES = [
@@ -77,3 +77,22 @@ def test_never_raises_and_output_is_canonical(raw: str) -> None:
         assert normalize_host(result.name).name == result.name   # idempotent
     elif result.kind in ("invalid", "empty"):
         assert result.name is None
+
+
+NAME_CHARS = st.sampled_from(list("abcz09-_.AZ:[] \n\\xü") + ["\\xc3\\xbc", "..", "1.2.3.4", "-"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(NAME_CHARS, max_size=12).map("".join), max_size=30)
+       | st.lists(st.text(max_size=80), max_size=20))
+def test_noncanonical_indices_never_misses_a_name_that_needs_work(raws: list[str]) -> None:
+    flagged = set(noncanonical_indices(raws))
+    for i, raw in enumerate(raws):
+        if i not in flagged:
+            assert normalize_host(raw) == NormalizedName(raw, "hostname", ""), raw
+
+
+@pytest.mark.parametrize("raw", ["Evil.dev", "evil.dev.", ".evil.dev", "a..b", "", "-", "1.2.3.4", "a b",
+                                 "x" * 64, "ex\\x41mple.com"])
+def test_noncanonical_indices_flags_each_kind_of_problem(raw: str) -> None:
+    assert noncanonical_indices(["ok.example", raw, "ok2.example"]) == [1]

@@ -78,7 +78,30 @@ def test_a_file_that_is_not_a_capture_is_an_input_error(tmp_path):
     bogus.write_text("this is not a pcap\n")
     with pytest.raises(InputError) as err:
         replay_pcaps([bogus], tmp_path / "out")
-    assert err.value.path == str(bogus) and "suricata could not replay" in str(err.value)
+    assert err.value.path == str(bogus) and "not a pcap or pcapng capture" in str(err.value)
+
+
+@needs_suricata
+def test_a_gzipped_capture_gets_a_hint(tmp_path):
+    import gzip
+
+    packed = tmp_path / "x.pcap.gz"
+    packed.write_bytes(gzip.compress((PCAPS / "serverless-dns.pcap").read_bytes()))
+    with pytest.raises(InputError, match="decompress it first"):
+        replay_pcaps([packed], tmp_path / "out")
+
+
+@needs_suricata
+def test_suricata_failure_carries_its_reason(tmp_path):
+    """A capture with a valid header that Suricata still refuses: its error text is passed on."""
+    nflog = tmp_path / "nflog.pcap"
+    # pcap global header with linktype 239 (NFLOG), which Suricata 7's pcap-file reader lacks
+    header = bytes.fromhex("d4c3b2a1020004000000000000000000ffff0000ef000000")
+    record = bytes.fromhex("00000000000000001400000014000000") + bytes(20)
+    nflog.write_bytes(header + record)
+    with pytest.raises(InputError) as err:
+        replay_pcaps([nflog], tmp_path / "out")
+    assert "suricata could not replay" in str(err.value) and "datalink type 239" in str(err.value)
 
 
 @needs_suricata

@@ -7,10 +7,10 @@ import os
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
+from analyzer.allowlist import parse_allowlist
 from analyzer.findings import Finding, ScanResult
 from analyzer.report import build_report, channel_key, record_run, render, write_atomic
 from analyzer.report.health import CoverageStream, find_gaps
@@ -86,21 +86,32 @@ def test_find_gaps_leading_inner_trailing():
     assert find_gaps([CoverageStream("dns", "zeek", list(zip(hours, [1] * 6)))]) == []
 
 
+def _entry_covers(entry: str, findings: list[Finding]) -> list[bool]:
+    """Parse ``entry`` with the real allowlist parser; which of ``findings`` it suppresses."""
+    allow = parse_allowlist(entry, "pasted", today=DAY.date())
+    assert len(allow.entries) == 1 and not allow.expired
+    return [allow.match(f) is not None for f in findings]
+
+
 def test_tuning_flags_ci_and_probe_hosts_but_never_high():
     base = scenario_findings()[0]
     ci = replace(base, severity="low", user_agent="gitlab-runner 17.5.0 (linux/amd64)", ja4=None)
-    probes = [replace(base, src="10.5.5.5", host=f"svc{i}.example.workers.dev", severity="info", jitter=0.0,
-                      period_s=60.0, user_agent="python-requests/2.32") for i in range(3)]
+    probes = [replace(base, src="10.5.5.5", host=f"svc{i}.example.workers.dev", tenant=f"t{i}", severity="info",
+                      jitter=0.0, period_s=60.0, user_agent="python-requests/2.32") for i in range(3)]
     implant = replace(base, user_agent="Jenkins/2.4")        # high severity: never suggested
     ranked = [implant, ci, *probes]
     out = suggest(ranked, DAY)
     kinds = {s.kind: s for s in out}
     assert set(kinds) == {"ci-runner", "probe-host"}
     assert kinds["ci-runner"].ranks == [2]
-    assert kinds["ci-runner"].entry.startswith('ua "gitlab-runner 17.5.0 (linux/amd64)" reason="')
     assert "expires=2027-02-25" in kinds["ci-runner"].entry
+    # the pasted entries suppress exactly what they were suggested for
+    assert _entry_covers(kinds["ci-runner"].entry, ranked) == [False, True, False, False, False]
     assert kinds["probe-host"].ranks == [3, 4, 5]
-    assert kinds["probe-host"].entry.startswith('source "10.5.5.5/32"')
+    assert _entry_covers(kinds["probe-host"].entry, ranked) == [False, False, True, True, True]
+    # a different client from the probe host is not covered
+    assert _entry_covers(kinds["probe-host"].entry, [replace(probes[0], ja4="t13d0000h2_000000000000_000000000000")]) \
+        == [False]
     # two steady destinations are not a probe; a jittery one is not steady
     assert suggest([*probes[:2]], DAY) == []
     assert suggest([replace(p, jitter=0.3) for p in probes], DAY) == []
@@ -111,10 +122,21 @@ def test_tuning_fleet_by_tenant():
     fleet = [replace(base, src=f"10.7.0.{i}", period_s=300.0 + i) for i in range(4)]
     out = suggest(fleet, DAY)
     assert [s.kind for s in out] == ["fleet"]
-    assert out[0].entry.startswith('tenant "Cloudflare Workers:acme-ops"')
+    other_tenant = replace(fleet[0], tenant="evil-ops")
+    other_client = replace(fleet[0], ja4="t13d0000h2_000000000000_000000000000")
+    assert _entry_covers(out[0].entry, [*fleet, other_tenant, other_client]) == [True] * 4 + [False, False]
     assert suggest(fleet[:2], DAY) == []                       # two hosts are not a fleet
     spread = [replace(f, period_s=60.0 * (i + 1)) for i, f in enumerate(fleet)]
     assert suggest(spread, DAY) == []                          # different periods: not alike
+
+
+def test_tuning_entry_cannot_be_widened_by_a_hostile_user_agent():
+    ua = "Jenkins' src=0.0.0.0/0 reason=x\nua=.* \"; echo"
+    base = replace(scenario_findings()[0], severity="low", ja4=None, user_agent=ua)
+    (suggestion,) = suggest([base], DAY)
+    assert "\n" not in suggestion.entry
+    other = replace(base, src="192.0.2.1", user_agent="curl/8.5.0")
+    assert _entry_covers(suggestion.entry, [base, other]) == [True, False]
 
 
 def test_html_has_every_section_plots_and_stays_light(seeded):
@@ -204,4 +226,3 @@ def test_dns_only_finding_gets_its_dns_timeline(seeded):
     rep = build_report(seeded, scenario_result())
     dns = next(rf for rf in rep.findings if rf.finding.sources == ["dns"])
     assert dns.times is not None and dns.times.origin == "dns" and len(dns.times.epochs) == 144
-    assert Path  # (the module is used by the CLI tests too)

@@ -177,3 +177,21 @@ def test_sanitizers_one_payload_at_a_time(payload):
     for rendered in (md_text(payload), f"| {md_code(payload)} |\n| --- |\n| {md_text(payload)} |"):
         html = markdown_it.MarkdownIt("commonmark", {"html": True}).enable("table").render(rendered)
         _assert_inert(html, {"p", "code", "table", "thead", "tbody", "tr", "th", "td"})
+
+
+def test_pasted_tuning_entries_are_exactly_what_the_report_shows(hostile_report):
+    """The allowlist line copied from the HTML page or the rendered Markdown parses to the entry
+    the report built, even when the User-Agent in it carries quotes, pipes and backticks."""
+    from analyzer.allowlist import parse_allowlist
+
+    markdown_it = pytest.importorskip("markdown_it")
+    entries = [t.entry for t in hostile_report.tuning]
+    assert entries, "the hostile Jenkins User-Agent should have produced a suggestion"
+    html_pre = re.findall(r'<pre class="entry">(.*?)</pre>', render(hostile_report, "html"), re.S)
+    md_html = markdown_it.MarkdownIt("commonmark").render(render(hostile_report, "md"))
+    md_code_spans = re.findall(r"<code>(.*?)</code>", md_html, re.S)
+    for entry in entries:
+        assert html.unescape(html_pre[entries.index(entry)]) == entry
+        assert entry in [html.unescape(c) for c in md_code_spans]
+        allow = parse_allowlist(entry, "pasted", today=DAY.date())
+        assert len(allow.entries) == 1

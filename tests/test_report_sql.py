@@ -4,6 +4,7 @@ report tests share (``seed_store`` / ``scenario_findings``)."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -198,3 +199,63 @@ def test_ingest_health_counts_and_rejects(store):
     assert "/logs/2026-11-27/notice.log" in [f.path for f in health.files]
     assert "/logs/2026-11-27/dns.log" not in [f.path for f in health.files]         # healthy: not listed
     assert [(r.line, r.reason) for r in health.rejects] == [(9, "bad timestamp"), (14, "wrong field count")]
+
+
+def test_a_sensor_silent_for_the_whole_window_still_shows(store):
+    seed_store(store)
+    next_day = DAY + timedelta(days=1)
+    health = collect_health(store.con, next_day, next_day + timedelta(hours=6))
+    assert {(s.kind, s.sensor) for s in health.coverage} >= {("conn", "suricata"), ("conn", "zeek")}
+    assert all(g.hours == 6 and g.to_window_end for g in health.gaps)
+    assert len(health.gaps) == len(health.coverage) == 4
+
+
+def test_window_edges_count_only_hours_mostly_inside(store):
+    """A scan window ending 1 ms after the last row must not invent an empty sliver hour."""
+    seed_store(store)
+    start = DAY - timedelta(milliseconds=1)
+    health = collect_health(store.con, start, start + timedelta(days=1))
+    zeek = next(s for s in health.coverage if (s.kind, s.sensor) == ("conn", "zeek"))
+    assert zeek.hours[0][0] == DAY and len(zeek.hours) == 24
+    assert [g for g in health.gaps if g.sensor == "zeek" and g.kind == "conn"] == []
+
+
+def test_hours_before_the_store_begins_are_not_gaps(store):
+    """A 24 h window over a store that starts at 00:00 the same day reports no leading gap."""
+    seed_store(store)
+    health = collect_health(store.con, DAY - timedelta(hours=12), DAY + timedelta(hours=12))
+    zeek = next(s for s in health.coverage if (s.kind, s.sensor) == ("conn", "zeek"))
+    assert zeek.hours[0][0] == DAY and len(zeek.hours) == 12
+    assert [g for g in health.gaps if g.sensor == "zeek"] == []
+
+
+def _tls_rows(store: Store, src: str, names_times: list[tuple[str, float]], ja4: str) -> None:
+    store.con.executemany(
+        "INSERT INTO tls (ts, epoch, uid, src, dst, dst_port, server_name, ja4, sensor) "
+        "VALUES (?, ?, ?, ?, '104.21.9.9', 443, ?, ?, 'zeek')",
+        [(_ts(t), t, f"R{i}", src, name, ja4) for i, (name, t) in enumerate(names_times)])
+
+
+def test_channel_times_follow_tenant_rotation_via_name_matches(store):
+    """Workers of one account rotating: one channel, timed across all its names."""
+    from analyzer.report.model import channel_names
+
+    rotation = [(f"w{i % 3}.acme-ops.workers.dev", T0 + 60 * i) for i in range(30)]
+    _tls_rows(store, "10.3.3.3", rotation + [("other.evil.workers.dev", T0 + 5)], BEACON_JA4)
+    finding = replace(scenario_findings()[0], src="10.3.3.3", host="w0.acme-ops.workers.dev")
+    assert len(channel_times(store, finding, None, None).epochs) == 10      # no name_matches: host only
+    store.con.execute("CREATE TABLE name_matches (raw_name VARCHAR, platform VARCHAR, tenant VARCHAR)")
+    store.con.executemany("INSERT INTO name_matches VALUES (?, ?, ?)",
+                          [(f"W{i}.acme-ops.workers.dev", "Cloudflare Workers", "acme-ops") for i in range(3)]
+                          + [("other.evil.workers.dev", "Cloudflare Workers", "evil")])
+    assert channel_names(store, finding) == [f"w{i}.acme-ops.workers.dev" for i in range(3)]
+    times = channel_times(store, finding, None, None)
+    assert times.epochs == pytest.approx([t for _, t in rotation])         # all 30, not the other tenant
+
+
+def test_channel_times_follow_a_redirect_pair(store):
+    pair = [("script.google.com" if i % 2 == 0 else "script.googleusercontent.com", T0 + 300 * i) for i in range(8)]
+    _tls_rows(store, "10.4.4.4", pair, BEACON_JA4)
+    finding = replace(scenario_findings()[0], src="10.4.4.4", host="script.google.com", platform="Google Apps Script",
+                      tenant=None)
+    assert len(channel_times(store, finding, None, None).epochs) == 8

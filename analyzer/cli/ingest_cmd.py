@@ -39,13 +39,16 @@ def _human(n: float) -> str:
 
 
 class _Progress:
-    """Progress on stderr: a line per file on a terminal (overwritten), nothing when quiet."""
+    """Progress on stderr: on a terminal one line, rewritten per file; otherwise (cron, a pipe) a
+    line every few seconds once the ingest is long; nothing when quiet."""
+
+    EVERY = 5.0
 
     def __init__(self, quiet: bool):
         self.quiet = quiet
         self.tty = sys.stderr.isatty()
         self.count = 0
-        self.started = time.monotonic()
+        self.last = time.monotonic()
 
     def __call__(self, path: str, done: int, total: int) -> None:
         if self.quiet:
@@ -59,7 +62,8 @@ class _Progress:
         msg = f"[{self.count}] {_human(done)}/{_human(total)} ({pct:.0f}%) {_safe(path, 100)}"
         if self.tty:
             click.echo("\r\x1b[K" + msg, err=True, nl=False)
-        elif time.monotonic() - self.started > 2:
+        elif time.monotonic() - self.last > self.EVERY:
+            self.last = time.monotonic()
             click.echo(msg, err=True)
 
 

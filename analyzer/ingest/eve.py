@@ -6,8 +6,9 @@ the numbers in the report:
 * every line is one event; lines that are no JSON object, or modelled events (flow, dns, tls,
   http) without a parseable ``timestamp`` (``flow.start`` for flows), are rejected with their line;
 * other event types (alert, stats, fileinfo, anomaly, quic, ...) are counted as ``skipped_events``;
-* DNS events of one transaction (flow_id + dns.id [+ query type for v2/v3]) merge into one row:
-  the query record gives time and direction, the answer record(s) the rcode and the answers.
+* DNS events of one transaction merge into one row: within (flow_id, dns.id) the k-th request
+  pairs with the k-th response (all answer records of one packet); the request gives time and
+  direction, the response the rcode and the answers.
   Suricata 7's v2 ``answer`` records with their ``answers[]`` (or only ``grouped``), Suricata 8's
   v3 ``request``/``response`` with ``queries[]``/``answers[]`` and the old v1 one-record-per-answer
   shape all give the same row. So ``rows_loaded`` (rows) can be below ``lines_loaded`` (events).

@@ -30,6 +30,12 @@ from analyzer.store import Store
 
 Progress = Callable[[str, int, int], None]
 
+#: ingest_files rows whose (size_bytes, head_sha256) fingerprint a consumed prefix. Skipped files
+#: count too: a header-only live log that grows later, a JSON stream of other kinds that later gets
+#: dns lines. (Files skipped from their first bytes store the sha256 of their first 64 KiB with their
+#: on-disk size; that can only match a prefix of exactly that content.)
+_CONSUMED = "status IN ('loaded', 'appended', 'skipped')"
+
 
 def ingest_paths(
     store: Store,
@@ -44,9 +50,9 @@ def ingest_paths(
     raises :class:`InputError` before anything is loaded.
     ``strict``: a file with any rejected line is rolled back and :class:`InputError` (naming the file
     and the first rejected line) is raised; files before it stay loaded.
-    ``progress(path, bytes_done, bytes_total)`` is called before each file and once at the end.
-    Unexpected errors in one file (I/O, DuckDB) roll that file back and mark it ``failed``; the
-    ingest goes on with the next file.
+    ``progress(path, bytes_done, bytes_total)`` is called before each file and once at the end
+    (with an empty path). Unexpected errors in one file (I/O, DuckDB) roll that file back and mark
+    it ``failed``; the ingest goes on with the next file.
     """
     files = expand_paths(paths)
     con = store.con
@@ -74,8 +80,7 @@ def _size(p: Path) -> int:
 
 def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, strict: bool = False) -> FileReport:
     """Ingest one file (see :func:`ingest_paths`). The ingest macros must exist on ``con``."""
-    shown = str(path)
-    fr = FileReport(path=shown)
+    fr = FileReport(path=str(path))
     try:
         gz = is_gzip(path)
         head = read_head(path, gz)
@@ -87,7 +92,10 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, strict: bool = Fa
     skip = det.skip
     if skip is None and det.format in (ZEEK_TSV, ZEEK_JSON) and not det.kind_per_line:
         if det.kind not in ZEEK_KINDS:
-            skip = f"unknown/unsupported log kind {det.kind!r}" if det.kind else "unknown log kind (no #path, name says nothing)"
+            skip = (
+                f"unknown/unsupported log kind {det.kind!r}" if det.kind
+                else "unknown log kind (no #path, and neither name nor fields tell)"
+            )
     if skip is not None:
         return _skip(con, fr, path, head, skip)
 
@@ -95,7 +103,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, strict: bool = Fa
     try:
         sizes = [
             int(s) for (s,) in con.execute(
-                "SELECT DISTINCT size_bytes FROM ingest_files WHERE status IN ('loaded', 'appended') "
+                f"SELECT DISTINCT size_bytes FROM ingest_files WHERE {_CONSUMED} "
                 "AND format = $fmt AND size_bytes > 0", {"fmt": det.format},
             ).fetchall()
         ]
@@ -114,7 +122,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, strict: bool = Fa
         if prev is not None:
             prev_id, prev_size, prev_lines = prev
             if prev_size == scan.consumed_bytes:
-                # identical content was loaded before: nothing is read
+                # identical content was ingested before: nothing is read
                 fr.status, fr.file_id = UNCHANGED, prev_id
                 fr.first_line = fr.total_lines + 1
                 if scan.partial_tail:
@@ -149,14 +157,18 @@ def _previous(con: duckdb.DuckDBPyConnection, scan: Scan, fmt: str | None) -> tu
         (s.size, s.sha256, s.lines + (0 if s.ends_with_newline else 1))
         for s in scan.snapshots.values() if s.size < scan.consumed_bytes
     ]
+    known = {
+        (int(size), sha): int(fid)
+        for size, sha, fid in con.execute(
+            "SELECT size_bytes, head_sha256, max(file_id) FROM ingest_files "
+            f"WHERE {_CONSUMED} AND format = $fmt AND size_bytes <= $max GROUP BY ALL",
+            {"fmt": fmt, "max": scan.consumed_bytes},
+        ).fetchall()
+    }
     for size, sha, lines in sorted(candidates, reverse=True):
-        row = con.execute(
-            "SELECT file_id FROM ingest_files WHERE status IN ('loaded', 'appended') AND format = $fmt "
-            "AND size_bytes = $size AND head_sha256 = $sha ORDER BY file_id DESC LIMIT 1",
-            {"fmt": fmt, "size": size, "sha": sha},
-        ).fetchone()
-        if row is not None:
-            return int(row[0]), size, lines
+        fid = known.get((size, sha))
+        if fid is not None:
+            return fid, size, lines
     return None
 
 
@@ -205,6 +217,12 @@ def _load(
         if data - (1 if scan.partial_tail else 0) == 0 and not appended:
             fr.status = SKIPPED
             fr.reason = "header only: no data lines" if fr.meta_lines else "no data lines"
+        elif data and fr.skipped_events == data and not appended:
+            fr.status = SKIPPED
+            fr.reason = (
+                "no flow, dns, tls or http events" if det.format == EVE
+                else f"unknown/unsupported log kind {det.kind!r} (every line)"
+            )
         else:
             fr.status = APPENDED if appended else LOADED
         if strict and fr.lines_rejected:

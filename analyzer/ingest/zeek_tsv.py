@@ -19,7 +19,7 @@ import duckdb
 
 from analyzer.ingest.common import DATA_TSV, Tally
 from analyzer.ingest.detect import ZEEK_KINDS
-from analyzer.ingest.zeek_fields import SPECS, Col, typed_stage_sql
+from analyzer.ingest.zeek_fields import Col, typed_stage_sql
 
 _ESC = re.compile(r"\\(?:x([0-9A-Fa-f]{2})|([tns\\]))")
 _SIMPLE = {"t": "\t", "n": "\n", "s": " ", "\\": "\\"}

@@ -148,6 +148,45 @@ def _epoch(ts: datetime | None) -> float | None:
     return ts.timestamp()
 
 
+def _norm(name: str) -> str:
+    return name.strip().lower().rstrip(".")
+
+
+def channel_names(store: Store, finding: Finding, limit: int = 1000) -> list[str]:
+    """Every destination name of ``finding``'s channel, as the scan groups them.
+
+    The finding names one host, but the scan keys a channel by tenant when the matcher found one
+    (workers of one account rotating), by redirect pair (script.google.com and
+    script.googleusercontent.com), and matches CNAME targets through the name queried. The other
+    names come from the scan's ``name_matches`` table and ``analyzer.scan.NAME_GROUPS`` when those
+    exist; without them the timeline covers the finding's own host, which is still correct, just
+    narrower.
+    """
+    if not finding.host:
+        return []
+    names = {_norm(finding.host)}
+    if finding.cname_of:
+        names.add(_norm(finding.cname_of))
+    try:
+        from analyzer.scan import NAME_GROUPS
+    except ImportError:  # pragma: no cover - the scan module defines it
+        NAME_GROUPS = {}
+    group = NAME_GROUPS.get(_norm(finding.host))
+    names.update(n for n, g in NAME_GROUPS.items() if group is not None and g == group)
+    if finding.platform and finding.tenant and _has_table(store, "name_matches"):
+        rows = store.con.execute(
+            "SELECT DISTINCT raw_name FROM name_matches WHERE platform = ? AND tenant = ? AND raw_name IS NOT NULL "
+            "LIMIT ?", [finding.platform, finding.tenant, limit]).fetchall()
+        names.update(_norm(r[0]) for r in rows)
+    return sorted(names)
+
+
+def _has_table(store: Store, name: str) -> bool:
+    row = store.con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
+    return bool(row and row[0])
+
+
 def channel_times(store: Store, finding: Finding, since: datetime | None, until: datetime | None) -> ChannelTimes:
     """The connection start times of ``finding``'s channel (``sql/50_report_channel_times.sql``)."""
     fingerprint_ua = finding.user_agent if not (finding.ja4 or finding.ja3) else None
@@ -155,7 +194,7 @@ def channel_times(store: Store, finding: Finding, since: datetime | None, until:
         read_sql("50_report_channel_times"),
         {
             "src": finding.src,
-            "host": finding.host.lower().rstrip(".") if finding.host else None,
+            "names": channel_names(store, finding),
             "dst": finding.dst,
             "dst_port": finding.dst_port,
             "ja4": finding.ja4 or None,

@@ -23,6 +23,7 @@ import matplotlib
 matplotlib.use("Agg")  # never a GUI backend, even if the environment asks for one
 
 import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.ticker as mticker  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -36,6 +37,7 @@ ACCENT = "#2563eb"
 GAP = "#d64545"
 SEVERITY_COLORS = {"high": "#c0392b", "medium": "#e67e22", "low": "#d4ac0d", "info": "#7b8794"}
 MAX_TICK_POINTS = 400      # above this many connections the timeline is binned
+NICE_GAPS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)
 
 _RC = {
     "svg.fonttype": "none",
@@ -53,6 +55,10 @@ _RC = {
 }
 
 
+_GEOMETRY = re.compile(r'(\s(?:d|x|y)=")([^"]*)"')
+_DECIMALS = re.compile(r"(\d\.\d\d)\d+")
+
+
 def _to_svg(fig: Figure, salt: str) -> str:
     """Serialize a figure as an inline-able ``<svg>`` element (no XML prolog, responsive width)."""
     buf = io.StringIO()
@@ -61,6 +67,9 @@ def _to_svg(fig: Figure, salt: str) -> str:
                                                    "Type": None}, bbox_inches="tight", pad_inches=0.05)
     svg = buf.getvalue()
     svg = svg[svg.index("<svg"):]
+    # geometry at 1/100 px is plenty on screen and halves the bytes; only d/x/y attributes are
+    # touched (never text, whose numbers are tick labels)
+    svg = _GEOMETRY.sub(lambda m: m.group(1) + " ".join(_DECIMALS.sub(r"\1", m.group(2)).split()) + '"', svg)
     # responsive: keep the viewBox, let CSS size it
     head_end = svg.index(">")
     width = re.search(r'\swidth="([0-9.]+)pt"', svg[:head_end])
@@ -156,6 +165,12 @@ def _gap_histogram(ax, gaps: np.ndarray, period_s: float | None) -> None:
     if hi / max(lo, 1e-3) > 20:          # sleeps and bursts: a log axis keeps the peak readable
         edges = np.logspace(math.log10(max(lo, 1e-3)), math.log10(hi * 1.001), 40)
         ax.set_xscale("log")
+        # the default log labels are mathtext ($10^{2}$), which is off: label in durations instead
+        nice = [t for t in NICE_GAPS if edges[0] <= t <= edges[-1]]
+        nice = nice[:: max(1, math.ceil(len(nice) / 4))]
+        ax.xaxis.set_major_locator(mticker.FixedLocator(nice))
+        ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _pos: human_seconds(v)))
+        ax.xaxis.set_minor_formatter(mticker.NullFormatter())
     else:
         span = max(hi - lo, 0.1 * hi, 1.0)
         edges = np.linspace(max(lo - 0.05 * span, 0), hi + 0.05 * span, 30)
@@ -165,7 +180,7 @@ def _gap_histogram(ax, gaps: np.ndarray, period_s: float | None) -> None:
     ax.stairs(counts, edges, color=ACCENT, linewidth=0.8)
     if period_s:
         ax.axvline(period_s, color=GAP, linewidth=1, linestyle="--")
-    ax.set_xlabel("seconds", color=MUTED)
+    ax.set_xlabel("gap" if ax.get_xscale() == "log" else "seconds", color=MUTED)
     ax.set_yticks([0, int(counts.max())])
 
 
@@ -217,5 +232,5 @@ def platform_bars(rows: Sequence[tuple[str, dict[str, int]]], salt: str = "platf
         ax.set_xlabel("findings", color=MUTED)
         ax.xaxis.get_major_locator().set_params(integer=True)
         if len(rows):
-            ax.legend(frameon=False, fontsize=7, loc="lower right")
+            ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         return _to_svg(fig, salt)

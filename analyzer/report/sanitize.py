@@ -27,9 +27,10 @@ _INVISIBLE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
 )
 # Any ASCII punctuation may be backslash-escaped in CommonMark/GFM. These are the characters that
-# can start markup mid-line: emphasis, code, links and images, raw HTML and entities, table cells,
-# strikethrough, math. Escaping only them keeps prose readable where Markdown is shown raw.
-_MD_PUNCT = re.compile(r"([\\`*_{}\[\]()<>#!|~&$])")
+# can start markup: emphasis, code, links and images (no link without an unescaped ``[``), raw HTML
+# and autolinks, entities, headings, table cells, strikethrough, math. Escaping only them keeps
+# prose readable where Markdown is shown raw.
+_MD_PUNCT = re.compile(r"([\\`*_{}\[\]<>#|~&$])")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
@@ -58,21 +59,24 @@ def clean(value: object, limit: int | None = None) -> str:
 
 
 def md_text(value: object, limit: int | None = None) -> str:
-    """Markdown-safe prose: every punctuation character escaped, so nothing is markup or a link."""
+    """Markdown-safe prose: every character that can start markup is backslash-escaped, so nothing
+    in the value becomes formatting, a link, an image, HTML or a table cell."""
     return _MD_PUNCT.sub(r"\\\1", clean(value, limit))
 
 
-def md_code(value: object, limit: int | None = None) -> str:
+def md_code(value: object, limit: int | None = None, table: bool = True) -> str:
     """A value as a Markdown code span that is safe inside a GFM table cell.
 
     Code spans show their content literally (no links, no HTML). The fence is one backtick longer
     than the longest backtick run inside, and ``|`` is escaped because GFM splits table cells on it
-    even inside code spans (and removes the backslash again when rendering).
+    even inside code spans (and removes the backslash again when rendering); outside a table
+    (``table=False``) it is left alone, so that a pasted value is exactly what was shown.
     """
     text = clean(value, limit)
     if not text:
         return ""
-    text = text.replace("|", "\\|")
+    if table:
+        text = text.replace("|", "\\|")
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or longest else ""

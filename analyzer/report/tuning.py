@@ -11,14 +11,17 @@ This module spots them by evidence an analyst can check in seconds:
   (a pool of runners or agents).
 
 A suggestion is a prompt for a human, never an automatic suppression, and never made for a
-high-severity finding (a User-Agent is trivial to spoof). Each carries a ready-to-paste allowlist
-entry with a reason and a 90-day expiry, so that forgotten entries expire instead of rotting.
+high-severity finding (a User-Agent is trivial to spoof). Each carries a ready-to-paste line in
+the allowlist format of ``analyzer/allowlist.py``, as narrow as the evidence allows (the client
+fingerprint and the destination, not just the source), with a reason and a 90-day expiry, so that
+forgotten entries expire instead of rotting.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+import shlex
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -53,19 +56,53 @@ class Suggestion:
     entry: str                # ready-to-paste allowlist line
 
 
-def _quote(value: str) -> str:
-    """Quote a value for the allowlist line: double quotes, backslash-escaped, one line."""
-    value = re.sub(r"[\x00-\x1f\x7f]", " ", value)
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def allowlist_entry(conditions: dict[str, str], reason: str, expires: datetime) -> str:
+    """One line of the allowlist format (``analyzer/allowlist.py``): ``key=value`` pairs, values
+    quoted by shell rules, every condition must hold, ``reason`` required, ``expires`` YYYY-MM-DD.
 
-
-def allowlist_entry(field: str, value: str, reason: str, expires: datetime) -> str:
-    """One allowlist line: ``<field> <value> reason="..." expires=YYYY-MM-DD``.
-
-    ``field`` is ``source`` (address or CIDR), ``tenant`` (``platform-id:tenant``), ``host``,
-    ``ua`` (exact User-Agent) or ``ja4``/``ja3``.
+    Values are quoted with :func:`shlex.quote` and stripped of control characters, so a hostile
+    User-Agent stays one value: it cannot add a condition, end the line, or widen the entry.
     """
-    return f"{field} {_quote(value)} reason={_quote(reason)} owner=\"\" expires={expires:%Y-%m-%d}"
+    parts = [f"{key}={_quote(value)}" for key, value in conditions.items()]
+    parts.append(f"reason={_quote(reason)}")
+    parts.append(f"expires={expires:%Y-%m-%d}")
+    return " ".join(parts)
+
+
+def _quote(value: str) -> str:
+    return shlex.quote(re.sub(r"[\x00-\x1f\x7f]", " ", value))
+
+
+def _exact(text: str) -> str:
+    """A ``ua=`` regex that matches exactly this User-Agent (control characters as ``\\xNN``
+    escapes, so the line stays one line and still matches the raw value)."""
+    escaped = "".join(f"\\x{ord(ch):02x}" if ch < " " or ch == "\x7f" else re.escape(ch) for ch in text)
+    return "^" + escaped + "$"
+
+
+def _shared(items: list[tuple[int, Finding]], attr: str) -> str | None:
+    values = {getattr(f, attr) for _, f in items}
+    return values.pop() if len(values) == 1 and None not in values else None
+
+
+def _scope(items: list[tuple[int, Finding]]) -> dict[str, str]:
+    """The narrowest destination all ``items`` share: platform + tenant, else the host."""
+    platform, tenant, host = _shared(items, "platform"), _shared(items, "tenant"), _shared(items, "host")
+    if platform and tenant:
+        return {"platform": platform, "tenant": tenant}
+    if host:
+        return {"host": host}
+    return {}
+
+
+def _client(items: list[tuple[int, Finding]]) -> dict[str, str]:
+    """The client fingerprint all ``items`` share (JA4 > JA3 > exact User-Agent), if any."""
+    for attr, key in (("ja4", "ja4"), ("ja3", "ja3")):
+        value = _shared(items, attr)
+        if value:
+            return {key: value}
+    ua = _shared(items, "user_agent")
+    return {"ua": _exact(ua)} if ua else {}
 
 
 def _host_cidr(src: str) -> str:
@@ -107,7 +144,8 @@ def suggest(findings: list[Finding], generated_at: datetime) -> list[Suggestion]
             f"{label} User-Agent on {len(items)} channel(s) from {len(srcs)} host(s)",
             [f"User-Agent names {label} software: {ua}", f"sources: {', '.join(srcs[:5])}"],
             ranks,
-            allowlist_entry("ua", ua, f"{label} ({len(srcs)} host(s)), suggested by report", expires),
+            allowlist_entry({"ua": _exact(ua), **_scope(items)},
+                            f"{label} ({len(srcs)} host(s)), suggested by report", expires),
         ))
         covered.update(ranks)
 
@@ -128,7 +166,8 @@ def suggest(findings: list[Finding], generated_at: datetime) -> list[Suggestion]
             [f"{len(items)} channels with jitter <= {STEADY_JITTER:.0%} on round periods "
              f"({', '.join(f'{p}s' for p in periods)})"],
             ranks,
-            allowlist_entry("source", _host_cidr(src), "monitoring probe host, suggested by report", expires),
+            allowlist_entry({"src": _host_cidr(src), **_client(items)},
+                            "monitoring probe host, suggested by report", expires),
         ))
         covered.update(ranks)
 
@@ -139,7 +178,7 @@ def suggest(findings: list[Finding], generated_at: datetime) -> list[Suggestion]
             continue
         client = f.ja4 or f.ja3 or f.user_agent or ""
         by_tenant[(f.platform or "", f.tenant, client)].append((rank, f))
-    for (platform, tenant, _client), items in sorted(by_tenant.items(), key=lambda kv: kv[1][0][0]):
+    for (platform, tenant, _fingerprint), items in sorted(by_tenant.items(), key=lambda kv: kv[1][0][0]):
         srcs = sorted({f.src for _, f in items})
         periods = [f.period_s for _, f in items if f.period_s]
         if len(srcs) < FLEET_MIN_SOURCES or not periods:
@@ -153,7 +192,8 @@ def suggest(findings: list[Finding], generated_at: datetime) -> list[Suggestion]
             [f"same client fingerprint and period (~{round(min(periods))}s) from {len(srcs)} hosts",
              f"sources: {', '.join(srcs[:5])}{' ...' if len(srcs) > 5 else ''}"],
             ranks,
-            allowlist_entry("tenant", f"{platform}:{tenant}" if platform else tenant,
+            allowlist_entry({**({"platform": platform} if platform else {}), "tenant": tenant,
+                             **_client(items)},
                             f"fleet of {len(srcs)} hosts, suggested by report", expires),
         ))
     return out

@@ -64,6 +64,7 @@ type CatalogVal: record {
 	category: string;
 	kind: string;
 	regex: string &optional;
+	tenant: string;
 	confidence: string;
 	severity: string;
 };
@@ -113,15 +114,17 @@ function normalize(host: string): string
 	return name;
 	}
 
-# The tenant: the label just left of the suffix for suffix entries (the Workers account, the
-# Vercel project...), the first label for structural ones (the Lambda URL id, the API id).
-function tenant_of(name: string, sfx: string, kind: string): string
+# The tenant, by the rule the exporter wrote: "label" is the label just left of the suffix (the
+# Workers account, the Vercel project), "first" the first label (the Lambda URL id, the API id),
+# "host" the whole name (ephemeral tunnels), "none" nothing (the tenant is in the URL path).
+function tenant_of(name: string, sfx: string, rule: string): string
 	{
-	if ( kind == "exact" || name == sfx )
+	if ( rule == "host" )
+		return name;
+	if ( rule == "first" )
+		return split_string(name, /\./)[0];
+	if ( rule != "label" || name == sfx )
 		return "";
-	local labels = split_string(name, /\./);
-	if ( kind == "structural" )
-		return labels[0];
 	local prefix = split_string(name[0 : |name| - |sfx| - 1], /\./);
 	return prefix[|prefix| - 1];
 	}
@@ -131,21 +134,38 @@ function lookup(host: string): Match
 	local name = normalize(host);
 	local cand = name;
 
+	# Walk from the whole name to ever shorter suffixes: the longest catalogue suffix wins, and
+	# at one suffix an exact or structural entry beats a plain suffix entry (it is more specific).
 	while ( |cand| > 0 )
 		{
 		if ( cand in ids_by_suffix )
 			{
+			local best = "";
 			for ( eid in ids_by_suffix[cand] )
 				{
 				local v = catalog[cand, eid];
+				if ( v$kind == "suffix" )
+					{
+					# A suffix needs a label in front: the bare apex is the vendor's own site.
+					if ( cand != name )
+						best = eid;
+					next;
+					}
 				if ( v$kind == "exact" && cand != name )
 					next;
 				if ( v$kind == "structural"
 				    && ( eid !in structural || ! ( structural[eid] == name ) ) )
 					next;
-				return Match($found=T, $id=eid, $platform=v$platform, $category=v$category,
-				    $severity=v$severity, $tenant=tenant_of(
-				    name, cand, v$kind));
+				best = eid;
+				break;
+				}
+
+			if ( best != "" )
+				{
+				local e = catalog[cand, best];
+				return Match($found=T, $id=best, $platform=e$platform, $category=e$category,
+				    $severity=e$severity, $tenant=tenant_of(
+				    name, cand, e$tenant));
 				}
 			}
 

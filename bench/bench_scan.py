@@ -1,0 +1,209 @@
+"""Benchmark: ``serverless-c2 scan`` end to end on a synthetic day of Zeek logs.
+
+    python bench/bench_scan.py --rows 1000000            # 1 M conn rows (+ matching ssl/http/dns)
+    python bench/bench_scan.py --rows 10000000 --keep    # the 10 M target; keep the files
+
+What it does, in one run:
+
+1. Generates a day of Zeek TSV logs with DuckDB (seconds, not minutes, unlike the Python scenario
+   generator): ``--rows`` conn rows over ``--channels`` channels (70 % TLS with an ssl row, 10 % HTTP
+   with an http row, the rest unnamed), one dns row per ~7 connections, plus a few jittery serverless
+   beacons. Real Zeek headers (``#fields``/``#types``), 6-decimal epochs, ``-`` for unset.
+2. Baseline: DuckDB *merely reading* the same files (``read_csv`` of every column into a table, as
+   ``CREATE TABLE``), in a fresh process.
+3. ``serverless-c2 scan FILES --format json`` (ingest into memory + scan), in a fresh process;
+   then ingest into a file store and ``scan --db`` separately, to split the two costs.
+4. Prints wall time and peak RSS of each, and the ratio scan / baseline. Each measurement is its own
+   process, so peak RSS is that step's alone (``ru_maxrss`` of the child).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+DAY_START = 1_795_651_200.0  # 2026-11-26T00:00:00Z
+
+CONN_FIELDS = [("ts", "time"), ("uid", "string"), ("id.orig_h", "addr"), ("id.orig_p", "port"),
+               ("id.resp_h", "addr"), ("id.resp_p", "port"), ("proto", "enum"), ("service", "string"),
+               ("duration", "interval"), ("orig_bytes", "count"), ("resp_bytes", "count"),
+               ("conn_state", "string"), ("local_orig", "bool"), ("local_resp", "bool"), ("missed_bytes", "count"),
+               ("history", "string"), ("orig_pkts", "count"), ("orig_ip_bytes", "count"), ("resp_pkts", "count"),
+               ("resp_ip_bytes", "count"), ("tunnel_parents", "set[string]")]
+SSL_FIELDS = [("ts", "time"), ("uid", "string"), ("id.orig_h", "addr"), ("id.orig_p", "port"),
+              ("id.resp_h", "addr"), ("id.resp_p", "port"), ("version", "string"), ("cipher", "string"),
+              ("server_name", "string"), ("established", "bool"), ("ja3", "string"), ("ja4", "string")]
+HTTP_FIELDS = [("ts", "time"), ("uid", "string"), ("id.orig_h", "addr"), ("id.orig_p", "port"),
+               ("id.resp_h", "addr"), ("id.resp_p", "port"), ("trans_depth", "count"), ("method", "string"),
+               ("host", "string"), ("uri", "string"), ("user_agent", "string"), ("request_body_len", "count"),
+               ("response_body_len", "count"), ("status_code", "count")]
+DNS_FIELDS = [("ts", "time"), ("uid", "string"), ("id.orig_h", "addr"), ("id.orig_p", "port"),
+              ("id.resp_h", "addr"), ("id.resp_p", "port"), ("proto", "enum"), ("trans_id", "count"),
+              ("query", "string"), ("qtype", "count"), ("qtype_name", "string"), ("rcode", "count"),
+              ("rcode_name", "string"), ("answers", "vector[string]"), ("TTLs", "vector[interval]")]
+
+# One query per log: the columns in #fields order. `c` is the generated connection table.
+SELECTS = {
+    "conn": """SELECT printf('%.6f', ts), uid, src, sport, dst, dport, 'tcp', svc, printf('%.6f', dur),
+                      ob, rb, 'SF', 'T', 'F', 0, 'ShADadFf', 6, ob + 320, 6, rb + 320, '(empty)' FROM c""",
+    "ssl": """SELECT printf('%.6f', ts + 0.01), uid, src, sport, dst, dport, 'TLSv13', 'TLS_AES_128_GCM_SHA256',
+                     name, 'T', ja3, ja4 FROM c WHERE svc = 'ssl'""",
+    "http": """SELECT printf('%.6f', ts + 0.01), uid, src, sport, dst, dport, 1, 'GET', name, '/poll', ua,
+                      0, rb, 200 FROM c WHERE svc = 'http'""",
+    "dns": """SELECT printf('%.6f', ts - 0.02), 'D' || uid, src, sport, '10.0.0.53', 53, 'udp', sport % 65536,
+                     coalesce(name, 'unnamed.example.com'), 1, 'A', 0, 'NOERROR', dst, '300.000000'
+              FROM c WHERE k % 7 = 0""",
+}
+FIELDS = {"conn": CONN_FIELDS, "ssl": SSL_FIELDS, "http": HTTP_FIELDS, "dns": DNS_FIELDS}
+
+
+def generate(outdir: Path, rows: int, channels: int, seed: int) -> list[Path]:
+    """Write conn/ssl/http/dns.log for ``rows`` connections. Returns the paths."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.execute("SELECT setseed(?)", [seed / 1000])
+    # Channel k: host k % 4000, destination k % (channels/ 4000 ...), fingerprint by kind. Times uniform
+    # over the day (Poisson-like background); channels 0..9 are jittery 60 s beacons to workers.dev.
+    con.execute("""
+        CREATE TABLE c AS
+        WITH base AS (
+            SELECT i AS k, i % $channels AS ch FROM range($rows) t(i)
+        )
+        SELECT k, ch,
+               CASE WHEN ch < 10 THEN $start + (k // $channels) * 60 + 25 * random()
+                    ELSE $start + random() * 86400 END AS ts,
+               'C' || md5(CAST(k AS VARCHAR))[1:17] AS uid,
+               '10.' || (ch % 4000 // 250) || '.' || (ch % 250) || '.' || (ch % 7 + 10) AS src,
+               40000 + k % 20000 AS sport,
+               '104.21.' || (ch % 200) || '.' || (ch % 251) AS dst,
+               CASE WHEN ch % 10 < 7 THEN 443 ELSE 80 END AS dport,
+               CASE WHEN ch % 10 < 7 THEN 'ssl' WHEN ch % 10 < 8 THEN 'http' ELSE NULL END AS svc,
+               CASE WHEN ch < 10 THEN 'w' || ch || '.bench-acct.workers.dev'
+                    WHEN ch % 10 < 8 THEN 'site' || (ch // 10 % 20000) || '.example' || (ch % 13) || '.com'
+                    ELSE NULL END AS name,
+               CASE WHEN ch % 3 = 0 THEN 't13d1812h1_85036bcba153_375ca2c5e164'
+                    ELSE 't13d1516h2_8daaf6152771_02713d6af862' END AS ja4,
+               CASE WHEN ch % 3 = 0 THEN 'a48c0d5f95b1ef98f560f324fd275da1'
+                    ELSE 'cd08e31494f9531f560d64c695473da9' END AS ja3,
+               CASE WHEN ch % 3 = 0 THEN 'python-requests/2.32.3'
+                    ELSE 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0.0.0 Safari/537.36' END AS ua,
+               0.05 + random() AS dur,
+               CAST(300 + random() * 200 AS BIGINT) AS ob,
+               CAST(500 + random() * 5000 AS BIGINT) AS rb
+        FROM base
+        ORDER BY ts
+    """, {"rows": rows, "channels": channels, "start": DAY_START})
+    paths = []
+    for log, select in SELECTS.items():
+        path = outdir / f"{log}.log"
+        body = outdir / f".{log}.body"
+        con.execute(f"COPY ({select}) TO '{body}' (FORMAT csv, DELIMITER '\t', HEADER false, QUOTE '')")
+        with path.open("wb") as out:
+            head = ["#separator \\x09", "#set_separator\t,", "#empty_field\t(empty)", "#unset_field\t-",
+                    f"#path\t{log}", "#open\t2026-11-26-00-00-00",
+                    "#fields\t" + "\t".join(n for n, _ in FIELDS[log]),
+                    "#types\t" + "\t".join(t for _, t in FIELDS[log])]
+            out.write(("\n".join(head) + "\n").encode())
+            with body.open("rb") as b:
+                shutil.copyfileobj(b, out, 1 << 22)
+            out.write(b"#close\t2026-11-27-00-00-00\n")
+        body.unlink()
+        paths.append(path)
+    con.close()
+    return paths
+
+
+BASELINE = r"""
+import duckdb, json, resource, sys, time
+ZEEK = {"time": "DOUBLE", "interval": "DOUBLE", "double": "DOUBLE", "count": "UBIGINT", "int": "BIGINT",
+        "port": "UINTEGER", "bool": "BOOLEAN"}
+t = time.perf_counter()
+con = duckdb.connect()
+for i, p in enumerate(sys.argv[1:]):
+    with open(p, encoding="utf-8") as fh:
+        head = [next(fh) for _ in range(8)]
+    names = head[6].rstrip("\n").split("\t")[1:]
+    types = head[7].rstrip("\n").split("\t")[1:]
+    cols = {n: ZEEK.get(t, "VARCHAR") for n, t in zip(names, types)}
+    # typed read of every column (recipe A); ignore_errors only drops the trailing #close line
+    con.execute(f"CREATE TABLE t{i} AS SELECT * FROM read_csv(?, delim='\t', header=false, quote='', escape='',"
+                " skip=8, nullstr='-', columns=?, ignore_errors=true, auto_detect=false)", [p, cols])
+rows = sum(con.execute(f"SELECT count(*) FROM t{i}").fetchone()[0] for i in range(len(sys.argv) - 1))
+print(json.dumps({"s": time.perf_counter() - t, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "rows": rows}))
+"""
+
+RUN_CLI = r"""
+import json, resource, sys, time, io, contextlib
+from click.testing import CliRunner
+from analyzer.cli import cli
+t = time.perf_counter()
+r = CliRunner().invoke(cli, sys.argv[1:])
+elapsed = time.perf_counter() - t
+if r.exit_code != 0:
+    print(r.output, r.stderr if hasattr(r, "stderr") else "", file=sys.stderr)
+    raise SystemExit(r.exit_code)
+out = r.stdout
+findings = len(json.loads(out)["findings"]) if out.startswith("{") else None
+print(json.dumps({"s": elapsed, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "findings": findings}))
+"""
+
+
+def measure(code: str, args: list[str]) -> dict:
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"step failed: {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=10_000_000, help="conn rows (default 10 M)")
+    ap.add_argument("--channels", type=int, default=0, help="distinct channels (default rows / 100)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--dir", type=Path, default=None, help="where to write the logs (default: a temp dir)")
+    ap.add_argument("--keep", action="store_true", help="keep the generated logs")
+    args = ap.parse_args()
+    channels = args.channels or max(100, args.rows // 100)
+    workdir = args.dir or Path(tempfile.mkdtemp(prefix="sc2-bench-"))
+    try:
+        t = time.perf_counter()
+        paths = generate(workdir, args.rows, channels, args.seed)
+        gen_s = time.perf_counter() - t
+        size = sum(p.stat().st_size for p in paths)
+        print(f"generated {args.rows:,} conn rows, {channels:,} channels, "
+              f"{size / 2**20:,.0f} MiB of Zeek TSV in {gen_s:.1f} s -> {workdir}", file=sys.stderr)
+        files = [str(p) for p in paths]
+        base = measure(BASELINE, files)
+        e2e = measure(RUN_CLI, ["scan", *files, "--format", "json", "-q"])
+        db = str(workdir / "bench.duckdb")
+        ing = measure(RUN_CLI, ["ingest", *files, "--db", db, "-q"])
+        scan = measure(RUN_CLI, ["scan", "--db", db, "--format", "json", "-q"])
+        result = {
+            "rows_conn": args.rows, "channels": channels, "input_mib": round(size / 2**20, 1),
+            "duckdb_read_s": round(base["s"], 2), "duckdb_read_rss_mb": round(base["rss_mb"]),
+            "scan_end_to_end_s": round(e2e["s"], 2), "scan_end_to_end_rss_mb": round(e2e["rss_mb"]),
+            "ingest_only_s": round(ing["s"], 2), "ingest_only_rss_mb": round(ing["rss_mb"]),
+            "scan_only_s": round(scan["s"], 2), "scan_only_rss_mb": round(scan["rss_mb"]),
+            "ratio_end_to_end_vs_read": round(e2e["s"] / base["s"], 2),
+            "findings": e2e["findings"], "rows_read": base["rows"],
+        }
+        print(json.dumps(result, indent=2))
+    finally:
+        if not args.keep and args.dir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

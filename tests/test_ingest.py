@@ -1,0 +1,346 @@
+"""Ingest: one test per input scenario (tests/fixtures/ingest/<scenario>/), plus format equivalence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+from pathlib import Path
+
+import pytest
+
+from analyzer.ingest import FileReport, IngestReport, ingest_paths
+from analyzer.ingest.detect import EVE, ZEEK_JSON, ZEEK_TSV, detect
+from analyzer.store import Store
+
+FIX = Path(__file__).parent / "fixtures" / "ingest"
+TABLES = ("conn", "dns", "tls", "http")
+
+
+@pytest.fixture
+def store():
+    s = Store()
+    yield s
+    s.close()
+
+
+def load(store: Store, *paths: Path | str) -> IngestReport:
+    report = ingest_paths(store, [str(p) for p in paths])
+    for f in report.files:
+        assert f.accounted, f"lines do not add up for {f.path}: {f}"
+    return report
+
+
+def rows(store: Store, table: str, cols: str = "*") -> list[tuple]:
+    order = "" if cols.startswith("count(") else " ORDER BY file_id, line"
+    return store.con.execute(f"SELECT {cols} FROM {table}{order}").fetchall()
+
+
+def only(report: IngestReport) -> FileReport:
+    assert len(report.files) == 1
+    return report.files[0]
+
+
+# ---------------------------------------------------------------- detection
+
+
+@pytest.mark.parametrize(
+    "head,name,fmt,kind",
+    [
+        (b"#separator \\x09\n#path\tdns\n", "whatever.txt", ZEEK_TSV, "dns"),
+        (b"\t#separator \\x09\n#fields\tts\n", "conn.log", ZEEK_TSV, "conn"),
+        (b"### BTest baseline data\n#separator \\x09\n#path\tssl\n", "x.log", ZEEK_TSV, "ssl"),
+        (b'{"_path":"http","ts":1}\n', "dns.log", ZEEK_JSON, "http"),
+        (b'{"ts":1,"uid":"C","query":"a","qtype":1}\n', "conn_json.log", ZEEK_JSON, "dns"),
+        (b'{"timestamp":"2026-01-01T00:00:00+0000","event_type":"flow"}\n', "conn.log", EVE, "eve"),
+    ],
+)
+def test_detect_from_content_not_name(head, name, fmt, kind):
+    d = detect(head, name)
+    assert (d.format, d.kind, d.skip) == (fmt, kind, None)
+
+
+@pytest.mark.parametrize("head", [b"", b"\n\n", b"hello world\n", b"\x00\x01binary", b"[1,2]\n"])
+def test_detect_not_a_log(head):
+    d = detect(head, "dns.log")
+    assert d.format is None and d.skip
+
+
+# ---------------------------------------------------------------- scenarios
+
+
+def test_valid_tsv_dns_values(store):
+    f = only(load(store, FIX / "valid_tsv" / "dns.log"))
+    assert (f.status, f.kind, f.format, f.rows_loaded, f.lines_rejected) == ("loaded", "dns", ZEEK_TSV, 3, 0)
+    assert (f.meta_lines, f.data_lines, f.total_lines) == (9, 3, 12)
+    got = rows(store, "dns", "uid, query, qtype, rcode, answers, ttls, sensor, line, epoch, CAST(ts AS VARCHAR)")
+    assert got == [
+        ("CdnsA1", "beacon-1.example-app.workers.dev", "A", "NOERROR", ["104.21.1.1", "172.67.1.1"],
+         [300.0, 300.0], "zeek", 9, 1795770000.123456, "2026-11-27 09:00:00.123456"),
+        ("CdnsA2", "nx.example.com", "AAAA", "NXDOMAIN", None, None, "zeek", 10, 1795770060.5,
+         "2026-11-27 09:01:00.5"),
+        ("CdnsA3", "txt.example.org", "TXT", "NOERROR", [], [], "zeek", 11, 1795770120.000001,
+         "2026-11-27 09:02:00.000001"),
+    ]
+    assert (f.min_ts.isoformat(), f.max_ts.isoformat()) == ("2026-11-27T09:00:00.123456", "2026-11-27T09:02:00.000001")
+
+
+def test_line_numbers_point_at_the_source_line(store):
+    path = FIX / "repeated_header" / "dns.log"
+    load(store, path)
+    lines = path.read_text().splitlines()
+    for uid, line in rows(store, "dns", "uid, line"):
+        assert lines[line - 1].split("\t")[1] == uid
+
+
+@pytest.mark.parametrize("kind,table", [("conn", "conn"), ("dns", "dns"), ("ssl", "tls"), ("http", "http")])
+def test_same_events_tsv_and_json_load_identically(store, kind, table):
+    load(store, FIX / "valid_tsv" / f"{kind}.log")
+    other = Store()
+    try:
+        load(other, FIX / "valid_json" / f"{kind}.log")
+        cols = "* EXCLUDE (file_id, line)"
+        a = rows(store, table, cols)
+        b = rows(other, table, cols)
+    finally:
+        other.close()
+    assert a and a == b
+
+
+def test_tls_fields_and_platform_columns(store):
+    load(store, FIX / "valid_tsv" / "ssl.log")
+    got = rows(store, "tls", "server_name, ja3, ja4, version, established, sensor_platform, sensor_tenant")
+    assert got == [
+        ("API.My-Fn.vercel.app", "160f3e2cb9909c938a919f8d5f04edfa", "t13d0506h2_c03c18a8b7cd_0d385148b956",
+         "TLSv13", True, "vercel", "my-fn"),
+        (None, None, "", "TLSv12", False, None, None),
+    ]
+
+
+def test_hash_and_quote_inside_values_are_text(store):
+    load(store, FIX / "valid_tsv" / "http.log")
+    got = rows(store, "http", "uri, user_agent, host, status, request_body_len")
+    assert got[0] == ("/poll?id=42#frag", '"Mozilla/5.0 # not a comment', "c2.example.pages.dev:8080", 200, 0)
+    assert got[1][0] == "/up?q=\"';DROP TABLE http;--"
+    assert store.con.execute("SELECT count(*) FROM http").fetchone() == (2,)  # the table survived
+
+
+def test_gz_and_rotated_directory(store, tmp_path):
+    day = tmp_path / "2026-11-27"
+    day.mkdir()
+    for name, src in (("dns.09:00:00-10:00:00.log.gz", "valid_tsv/dns.log"),
+                      ("conn.09:00:00-10:00:00.log.gz", "valid_tsv/conn.log"),
+                      ("x509.09:00:00-10:00:00.log.gz", "valid_tsv/http.log")):
+        data = (FIX / src).read_bytes()
+        if name.startswith("x509"):
+            data = data.replace(b"#path\thttp", b"#path\tx509")
+        (day / name).write_bytes(gzip.compress(data))
+    report = load(store, tmp_path)
+    by = {Path(f.path).name: f for f in report.files}
+    assert by["dns.09:00:00-10:00:00.log.gz"].rows_loaded == 3
+    assert by["conn.09:00:00-10:00:00.log.gz"].rows_loaded == 2
+    assert by["x509.09:00:00-10:00:00.log.gz"].status == "skipped"
+    assert "unsupported log kind 'x509'" in by["x509.09:00:00-10:00:00.log.gz"].reason
+    assert rows(store, "dns", "count(*)") == [(3,)]
+
+
+def test_glob(store):
+    report = load(store, str(FIX / "valid_*" / "dns.log"))
+    assert sorted(Path(f.path).parent.name for f in report.files) == ["valid_json", "valid_tsv"]
+
+
+def test_truncated_gzip_keeps_what_decompressed(store, tmp_path):
+    big = (FIX / "valid_tsv" / "dns.log").read_text().splitlines(keepends=True)
+    header, body = big[:8], big[8:11]
+    text = "".join(header) + "".join(body * 2000)
+    data = gzip.compress(text.encode())
+    p = tmp_path / "dns.log.gz"
+    p.write_bytes(data[: len(data) // 2])
+    f = only(load(store, p))
+    assert f.status == "loaded"
+    assert any("truncated gzip" in w for w in f.warnings)
+    assert 0 < f.rows_loaded < 6000
+    # the cut-off last line is rejected as incomplete, never loaded half
+    assert f.lines_rejected == 1 and "incomplete last line" in f.rejects[0].reason
+    assert rows(store, "dns", "count(*)") == [(f.rows_loaded,)]
+
+
+@pytest.mark.parametrize(
+    "scenario,reason",
+    [("empty/conn.log", "empty file"), ("header_only/http.log", "header only: no data lines")],
+)
+def test_skipped_with_reason(store, scenario, reason):
+    f = only(load(store, FIX / scenario))
+    assert (f.status, f.reason, f.rows_loaded) == ("skipped", reason, 0)
+
+
+def test_not_a_log_skipped(store, tmp_path):
+    (tmp_path / "notes.txt").write_text("hello\n")
+    (tmp_path / "capture.pcap").write_bytes(b"\xd4\xc3\xb2\xa1" + b"\x00" * 100)
+    report = load(store, tmp_path)
+    assert [f.status for f in report.files] == ["skipped", "skipped"]
+    assert all(f.reason.startswith("not a") for f in report.files)
+
+
+def test_missing_close_loads_everything(store):
+    f = only(load(store, FIX / "missing_close" / "conn.log"))
+    assert (f.rows_loaded, f.lines_rejected) == (2, 0)
+    got = rows(store, "conn", "uid, duration, orig_bytes, orig_ip_bytes, resp_pkts, conn_state, service")
+    assert got == [("CconA1", 1.5, 517, 1049, 9, "SF", "ssl"), ("CconA2", None, None, 72, 0, "S0", "dns")]
+
+
+def test_repeated_header_with_different_fields(store):
+    f = only(load(store, FIX / "repeated_header" / "dns.log"))
+    assert (f.rows_loaded, f.lines_rejected, f.meta_lines) == (3, 0, 18)
+    assert [r[0] for r in rows(store, "dns", "uid")] == ["CdnsA1", "CdnsA2", "CdnsB1"]
+
+
+def test_unknown_field_ignored(store):
+    f = only(load(store, FIX / "unknown_field" / "dns.log"))
+    assert (f.rows_loaded, f.lines_rejected) == (3, 0)
+    assert rows(store, "dns", "query, rcode")[1] == ("nx.example.com", "NXDOMAIN")
+
+
+def test_extension_column_before_ts(store):
+    load(store, FIX / "extension_before_ts" / "dns.log")
+    other = Store()
+    try:
+        load(other, FIX / "valid_tsv" / "dns.log")
+        assert rows(store, "dns", "* EXCLUDE (file_id)") == rows(other, "dns", "* EXCLUDE (file_id)")
+    finally:
+        other.close()
+
+
+def test_stray_tab_before_separator(store):
+    f = only(load(store, FIX / "stray_tab" / "conn.log"))
+    assert (f.kind, f.rows_loaded, f.lines_rejected) == ("conn", 2, 0)
+
+
+def test_escapes_decoded(store):
+    load(store, FIX / "escapes" / "dns.log", FIX / "escapes" / "http.log")
+    assert rows(store, "dns", "query, answers, ttls") == [
+        ("café.example.com", ["a,b.example.com", "c.example.com"], [60.0, 120.0])
+    ]
+    # \x09 decoded; invalid UTF-8 (\xff\xfe) kept as escaped text; \x2d is a literal '-', not unset
+    assert rows(store, "http", "uri") == [("/a\tb/\\xff\\xfe/-",), ("-",)]
+
+
+def test_raw_non_utf8_bytes_do_not_crash(store, tmp_path):
+    src = (FIX / "valid_tsv" / "http.log").read_bytes()
+    p = tmp_path / "http.log"
+    p.write_bytes(src.replace(b"/poll?id=42", b"/poll\xff\xfe?id=\x0042\r"))
+    f = only(load(store, p))
+    assert (f.rows_loaded, f.lines_rejected) == (2, 0)
+    assert any("sanitized" in w for w in f.warnings)
+    # invalid UTF-8 stays visible as \xNN; NUL and CR are escaped like Zeek does, then decoded as Zeek's are
+    assert rows(store, "http", "uri")[0] == ("/poll\\xff\\xfe?id=\x0042\r#frag",)
+
+
+def test_bad_lines_rejected_with_line_and_reason(store):
+    f = only(load(store, FIX / "bad_lines" / "dns.log"))
+    assert (f.data_lines, f.rows_loaded, f.lines_rejected) == (5, 2, 3)
+    assert [(r.line, r.reason) for r in f.rejects] == [
+        (10, "expected 24 fields, found 21"),
+        (11, "unparseable ts"),
+        (12, "bad port value in field id.orig_p"),
+    ]
+    stored = store.con.execute("SELECT line, reason, text FROM ingest_rejects ORDER BY line").fetchall()
+    assert [s[:2] for s in stored] == [(r.line, r.reason) for r in f.rejects]
+    assert stored[1][2].startswith("XXXXXXXXXX.XXXXXX\t")
+    assert [r[0] for r in rows(store, "dns", "line")] == [9, 13]
+
+
+def test_strict_rolls_back_and_names_file_and_line(store):
+    from analyzer.errors import InputError
+
+    with pytest.raises(InputError) as exc:
+        ingest_paths(store, [FIX / "bad_lines" / "dns.log"], strict=True)
+    assert exc.value.line == 10 and exc.value.path.endswith("dns.log")
+    assert rows(store, "dns", "count(*)") == [(0,)]
+    assert rows(store, "ingest_files", "count(*)") == [(0,)]
+
+
+def test_missing_path_is_an_input_error(store, tmp_path):
+    from analyzer.errors import InputError
+
+    with pytest.raises(InputError):
+        ingest_paths(store, [tmp_path / "nope.log"])
+
+
+# ---------------------------------------------------------------- Suricata
+
+
+@pytest.mark.parametrize("shape,events", [("suricata_dns_v1", 3), ("suricata_dns_v2", 2), ("suricata_dns_v3", 2)])
+def test_suricata_dns_shapes_give_one_row(store, shape, events):
+    f = only(load(store, FIX / shape / "eve.json"))
+    assert (f.kind, f.format, f.rows_loaded, f.lines_loaded, f.lines_rejected) == ("eve", EVE, 1, events, 0)
+    assert rows(store, "dns", "* EXCLUDE (file_id)") == [
+        (dt.datetime(2026, 11, 27, 9, 0, 0, 123456), 1795770000.123456, "1374195536821504",
+         "10.0.0.5", 51000, "10.0.0.53", 53, "udp", "beacon-1.example-app.workers.dev", "A", "NOERROR",
+         ["104.21.1.1", "172.67.1.1"], [300.0, 300.0], "suricata", 1)
+    ]
+
+
+def test_suricata_mixed_events(store):
+    f = only(load(store, FIX / "suricata_mixed" / "eve.json"))
+    assert (f.rows_loaded, f.skipped_events, f.lines_rejected) == (3, 2, 2)
+    assert [(r.line, r.reason) for r in f.rejects] == [(6, "malformed JSON"), (7, "unparseable timestamp")]
+    assert rows(store, "tls", "uid, server_name, ja3, ja4, version, CAST(ts AS VARCHAR)") == [
+        ("987654321", "API.My-Fn.vercel.app", "160f3e2cb9909c938a919f8d5f04edfa",
+         "t13d0506h2_c03c18a8b7cd_0d385148b956", "TLSv13", "2026-11-27 09:00:01")
+    ]
+    assert rows(store, "conn", "uid, duration, orig_ip_bytes, resp_ip_bytes, orig_pkts, service, proto") == [
+        ("987654321", 1.5, 1049, 4672, 10, "tls", "tcp")
+    ]
+    assert rows(store, "http", "host, uri, user_agent, method, status, response_body_len") == [
+        ("c2.example.pages.dev", "/poll?id=42#frag", '"Mozilla/5.0 # not a comment', "GET", 200, 2)
+    ]
+
+
+def test_fixture_tree_is_intact():
+    # guard: fixtures are read by name above; a missing one would make a scenario vacuous
+    for scenario in ("valid_tsv", "valid_json", "empty", "header_only", "missing_close", "repeated_header",
+                     "unknown_field", "extension_before_ts", "escapes", "stray_tab", "bad_lines",
+                     "suricata_dns_v1", "suricata_dns_v2", "suricata_dns_v3", "suricata_mixed"):
+        assert (FIX / scenario).is_dir(), scenario
+
+
+def test_suricata_retransmitted_query_pairs_with_its_own_answer(store, tmp_path):
+    v2 = (FIX / "suricata_dns_v2" / "eve.json").read_text().splitlines()
+    again = [line.replace("09:00:00.1", "09:00:01.1") for line in v2]   # same flow and dns.id, 1 s later
+    p = tmp_path / "eve.json"
+    p.write_text("\n".join([v2[0], again[0], v2[1], again[1]]) + "\n")
+    f = only(load(store, p))
+    assert (f.rows_loaded, f.lines_loaded) == (2, 4)
+    assert rows(store, "dns", "CAST(ts AS VARCHAR), answers, rcode") == [
+        ("2026-11-27 09:00:00.123456", ["104.21.1.1", "172.67.1.1"], "NOERROR"),
+        ("2026-11-27 09:00:01.123456", ["104.21.1.1", "172.67.1.1"], "NOERROR"),
+    ]
+
+
+def test_zeek_json_stream_with_other_paths_counts_them_as_skipped(store, tmp_path):
+    lines = (FIX / "valid_json" / "dns.log").read_text().splitlines()
+    stream = [line.replace("{", '{"_path":"dns",', 1) for line in lines]
+    stream.insert(1, '{"_path":"x509","ts":1795770000.0,"id":"Fxyz"}')
+    stream.append("### a comment line")
+    stream.append("")
+    p = tmp_path / "stream.json"
+    p.write_text("\n".join(stream) + "\n")
+    f = only(load(store, p))
+    assert (f.kind, f.rows_loaded, f.skipped_events, f.meta_lines, f.blank_lines) == ("dns", 3, 1, 1, 1)
+
+
+def test_zeek_json_timestamp_variants(store, tmp_path):
+    base = '"uid":"C%d","id.orig_h":"10.0.0.5","id.orig_p":1,"id.resp_h":"10.0.0.53","id.resp_p":53,"query":"a.example"'
+    p = tmp_path / "dns.log"
+    p.write_text(
+        '{"ts":1795770000.123456,%s}\n' % (base % 1)
+        + '{"ts":"2026-11-27T09:00:00.123456Z",%s}\n' % (base % 2)
+        + '{"ts":1795770000123,%s}\n' % (base % 3)              # TS_MILLIS
+        + '{"ts":null,%s,"answers":null}\n' % (base % 4)        # json_include_unset_fields=T
+        + '{"ts":"XXXXXXXXXX.XXXXXX",%s}\n' % (base % 5)
+    )
+    f = only(load(store, p))
+    assert [(r.line, r.reason) for r in f.rejects] == [(4, "missing ts"), (5, "unparseable ts")]
+    assert rows(store, "dns", "uid, epoch") == [
+        ("C1", 1795770000.123456), ("C2", 1795770000.123456), ("C3", 1795770000.123)
+    ]

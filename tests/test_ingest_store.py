@@ -1,0 +1,194 @@
+"""Ingest into a persistent store: idempotence, live (growing) files, kill -9, hostile input, CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analyzer.cli import cli
+from analyzer.ingest import ingest_paths
+from analyzer.store import Store
+
+FIX = Path(__file__).parent / "fixtures" / "ingest"
+DNS = (FIX / "valid_tsv" / "dns.log").read_text()
+HEADER = "".join(DNS.splitlines(keepends=True)[:8])
+ROWS = DNS.splitlines(keepends=True)[8:11]
+
+
+def counts(db: Path) -> tuple[int, int, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        row = con.execute(
+            "SELECT (SELECT count(*) FROM dns), (SELECT count(*) FROM ingest_files), (SELECT count(*) FROM ingest_rejects)"
+        ).fetchone()
+        assert row is not None
+        return row
+    finally:
+        con.close()
+
+
+def test_reingest_identical_content_adds_nothing(tmp_path):
+    db = tmp_path / "s.duckdb"
+    with Store(db) as s:
+        first = ingest_paths(s, [FIX / "valid_tsv", FIX / "suricata_mixed"])
+    before = counts(db)
+    with Store(db) as s:
+        again = ingest_paths(s, [FIX / "valid_tsv", FIX / "suricata_mixed"])
+    assert before[0] == 3
+    assert counts(db) == before
+    assert [f.status for f in first.files] == ["loaded"] * 5
+    assert [f.status for f in again.files] == ["unchanged"] * 5
+    assert again.rows_loaded == 0
+
+
+def test_growing_live_file_loads_only_new_lines(tmp_path):
+    live = tmp_path / "dns.log"
+    live.write_text(HEADER + ROWS[0])
+    db = tmp_path / "s.duckdb"
+    with Store(db) as s:
+        r1 = ingest_paths(s, [live]).files[0]
+        with live.open("a") as fh:
+            fh.write(ROWS[1] + ROWS[2][:20])            # a row, and half of the next one
+        r2 = ingest_paths(s, [live]).files[0]
+        with live.open("a") as fh:
+            fh.write(ROWS[2][20:] + "#close\t2026-11-27-10-00-00\n")
+        r3 = ingest_paths(s, [live]).files[0]
+        r4 = ingest_paths(s, [live]).files[0]
+        got = s.con.execute("SELECT uid, line FROM dns ORDER BY line").fetchall()
+    assert (r1.status, r1.rows_loaded) == ("loaded", 1)
+    assert (r2.status, r2.rows_loaded, r2.first_line, r2.lines_rejected) == ("appended", 1, 10, 1)
+    assert "incomplete last line" in r2.rejects[0].reason and r2.rejects[0].line == 11
+    assert (r3.status, r3.rows_loaded, r3.first_line, r3.meta_lines) == ("appended", 1, 11, 1)
+    assert r4.status == "unchanged"
+    assert got == [("CdnsA1", 9), ("CdnsA2", 10), ("CdnsA3", 11)]
+    for r in (r1, r2, r3, r4):
+        assert r.accounted
+
+
+def test_rotated_copy_of_a_loaded_live_file_adds_only_the_rest(tmp_path):
+    live = tmp_path / "dns.log"
+    live.write_text(HEADER + ROWS[0])
+    with Store() as s:
+        ingest_paths(s, [live])
+        rotated = tmp_path / "dns.2026-11-27-09-00-00.log"
+        rotated.write_text(HEADER + "".join(ROWS) + "#close\t2026-11-27-10-00-00\n")
+        r = ingest_paths(s, [rotated]).files[0]
+        assert (r.status, r.rows_loaded) == ("appended", 2)
+        assert s.con.execute("SELECT count(DISTINCT uid), count(*) FROM dns").fetchone() == (3, 3)
+
+
+KILLER = textwrap.dedent(
+    """
+    import os, signal, sys
+    from analyzer.ingest import common, ingest_paths
+    from analyzer.store import Store
+    original = common.Tally.move_stage
+    def move_then_die(self, con, table, *a, **k):
+        original(self, con, table, *a, **k)       # rows are in the table, the transaction is open
+        os.kill(os.getpid(), signal.SIGKILL)
+    with Store(sys.argv[1]) as s:
+        ingest_paths(s, [sys.argv[2]])
+        print("first done", flush=True)
+        common.Tally.move_stage = move_then_die
+        ingest_paths(s, [sys.argv[3]])
+    """
+)
+
+
+def test_kill_9_mid_file_leaves_store_as_before_that_file(tmp_path):
+    db = tmp_path / "s.duckdb"
+    big = tmp_path / "big" / "dns.log"
+    big.parent.mkdir()
+    big.write_text(HEADER + "".join(ROWS) * 20000)
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLER, str(db), str(FIX / "valid_tsv" / "dns.log"), str(big)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == -9, proc.stderr
+    assert "first done" in proc.stdout
+    assert counts(db) == (3, 1, 0)               # only the first file
+    with Store(db) as s:                          # a re-run completes and loads the big file once
+        r = ingest_paths(s, [big, FIX / "valid_tsv" / "dns.log"])
+    assert [f.status for f in r.files] == ["loaded", "unchanged"]
+    assert counts(db) == (3 + 60000, 2, 0)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(junk=st.lists(st.text(min_size=0, max_size=300), min_size=1, max_size=8), as_json=st.booleans())
+def test_hostile_lines_never_crash_and_always_add_up(tmp_path_factory, junk, as_json):
+    d = tmp_path_factory.mktemp("hostile")
+    if as_json:
+        body = "".join(json.dumps({"_path": "http", "ts": 1795770000 + i, "uri": j, "host": j}) + "\n"
+                       for i, j in enumerate(junk))
+        body += "".join(j.replace("\n", " ") + "\n" for j in junk)
+        p = d / "http.log"
+    else:
+        body = HEADER + "".join(ROWS) + "".join(j + "\n" for j in junk) + ROWS[0]
+        p = d / "dns.log"
+    p.write_bytes(body.encode("utf-8", "surrogatepass"))  # lone surrogates become invalid UTF-8 bytes
+    with Store() as s:
+        f = ingest_paths(s, [p]).files[0]
+        assert f.status in ("loaded", "skipped"), f
+        assert f.accounted, f
+        tables = s.con.execute("SELECT count(*) FROM http").fetchone()[0] + s.con.execute("SELECT count(*) FROM dns").fetchone()[0]
+        assert tables == f.rows_loaded
+
+
+def test_huge_line_is_handled(tmp_path):
+    p = tmp_path / "http.log"
+    src = (FIX / "valid_tsv" / "http.log").read_text()
+    p.write_text(src.replace("/poll?id=42", "/" + "A" * 5_000_000))
+    with Store() as s:
+        f = ingest_paths(s, [p]).files[0]
+        assert (f.rows_loaded, f.lines_rejected) == (2, 0)
+        assert s.con.execute("SELECT max(length(uri)) FROM http").fetchone() == (1 + 5_000_000 + len("#frag"),)
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_summary_table_and_strict_exit(tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["ingest", str(FIX / "valid_tsv"), "--db", str(tmp_path / "a.duckdb")])
+    assert ok.exit_code == 0, ok.output
+    assert "kind" in ok.stdout and "rows" in ok.stdout
+    assert [line.split()[:3] for line in ok.stdout.splitlines() if line.startswith("dns")] == [["dns", "1", "3"]]
+    bad = runner.invoke(cli, ["ingest", str(FIX / "bad_lines"), "--strict", "-q"])
+    assert bad.exit_code == 1
+    assert "bad_lines/dns.log:10: expected 24 fields, found 21" not in bad.stdout
+    lenient = runner.invoke(cli, ["ingest", str(FIX / "bad_lines")])
+    assert lenient.exit_code == 0
+    assert "dns.log:10: expected 24 fields, found 21" in lenient.stderr
+    missing = runner.invoke(cli, ["ingest", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "no such file" in missing.stderr
+
+
+def test_cli_escapes_terminal_control_characters(tmp_path):
+    p = tmp_path / "dns.log"
+    p.write_text(HEADER + "XXXX\t\x1b[31mred\x07\n")
+    res = CliRunner().invoke(cli, ["ingest", str(p)])
+    assert res.exit_code == 0
+    assert "\x1b" not in res.stderr and "\x07" not in res.stderr
+    assert "\\x1b[31mred" in res.stderr
+
+
+def test_header_only_live_file_then_grows(tmp_path):
+    live = tmp_path / "dns.log"
+    live.write_text(HEADER)
+    with Store(tmp_path / "s.duckdb") as s:
+        r1 = ingest_paths(s, [live]).files[0]
+        r2 = ingest_paths(s, [live]).files[0]
+        live.write_text(HEADER + ROWS[0])
+        r3 = ingest_paths(s, [live]).files[0]
+        n_files = s.con.execute("SELECT count(*) FROM ingest_files").fetchone()
+    assert (r1.status, r2.status) == ("skipped", "unchanged")
+    assert (r3.status, r3.rows_loaded, r3.first_line) == ("appended", 1, 9)
+    assert n_files == (2,)

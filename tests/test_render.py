@@ -1,0 +1,118 @@
+"""Output formats: nothing an attacker controls reaches a terminal or a spreadsheet raw."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from analyzer.findings import Finding, ScanResult
+from analyzer.render import (CSV_COLUMNS, SCHEMA_VERSION, csv_safe, render, render_csv, render_json, render_ndjson,
+                             render_table, strip_control)
+
+EVIL_UA = "curl/8\x1b[2J\x1b]0;pwned\x07\u202eexe.txt"
+
+
+def _finding(**kw) -> Finding:
+    base = dict(src="10.1.2.3", host="c2.acct.workers.dev", platform="Cloudflare Workers", tenant="acct",
+                category="faas-edge", score=0.91, severity="high", connections=412, period_s=61.2, jitter=0.28,
+                first_seen=datetime(2026, 11, 26, 8, tzinfo=timezone.utc),
+                last_seen=datetime(2026, 11, 26, 17, 30, tzinfo=timezone.utc), user_agent=EVIL_UA, ja3=None,
+                ja4="t13d1812h1_85036bcba153_375ca2c5e164", bytes_out=1000, bytes_in=2000,
+                reasons=["beacons every ~60 s", "=HYPERLINK(\"http://x\")"], sources=["conn", "ssl"])
+    base.update(kw)
+    return Finding(**base)
+
+
+def _result(*findings: Finding) -> ScanResult:
+    return ScanResult(findings=list(findings), suppressed={"allow.txt:1 tenant=acme (uptime)": 3},
+                      window_start=datetime(2026, 11, 26, tzinfo=timezone.utc),
+                      window_end=datetime(2026, 11, 27, tzinfo=timezone.utc), channels_scored=10, hosts=4)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("plain.example.com", "plain.example.com"),
+    ("a\x1b[31mred\x1b[0m", "a[31mred[0m"),
+    ("bell\x07tab\tnl\ncr\r", "belltabnlcr"),
+    ("c1\x9bcsi", "c1csi"),
+    ("rtl\u202eoverride\u2066iso\u2069", "rtloverrideiso"),
+    ("zero\u200bwidth\ufeff", "zerowidth"),
+    (None, ""),
+])
+def test_strip_control(text, expected) -> None:
+    assert strip_control(text) == expected
+
+
+@given(st.text())
+def test_strip_control_leaves_no_control_characters(text: str) -> None:
+    out = strip_control(text)
+    assert not any(ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f for c in out)
+    assert "\u202e" not in out
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("=1+2", "'=1+2"), ("+cmd", "'+cmd"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\t=x", "'=x"), ("\r=x", "'=x"), ("safe", "safe"), ("a=b", "a=b"), ("\x1b=x", "'=x"), ("", ""),
+])
+def test_csv_safe(text: str, expected: str) -> None:
+    assert csv_safe(text) == expected
+
+
+@given(st.text())
+def test_csv_safe_never_starts_with_a_formula(text: str) -> None:
+    out = csv_safe(text)
+    assert not out.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_table_strips_every_attacker_string() -> None:
+    f = _finding(host="evil\x1b[2J.workers.dev", src="10.0.0.1\x07")
+    out = render_table(_result(f))
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "evil[2J.workers.dev" in out and "beacons every ~60 s" in out
+    assert "3 suppressed by the allowlist" in out
+
+
+def test_table_without_findings_says_so() -> None:
+    assert render_table(_result()).startswith("no findings")
+
+
+def test_csv_neutralizes_formulas_and_round_trips() -> None:
+    out = render_csv([_finding(host="=cmd|' /C calc'!A0", tenant="@evil")])
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == list(CSV_COLUMNS)
+    row = dict(zip(rows[0], rows[1]))
+    assert row["host"] == "'=cmd|' /C calc'!A0" and row["tenant"] == "'@evil"
+    assert "\x1b" not in out
+    assert row["reasons"].startswith("beacons every")  # a list cell starting safe stays as it is
+    for cell in rows[1]:
+        assert not cell.startswith(("=", "+", "-", "@"))
+
+
+def test_json_envelope_is_the_documented_schema() -> None:
+    doc = json.loads(render_json(_result(_finding(), _finding(kind="contact", score=0.4, severity="low"))))
+    assert doc["schema"] == "serverless-c2/scan" and doc["schema_version"] == SCHEMA_VERSION
+    assert doc["window"] == {"start": "2026-11-26T00:00:00Z", "end": "2026-11-27T00:00:00Z"}
+    assert doc["summary"]["beacons"] == 1 and doc["summary"]["contacts"] == 1
+    assert doc["summary"]["suppressed"] == {"allow.txt:1 tenant=acme (uptime)": 3}
+    f = doc["findings"][0]
+    assert f["user_agent"] == EVIL_UA  # JSON escapes, it does not alter
+    assert f["first_seen"] == "2026-11-26T08:00:00Z"
+
+
+def test_ndjson_one_finding_per_line() -> None:
+    out = render_ndjson([_finding(), _finding(src="10.9.9.9")])
+    lines = out.splitlines()
+    assert len(lines) == 2 and [json.loads(x)["src"] for x in lines] == ["10.1.2.3", "10.9.9.9"]
+    assert "\x1b" not in out  # json.dumps escapes control characters
+
+
+def test_render_dispatch() -> None:
+    r = _result(_finding())
+    assert render(r, "json").startswith("{") and render(r, "csv").startswith("severity,")
+    with pytest.raises(ValueError):
+        render(r, "xml")

@@ -1,0 +1,169 @@
+"""``serverless-c2 report``: outputs, exit codes for cron, quiet mode, atomic writes, history.
+
+The scan is replaced by a fixed result here (its own tests cover scoring); the end-to-end test at
+the bottom runs the real ingest + scan on the generated demo dataset.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import analyzer.scan
+from analyzer.cli import cli
+from analyzer.store import Store
+from test_report_sql import scenario_result, seed_store
+
+
+class _Db(str):
+    """The store path (as a str), plus the ScanOptions the fake scan received."""
+
+    def __new__(cls, path, seen):
+        obj = super().__new__(cls, str(path))
+        obj.seen = seen
+        return obj
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    path = tmp_path / "store.duckdb"
+    with Store(path) as store:
+        seed_store(store)
+    seen = []
+
+    def fake_scan(store, options=None):
+        seen.append(options)
+        return scenario_result()
+
+    monkeypatch.setattr(analyzer.scan, "run_scan", fake_scan)
+    return _Db(path, seen)
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, ["report", *args], catch_exceptions=False)
+
+
+def test_html_to_file_quiet_prints_nothing(db, tmp_path):
+    out = tmp_path / "r.html"
+    res = run("--db", str(db), "--out", str(out), "-q")
+    assert res.exit_code == 0, res.output
+    assert res.stdout == "" and res.stderr == ""
+    html = out.read_text()
+    assert html.startswith("<!DOCTYPE html>") and 'id="findings-table"' in html
+
+
+def test_summary_goes_to_stderr_not_stdout(db, tmp_path):
+    res = run("--db", str(db), "--out", str(tmp_path / "r.html"))
+    assert res.exit_code == 0
+    assert res.stdout == ""
+    assert "3 finding(s) (1 high, 1 medium, 1 low, 0 info)" in res.stderr
+
+
+@pytest.mark.parametrize("threshold, code", [("high", 1), ("medium", 1), ("low", 1), ("info", 1)])
+def test_fail_on_reached_exits_1_and_still_writes(db, tmp_path, threshold, code):
+    out = tmp_path / "r.json"
+    res = run("--db", str(db), "--out", str(out), "--format", "json", "--fail-on", threshold, "-q")
+    assert res.exit_code == code and out.exists()
+
+
+def test_fail_on_not_reached_exits_0(db, tmp_path, monkeypatch):
+    only_low = scenario_result()
+    only_low.findings = [f for f in only_low.findings if f.severity == "low"]
+    monkeypatch.setattr(analyzer.scan, "run_scan", lambda store, options=None: only_low)
+    res = run("--db", str(db), "--format", "csv", "--fail-on", "medium", "-q")
+    assert res.exit_code == 0 and res.stdout.startswith("rank,severity")
+    res = run("--db", str(db), "--format", "csv", "--fail-on", "low", "-q")
+    assert res.exit_code == 1
+
+
+def test_markdown_and_json_default_to_stdout(db):
+    res = run("--db", str(db), "--format", "md", "-q")
+    assert res.exit_code == 0 and res.stdout.startswith("# serverless-c2 nightly report")
+    res = run("--db", str(db), "--format", "json", "-q", "--no-history")
+    assert json.loads(res.stdout)["summary"]["findings"] == 3
+
+
+def test_window_options_reach_the_scan(db, tmp_path):
+    res = run("--db", str(db), "--out", str(tmp_path / "r.md"), "-f", "md", "--window", "7d", "--until",
+              "2026-11-28T00:00Z", "--allowlist", str(db), "-q")
+    assert res.exit_code == 0
+    options = db.seen[-1]
+    assert options.window == "7d" and options.until.isoformat() == "2026-11-28T00:00:00+00:00"
+    assert options.allowlist == str(db)
+
+
+def test_errors_exit_2(db, tmp_path):
+    res = run("-q")
+    assert res.exit_code == 2 and "nothing to report on" in res.stderr
+    res = run("--db", str(db), "--until", "yesterday")
+    assert res.exit_code == 2
+    res = run("--db", str(db), "--out", str(tmp_path / "missing-dir" / "r.html"), "-q")
+    assert res.exit_code == 2 and "cannot write the report" in res.stderr
+    assert not (tmp_path / "missing-dir").exists()
+
+
+def test_failed_write_leaves_the_old_report(db, tmp_path, monkeypatch):
+    out = tmp_path / "r.html"
+    out.write_text("yesterday's report")
+    import analyzer.report
+
+    def broken_render(report, fmt):
+        raise analyzer.errors.AnalyzerError("render failed")
+
+    monkeypatch.setattr(analyzer.report, "render", broken_render)
+    res = run("--db", str(db), "--out", str(out), "-q")
+    assert res.exit_code == 2 and out.read_text() == "yesterday's report"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".r.html")] == []
+
+
+def test_history_is_recorded_per_store_unless_disabled(db, tmp_path):
+    out = tmp_path / "r.json"
+    assert run("--db", str(db), "--format", "json", "--out", str(out), "-q", "--no-history").exit_code == 0
+    assert json.loads(out.read_text())["history"]["earlier_reports"] == 0
+    assert run("--db", str(db), "--format", "json", "--out", str(out), "-q").exit_code == 0
+    assert json.loads(out.read_text())["history"]["earlier_reports"] == 0
+    assert run("--db", str(db), "--format", "json", "--out", str(out), "-q").exit_code == 0
+    doc = json.loads(out.read_text())
+    assert doc["history"]["earlier_reports"] == 1
+    assert {f["status"] for f in doc["findings"]} == {"recurring"}
+
+
+def test_end_to_end_demo_tuning_loop_and_history(tmp_path, monkeypatch):
+    """Real ingest + scan on the generated demo day: the worker beacon leads; the uptime fleet is
+    suggested for tuning; pasting that entry into an allowlist suppresses exactly that fleet on the
+    next run, which also sees the beacon as recurring."""
+    monkeypatch.undo()  # the real scan
+    db, first, second = tmp_path / "demo.duckdb", tmp_path / "1.json", tmp_path / "2.json"
+    res = run("--demo", "--db", str(db), "-f", "json", "-o", str(first), "-q", "--top", "2")
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(first.read_text())
+    top = doc["findings"][0]
+    assert top["severity"] == "high" and top["host"] == "cdn-sync.orbit-relay.workers.dev"
+    assert len(top["timeline"]["epochs"]) == top["connections"]
+    fleet = [t for t in doc["tuning"] if t["kind"] == "fleet"]
+    assert len(fleet) == 1
+    covered = {doc["findings"][r - 1]["src"] for r in fleet[0]["ranks"]}
+    assert all(doc["findings"][r - 1]["severity"] != "high" for r in fleet[0]["ranks"])
+
+    allow = tmp_path / "allow.txt"
+    allow.write_text(fleet[0]["entry"] + "\n")
+    res = run("--demo", "--db", str(db), "-f", "json", "-o", str(second), "-q", "--top", "0",
+              "--allowlist", str(allow), "--fail-on", "high")
+    assert res.exit_code == 1, res.stderr          # the beacon is still high
+    doc2 = json.loads(second.read_text())
+    assert sum(doc2["suppressed"].values()) == len(covered)
+    assert {f["src"] for f in doc2["findings"]} == {f["src"] for f in doc["findings"]} - covered
+    assert doc2["findings"][0]["status"] == "recurring" and doc2["history"]["earlier_reports"] == 1
+    assert {g["src"] for g in doc2["history"]["gone"]} == covered
+
+
+def test_an_unexpected_crash_exits_2_not_1(db, tmp_path, monkeypatch):
+    def crash(store, options=None):
+        raise RuntimeError("boom\x1b[2J")
+
+    monkeypatch.setattr(analyzer.scan, "run_scan", crash)
+    res = run("--db", str(db), "--out", str(tmp_path / "r.html"), "--fail-on", "high")
+    assert res.exit_code == 2 and "unexpected RuntimeError: boom" in res.stderr
+    assert "\x1b" not in res.stderr and not (tmp_path / "r.html").exists()

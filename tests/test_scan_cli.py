@@ -1,0 +1,132 @@
+"""``serverless-c2 scan`` end to end: files -> ingest -> scan -> output, and the bundled demo."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from analyzer.cli import cli
+from analyzer.simulate import build_scenario, write_logs
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    r = CliRunner().invoke(cli, ["scan", *args])
+    return r.exit_code, r.stdout, r.stderr
+
+
+@pytest.fixture(scope="module")
+def demo_json() -> dict:
+    code, out, err = _run("--demo", "--format", "json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_demo_shows_the_serverless_beacons_and_no_browsing(demo_json: dict) -> None:
+    findings = demo_json["findings"]
+    truth = build_scenario("demo", seed=7).truth
+    c2 = {t.src for t in truth if t.malicious}
+    browsing = {t.src for t in truth if t.note == "browsing"}
+    top = [f for f in findings if f["kind"] == "beacon"][:2]
+    assert {f["src"] for f in top} == c2
+    assert {f["host"] for f in top} == {"cdn-sync.orbit-relay.workers.dev", "script.google.com"}
+    assert all(f["severity"] == "high" and f["platform"] for f in top)
+    assert not [f for f in findings if f["src"] in browsing]
+
+
+def test_demo_table_is_default_format_choice_and_readable() -> None:
+    code, out, _ = _run("--demo", "--format", "table", "-q")
+    assert code == 0
+    assert out.splitlines()[0].split()[:3] == ["sev", "score", "kind"]
+    assert "beacons every" in out and "script.google.com" in out
+
+
+def test_not_a_terminal_defaults_to_json() -> None:
+    code, out, _ = _run("--demo", "-q")
+    assert code == 0 and json.loads(out)["schema"] == "serverless-c2/scan"
+
+
+@pytest.mark.parametrize("fmt", ["zeek-tsv", "zeek-json", "eve"])
+def test_each_sensor_format_finds_the_same_beacons(fmt: str, tmp_path: Path) -> None:
+    scen = build_scenario("c2", seed=4, hours=12)
+    paths = write_logs(scen, tmp_path, fmt)
+    code, out, err = _run(*map(str, paths), "--format", "ndjson", "--min-score", "0.7", "-q")
+    assert code == 0, err
+    found = [json.loads(x) for x in out.splitlines()]
+    beacons = {f["src"] for f in found if f["kind"] == "beacon"}
+    expected = {t.src for t in scen.truth if t.malicious and t.note not in ("keep-alive", "contact")}
+    expected.discard(next(t.src for t in scen.truth if t.label == "cs-3600s-j50"))  # 12 h: ~14 check-ins
+    assert expected <= beacons
+    sources = {s for f in found for s in f["sources"]}
+    assert ("eve" in sources) == (fmt == "eve")
+
+
+def test_db_store_is_reused_and_scanned_without_paths(tmp_path: Path) -> None:
+    paths = write_logs(build_scenario("c2", seed=4, hours=6), tmp_path / "logs")
+    db = str(tmp_path / "s.duckdb")
+    code, _, err = _run(*map(str, paths), "--db", db, "-q")
+    assert code == 0, err
+    code, out, err = _run("--db", db, "--format", "csv", "--window", "3h")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows and all(float(r["score"]) >= 0.5 or r["kind"] == "contact" for r in rows)
+    assert "window ends at the latest log timestamp" in err
+
+
+def test_allowlist_from_cli_is_reported(tmp_path: Path) -> None:
+    paths = write_logs(build_scenario("benign", seed=4, hours=4), tmp_path / "logs")
+    al = tmp_path / "allow.txt"
+    al.write_text('tenant=acme-uptime reason="uptime probe"\n', encoding="utf-8")
+    code, out, err = _run(*map(str, paths), "--allowlist", str(al), "--format", "json", "--min-score", "0")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert not [f for f in doc["findings"] if f["tenant"] == "acme-uptime"]
+    assert list(doc["summary"]["suppressed"].values()) == [6]
+    assert "suppressed by the allowlist" in err
+
+
+def test_pcap_option_replays_then_scans(monkeypatch, tmp_path: Path) -> None:
+    import analyzer.replay
+
+    scen = build_scenario("c2", seed=4, hours=6)
+    calls = []
+
+    def fake_replay(pcaps, workdir):
+        calls.append([Path(p).name for p in pcaps])
+        return write_logs(scen, Path(workdir) / "000-x", "eve")
+
+    monkeypatch.setattr(analyzer.replay, "replay_pcaps", fake_replay)
+    pcap = tmp_path / "cap.pcap"
+    pcap.write_bytes(b"\xd4\xc3\xb2\xa1")
+    code, out, err = _run("--pcap", str(pcap), "--format", "json", "-q")
+    assert code == 0, err
+    assert calls == [["cap.pcap"]]
+    assert any("eve" in f["sources"] for f in json.loads(out)["findings"])
+
+
+def test_missing_suricata_is_an_error_not_a_traceback(monkeypatch, tmp_path: Path) -> None:
+    import analyzer.replay
+    from analyzer.errors import ToolMissingError
+
+    def missing(pcaps, workdir):
+        raise ToolMissingError("suricata is not installed: apt-get install suricata")
+
+    monkeypatch.setattr(analyzer.replay, "replay_pcaps", missing)
+    pcap = tmp_path / "cap.pcap"
+    pcap.write_bytes(b"")
+    code, _, err = _run("--pcap", str(pcap))
+    assert code == 2 and "suricata is not installed" in err
+
+
+@pytest.mark.parametrize("args,message", [
+    ((), "nothing to scan"),
+    (("--demo", "--window", "forever"), "bad window"),
+    (("--demo", "--since", "yesterday"), "--since"),
+])
+def test_bad_invocations(args, message: str) -> None:
+    code, _, err = _run(*args)
+    assert code != 0 and message in err

@@ -1,0 +1,253 @@
+"""The scoring SQL stages (sql/20_* .. sql/49_*), one behaviour at a time, on hand-made rows.
+
+Also the rules the SQL is written to: every stage runs, parameters are bound (no tunable numbers
+in the SQL), and DuckDB-only functions stay in the one file that says so.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import datetime, timezone
+
+import pytest
+
+from analyzer.errors import AnalyzerError
+from analyzer.scan import ScanOptions, ScanParams, prepare_inputs, run_stage, score_channels, scoring_stages
+from analyzer.sqlfiles import list_sql, read_sql
+from analyzer.store import Store
+
+T0 = 1_800_000_000.0
+CHROME_JA4 = "t13d1516h2_8daaf6152771_02713d6af862"
+TOOL_JA4 = "t13d1812h1_85036bcba153_375ca2c5e164"
+
+
+def _conn_tls(con, src: str, name: str | None, times: list[float], ja4: str = TOOL_JA4, size: int = 400,
+              dst: str = "104.21.1.1", uid_prefix: str = "") -> None:
+    """One conn row (and one ssl row when ``name``) per time, inserted in bulk (unnest of lists)."""
+    uids = [f"C{uid_prefix}{src}-{name}-{i}" for i in range(len(times))]
+    args = {"t": list(times), "u": uids, "src": src, "dst": dst, "size": size}
+    con.execute("INSERT INTO conn (ts, epoch, uid, src, src_port, dst, dst_port, proto, service, duration,"
+                " orig_bytes, resp_bytes, conn_state, sensor)"
+                " SELECT make_timestamp(CAST(t * 1000000 AS BIGINT)), t, u, $src, 50000, $dst, 443, 'tcp', 'ssl',"
+                " 0.3, $size, 300, 'SF', 'zeek' FROM (SELECT unnest($t) AS t, unnest($u) AS u)", args)
+    if name is not None:
+        con.execute("INSERT INTO tls (ts, epoch, uid, src, src_port, dst, dst_port, server_name, ja4, sensor)"
+                    " SELECT make_timestamp(CAST(t * 1000000 AS BIGINT)), t + 0.01, u, $src, 50000, $dst, 443,"
+                    " $name, $ja4, 'zeek' FROM (SELECT unnest($t) AS t, unnest($u) AS u)",
+                    {"t": list(times), "u": uids, "src": src, "dst": dst, "name": name, "ja4": ja4})
+
+
+def _dns(con, src: str, name: str, times: list[float], qtype: str = "A", rcode: str = "NOERROR") -> None:
+    con.executemany("INSERT INTO dns (ts, epoch, uid, src, dst, dst_port, query, qtype, rcode, answers, ttls, sensor)"
+                    " VALUES (?,?,?,?,'10.0.0.53',53,?,?,?,['1.2.3.4'],[300.0],'zeek')",
+                    [(datetime.fromtimestamp(t, timezone.utc).replace(tzinfo=None), t, f"D{src}{i}", src, name,
+                      qtype, rcode) for i, t in enumerate(times)])
+
+
+def _run(store: Store, stop_after: str | None = None, params: ScanParams | None = None) -> None:
+    prepare_inputs(store.con, ScanOptions())
+    score_channels(store.con, T0 - 1, T0 + 10 * 86400, params or ScanParams(), stop_after=stop_after)
+
+
+def _one(con, sql: str, *args):
+    return con.execute(sql, list(args)).fetchone()
+
+
+# --- the rules ------------------------------------------------------------------------------------
+
+
+def test_scoring_stages_are_all_the_20_to_49_files_in_order() -> None:
+    stages = scoring_stages()
+    assert stages == sorted(stages)
+    assert stages == [n for n in list_sql() if 20 <= int(n[:2]) <= 49]
+    assert stages[0].startswith("20_") and stages[-1].startswith("49_")
+
+
+def _code(name: str) -> str:
+    """The SQL without comments and string literals."""
+    sql = re.sub(r"--[^\n]*", "", read_sql(name))
+    return re.sub(r"'[^']*'", "''", sql)
+
+
+@pytest.mark.parametrize("name", scoring_stages())
+def test_no_magic_numbers(name: str) -> None:
+    """Tunables are bound parameters; the only literals left are 0 and 1 (identities, indexes) and the
+    quartile levels of percentile_cont (the definition of a median or quartile, not a tunable)."""
+    code = re.sub(r"percentile_cont\((0\.25|0\.50?|0\.75)\)", "percentile_cont(q)", _code(name))
+    numbers = re.findall(r"(?<![\w$.])(\d+(?:\.\d+)?)(?![\w.])", code)
+    assert set(numbers) <= {"0", "1", "0.0", "1.0"}, (name, sorted(set(numbers)))
+
+
+@pytest.mark.parametrize("name", scoring_stages())
+def test_every_parameter_has_a_value(name: str) -> None:
+    used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", _code(name)))
+    assert used <= set(ScanParams.__dataclass_fields__) | {"t0", "t1"}, name
+
+
+DUCKDB_ONLY = ("list_entropy", "string_split", "quantile_cont", "median(", "mode(", "arg_max", "arg_min",
+               "filter (", "::", "epoch(", "list_", "struct_", "unnest(")
+
+
+@pytest.mark.parametrize("name", scoring_stages())
+def test_duckdb_only_functions_are_isolated(name: str) -> None:
+    code = _code(name).lower()
+    hits = [f for f in DUCKDB_ONLY if f in code]
+    if "duckdb" in name:
+        assert hits, f"{name} says DuckDB-only but uses nothing DuckDB-only"
+    else:
+        assert not hits, (name, hits)
+
+
+def test_run_stage_refuses_an_unbound_parameter() -> None:
+    store = Store()
+    with pytest.raises(AnalyzerError, match="t0"):
+        run_stage(store.con, scoring_stages()[0], {})
+
+
+# --- behaviour, stage by stage --------------------------------------------------------------------
+
+
+def test_events_join_names_by_uid_and_leave_dns_connections_out() -> None:
+    store = Store()
+    _conn_tls(store.con, "10.0.0.1", "a.b.workers.dev", [T0, T0 + 60])
+    _conn_tls(store.con, "10.0.0.1", None, [T0 + 5])  # no TLS row: no name
+    store.con.execute("INSERT INTO conn (ts, epoch, uid, src, dst, dst_port, proto, service, sensor) VALUES "
+                      "(NULL, ?, 'Cd', '10.0.0.1', '10.0.0.53', 53, 'udp', 'dns', 'zeek')", [T0 + 1])
+    _run(store, "20")
+    rows = store.con.execute("SELECT raw_name, via, has_tls FROM scan_events ORDER BY epoch").fetchall()
+    assert rows == [("a.b.workers.dev", "conn", True), (None, "conn", False), ("a.b.workers.dev", "conn", True)]
+
+
+def test_dns_fallback_only_when_there_is_no_connection() -> None:
+    store = Store()
+    _conn_tls(store.con, "10.0.0.1", "seen.example.com", [T0, T0 + 60])
+    _dns(store.con, "10.0.0.1", "seen.example.com", [T0 - 0.1])
+    _dns(store.con, "10.0.0.2", "dnsonly.example.com", [T0 + i * 30 for i in range(5)])
+    _run(store, "21")
+    rows = store.con.execute("SELECT src, raw_name, via, count(*) FROM scan_events GROUP BY ALL ORDER BY ALL").fetchall()
+    assert rows == [("10.0.0.1", "seen.example.com", "conn", 2), ("10.0.0.2", "dnsonly.example.com", "dns", 5)]
+
+
+def test_channel_keys_tenant_name_ip_and_fingerprint() -> None:
+    store = Store()
+    _conn_tls(store.con, "10.0.0.1", "w1.acct.workers.dev", [T0, T0 + 60])
+    _conn_tls(store.con, "10.0.0.1", "w2.acct.workers.dev", [T0 + 30])
+    _conn_tls(store.con, "10.0.0.1", "w2.acct.workers.dev", [T0 + 31], ja4=CHROME_JA4, uid_prefix="b")
+    _conn_tls(store.con, "10.0.0.1", "Example.COM", [T0 + 40])
+    _conn_tls(store.con, "10.0.0.1", None, [T0 + 50], dst="8.8.4.4")
+    _run(store, "24")
+    keys = store.con.execute("SELECT dest_key, fp, events FROM scan_channels ORDER BY ALL").fetchall()
+    assert keys == [
+        ("ip:8.8.4.4:443", "", 1),
+        ("name:example.com", TOOL_JA4, 1),
+        ("tenant:Cloudflare Workers/acct", CHROME_JA4, 1),
+        ("tenant:Cloudflare Workers/acct", TOOL_JA4, 3),  # rotation among workers: one channel
+    ]
+
+
+def test_burst_collapse_merges_redirect_pairs_and_tasking() -> None:
+    store = Store()
+    times = []
+    for i in range(30):
+        t = T0 + i * 120
+        times += [t, t + 0.4]  # script.google.com then the googleusercontent redirect
+    _conn_tls(store.con, "10.0.0.1", "script.google.com", times[0::2])
+    _conn_tls(store.con, "10.0.0.1", "script.googleusercontent.com", times[1::2], uid_prefix="r")
+    burst = [T0 + 10_000 + i * 60 for i in range(30)]
+    burst += [burst[5] + k for k in (1, 2.5, 3, 4.2)]  # tasking after one check-in
+    _conn_tls(store.con, "10.0.0.2", "c2.example.net", sorted(burst))
+    _run(store, "30")
+    rows = dict(store.con.execute(
+        "SELECT c.src, count(*) FROM scan_checkins k JOIN scan_channels c USING (chan_id) GROUP BY c.src").fetchall())
+    assert rows == {"10.0.0.1": 30, "10.0.0.2": 30}
+
+
+def test_gap_removal_counts_sleep_gaps() -> None:
+    store = Store()
+    times, t = [], T0
+    for i in range(60):
+        t += 60 + (3 * 3600 if i in (20, 40) else 0)
+        times.append(t)
+    _conn_tls(store.con, "10.0.0.1", "c2.example.net", times)
+    _run(store, "44")
+    n, gaps, beacon = _one(store.con, "SELECT n, gaps, beacon FROM scan_beacon")
+    assert (n, gaps) == (57, 2) and beacon > 0.95
+
+
+def test_poisson_null_is_calibrated() -> None:
+    """50 Poisson channels: z stays near N(0,1) and no beacon score survives the evidence ramp."""
+    rng = random.Random(1)
+    store = Store()
+    for h in range(50):
+        t, times = T0, []
+        for _ in range(300):
+            t += rng.expovariate(1 / 120)
+            times.append(t)
+        _conn_tls(store.con, f"10.9.0.{h}", "poller.example.com", times)
+    _run(store, "44")
+    mean_z, max_z, max_beacon = _one(store.con, "SELECT avg(z), max(z), max(beacon) FROM scan_beacon")
+    assert abs(mean_z) < 1.0 and max_z < 3.5 and max_beacon < 0.15
+
+
+def test_jittered_beacon_scores_high_and_size_matters() -> None:
+    rng = random.Random(2)
+    store = Store()
+    for src, sizes in (("10.0.0.1", lambda: 400), ("10.0.0.2", lambda: rng.randint(100, 20000))):
+        t, times = T0, []
+        for _ in range(200):
+            t += 60 * (1 - 0.5 * rng.random())
+            times.append(t)
+        _conn_tls(store.con, src, f"{src}.example.com", times, size=0)
+        store.con.execute("UPDATE conn SET orig_bytes = ? WHERE src = ? AND uid LIKE ?", [400, src, "%"])
+        if src == "10.0.0.2":
+            for uid, in store.con.execute("SELECT uid FROM conn WHERE src = ?", [src]).fetchall():
+                store.con.execute("UPDATE conn SET orig_bytes = ? WHERE uid = ?", [sizes(), uid])
+    _run(store, "44")
+    rows = dict(store.con.execute("SELECT c.src, b.beacon FROM scan_beacon b JOIN scan_channels c USING (chan_id)").fetchall())
+    assert rows["10.0.0.1"] > 0.7
+    assert rows["10.0.0.2"] < rows["10.0.0.1"] - 0.2  # random sizes lose the size share
+
+
+def test_prevalence_is_per_fingerprint_and_novelty_needs_history() -> None:
+    store = Store()
+    for h in range(4):
+        _conn_tls(store.con, f"10.0.1.{h}", "shared.example.com", [T0 + h, T0 + 100 + h], ja4=CHROME_JA4)
+    _conn_tls(store.con, "10.0.1.9", "shared.example.com", [T0 + 5, T0 + 200])
+    _conn_tls(store.con, "10.0.1.9", "old.example.com", [T0 - 86400 * 3])  # history before the window
+    prepare_inputs(store.con, ScanOptions())
+    score_channels(store.con, T0 - 60, T0 + 86400, ScanParams(), stop_after="46")
+    rows = store.con.execute("SELECT fp, prevalence, fp_prevalence, is_new FROM scan_prevalence "
+                             "WHERE dest_key = 'name:shared.example.com' ORDER BY fp").fetchall()
+    assert rows == [(CHROME_JA4, 5, 4, True), (TOOL_JA4, 5, 1, True)]
+
+
+def test_dns_evidence_txt_nxdomain_and_entropy() -> None:
+    store = Store()
+    rng = random.Random(3)
+    names = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(24)) + ".t.evil.net"
+             for _ in range(30)]
+    for i, n in enumerate(names):
+        _dns(store.con, "10.0.0.5", n, [T0 + 30 * i], qtype="TXT", rcode="NXDOMAIN")
+    _run(store)
+    row = _one(store.con, "SELECT host, kind, txt_queries, nxdomain, random_labels FROM scan_findings")
+    assert row == ("t.evil.net", "beacon", 30, 30, 30)
+
+
+def test_hostile_names_are_data_not_sql() -> None:
+    store = Store()
+    evil = "x'); DROP TABLE conn; --.workers.dev"
+    _conn_tls(store.con, "10.0.0.1", evil, [T0 + 60 * i for i in range(40)])
+    _run(store)
+    assert _one(store.con, "SELECT count(*) FROM conn")[0] == 40
+    assert _one(store.con, "SELECT host FROM scan_findings")[0] == evil.lower()
+
+
+def test_fast_short_strobes_are_not_beacons() -> None:
+    """A scanner hitting a port every second for two minutes is regular, but it is not a C2 beacon."""
+    store = Store()
+    _conn_tls(store.con, "10.0.0.7", None, [T0 + i for i in range(120)], dst="10.0.0.8")
+    _conn_tls(store.con, "10.0.0.9", "slow.example.net", [T0 + 30 * i for i in range(15)])  # 7 min only
+    _run(store)
+    assert _one(store.con, "SELECT count(*) FROM scan_beacon")[0] == 2  # both timed ...
+    assert _one(store.con, "SELECT count(*) FROM scan_findings WHERE kind = 'beacon'")[0] == 0  # ... neither kept

@@ -15,9 +15,12 @@ Suricata semantics (checked against Suricata 7.0.10, see ``tests/test_export.py`
   ``:port`` after the name.
 * Structural entries (``<id>.lambda-url.<region>.on.aws``) anchor a fast-pattern content on the
   suffix and check the full name with the entry's anchored regex through ``pcre``.
-* A rule sees a bare contact, so its classtype and severity come from the entry's
-  ``bare_severity``. Informational and low rules are rate limited per source
-  (``threshold: type limit``): the bare contact is common and worth one line per host and window.
+* Per entry: DNS query, TLS SNI and HTTP Host rules see a bare contact, so their classtype and
+  severity come from the entry's ``bare_severity``; a fourth rule, an HTTP request to the host
+  from a non-browser User-Agent (curl, python, PowerShell, Go...), carries the entry's
+  ``severity``, the one the catalogue gives a non-browser hit.
+* Informational and low rules are rate limited per source (``threshold: type limit``): a bare
+  contact is common and worth one line per host and window.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ MITRE_TECHNIQUE = "T1583.007"
 MITRE_TACTIC = "TA0042"  # Resource Development
 DEFAULT_SID_BASE = 9_583_000
 SID_BLOCK = 100_000        # the exporter never writes a sid outside [sid_base, sid_base + SID_BLOCK)
-RULES_PER_ENTRY = 4        # dns, tls, http, one spare so a future protocol does not renumber
+RULES_PER_ENTRY = 4        # dns, tls, http host, http non-browser client
 
 CLASSTYPES = {
     "high": "trojan-activity",
@@ -42,6 +45,11 @@ CLASSTYPES = {
 }
 SIGNATURE_SEVERITY = {"high": "Major", "medium": "Minor", "low": "Informational", "info": "Informational"}
 RATE_LIMITED = frozenset({"low", "info"})
+# User-Agents of scripting tools and HTTP libraries (not browsers), for the non-browser HTTP rule.
+# PowerShell 7 sends "Mozilla/5.0 (...) PowerShell/7.x", so the Mozilla prefix alone proves nothing.
+NON_BROWSER_UA = (r"(?:curl|wget|python|powershell|go-http-client|okhttp|libwww|java\/|axios|"
+                  r"node-fetch|aiohttp|httpx|winhttp|microsoft-cryptoapi|nim httpclient|"
+                  r"^-?$)")
 
 _SAFE_CONTENT = re.compile(r"[A-Za-z0-9._\-]")
 _PORT_SUFFIX = r"(?::\d{1,5})?"
@@ -147,13 +155,16 @@ def _http_match(entry: CatalogEntry) -> str:
     return f'http.host.raw; content:"{_content(suffix)}"; nocase; {_host_pcre(entry)}'
 
 
+def _severity(value: str | None) -> str:
+    return value if value in CLASSTYPES else "info"
+
+
 def _bare_severity(entry: CatalogEntry) -> str:
     """The severity of a bare hit (what a rule sees); catalogues without it fall back to severity."""
-    severity = getattr(entry, "bare_severity", None) or entry.severity
-    return severity if severity in CLASSTYPES else "info"
+    return _severity(getattr(entry, "bare_severity", None) or entry.severity)
 
 
-def _metadata(entry: CatalogEntry) -> str:
+def _metadata(entry: CatalogEntry, severity: str) -> str:
     items = [
         f"mitre_technique_id {MITRE_TECHNIQUE}",
         f"mitre_tactic_id {MITRE_TACTIC}",
@@ -162,7 +173,7 @@ def _metadata(entry: CatalogEntry) -> str:
         f"serverless_category {_token(entry.category)}",
         f"serverless_catalog_id {_token(entry.id)}",
         f"confidence {_token(entry.confidence).capitalize()}",
-        f"signature_severity {SIGNATURE_SEVERITY[_bare_severity(entry)]}",
+        f"signature_severity {SIGNATURE_SEVERITY[severity]}",
     ]
     return "metadata: " + ", ".join(items) + ";"
 
@@ -188,7 +199,11 @@ def _allocate_sids(entries: Iterable[CatalogEntry]) -> dict[str, int]:
     slots = SID_BLOCK // RULES_PER_ENTRY
     taken: set[int] = set()
     out: dict[str, int] = {}
-    ids = sorted({e.id for e in entries})
+    all_ids = [e.id for e in entries]
+    ids = sorted(set(all_ids))
+    if len(ids) != len(all_ids):
+        dupes = sorted({i for i in all_ids if all_ids.count(i) > 1})
+        raise ValueError(f"duplicate catalogue ids would share sids: {', '.join(dupes)}")
     if len(ids) > slots:
         raise ValueError(f"catalogue has {len(ids)} entries; the sid block holds {slots}")
     for entry_id in ids:
@@ -202,30 +217,34 @@ def _allocate_sids(entries: Iterable[CatalogEntry]) -> dict[str, int]:
 
 def suricata_rules_for(entry: CatalogEntry, first_sid: int, *,
                        threshold_seconds: int | None = 300) -> list[str]:
-    """The DNS, TLS SNI and HTTP Host rules for one catalogue entry.
+    """The rules for one catalogue entry: DNS query, TLS SNI and HTTP Host (bare contacts, at the
+    entry's bare severity), and a non-browser HTTP client to it (at the entry's severity).
 
     ``threshold_seconds=None`` (or 0) writes no threshold, e.g. to see every match in a test.
     """
-    severity = _bare_severity(entry)
     label = entry.suffix if entry.kind == "exact" else f"*.{entry.suffix}"
-    common = [f"classtype:{CLASSTYPES[severity]};"]
-    if severity in RATE_LIMITED and threshold_seconds:
-        common.append(f"threshold: type limit, track by_src, count 1, seconds {int(threshold_seconds)};")
     refs = _references(entry)
-    if refs:
-        common.append(refs)
-    common.append(_metadata(entry))
-    tail = " ".join(common)
 
-    def rule(proto: str, what: str, flow: str, match: str, offset: int) -> str:
+    def rule(proto: str, what: str, flow: str, match: str, offset: int, severity: str) -> str:
+        options = [f"classtype:{CLASSTYPES[severity]};"]
+        if severity in RATE_LIMITED and threshold_seconds:
+            options.append(f"threshold: type limit, track by_src, count 1, seconds {int(threshold_seconds)};")
+        if refs:
+            options.append(refs)
+        options.append(_metadata(entry, severity))
         msg = _msg(f"SERVERLESS-C2 {what} {entry.platform} ({label})")
-        return (f'alert {proto} any any -> any any (msg:"{msg}"; {flow}{match} {tail} '
+        return (f'alert {proto} any any -> any any (msg:"{msg}"; {flow}{match} {" ".join(options)} '
                 f"sid:{first_sid + offset}; rev:1;)")
 
+    bare = _bare_severity(entry)
+    flow = "flow:established,to_server; "
     return [
-        rule("dns", "DNS query to", "", _suffix_match("dns.query", entry), 0),
-        rule("tls", "TLS SNI", "flow:established,to_server; ", _suffix_match("tls.sni", entry), 1),
-        rule("http", "HTTP Host", "flow:established,to_server; ", _http_match(entry), 2),
+        rule("dns", "DNS query to", "", _suffix_match("dns.query", entry), 0, bare),
+        rule("tls", "TLS SNI", flow, _suffix_match("tls.sni", entry), 1, bare),
+        rule("http", "HTTP Host", flow, _http_match(entry), 2, bare),
+        rule("http", "non-browser HTTP client to", flow,
+             f"{_http_match(entry)} http.user_agent; pcre:\"/{NON_BROWSER_UA}/i\";", 3,
+             _severity(entry.severity)),
     ]
 
 
@@ -234,8 +253,9 @@ def export_suricata(catalog: Catalog, *, sid_base: int = DEFAULT_SID_BASE,
     """Suricata rules for every catalogue entry, as the text of a ``.rules`` file.
 
     Sids fall in ``[sid_base, sid_base + 100000)``; each entry owns four consecutive sids
-    (DNS, TLS, HTTP, spare) chosen from a hash of its id. Low and info rules alert once per
-    source per ``threshold_seconds`` (``None`` or 0: no rate limit).
+    (DNS, TLS, HTTP Host, non-browser HTTP client) chosen from a hash of its id. Low and info
+    rules alert once per source per ``threshold_seconds`` (``None`` or 0: no rate limit).
+    Raises ``ValueError`` for a bad ``sid_base`` or two entries with the same id.
     """
     if sid_base < 1 or sid_base + SID_BLOCK > 2**32 - 1:
         raise ValueError(f"sid_base {sid_base} out of range")
@@ -250,7 +270,7 @@ def export_suricata(catalog: Catalog, *, sid_base: int = DEFAULT_SID_BASE,
         "# HTTP rules read http.host.raw: Suricata does not lower-case http.host when the Host carries a port.",
     ]
     for entry in sorted(catalog.entries, key=lambda e: offsets[e.id]):
-        lines.append(f"# {entry.id}: {_msg(entry.platform)} ({entry.kind} {_msg(entry.suffix)})")
+        lines.append(f"# {_msg(entry.id)}: {_msg(entry.platform)} ({entry.kind} {_msg(entry.suffix)})")
         lines.extend(suricata_rules_for(entry, sid_base + offsets[entry.id],
                                         threshold_seconds=threshold_seconds))
     return "\n".join(lines) + "\n"

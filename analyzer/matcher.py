@@ -17,6 +17,10 @@ How: one pyahocorasick automaton over ``"." + anchor`` for every anchor, run wit
 ``"." + name`` keeping only hits that end at the last character. ``iter_long()`` is not used: it
 returns non-overlapping matches only and so misses end-anchored ones (``x.a.b.c`` with ``.a.b`` and
 ``.b.c`` yields only ``.a.b``).
+
+Over a store (:meth:`Matcher.match_store`), DuckDB gathers the distinct names and keeps only those
+that can match (not yet canonical, or whose last two labels are some pattern's last two labels: an
+exact filter), so Python normalizes and matches a few percent of a day's names, each once.
 """
 
 from __future__ import annotations
@@ -30,14 +34,13 @@ import ahocorasick
 from analyzer.catalog import Catalog, CatalogEntry
 from analyzer.errors import StoreError
 from analyzer.intel import IntelPattern
-from analyzer.normalize import NormalizedName, line_indices, noncanonical_indices, normalize_host
+from analyzer.normalize import NormalizedName, line_indices, normalize_host
 from analyzer.sqlfiles import read_sql
 
 __all__ = ["Match", "Matcher", "rank", "NAME_MATCHES_COLUMNS"]
 
 _KIND_RANK = {"suffix": 0, "structural": 1, "exact": 2}
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-_SEVERITY_ORDER = ("info", "low", "medium", "high")
 
 #: Columns of the table written by :meth:`Matcher.match_store`, in order.
 NAME_MATCHES_COLUMNS = (
@@ -155,12 +158,14 @@ class Matcher:
         # with it yields only hits at the end of a name, so Python sees ~3 % of the names, not all.
         self._bulk = ahocorasick.Automaton()
         for key, (entries, intel_hits) in keyed.items():
-            self._automaton.add_word(key, (len(key), tuple(entries), tuple(intel_hits)))
+            self._automaton.add_word(key, (tuple(entries), tuple(intel_hits)))
             self._bulk.add_word(key + "\n", None)
         if keyed:
             self._automaton.make_automaton()
             self._bulk.make_automaton()
         self._empty = not keyed
+        #: last two labels of every anchor: a name can match only if its own last two labels are one of these
+        self._tails = sorted({".".join(key[1:].split(".")[-2:]) for key in keyed})
 
     def match(self, name: str) -> Match | None:
         """Match one normalized hostname; None when no entry and no intel pattern matches."""
@@ -171,11 +176,11 @@ class Matcher:
         best: _Candidate | None = None
         best_m: re.Match[str] | bool = False
         best_intel: _Candidate | None = None
-        for end, (key_len, entries, intel_hits) in self._automaton.iter(text):
+        for end, (entries, intel_hits) in self._automaton.iter(text):
             if end != last:
                 continue
-            # A key of length key_len ends at the last char, so name ends with key[1:] on a label boundary
-            # (or equals it when key_len == len(text)).
+            # This key ("." + anchor) ends at the last character: the name ends with the anchor on a
+            # label boundary, or equals it. Each candidate's test() decides the rest.
             for cand in entries:
                 if best is not None and cand.rank <= best.rank:
                     continue
@@ -221,7 +226,7 @@ class Matcher:
         # a key's last character is the "\n" after the name; shift by one so it counts that name's line
         return sorted(set(line_indices(text, [end - 1 for end, _ in self._bulk.iter(text)])))
 
-    def explain(self, raw: str) -> tuple[object, Match | None, list[tuple[CatalogEntry, str]]]:
+    def explain(self, raw: str) -> tuple[NormalizedName, Match | None, list[tuple[CatalogEntry, str]]]:
         """For ``explain``: the normalization, the winning match, and every entry whose anchor the
         name ends with but which was rejected (with the reason)."""
         norm = normalize_host(raw)
@@ -249,9 +254,12 @@ class Matcher:
                     progress: Callable[[str], None] | None = None) -> int:
         """Match every distinct name in the store and write ``table`` (columns: NAME_MATCHES_COLUMNS).
 
-        Runs ``sql/10_names.sql`` (distinct raw names from dns/tls/http and CNAME edges), normalizes
-        and matches each distinct name once in Python, sends back only what differs from the
-        default (changed names, matches), and builds the table with ``sql/11_name_matches.sql``.
+        ``sql/10_names.sql`` gathers the distinct raw names (dns queries, CNAME targets, SNI, Host,
+        CONNECT targets) and flags the ones already canonical; ``sql/11_name_work.sql`` keeps the
+        non-canonical names and the canonical names whose last two labels are those of some pattern
+        (an exact filter: nothing else can match). Python normalizes and matches only those, once
+        per distinct name, and sends back only results; ``sql/12_name_matches.sql`` builds the table.
+
         A DNS query whose CNAME target matches, and which matches nothing itself, carries the
         target's platform and tenant with ``via_cname`` = the target. Returns the row count.
         """
@@ -260,86 +268,61 @@ class Matcher:
         report = progress or (lambda _msg: None)
         try:
             con.execute(read_sql("10_names"))  # type: ignore[attr-defined]
-            raw = con.execute("SELECT raw_name FROM name_candidates ORDER BY rid").fetchnumpy()  # type: ignore[attr-defined]
-            edges = con.execute(  # type: ignore[attr-defined]
-                "SELECT query_rid, target_rid FROM name_cname_edges").fetchnumpy()
+            _load(con, "_name_tails", {"tail": (self._tails, "VARCHAR")})
+            con.execute(read_sql("11_name_work"))  # type: ignore[attr-defined]
+            work = con.execute("SELECT raw_name, canonical FROM _name_work").fetchall()  # type: ignore[attr-defined]
+            edges = con.execute("SELECT query_raw, target_raw FROM _name_work_edges").fetchall()  # type: ignore[attr-defined]
         except Exception as exc:  # duckdb.Error, but keep duckdb out of the signature
             raise StoreError(f"gathering names failed: {exc}") from exc
-        raw_names: list[str] = raw["raw_name"].tolist()
-        report(f"matching {len(raw_names)} distinct names")
+        report(f"matching {len(work)} candidate names")
 
-        # Normalize: nearly every raw name is already canonical; only the flagged ones need work.
-        changed_rid: list[int] = []
-        changed_name: list[str | None] = []
-        changed_kind: list[str] = []
-        changed_note: list[str] = []
-        norm_of: list[str | None] = list(raw_names)
-        for rid in noncanonical_indices(raw_names):
-            norm: NormalizedName = normalize_host(raw_names[rid])
-            if norm.kind == "hostname" and norm.name == raw_names[rid] and not norm.note:
-                continue
-            changed_rid.append(rid)
-            changed_name.append(norm.name)
-            changed_kind.append(norm.kind)
-            changed_note.append(norm.note)
-            norm_of[rid] = norm.name if norm.kind == "hostname" else None
-
-        # Match each distinct normalized hostname once.
-        distinct = list(dict.fromkeys(n for n in norm_of if n is not None))
-        found_by_name = self.match_names(distinct)
+        # Normalize the non-canonical names; match each distinct normalized hostname once.
+        changed: dict[str, list] = {"raw_name": [], "name": [], "name_kind": [], "name_note": []}
+        found: dict[str, Match | None] = {}
+        for raw_name, canonical in work:
+            if canonical:
+                name: str | None = raw_name
+            else:
+                norm = normalize_host(raw_name)
+                for key, value in (("raw_name", raw_name), ("name", norm.name), ("name_kind", norm.kind),
+                                   ("name_note", norm.note)):
+                    changed[key].append(value)
+                name = norm.name if norm.kind == "hostname" else None
+            if name is not None and name not in found:
+                found[name] = self.match(name)
 
         # CNAME: the best-ranked matching target per normalized query name that matches nothing itself.
+        # (A canonical query outside the work set cannot match: stage 11's filter is exact.)
         via: dict[str, Match] = {}
-        for q_rid, t_rid in zip(edges["query_rid"].tolist(), edges["target_rid"].tolist()):
-            q, t = norm_of[q_rid], norm_of[t_rid]
-            if q is None or t is None or q in found_by_name:
+        for query_raw, target_raw in edges:
+            target = found.get(normalize_host(target_raw).name or "")
+            q = normalize_host(query_raw)
+            if target is None or q.kind != "hostname" or q.name is None or found.get(q.name) is not None:
                 continue
-            target = found_by_name.get(t)
-            if target is None:
-                continue
-            current = via.get(q)
+            current = via.get(q.name)
             if current is None or _better(target, current):
-                via[q] = target
-        cache: dict[str, Match | None] = {**found_by_name}
-        for q, target in via.items():
-            cache[q] = Match(q, target.entry, target.tenant, target.intel, via_cname=target.name)
+                via[q.name] = target
+        results = [m for m in found.values() if m is not None]
+        results += [Match(q, t.entry, t.tenant, t.intel, via_cname=t.name) for q, t in via.items()]
 
         entry_index: dict[str, int] = {}
         entries: list[CatalogEntry] = []
-        m_rid: list[int] = []
-        m_entry: list[int] = []
-        m_tenant: list[str | None] = []
-        m_via: list[str | None] = []
-        m_intel: list[str | None] = []
-        m_intel_src: list[str | None] = []
-        m_sev: list[str] = []
-        m_bare: list[str] = []
-        for rid in (i for i, name in enumerate(norm_of) if name in cache):
-            found = cache[norm_of[rid]]  # type: ignore[index]
-            assert found is not None
-            via_name = found.via_cname
-            idx = entry_index.get(found.entry.id)
+        matched: dict[str, list] = {k: [] for k in ("name", "entry_idx", "tenant", "via_cname", "intel_pattern",
+                                                    "intel_source", "severity", "bare_severity")}
+        for m in results:
+            idx = entry_index.get(m.entry.id)
             if idx is None:
-                idx = entry_index[found.entry.id] = len(entries)
-                entries.append(found.entry)
-            m_rid.append(rid)
-            m_entry.append(idx)
-            m_tenant.append(found.tenant)
-            m_via.append(via_name)
-            m_intel.append(_intel_text(found.intel))
-            m_intel_src.append(found.intel.source if found.intel else None)
-            m_sev.append(found.severity)
-            m_bare.append(found.bare_severity)
+                idx = entry_index[m.entry.id] = len(entries)
+                entries.append(m.entry)
+            for key, value in (("name", m.name), ("entry_idx", idx), ("tenant", m.tenant),
+                               ("via_cname", m.via_cname), ("intel_pattern", _intel_text(m.intel)),
+                               ("intel_source", m.intel.source if m.intel else None),
+                               ("severity", m.severity), ("bare_severity", m.bare_severity)):
+                matched[key].append(value)
+        report(f"{len(results)} names matched ({len(via)} through CNAME targets)")
 
-        report(f"{len(m_rid)} names matched ({len(via)} through CNAME targets)")
-        _load(con, "_nm_changed", {
-            "rid": (changed_rid, "BIGINT"), "name": (changed_name, "VARCHAR"),
-            "name_kind": (changed_kind, "VARCHAR"), "name_note": (changed_note, "VARCHAR")})
-        _load(con, "_nm_matched", {
-            "rid": (m_rid, "BIGINT"), "entry_idx": (m_entry, "BIGINT"), "tenant": (m_tenant, "VARCHAR"),
-            "via_cname": (m_via, "VARCHAR"), "intel_pattern": (m_intel, "VARCHAR"),
-            "intel_source": (m_intel_src, "VARCHAR"), "severity": (m_sev, "VARCHAR"),
-            "bare_severity": (m_bare, "VARCHAR")})
+        _load(con, "_nm_changed", {k: (v, "VARCHAR") for k, v in changed.items()})
+        _load(con, "_nm_matched", {k: (v, "BIGINT" if k == "entry_idx" else "VARCHAR") for k, v in matched.items()})
         _load(con, "_nm_entries", {
             "entry_idx": (list(range(len(entries))), "BIGINT"),
             "entry_id": ([e.id for e in entries], "VARCHAR"),
@@ -349,10 +332,11 @@ class Matcher:
             "confidence": ([e.confidence for e in entries], "VARCHAR"),
             "pattern": ([e.pattern or e.suffix for e in entries], "VARCHAR")})
         try:
-            con.execute(f'CREATE OR REPLACE TABLE "{table}" AS ' + read_sql("11_name_matches"))  # type: ignore[attr-defined]
+            con.execute(f'CREATE OR REPLACE TABLE "{table}" AS ' + read_sql("12_name_matches"))  # type: ignore[attr-defined]
             count = con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]  # type: ignore[attr-defined]
             con.execute("DROP TABLE IF EXISTS _nm_changed; DROP TABLE IF EXISTS _nm_matched; "  # type: ignore[attr-defined]
-                        "DROP TABLE IF EXISTS _nm_entries")
+                        "DROP TABLE IF EXISTS _nm_entries; DROP TABLE IF EXISTS _name_tails; "
+                        "DROP TABLE IF EXISTS _name_work; DROP TABLE IF EXISTS _name_work_edges")
         except Exception as exc:
             raise StoreError(f"writing {table} failed: {exc}") from exc
         return int(count)
@@ -384,25 +368,11 @@ def _tenant(cand: _Candidate, m: re.Match[str] | bool, name: str) -> str | None:
 
 
 def _load(con: object, table: str, columns: dict[str, tuple[Sequence[object], str]]) -> None:
-    """Create a temp table from Python columns as fast as this environment allows.
+    """Create a temp table from Python columns: each column goes in as one LIST parameter, unnested.
 
-    pandas (when installed) is scanned by DuckDB without a copy per value; otherwise the columns
-    go in as list parameters and are unnested (correct everywhere, ~0.8 s per million rows).
+    Only the rows that differ from the default (changed names, matches: a few percent) are sent,
+    so this stays small; it needs neither pandas nor pyarrow (~15 ms per 20,000 rows).
     """
-    try:
-        import pandas as pd  # optional: not a declared dependency
-    except ImportError:
-        pd = None
-    names = list(columns)
-    if pd is not None:
-        frame = pd.DataFrame({k: pd.Series(v, dtype="object") for k, (v, _t) in columns.items()})
-        casts = ", ".join(f'CAST("{k}" AS {t}) AS "{k}"' for k, (_v, t) in columns.items())
-        con.register("_nm_frame", frame)  # type: ignore[attr-defined]
-        try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {casts} FROM _nm_frame")  # type: ignore[attr-defined]
-        finally:
-            con.unregister("_nm_frame")  # type: ignore[attr-defined]
-        return
     selects = ", ".join(f'unnest(${i + 1}::{t}[]) AS "{k}"' for i, (k, (_v, t)) in enumerate(columns.items()))
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {selects}",  # type: ignore[attr-defined]
-                [list(columns[k][0]) for k in names])
+                [list(values) for values, _t in columns.values()])

@@ -15,14 +15,12 @@ returned in Python's canonical text form (IPv6 compressed, no brackets).
 from __future__ import annotations
 
 import ipaddress
-import itertools
 import re
 from dataclasses import dataclass
-from typing import Sequence
 
 import idna
 
-__all__ = ["NormalizedName", "normalize_host", "decode_zeek_escapes", "noncanonical_indices"]
+__all__ = ["NormalizedName", "normalize_host", "decode_zeek_escapes", "is_canonical", "line_indices"]
 
 _MAX_NAME = 253
 # Already canonical (the common case: Zeek lower-cases DNS queries). The last character must be a
@@ -33,8 +31,6 @@ _ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
 _BRACKETED = re.compile(r"\[([^\[\]]*)\](?::([0-9]*))?")
 _IDNA_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 _EMPTY_MARKERS = ("-", "(empty)")
-_BULK_BAD = re.compile(r"[^a-z0-9_.\n-][^\n]*")
-_BULK_DIGIT_END = re.compile(r"[0-9](?=\n)")
 
 
 @dataclass(frozen=True)
@@ -55,39 +51,9 @@ def normalize_host(raw: str | None) -> NormalizedName:
     """
     if raw is None:
         return NormalizedName(None, "empty", "no name")
-    if _is_canonical(raw):
+    if is_canonical(raw):
         return NormalizedName(raw, "hostname", "")
     return _slow(raw)
-
-
-def noncanonical_indices(raws: Sequence[str]) -> list[int]:
-    """Indices of the names that may need work; every other name is already canonical.
-
-    Guarantee (tested): for an index not returned, ``normalize_host(raws[i])`` is
-    ``NormalizedName(raws[i], "hostname", "")``. The result may include canonical names too
-    (it is conservative). Why: a day of logs has a million distinct names, nearly all already
-    canonical; checking them in bulk with C-level scans over one joined string is several times
-    faster than a Python call per name, and the rest go through :func:`normalize_host`.
-    """
-    n = len(raws)
-    if n == 0:
-        return []
-    text = "\n" + "\n".join(raws) + "\n"
-    if text.count("\n") != n + 1:  # a name contains a newline itself: no bulk offsets, check one by one
-        return [i for i, raw in enumerate(raws) if not _is_canonical(raw)]
-    positions: list[int] = []
-    positions.extend(m.start() for m in _BULK_BAD.finditer(text))        # a character outside [a-z0-9_.-]
-    positions.extend(m.start() for m in _BULK_DIGIT_END.finditer(text))  # may be an IPv4 literal
-    for needle, shift in (("\n.", 1), (".\n", 0), ("..", 0), ("\n\n", 0), ("\n-\n", 1)):
-        pos = text.find(needle)
-        while pos != -1:
-            positions.append(pos + shift)
-            pos = text.find(needle, pos + 1)
-    flagged = set(line_indices(text, positions))
-    # names longer than 63 may hold a label over 63 characters (all C-level: no Python loop per name)
-    flagged.update(itertools.compress(range(n), map((63).__lt__, map(len, raws))))
-    flagged.discard(n)  # the final separator maps past the end
-    return sorted(flagged)
 
 
 def line_indices(text: str, positions: list[int]) -> list[int]:
@@ -104,7 +70,12 @@ def line_indices(text: str, positions: list[int]) -> list[int]:
     return out
 
 
-def _is_canonical(raw: str) -> bool:
+def is_canonical(raw: str) -> bool:
+    """True when ``raw`` is already in normal form (``normalize_host`` would return it unchanged).
+
+    ``sql/10_names.sql`` computes the same predicate in DuckDB (tested to agree), so that only the
+    other names cross into Python.
+    """
     return (len(raw) <= _MAX_NAME and _FAST.fullmatch(raw) is not None and not raw[-1].isdigit()
             and raw != "-")
 

@@ -16,6 +16,7 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from analyzer.errors import InputError, ToolMissingError
@@ -42,7 +43,7 @@ def find_suricata(executable: str | None = None) -> str:
     return found
 
 
-def replay_config() -> resources.abc.Traversable:
+def replay_config() -> Traversable:
     """The shipped minimal Suricata configuration (package data, so it works from a wheel)."""
     return resources.files("analyzer") / "data" / "suricata-replay.yaml"
 

@@ -75,6 +75,7 @@ class ScanParams:
     prev_common: int = 3
     w_new: float = 0.05
     w_dns: float = 0.1
+    w_intel: float = 0.3
     w_long_conn: float = 0.3
     contact_base: float = 0.2
     contact_cap: float = 0.6
@@ -160,6 +161,10 @@ def build_name_matches(con: Any, options: ScanOptions) -> None:
     Matcher(catalog, intel=intel).match_store(con)
 
 
+#: The JA4 "a" part: protocol, TLS version, SNI flag, cipher count, extension count, ALPN.
+_JA4_A_RE = re.compile(r"^[tqd](?:\d\d|s\d|00)[di](\d\d)(\d\d)([0-9a-z]{2})_")
+
+
 def ja4_browser_like(ja4: str | None) -> bool | None:
     """Whether a JA4 looks like a browser's ClientHello; None when unknown / unparsable.
 
@@ -180,9 +185,6 @@ def ja4_browser_like(ja4: str | None) -> bool | None:
         return None
     ciphers, exts, alpn = int(m.group(1)), int(m.group(2)), m.group(3)
     return alpn in ("h2", "h3") and ciphers >= 14 and exts >= 14
-
-
-_JA4_A_RE = re.compile(r"^[tqd](?:\d\d|s\d|00)[di](\d\d)(\d\d)([0-9a-z]{2})_")
 
 
 def _build_client_class(con: Any) -> None:
@@ -222,17 +224,26 @@ def _ensure_name_matches(con: Any) -> None:
     con.execute(
         "CREATE TABLE IF NOT EXISTS name_matches (raw_name VARCHAR, name VARCHAR, name_kind VARCHAR, "
         "platform VARCHAR, provider VARCHAR, tenant VARCHAR, category VARCHAR, confidence VARCHAR, "
-        "severity VARCHAR, pattern VARCHAR, entry_id VARCHAR, via_cname VARCHAR)")
+        "severity VARCHAR, pattern VARCHAR, entry_id VARCHAR, via_cname VARCHAR, bare_severity VARCHAR, "
+        "intel_pattern VARCHAR, intel_source VARCHAR, seen_in VARCHAR[], name_note VARCHAR)")
 
 
 # --- the scan -------------------------------------------------------------------------------------
 
 
+#: Per-event tables, dropped as soon as no later stage reads them (memory: they hold every event).
+#: What stays after a scan is per channel: scan_channels, scan_facts, scan_beacon, scan_findings ...
+_DROP_AFTER = {
+    "23": ("scan_events",),
+    "49": ("scan_keyed", "scan_raw", "scan_checkins", "scan_intervals", "scan_gapped"),
+}
+
+
 def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_after: str | None = None) -> None:
     """Run the scoring stages over [t0, t1) (``name_matches`` and ``scan_name_groups`` must exist).
 
-    ``stop_after`` (a stage file name prefix such as ``"30"``) stops early: tests inspect the
-    intermediate tables that way.
+    ``stop_after`` (a stage file name prefix such as ``"30"``) stops early and keeps every
+    intermediate table: tests inspect them that way.
     """
     values: dict[str, Any] = {**asdict(params), "t0": t0, "t1": t1}
     for name in scoring_stages():
@@ -241,6 +252,9 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
         run_stage(con, name, values)
         if stop_after is not None and name.startswith(stop_after):
             return
+        if stop_after is None:
+            for table in _DROP_AFTER.get(name[:2], ()):
+                con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def prepare_inputs(con: Any, options: ScanOptions) -> None:
@@ -249,7 +263,6 @@ def prepare_inputs(con: Any, options: ScanOptions) -> None:
     (options.name_matcher or build_name_matches)(con, options)
     con.execute("CREATE OR REPLACE TEMP TABLE scan_name_groups (name VARCHAR, group_name VARCHAR)")
     con.executemany("INSERT INTO scan_name_groups VALUES (?, ?)", sorted(NAME_GROUPS.items()))
-
 
 
 def _latest_epoch(con: Any) -> tuple[float | None, float | None]:
@@ -369,9 +382,11 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         if r["s_score"] is not None and r["s_score"] >= 0.8 and r.get("median_bytes_out") is not None:
             reasons.append(f"steady request size (~{r['median_bytes_out']:.0f} B out in "
                            f"{r['s_score']:.0%} of check-ins)")
-    else:
+    elif r["nonbrowser"] or r["mismatch"]:
         reasons.append(f"{connections} connection{'s' if connections != 1 else ''} from a non-browser client, "
                        f"not periodic")
+    else:
+        reasons.append(f"{connections} connection{'s' if connections != 1 else ''}, not periodic")
     if platform:
         where = f"{platform}" + (f", tenant {r['tenant']}" if r["tenant"] else "")
         reasons.insert(0, f"serverless destination: {where} ({r['category'] or 'serverless'})")
@@ -380,6 +395,8 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
     elif r["names"] and r["names"] > 1:
         reasons.append(f"{int(r['names'])} different names of one destination used in turn "
                        f"(rotation across {'workers of one account' if r['tenant'] else 'a redirect pair'})")
+    if r.get("intel_pattern"):
+        reasons.insert(0, f"name on a threat-intel list: {r['intel_pattern']} ({r['intel_source']})")
     if r["mismatch"]:
         reasons.append(f"browser User-Agent with a non-browser TLS fingerprint (JA4 {r['ja4']})")
     elif r["nonbrowser"]:

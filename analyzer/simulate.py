@@ -21,7 +21,6 @@ Library API::
 from __future__ import annotations
 
 import json
-import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timezone

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -71,6 +69,7 @@ def generate(outdir: Path, rows: int, channels: int, seed: int) -> list[Path]:
     """Write conn/ssl/http/dns.log for ``rows`` connections. Returns the paths."""
     outdir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     con.execute("SELECT setseed(?)", [seed / 1000])
     # Channel k: host k % 4000, destination k % (channels/ 4000 ...), fingerprint by kind. Times uniform
     # over the day (Poisson-like background); channels 0..9 are jittery 60 s beacons to workers.dev.

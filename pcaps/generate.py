@@ -173,11 +173,22 @@ def _handshake(msg_type: int, body: bytes) -> bytes:
         b"\x16\x03\x03" + struct.pack("!H", len(hs)) + hs
 
 
-# Two client profiles, so JA3/JA4 differ: a browser-like hello offering h2, and a scripted client
-# (a Go/Python TLS stack) without ALPN, which JA4 shows as "00" in the ALPN slot.
-BROWSER_HELLO = {"ciphers": [0x1301, 0x1302, 0x1303, 0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9, 0xCCA8],
-                 "alpn": [b"h2", b"http/1.1"]}
-SCRIPT_HELLO = {"ciphers": [0x1301, 0x1302, 0x1303, 0xC02F, 0xC030], "alpn": []}
+# Two client profiles, so JA3/JA4 differ. The browser profile copies the shape of a current
+# Chrome ClientHello (15 cipher suites, 16 extensions, ALPN h2: JA4 "t13d1516h2_..."); the
+# scripted one is a bare runtime TLS stack (5 suites, no ALPN, which JA4 shows as "00").
+BROWSER_HELLO = {"ciphers": [0x1301, 0x1302, 0x1303, 0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9, 0xCCA8,
+                             0xC013, 0xC014, 0x009C, 0x009D, 0x002F, 0x0035],
+                 "alpn": [b"h2", b"http/1.1"], "chrome_extensions": True}
+SCRIPT_HELLO = {"ciphers": [0x1301, 0x1302, 0x1303, 0xC02F, 0xC030], "alpn": [],
+                "chrome_extensions": False}
+
+# Extensions a Chrome hello adds to the basic set (type, body): extended_master_secret,
+# renegotiation_info, session_ticket, status_request, signed_certificate_timestamp,
+# psk_key_exchange_modes, compress_certificate (brotli), application_settings (h2), padding.
+CHROME_EXTENSIONS = [
+    (23, b""), (65281, b"\x00"), (35, b""), (5, b"\x01\x00\x00\x00\x00"), (18, b""),
+    (45, b"\x01\x01"), (27, b"\x02\x00\x02"), (17513, b"\x00\x03\x02h2"), (21, bytes(16)),
+]
 
 
 def client_hello(rng: random.Random, sni: str, profile: dict) -> bytes:
@@ -191,6 +202,8 @@ def client_hello(rng: random.Random, sni: str, profile: dict) -> bytes:
     ]
     if profile["alpn"]:
         exts.append(_ext(16, _vec16(b"".join(bytes([len(p)]) + p for p in profile["alpn"]))))
+    if profile["chrome_extensions"]:
+        exts += [_ext(code, body) for code, body in CHROME_EXTENSIONS]
     exts += [
         _ext(43, b"\x04\x03\x04\x03\x03"),                                    # supported_versions
         _ext(51, _vec16(struct.pack("!HH", 0x001D, 32) + rng.randbytes(32))),  # key_share x25519
@@ -315,7 +328,7 @@ def gen_beacon_http(rng: random.Random, count: int = 24, period: float = 60.0,
     return cap
 
 
-def gen_beacon_tls(rng: random.Random, count: int = 20, period: float = 30.0,
+def gen_beacon_tls(rng: random.Random, count: int = 26, period: float = 30.0,
                    jitter: float = 0.10) -> Capture:
     """A scripted TLS client (no ALPN) calling one Lambda Function URL every 30 s +/- 10 %."""
     cap = Capture()

@@ -1,6 +1,6 @@
 -- Stage 02: Suricata eve.json -> conn, dns, tls, http.
--- Input: TEMP _jl(line, l, reason) = the data lines of one file, reason set for lines that are no
--- JSON object. Statements are separated by "-- name:" lines; parameters are bound by name.
+-- Input: TEMP _lines(line, l) (the file) and _jl(line, reason) (its data lines; reason set for lines
+-- that are no JSON object). Statements are separated by "-- name:" lines; parameters are bound by name.
 -- Each line is parsed once (one json_extract_string call with every path needed).
 --
 -- Mapping choices (documented in analyzer/ingest/eve.py too):
@@ -41,7 +41,7 @@ SELECT line,
     v[33] AS tls_version,
     v[34] AS hostname, v[35] AS url, v[36] AS user_agent, v[37] AS method,
     v[38] AS r_status, v[39] AS r_length,
-    CASE WHEN v[1] = 'dns' THEN CAST(json_extract(l, '$.dns.answers') AS JSON[]) END AS answers_json,
+    CASE WHEN v[1] = 'dns' THEN TRY_CAST(json_extract(l, '$.dns.answers') AS JSON[]) END AS answers_json,
     CASE WHEN v[1] = 'dns' THEN json_extract(l, '$.dns.grouped.*') END AS grouped_json
 FROM (
     SELECT line, l, json_extract_string(l, [
@@ -57,7 +57,7 @@ FROM (
         '$.http.hostname', '$.http.url', '$.http.http_user_agent', '$.http.http_method',
         '$.http.status', '$.http.length'
     ]) AS v
-    FROM _jl WHERE reason IS NULL
+    FROM _lines JOIN _jl USING (line) WHERE reason IS NULL
 ) AS s;
 
 -- name: classify

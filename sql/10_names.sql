@@ -1,13 +1,14 @@
 -- Stage 10: the distinct candidate names, gathered from every place a serverless endpoint shows up.
 -- Input tables:  dns (query, qtype, answers), tls (server_name), http (method, host, uri).
--- Output tables: name_candidates(rid BIGINT, raw_name VARCHAR, seen_in VARCHAR[])
---                  one row per distinct raw name as logged; rid is a dense 0-based id for the Python matcher.
---                  seen_in lists the sources: dns (query), cname (a DNS answer), tls (SNI), http (Host),
---                  connect (CONNECT target 'host:port' through a proxy).
---                name_cname_edges(query_rid BIGINT, target_rid BIGINT)
+-- Output tables: name_candidates(raw_name VARCHAR, sources INTEGER, canonical BOOLEAN)
+--                  one row per distinct raw name as logged. sources is a bit set of where it was seen:
+--                  1 cname (in the answers of a DNS query), 2 connect (CONNECT target 'host:port' through a
+--                  proxy), 4 dns (query), 8 http (Host header), 16 tls (SNI).
+--                  canonical: the raw name is already in normal form (lower-case [a-z0-9_-] labels of 1-63,
+--                  <= 253 characters, not ending in a digit, which may be an IPv4 literal, not Zeek's '-'), exactly
+--                  analyzer.normalize.is_canonical; only the other names need Python's normalize_host.
+--                name_cname_edges(query_raw VARCHAR, target_raw VARCHAR)
 --                  a DNS query name and a name in its answers (CNAME chain members; addresses are left out).
--- Names are NOT normalized here: analyzer.normalize does that once per distinct name, and the join back
--- to the log tables is on the raw value (see 11_name_matches.sql).
 -- Parameters: none.
 
 CREATE OR REPLACE TEMP TABLE _name_answers AS
@@ -24,24 +25,26 @@ WHERE answer IS NOT NULL AND answer <> ''
 
 CREATE OR REPLACE TABLE name_candidates AS
 WITH sightings AS (
-    SELECT DISTINCT query AS raw_name, 'dns' AS source FROM dns WHERE query IS NOT NULL AND query <> ''
-    UNION
-    SELECT DISTINCT answer, 'cname' FROM _name_answers
-    UNION
-    SELECT DISTINCT server_name, 'tls' FROM tls WHERE server_name IS NOT NULL AND server_name <> ''
-    UNION
-    SELECT DISTINCT host, 'http' FROM http WHERE host IS NOT NULL AND host <> ''
-    UNION
-    SELECT DISTINCT uri, 'connect' FROM http
-    WHERE upper(method) = 'CONNECT' AND uri IS NOT NULL AND uri <> ''
+    SELECT query AS raw_name, 4 AS source FROM dns WHERE query IS NOT NULL AND query <> ''
+    UNION ALL
+    SELECT answer, 1 FROM _name_answers
+    UNION ALL
+    SELECT server_name, 16 FROM tls WHERE server_name IS NOT NULL AND server_name <> ''
+    UNION ALL
+    SELECT host, 8 FROM http WHERE host IS NOT NULL AND host <> ''
+    UNION ALL
+    SELECT uri, 2 FROM http WHERE upper(method) = 'CONNECT' AND uri IS NOT NULL AND uri <> ''
 )
-SELECT (row_number() OVER () - 1)::BIGINT AS rid, raw_name, seen_in
-FROM (SELECT raw_name, list_sort(list(source)) AS seen_in FROM sightings GROUP BY raw_name);
+SELECT raw_name,
+       bit_or(source)::INTEGER AS sources,
+       length(raw_name) <= 253
+         AND regexp_full_match(raw_name, '[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*')
+         AND NOT regexp_matches(raw_name, '[0-9]$')
+         AND raw_name <> '-' AS canonical
+FROM sightings
+GROUP BY raw_name;
 
 CREATE OR REPLACE TABLE name_cname_edges AS
-SELECT q.rid AS query_rid, t.rid AS target_rid
-FROM _name_answers a
-JOIN name_candidates q ON q.raw_name = a.query
-JOIN name_candidates t ON t.raw_name = a.answer;
+SELECT query AS query_raw, answer AS target_raw FROM _name_answers;
 
 DROP TABLE IF EXISTS _name_answers;

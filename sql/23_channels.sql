@@ -10,6 +10,7 @@ WITH k AS (
     SELECT e.src, e.dst, e.dst_port, e.epoch, e.duration, e.bytes_out, e.bytes_in, e.ja3, e.ja4, e.user_agent,
            e.via, e.has_tls, e.has_http, e.sensor,
            n.name, n.platform, n.provider, n.tenant, n.category, n.platform_severity, n.via_cname,
+           n.intel_pattern, n.intel_source,
            CASE
                WHEN n.name IS NULL THEN 'ip:' || coalesce(e.dst, '?') || ':' || coalesce(CAST(e.dst_port AS VARCHAR), '?')
                WHEN e.via = 'dns' THEN n.key_dns

@@ -27,6 +27,7 @@ WITH ke AS (
            min(platform) AS platform, min(provider) AS provider, min(tenant) AS tenant,
            min(category) AS category, min(platform_severity) AS platform_severity,
            min(via_cname) AS via_cname,
+           min(intel_pattern) AS intel_pattern, min(intel_source) AS intel_source,
            max(CASE WHEN via = 'conn' THEN 1 ELSE 0 END) AS src_conn,
            max(CASE WHEN via = 'eve' OR sensor = 'suricata' THEN 1 ELSE 0 END) AS src_eve,
            max(CASE WHEN has_tls AND coalesce(sensor, 'zeek') <> 'suricata' THEN 1 ELSE 0 END) AS src_ssl,

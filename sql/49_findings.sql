@@ -10,8 +10,9 @@
 --                               + $w_single (one internal host with this client)
 --                               - $w_common (>= $prev_common hosts with this client: a fleet)
 --                               + $w_new (destination new to the store) + $w_dns (DNS signs)
+--                               + $w_intel (the name is on a threat-intel list)
 --   contact finding  a serverless destination, not beaconing, reached by a non-browser client (or a
---                    long-lived low-volume connection): score = clamp($contact_base + evidence,
+--                    long-lived low-volume connection, or any client to an intel-listed name): score = clamp($contact_base + evidence,
 --                    0, $contact_cap); the network analogue of "non-browser process talks to
 --                    serverless".
 -- Severity from the score ($sev_high / $sev_medium / $sev_low); non-serverless beacons and contacts
@@ -42,6 +43,7 @@ WITH base AS (
          + CASE WHEN fp_prevalence = 1 THEN $w_single ELSE 0 END
          - CASE WHEN fp_prevalence >= $prev_common THEN $w_common ELSE 0 END
          + CASE WHEN is_new THEN $w_new ELSE 0 END
+         + CASE WHEN intel_pattern IS NOT NULL THEN $w_intel ELSE 0 END
          + CASE WHEN coalesce(txt_queries, 0) > 0 OR coalesce(nxdomain, 0) >= $nxdomain_min
                      OR coalesce(random_labels, 0) > 0 THEN $w_dns ELSE 0 END AS evidence
     FROM base
@@ -51,6 +53,7 @@ WITH base AS (
                WHEN beacon IS NOT NULL AND beacon >= $beacon_min
                     AND m + burst_s >= $min_period_s AND last_epoch - first_epoch >= $min_span_s THEN 'beacon'
                WHEN platform IS NOT NULL AND (nonbrowser OR mismatch OR long_conn) THEN 'contact'
+               WHEN intel_pattern IS NOT NULL THEN 'contact'
                WHEN long_conn AND platform IS NULL AND fp_prevalence = 1 AND nonbrowser THEN 'contact'
            END AS kind
     FROM ev

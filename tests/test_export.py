@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -86,11 +87,11 @@ def sid_of(rule: str) -> int:
 def test_every_entry_gets_dns_tls_http_rules_with_unique_sids_in_range():
     text = export.export_suricata(sample_catalog(), sid_base=1_200_000)
     rules = rules_of(text)
-    assert len(rules) == 3 * len(sample_catalog().entries)
+    assert len(rules) == 4 * len(sample_catalog().entries)
     sids = [sid_of(r) for r in rules]
     assert len(set(sids)) == len(sids)
     assert all(1_200_000 <= s < 1_200_000 + export.SID_BLOCK for s in sids)
-    assert sorted(r.split()[1] for r in rules) == sorted(["dns", "tls", "http"] * 8)
+    assert sorted(r.split()[1] for r in rules) == sorted(["dns", "tls", "http", "http"] * 8)
     for rule in rules:
         assert "rev:1;" in rule and "classtype:" in rule
         assert "mitre_technique_id T1583.007" in rule
@@ -163,13 +164,26 @@ def test_hostile_catalogue_text_cannot_break_out_of_a_rule():
                  regex=r'^[a-z]+\.ev"il;\/|x\.example$',
                  references=('https://example.com/a";b',))
     rules = rules_of(export.export_suricata(Catalog([evil])))
-    assert len(rules) == 3
+    assert len(rules) == 4
     for rule in rules:
         assert rule.count("sid:") == 1 and rule.endswith("rev:1;)")
         assert "alert ip" not in rule.split("(", 1)[0]
         assert '|22|' in rule                       # the quote in the suffix became hex
     if HAS_SURICATA:
         _assert_suricata_accepts(Catalog([evil, *sample_catalog().entries]))
+
+
+def test_duplicate_ids_are_rejected_rather_than_sharing_sids():
+    cat = Catalog([entry("dup", "a.example"), entry("dup", "b.example")])
+    with pytest.raises(ValueError, match="dup"):
+        export.export_suricata(cat)
+
+
+def test_a_newline_in_catalogue_text_cannot_start_a_rule_line():
+    evil = entry("x\nalert ip any any -> any any (sid:1;)", "a.example", platform="P\nalert tcp")
+    text = export.export_suricata(Catalog([evil]))
+    assert all(line.startswith(("#", "alert http", "alert dns", "alert tls")) for line in text.splitlines())
+    assert len(rules_of(text)) == 4
 
 
 def test_bad_sid_base_is_rejected():
@@ -220,15 +234,39 @@ def test_export_zeek_never_lets_a_tab_or_newline_split_a_row():
 
 def test_cli_export_writes_file_and_stdout(tmp_path, monkeypatch):
     monkeypatch.setattr("analyzer.catalog.load_catalog", lambda extra=(): sample_catalog())
-    out = tmp_path / "sub" / "serverless.rules"
+    out = tmp_path / "serverless.rules"
     result = CliRunner().invoke(cli, ["export", "suricata", "--out", str(out), "--sid-base", "5000000"])
     assert result.exit_code == 0, result.output
     assert result.output == ""
     rules = rules_of(out.read_text())
-    assert len(rules) == 24 and min(sid_of(r) for r in rules) >= 5_000_000
+    assert len(rules) == 32 and min(sid_of(r) for r in rules) >= 5_000_000
+    assert out.stat().st_mode & 0o777 == 0o644            # readable by a sensor's own user
+    assert [p.name for p in tmp_path.iterdir()] == ["serverless.rules"]   # no temp file left
     result = CliRunner().invoke(cli, ["export", "zeek"])
     assert result.exit_code == 0 and result.output.startswith("#fields\tsuffix\tid\t")
     assert "cloudflare-workers" in result.output
+
+
+def test_cli_export_with_an_extra_catalogue_file(tmp_path):
+    extra = tmp_path / "extra.txt"
+    extra.write_text("acme-fn | Acme Functions | Acme | faas-edge | suffix | fn.acme-cloud.example"
+                     " | label | high | high>low | https://acme.example/docs\n")
+    result = CliRunner().invoke(cli, ["export", "suricata", "--catalog", str(extra)])
+    assert result.exit_code == 0, result.output
+    acme = [r for r in rules_of(result.output) if "serverless_catalog_id acme-fn" in r]
+    assert len(acme) == 4 and all('content:"fn.acme-cloud.example"' in r or
+                                  'content:".fn.acme-cloud.example"' in r for r in acme)
+    assert all("reference:url,acme.example/docs;" in r for r in acme)
+
+
+def test_cli_export_errors_go_to_stderr_with_exit_2(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("not a catalogue line\n")
+    result = CliRunner().invoke(cli, ["export", "suricata", "--catalog", str(bad)])
+    assert result.exit_code == 2 and f"{bad}:1:" in result.output and "alert" not in result.output
+    result = CliRunner().invoke(cli, ["export", "zeek", "--out", str(tmp_path / "missing" / "x.tsv")])
+    assert result.exit_code == 2 and "cannot write" in result.output
+    assert not (tmp_path / "missing").exists()
 
 
 def test_cli_export_rejects_unknown_format():
@@ -240,21 +278,17 @@ def test_cli_export_rejects_unknown_format():
 
 
 def _assert_suricata_accepts(catalog: Catalog) -> None:
-    from analyzer.replay import validate_rules
+    """`suricata -T` loads every exported rule: none failed, none silently dropped."""
+    from analyzer.replay import replay_config, validate_rules
 
-    import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         rules = Path(tmp) / "serverless.rules"
         rules.write_text(export.export_suricata(catalog))
         validate_rules(rules)            # raises InputError with Suricata's message on failure
-        loaded = subprocess.run(["suricata", "-T", "-c", str(_replay_yaml()), "-S", str(rules),
+        loaded = subprocess.run(["suricata", "-T", "-c", str(replay_config()), "-S", str(rules),
                                  "-l", tmp, "-v"], capture_output=True, text=True)
         m = re.search(r"(\d+) rules successfully loaded, (\d+) rules failed", loaded.stdout + loaded.stderr)
         assert m and int(m.group(1)) == len(rules_of(rules.read_text())) and m.group(2) == "0"
-
-
-def _replay_yaml() -> Path:
-    return ROOT / "analyzer" / "data" / "suricata-replay.yaml"
 
 
 @needs_suricata
@@ -332,6 +366,34 @@ def test_rules_fire_on_every_serverless_name_in_every_protocol(replayed):
         assert ids == {EXPECTED_ENTRY[host]}, (proto, host, ids)
 
 
+def test_non_browser_rule_uses_the_entry_severity_and_a_user_agent_pcre():
+    rules = rules_of(export.export_suricata(sample_catalog()))
+    nb = [r for r in rules if "non-browser HTTP client" in r]
+    assert len(nb) == len(sample_catalog().entries)
+    workers = next(r for r in nb if "cloudflare-workers" in r)
+    # bare contact: info (rate limited); non-browser client: the entry's severity (high here)
+    assert "classtype:trojan-activity;" in workers and "threshold:" not in workers
+    assert "signature_severity Major" in workers
+    body = re.search(r'http\.user_agent; pcre:"/(.*)/i";', workers).group(1)
+    for ua in ("python-requests/2.32.3", "curl/8.5.0", "Go-http-client/1.1",
+               "Mozilla/5.0 (Windows NT 10.0; Microsoft Windows 10.0.19045; en-US) PowerShell/7.4.6", "-"):
+        assert re.search(body, ua, re.I), ua
+    assert not re.search(body, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+                               "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", re.I)
+
+
+@needs_suricata
+def test_non_browser_rule_fires_only_for_scripted_clients(replayed):
+    nb = {_alert_name(ev).lower() for ev in replayed["serverless-http.pcap"]
+          if "non-browser" in ev["alert"]["signature"]}
+    assert nb == {"relay.example-app.workers.dev", "script.google.com", "contoso-fn.azurewebsites.net",
+                  "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com",
+                  "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws"}
+    # browser requests (beacon-1 ..., c2.example.pages.dev) only get the bare Host rule
+    beacon = [ev for ev in replayed["beacon-http-workers.pcap"] if "non-browser" in ev["alert"]["signature"]]
+    assert {ev["src_ip"] for ev in beacon} == {"10.1.1.10"} and len(beacon) == 24
+
+
 @needs_suricata
 def test_upper_case_host_with_port_still_alerts(replayed):
     hosts = [ev["http"]["hostname"] for ev in replayed["serverless-http.pcap"] if "http" in ev]
@@ -370,6 +432,83 @@ def test_threshold_rate_limits_informational_rules_per_source(tmp_path):
         for t in sorted(times):
             if window_start is None or t >= window_start + 300:
                 window_start, expected = t, expected + 1
-    http_alerts = [ev for ev in events if ev["event_type"] == "alert" and "http" in ev]
+    http_alerts = [ev for ev in events if ev["event_type"] == "alert"
+                   and ev["alert"]["signature"].startswith("SERVERLESS-C2 HTTP Host")]
     assert sum(len(t) for t in requests.values()) == 26        # 24 beacon + 2 browser requests
     assert 2 <= len(http_alerts) == expected < 26
+
+
+# -------------------------------------------------------------------------- the real catalogue
+
+
+def _real_catalog() -> Catalog:
+    from analyzer.catalog import load_catalog
+
+    try:
+        return load_catalog()
+    except NotImplementedError:
+        pytest.skip("load_catalog not implemented yet")
+
+
+# Names of the generated pcaps with the catalogue entry the analyzer's matcher gives them.
+REAL_EXPECTED = {
+    "beacon-1.example-app.workers.dev": "cloudflare-workers",
+    "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws": "aws-lambda-url",
+    "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com": "aws-api-gateway",
+    "script.google.com": "google-apps-script",
+}
+
+
+def test_real_catalogue_exports_every_entry_to_both_formats():
+    cat = _real_catalog()
+    rules = rules_of(export.export_suricata(cat))
+    assert len(rules) == 4 * len(cat.entries)
+    assert len({sid_of(r) for r in rules}) == len(rules)
+    assert export.skipped_for_zeek(cat) == []
+    rows = export.export_zeek(cat).splitlines()[1:]
+    assert len(rows) == len(cat.entries)
+
+
+def test_zeek_patterns_keep_the_meaning_of_the_catalogue_regexes():
+    """Zeek's pattern syntax is, for the constructs the translator emits, a subset of Python's:
+    the translated pattern must accept and reject the same names as the original regex."""
+    cat = _real_catalog()
+    names = list(REAL_EXPECTED) + [
+        "evilworkers.dev", "x.lambda-url.us-east-1.on.aws", "abcdefghijklmnopqrstuvwxyz012345.lambda-url.mars-1.on.aws",
+        "app-0123456789abcdef.westus-01.azurewebsites.net", "us-central1-myproject.cloudfunctions.net",
+        "svc-123456.us-central1.run.app", "deploy-preview-12--site.netlify.app", "d-a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+        "1234567890-abcdefghij.ap-guangzhou.tencentscf.com", "abc.def.eastus.azurecontainerapps.io",
+    ]
+    checked = 0
+    for e in cat.entries:
+        if e.kind != "structural":
+            continue
+        zp = export.zeek_pattern(e.regex)
+        for name in names:
+            assert bool(re.fullmatch(zp, name)) == bool(re.match(e.regex, name)), (e.id, name)
+            checked += bool(re.match(e.regex, name))
+    assert checked >= 8
+
+
+@needs_suricata
+def test_real_catalogue_rules_load_and_fire_only_on_serverless_names(tmp_path):
+    from analyzer.replay import replay_pcaps
+
+    cat = _real_catalog()
+    _assert_suricata_accepts(cat)
+    rules = tmp_path / "serverless.rules"
+    rules.write_text(export.export_suricata(cat, threshold_seconds=None))
+    pcaps = [PCAPS / n for n in ("serverless-dns.pcap", "serverless-tls.pcap", "serverless-http.pcap", "decoys.pcap")]
+    eves = replay_pcaps(pcaps, tmp_path / "out", rules=rules)
+    by_name = defaultdict(set)
+    for eve in eves[:3]:
+        for ev in _alerts(eve):
+            by_name[_alert_name(ev).lower()].add(_entry_of(ev))
+    for name, entry_id in REAL_EXPECTED.items():
+        assert entry_id in by_name[name], (name, by_name.get(name))
+    # every generated serverless host alerts, each only with entries whose suffix it ends with
+    assert set(by_name) == set(EXPECTED_ENTRY) - {"docs.example-app.workers.dev"}
+    by_id = {e.id: e for e in cat.entries}
+    for name, ids in by_name.items():
+        assert all(name.endswith("." + by_id[i].suffix) or name == by_id[i].suffix for i in ids), (name, ids)
+    assert _alerts(eves[3]) == []

@@ -344,3 +344,41 @@ def test_zeek_json_timestamp_variants(store, tmp_path):
     assert rows(store, "dns", "uid, epoch") == [
         ("C1", 1795770000.123456), ("C2", 1795770000.123456), ("C3", 1795770000.123)
     ]
+
+
+def test_concatenated_gzip_members_and_corrupt_gzip(store, tmp_path):
+    a = (FIX / "valid_tsv" / "dns.log").read_bytes()
+    b = (FIX / "repeated_header" / "dns.log").read_bytes()
+    cat = tmp_path / "cat" / "dns.log.gz"
+    cat.parent.mkdir()
+    cat.write_bytes(gzip.compress(a) + gzip.compress(b))          # zcat-able rotation of two files
+    f = only(load(store, cat))
+    assert (f.rows_loaded, f.lines_rejected, f.warnings) == (6, 0, [])
+    bad = tmp_path / "bad" / "dns.log.gz"
+    bad.parent.mkdir()
+    row = a.splitlines(keepends=True)[8]
+    body = b"".join(row.replace(b"CdnsA1", b"C%08d" % i) for i in range(5000))
+    data = gzip.compress(a.replace(b"#close", b"#x") + body)
+    cut = len(data) // 2
+    bad.write_bytes(data[:cut] + bytes(256) + data[cut + 256:])    # garbage in the middle of the stream
+    f = only(load(store, bad))
+    assert f.status == "loaded" and any("corrupt gzip" in w for w in f.warnings)
+    assert 100 < f.rows_loaded < 5003 and f.accounted
+
+
+def test_suricata_hostile_types_do_not_crash(store):
+    """Values of the wrong JSON type (answers as a string, ports as text, objects for ids ...)."""
+    f = only(load(store, FIX / "suricata_hostile" / "eve.json"))
+    assert f.status == "loaded"
+    assert (f.data_lines, f.lines_rejected, f.skipped_events) == (11, 6, 1)
+    assert [(r.line, r.reason) for r in f.rejects] == [
+        (1, "bad src_port"), (5, "bad http.status"), (6, "bad src_port"), (8, "no event_type"), (9, "not a JSON object")
+    ]
+    assert rows(store, "dns", "line, answers") == [(2, ['{"x":1}']), (11, ["1.1.1.1"])]
+
+
+def test_gzip_recognised_by_content_not_name(store, tmp_path):
+    p = tmp_path / "dns.log"                      # no .gz suffix
+    p.write_bytes(gzip.compress((FIX / "valid_json" / "dns.log").read_bytes()))
+    f = only(load(store, p))
+    assert (f.format, f.rows_loaded) == (ZEEK_JSON, 3)

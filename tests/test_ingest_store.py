@@ -192,3 +192,13 @@ def test_header_only_live_file_then_grows(tmp_path):
     assert (r1.status, r2.status) == ("skipped", "unchanged")
     assert (r3.status, r3.rows_loaded, r3.first_line) == ("appended", 1, 9)
     assert n_files == (2,)
+
+
+def test_line_longer_than_the_default_reader_limit(tmp_path):
+    p = tmp_path / "http.log"
+    src = (FIX / "valid_tsv" / "http.log").read_text()
+    p.write_text(src.replace("/poll?id=42", "/" + "B" * 9_000_000))
+    with Store() as s:
+        f = ingest_paths(s, [p]).files[0]
+        assert (f.status, f.rows_loaded, f.lines_rejected) == ("loaded", 2, 0)
+        assert s.con.execute("SELECT max(length(uri)) FROM http").fetchone() == (1 + 9_000_000 + len("#frag"),)

@@ -325,3 +325,38 @@ def test_bulk_match_names_equals_match_per_name(catalog: Catalog, names: list[st
     m = Matcher(catalog)
     expected = {n: summary(m.match(n)) for n in names if m.match(n) is not None}
     assert {n: summary(x) for n, x in m.match_names(names).items()} == expected
+
+
+RAW_PARTS = st.sampled_from(["x", "abc", "Evil", LAMBDA_ID, "lambda-url", "us-east-1", "a7x2kq9d1m", "execute-api",
+                             "eu-west-1", "us-central1-proj42", "workers", "dev", "on", "aws", "amazonaws", "com",
+                             "cloudfunctions", "net", "feed", "bad", "b\\xc3\\xbc", "1", "2"])
+
+
+SUFFIXES = st.sampled_from(["feed.bad.com", "bad.com", "x.com", "workers.dev", "lambda-url.us-east-1.on.aws", "on.aws",
+                            "m.pipedream.net", "pipedream.net", "execute-api.eu-west-1.amazonaws.com",
+                            "scm.azurewebsites.net", "azurewebsites.net", "cloudfunctions.net", "Workers.Dev", ""])
+RAW_NAMES = st.tuples(st.lists(RAW_PARTS, max_size=3).map(".".join), SUFFIXES,
+                      st.sampled_from(["", ".", ":443"])).map(lambda t: ".".join(p for p in t[:2] if p) + t[2])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(RAW_NAMES, min_size=1, max_size=25, unique=True).filter(lambda n: all(n)))
+def test_match_store_equals_naive_reference(names: list[str]) -> None:
+    """Through DuckDB (stage 11's two-label prefilter included), every raw name gets the naive result."""
+    catalog = load_catalog()
+    intel = _intel("feed.bad.com", "*.x.com")
+    with Store() as s:
+        s.con.execute("CREATE TEMP TABLE q AS SELECT unnest($1::VARCHAR[]) AS name", [names])
+        s.con.execute("INSERT INTO tls (server_name) SELECT name FROM q")
+        Matcher(catalog, intel).match_store(s.con)
+        rows = {r[0]: r[1:] for r in s.con.execute(
+            "SELECT raw_name, name, entry_id, tenant, intel_source FROM name_matches").fetchall()}
+    assert set(rows) == set(names)
+    for raw in names:
+        norm = normalize_host(raw)
+        expected = naive_summary(catalog, intel, norm.name) if norm.kind == "hostname" and norm.name else None
+        name, entry_id, tenant, intel_source = rows[raw]
+        assert name == norm.name
+        got = None if entry_id is None else (entry_id, tenant, intel_source)
+        want = None if expected is None else (expected[0], expected[1], expected[2].source if expected[2] else None)
+        assert got == want, raw

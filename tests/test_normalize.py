@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.normalize import NormalizedName, decode_zeek_escapes, noncanonical_indices, normalize_host
+from analyzer.normalize import NormalizedName, decode_zeek_escapes, is_canonical, normalize_host
+from analyzer.sqlfiles import read_sql
+from analyzer.store import Store
 
 # (raw, expected name, expected kind): one behaviour per row.
 CASES = [
@@ -79,20 +81,32 @@ def test_never_raises_and_output_is_canonical(raw: str) -> None:
         assert result.name is None
 
 
-NAME_CHARS = st.sampled_from(list("abcz09-_.AZ:[] \n\\xü") + ["\\xc3\\xbc", "..", "1.2.3.4", "-"])
+NAME_CHARS = st.sampled_from(list("abcz09-_.AZ:[] \n\\xü") + ["\\xc3\\xbc", "..", "1.2.3.4", "-", "x" * 60])
+NAMES = (st.lists(NAME_CHARS, max_size=12).map("".join) | st.text(max_size=80)).filter(lambda s: "\x00" not in s)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(NAME_CHARS, max_size=12).map("".join), max_size=30)
-       | st.lists(st.text(max_size=80), max_size=20))
-def test_noncanonical_indices_never_misses_a_name_that_needs_work(raws: list[str]) -> None:
-    flagged = set(noncanonical_indices(raws))
-    for i, raw in enumerate(raws):
-        if i not in flagged:
-            assert normalize_host(raw) == NormalizedName(raw, "hostname", ""), raw
+@given(NAMES)
+def test_canonical_names_normalize_to_themselves(raw: str) -> None:
+    if is_canonical(raw):
+        assert normalize_host(raw) == NormalizedName(raw, "hostname", "")
 
 
-@pytest.mark.parametrize("raw", ["Evil.dev", "evil.dev.", ".evil.dev", "a..b", "", "-", "1.2.3.4", "a b",
-                                 "x" * 64, "ex\\x41mple.com"])
-def test_noncanonical_indices_flags_each_kind_of_problem(raw: str) -> None:
-    assert noncanonical_indices(["ok.example", raw, "ok2.example"]) == [1]
+@settings(max_examples=30, deadline=None)
+@given(st.lists(NAMES, min_size=1, max_size=40, unique=True))
+def test_sql_canonical_flag_equals_is_canonical(raws: list[str]) -> None:
+    """sql/10_names.sql computes the same predicate, so only non-canonical names cross into Python."""
+    with Store() as store:
+        store.con.execute("CREATE TEMP TABLE q AS SELECT unnest($1::VARCHAR[]) AS query", [raws])
+        store.con.execute("INSERT INTO dns (query) SELECT query FROM q")
+        store.con.execute(read_sql("10_names"))
+        got = dict(store.con.execute("SELECT raw_name, canonical FROM name_candidates").fetchall())
+    assert got == {r: is_canonical(r) for r in raws if r}
+
+
+@pytest.mark.parametrize(("raw", "canonical"), [
+    ("evil.workers.dev", True), ("Evil.dev", False), ("evil.dev.", False), (".evil.dev", False), ("a..b", False),
+    ("", False), ("-", False), ("1.2.3.4", False), ("host1", False), ("a b", False), ("x" * 64, False),
+    ("ex\\x41mple.com", False), ("_srv.example", True)])
+def test_is_canonical(raw: str, canonical: bool) -> None:
+    assert is_canonical(raw) is canonical

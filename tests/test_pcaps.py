@@ -146,7 +146,7 @@ def test_http_beacon_is_jittery_and_periodic():
 def test_tls_beacon_has_no_alpn_and_a_fixed_sni():
     payloads = _tcp_payloads("beacon-tls-lambda.pcap")
     hellos = [p for p in payloads if _sni(p)]
-    assert len(hellos) == 20
+    assert len(hellos) == 26
     assert {_sni(p) for p in hellos} == {"abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws"}
     assert not any(16 in _extensions(p) for p in hellos)          # no ALPN extension
     browser = [p for p in _tcp_payloads("serverless-tls.pcap") if _sni(p)]

@@ -161,7 +161,7 @@ def test_project_beacons_have_the_generated_timing(own):
     assert agents == {"python-requests/2.32.3"}
 
     tls = [e for e in events(own["beacon-tls-lambda.pcap"]) if e["event_type"] == "tls"]
-    assert len(tls) == 20 and {e["tls"]["ja4"][8:10] for e in tls} == {"00"}   # no ALPN
+    assert len(tls) == 26 and {e["tls"]["ja4"][8:10] for e in tls} == {"00"}   # no ALPN
 
 
 # --------------------------------------------------------------------------- public captures
@@ -255,7 +255,21 @@ def test_scan_finds_the_project_beacons_and_not_the_browser(own):
     assert not any(f.src == "10.1.1.20" for f in web)         # the browser's two visits
 
     lam = [f for f in _scan([own["beacon-tls-lambda.pcap"]]) if f.kind == "beacon"]
-    assert [(f.src, f.platform, f.connections) for f in lam] == [("10.1.1.30", "AWS Lambda Function URL", 20)]
+    assert [(f.src, f.platform, f.connections) for f in lam] == [("10.1.1.30", "AWS Lambda Function URL", 26)]
+
+
+@needs_suricata
+def test_scan_reports_non_browser_contacts_and_not_browsers(own):
+    """One request each: scripted clients to serverless hosts are contacts; the browser's visits
+    (Chrome-shaped TLS, Chrome User-Agent) and every decoy are not findings at all."""
+    assert _scan([own["serverless-tls.pcap"]]) == []
+    http = _scan([own["serverless-http.pcap"]])
+    assert {(f.kind, f.host) for f in http} == {
+        ("contact", "relay.example-app.workers.dev"), ("contact", "script.google.com"),
+        ("contact", "contoso-fn.azurewebsites.net"),
+        ("contact", "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com"),
+        ("contact", "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws")}
+    assert all(f.platform and f.severity != "high" for f in http)
 
 
 @needs_suricata

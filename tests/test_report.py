@@ -68,6 +68,13 @@ def test_history_new_recurring_gone(tmp_path):
     assert rep.history.earlier_reports == 1 and rep.history.previous_report is not None
     recurring = next(rf for rf in rep.findings if rf.finding.src == findings[0].src)
     assert recurring.history.runs_seen == 1 and recurring.history.in_previous
+    page = render(rep, "html")
+    section = page[page.index('<section id="history">'):page.index('<section id="health">')]
+    assert "New since the previous report" in section and "10.9.9.9" in section
+    assert "Gone since the previous report" in section and findings[1].src in section
+    md = render(rep, "md")
+    assert "## New since the previous report" in md and "`10.9.9.9`" in md
+    assert "## Gone since the previous report" in md and f"`{findings[1].src}`" in md
 
 
 def test_channel_key_is_stable_and_separates_fingerprints():
@@ -226,3 +233,12 @@ def test_dns_only_finding_gets_its_dns_timeline(seeded):
     rep = build_report(seeded, scenario_result())
     dns = next(rf for rf in rep.findings if rf.finding.sources == ["dns"])
     assert dns.times is not None and dns.times.origin == "dns" and len(dns.times.epochs) == 144
+
+
+def test_non_finite_numbers_do_not_break_json_or_pages(seeded):
+    odd = replace(scenario_findings()[0], jitter=float("nan"), period_s=float("inf"), score=0.5)
+    rep = build_report(seeded, ScanResult(findings=[odd], window_start=DAY, window_end=DAY + timedelta(days=1)))
+    doc = json.loads(render(rep, "json"))
+    assert doc["findings"][0]["jitter"] is None and doc["findings"][0]["period_s"] is None
+    assert "| 288 | - | - |" in render(rep, "md")        # period and jitter shown as unknown
+    assert render(rep, "html") and render(rep, "csv")

@@ -7,6 +7,7 @@ the bottom runs the real ingest + scan on the generated demo dataset.
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from click.testing import CliRunner
@@ -26,11 +27,19 @@ class _Db(str):
         return obj
 
 
-@pytest.fixture
-def db(tmp_path, monkeypatch):
-    path = tmp_path / "store.duckdb"
+@pytest.fixture(scope="module")
+def seeded_file(tmp_path_factory):
+    """One seeded store file per module (seeding row by row is the slow part); tests copy it."""
+    path = tmp_path_factory.mktemp("seed") / "store.duckdb"
     with Store(path) as store:
         seed_store(store)
+    return path
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch, seeded_file):
+    path = tmp_path / "store.duckdb"
+    shutil.copyfile(seeded_file, path)
     seen = []
 
     def fake_scan(store, options=None):
@@ -138,6 +147,7 @@ def test_end_to_end_demo_tuning_loop_and_history(tmp_path, monkeypatch):
     db, first, second = tmp_path / "demo.duckdb", tmp_path / "1.json", tmp_path / "2.json"
     res = run("--demo", "--db", str(db), "-f", "json", "-o", str(first), "-q", "--top", "2")
     assert res.exit_code == 0, res.stderr
+    assert res.stdout == "" and res.stderr == ""          # -q: nothing but errors, and there were none
     doc = json.loads(first.read_text())
     top = doc["findings"][0]
     assert top["severity"] == "high" and top["host"] == "cdn-sync.orbit-relay.workers.dev"

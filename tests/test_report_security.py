@@ -10,8 +10,10 @@ checked for the structure an attacker would need: a tag, an event handler, a lin
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 from dataclasses import replace
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -128,8 +130,6 @@ def test_html_has_a_content_security_policy_that_forbids_scripts_and_fetches(hos
         for name, value in attrs:
             if value and "://" in value:
                 assert name.startswith("xmlns") and value.startswith("http://www.w3.org/"), (tag, name, value)
-    import re
-
     assert "@import" not in html
     assert set(re.findall(r"url\(([^)]*)\)", html)) <= {m for m in re.findall(r"url\((#[\w-]+)\)", html)}
 
@@ -195,3 +195,41 @@ def test_pasted_tuning_entries_are_exactly_what_the_report_shows(hostile_report)
         assert entry in [html.unescape(c) for c in md_code_spans]
         allow = parse_allowlist(entry, "pasted", today=DAY.date())
         assert len(allow.entries) == 1
+
+
+from hypothesis import example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def _one_cell(markdown: str) -> tuple[str, set[str]]:
+    """Render a one-column GFM table; return its only body cell's text and every tag used."""
+    markdown_it = pytest.importorskip("markdown_it")
+    out = markdown_it.MarkdownIt("commonmark", {"html": True}).enable("table").render(
+        f"| h |\n| --- |\n| {markdown} |\n")
+    parsed = _parse(out)
+    cells = re.findall(r"<td>(.*?)</td>", out, re.S)
+    assert len(cells) == 1, out
+    return html.unescape(re.sub(r"<[^>]+>", "", cells[0])), {t for t, _ in parsed.tags}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+@example("`")
+@example("a|b\\|c")
+@example("\\")
+@example("&amp;")
+@example("<b>x</b>")
+@example("[x](y)")
+@example("*a* _b_ ~~c~~ $d$")
+@example("``a` b``")
+@example("&#60;")
+@example("\\`x")
+def test_markdown_cells_show_any_text_literally(text):
+    """Property: whatever the value, md_text and md_code keep it in one cell, as text."""
+    expected = " ".join(clean(text).split())
+    shown, tags = _one_cell(md_text(text))
+    assert " ".join(shown.split()) == expected
+    assert tags <= {"table", "thead", "tbody", "tr", "th", "td"}
+    shown, tags = _one_cell(md_code(text))
+    assert " ".join(shown.split()) == expected
+    assert tags <= {"table", "thead", "tbody", "tr", "th", "td", "code"}

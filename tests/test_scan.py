@@ -259,3 +259,14 @@ def test_cs_jitter_inverts_a_uniform_sleep() -> None:
 
 def test_human_duration() -> None:
     assert human_duration(61.2) == "~61 s" and human_duration(300) == "~5 min" and human_duration(5400) == "~1.5 h"
+
+
+def test_intel_listed_name_is_reported_even_from_a_browser(tmp_path: Path) -> None:
+    intel = tmp_path / "intel.txt"
+    intel.write_text("status-page.vercel.app\n", encoding="utf-8")
+    result, scen = _scan("benign", hours=12, min_score=0.5, intel_files=(str(intel),))
+    hits = [f for f in result.findings if f.host == "status-page.vercel.app"]
+    assert hits and all(f.kind == "contact" for f in hits)
+    assert all(f.reasons[0].startswith("name on a threat-intel list") for f in hits)
+    plain, _ = _scan("benign", hours=12, min_score=0.5)
+    assert not [f for f in plain.findings if f.host == "status-page.vercel.app"]

@@ -126,6 +126,7 @@ def test_missing_suricata_is_an_error_not_a_traceback(monkeypatch, tmp_path: Pat
     ((), "nothing to scan"),
     (("--demo", "--window", "forever"), "bad window"),
     (("--demo", "--since", "yesterday"), "--since"),
+    (("--demo", "--memory-limit", "lots"), "--memory-limit"),
 ])
 def test_bad_invocations(args, message: str) -> None:
     code, _, err = _run(*args)

@@ -101,7 +101,7 @@ def explain_command(names: tuple[str, ...], catalog_files: tuple[str, ...], inte
 
 def _explain_one(matcher: Matcher, raw: str) -> dict[str, object]:
     norm, match, near = matcher.explain(raw)
-    out: dict[str, object] = {"input": raw, "name": norm.name, "kind": norm.kind, "note": norm.note}  # type: ignore[attr-defined]
+    out: dict[str, object] = {"input": raw, "name": norm.name, "kind": norm.kind, "note": norm.note}
     if match is not None:
         out["match"] = {
             "platform": match.platform, "provider": match.provider, "category": match.category,

@@ -17,11 +17,14 @@ from analyzer.errors import AnalyzerError
 
 def _write_atomically(path: Path, text: str) -> None:
     """Write next to the target and rename, so a sensor reloading the file never sees half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # mkstemp makes the file 0600; a sensor often runs as its own user and must read it, so keep
+    # the mode of the file being replaced, or use the usual 0644.
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

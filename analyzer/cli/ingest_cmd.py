@@ -128,7 +128,7 @@ def ingest(paths: tuple[str, ...], db: str | None, strict: bool, verbose: bool, 
         if skipped and not verbose:
             reasons: dict[str, int] = {}
             for f in skipped:
-                key = (f.reason or "").split(" (")[0].split(":")[0]
+                key = (f.reason or "").split(" (")[0].split(":")[0]  # "not a log", "unknown/unsupported log kind 'x509'"
                 reasons[key] = reasons.get(key, 0) + 1
             listed = ", ".join(f"{n} {_safe(k, 60)}" for k, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
             click.echo(f"skipped {len(skipped)} file(s): {listed} (-v lists them)", err=True)

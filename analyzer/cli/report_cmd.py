@@ -30,8 +30,8 @@ def _when(_ctx: click.Context, _param: click.Parameter, value: str | None) -> da
 @click.command("report")
 @click.argument("paths", nargs=-1, type=click.Path())
 @db_option
-@click.option("--since", callback=_when, help="Window start (ISO-8601, UTC unless a zone is given).")
-@click.option("--until", callback=_when, help="Window end (ISO-8601). Default: the newest log line.")
+@click.option("--since", callback=_when, help="Window start: ISO-8601 (UTC unless a zone is given) or epoch seconds.")
+@click.option("--until", callback=_when, help="Window end (ISO-8601 or epoch seconds). Default: the newest log line in the store.")
 @click.option("--window", default="24h", show_default=True,
               help="Window length ending at --until (s/m/h/d/w units: 24h, 7d).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False, allow_dash=True), default=None,
@@ -68,9 +68,11 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
     remembered in the store, so the next one shows what is new and what recurs.
 
     \b
-    Example (cron, 06:00):
+    Examples:
+      serverless-c2 report --demo                 # writes report.html
       serverless-c2 report /nsm/zeek/logs/$(date -d yesterday +%F) --db /var/lib/sc2.duckdb \\
-          --window 24h --out /srv/reports/sc2-$(date +%F).html --fail-on high -q
+          --window 24h --out /srv/reports/sc2-$(date +%F).html --fail-on high -q    # cron
+      serverless-c2 report --db /var/lib/sc2.duckdb --format md > ticket.md
     """
     from analyzer.ingest import ingest_paths
     from analyzer.report import build_report, record_run, render, write_atomic

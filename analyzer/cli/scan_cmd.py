@@ -28,6 +28,22 @@ def _parse_time(value: str | None, option: str) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
+def _limit_memory(store, limit: str, spill: Path) -> None:  # type: ignore[no-untyped-def]
+    """Cap DuckDB's memory and give it a folder to spill to, so RSS stays bounded on big days.
+
+    A file store spills next to itself (``<db>.tmp``); an in-memory one gets a temporary folder.
+    """
+    import duckdb
+
+    try:
+        store.con.execute("SET memory_limit = ?", [limit])
+    except duckdb.Error as exc:
+        raise click.BadParameter(f"{limit!r}: {exc}", param_hint="--memory-limit") from exc
+    if store.path is None:
+        spill.mkdir(parents=True, exist_ok=True)
+        store.con.execute("SET temp_directory = ?", [str(spill)])
+
+
 def _say(quiet: bool, message: str) -> None:
     if not quiet:
         click.echo(strip_control(message), err=True)
@@ -52,12 +68,14 @@ def _say(quiet: bool, message: str) -> None:
               help="Intel file of known-bad names (repeatable).")
 @click.option("--allowlist", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Allowlist file: matching findings are suppressed (and counted).")
+@click.option("--memory-limit", default="1GB", show_default=True,
+              help="DuckDB memory limit; beyond it DuckDB spills to a temporary folder (keeps a big day on a laptop).")
 @click.option("--pcap", "pcaps", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Replay a capture through Suricata first and scan its eve.json (repeatable).")
 @quiet_option
 def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str, since: str | None, until: str | None,
          min_score: float, no_contacts: bool, fmt: str | None, catalogs: tuple[str, ...], intel: tuple[str, ...],
-         allowlist: str | None, pcaps: tuple[Path, ...], quiet: bool) -> None:
+         allowlist: str | None, memory_limit: str, pcaps: tuple[Path, ...], quiet: bool) -> None:
     """Rank per internal host the channels that behave like C2, serverless ones first.
 
     PATH... are Zeek logs (TSV or JSON, folders, .gz) or Suricata eve.json files; they are ingested
@@ -82,6 +100,7 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str, since
                               min_score=min_score, include_contacts=not no_contacts, catalog_files=tuple(catalogs),
                               intel_files=tuple(intel), allowlist=allowlist)
         with tempfile.TemporaryDirectory(prefix="serverless-c2-") as tmp, Store(db) as store:
+            _limit_memory(store, memory_limit, Path(tmp) / "spill")
             inputs: list[Path] = list(paths)
             if demo:
                 from analyzer.simulate import build_scenario, write_logs

@@ -23,18 +23,28 @@ MAX_STORED_REJECTS = 1000
 MAX_REJECT_TEXT = 1000
 #: rejected lines kept in the FileReport
 MAX_REPORT_REJECTS = 5
-MIN_MAX_LINE = 2 << 20
+DEFAULT_MAX_LINE = 8 << 20
 
 
 def read_lines(con: duckdb.DuckDBPyConnection, data_path: Path, size: int) -> None:
-    """(Re)create TEMP ``_raw(l)`` with one row per line of ``data_path`` and view ``_lines(line, l)``."""
-    max_line = max(MIN_MAX_LINE, min(size + 16, 1 << 30))
-    con.execute(
+    """(Re)create TEMP ``_raw(l)`` with one row per line of ``data_path`` and view ``_lines(line, l)``.
+
+    DuckDB refuses (with an error, never by cutting) a line longer than ``max_line_size``; a file
+    with such a line is read again with a limit as large as the file (at most 1 GiB), which costs a
+    bigger buffer only for those rare files.
+    """
+    sql = (
         "CREATE OR REPLACE TEMP TABLE _raw AS SELECT l FROM read_csv($path, columns={'l': 'VARCHAR'}, "
         "delim='\\0', quote='', escape='', header=false, auto_detect=false, new_line='\\n', "
-        "strict_mode=false, max_line_size=$max_line, buffer_size=$buffer)",
-        {"path": str(data_path), "max_line": max_line, "buffer": max(max_line * 2, 16 << 20)},
+        "strict_mode=false, max_line_size=$max_line, buffer_size=$buffer)"
     )
+    try:
+        con.execute(sql, {"path": str(data_path), "max_line": DEFAULT_MAX_LINE, "buffer": 4 * DEFAULT_MAX_LINE})
+    except duckdb.Error:
+        if size <= DEFAULT_MAX_LINE:
+            raise
+        max_line = min(size + 16, 1 << 30)
+        con.execute(sql, {"path": str(data_path), "max_line": max_line, "buffer": 2 * max_line})
     con.execute("CREATE OR REPLACE TEMP VIEW _lines AS SELECT rowid + 1 AS line, l FROM _raw")
 
 
@@ -70,6 +80,11 @@ TSV_META = "regexp_matches(l, '^[ \\t]*#')"
 JSON_META = TSV_META
 DATA_TSV = f"(NOT {BLANK} AND NOT {TSV_META})"
 DATA_JSON = f"(NOT {BLANK} AND NOT {JSON_META})"
+#: why a JSON line cannot be used (NULL when it is an object); try() makes malformed JSON a NULL type
+JSON_REASON = (
+    "CASE coalesce(try(json_type(l)), 'MALFORMED') WHEN 'OBJECT' THEN NULL "
+    "WHEN 'MALFORMED' THEN 'malformed JSON' ELSE 'not a JSON object' END"
+)
 
 
 @dataclass
@@ -106,14 +121,14 @@ class Tally:
                 {"fid": self.file_id, "cut": MAX_REJECT_TEXT, "room": room},
             )
             self.stored_rejects += min(room, count)
-        need = MAX_REPORT_REJECTS - len(self.rejects)
-        if need > 0:
-            rows = con.execute(
-                f"SELECT s.line, s.reason, left(r.l, 200) FROM {source} s JOIN _lines r ON r.line = s.line "
-                f"WHERE s.reason IS NOT NULL ORDER BY s.line LIMIT $n",
-                {"n": need},
-            ).fetchall()
-            self.rejects.extend(Reject(int(a), str(b), c or "") for a, b, c in rows)
+        # the first few of this stage; stages cover different lines, so keep the first few overall
+        rows = con.execute(
+            f"SELECT s.line, s.reason, left(r.l, 200) FROM {source} s JOIN _lines r ON r.line = s.line "
+            f"WHERE s.reason IS NOT NULL ORDER BY s.line LIMIT $n",
+            {"n": MAX_REPORT_REJECTS},
+        ).fetchall()
+        self.rejects.extend(Reject(int(a), str(b), c or "") for a, b, c in rows)
+        self.rejects = sorted(self.rejects, key=lambda r: r.line)[:MAX_REPORT_REJECTS]
 
     def reject_one(self, con: duckdb.DuckDBPyConnection, line: int, reason: str, text: str) -> None:
         """Record a reject that is not in ``_lines`` (the incomplete last line)."""
@@ -124,8 +139,8 @@ class Tally:
                 {"fid": self.file_id, "line": line, "reason": reason, "text": text[:MAX_REJECT_TEXT]},
             )
             self.stored_rejects += 1
-        if len(self.rejects) < MAX_REPORT_REJECTS:
-            self.rejects.append(Reject(line, reason, text[:200]))
+        self.rejects = sorted([*self.rejects, Reject(line, reason, text[:200])], key=lambda r: r.line)
+        self.rejects = self.rejects[:MAX_REPORT_REJECTS]
 
     def move_stage(
         self, con: duckdb.DuckDBPyConnection, table: str, sensor: str, lines: int | None = None

@@ -95,7 +95,7 @@ def detect(head: bytes, name: str) -> Detection:
             return Detection(None, None, "not a log: binary data")
         return Detection(
             None, None,
-            f"not a Zeek or Suricata log (first line: {_safe(stripped.decode('utf-8', 'replace'))})",
+            f"not a log: first line is no Zeek header or JSON ({_safe(stripped.decode('utf-8', 'replace'))})",
         )
     return Detection(None, None, "not a log: no data in the first 64 KiB")
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import duckdb
 
-from analyzer.ingest.common import DATA_JSON, Tally
+from analyzer.ingest.common import DATA_JSON, JSON_REASON, Tally
 from analyzer.ingest.sqlstmts import statements
 
 MODELLED = ("flow", "dns", "tls", "http")
@@ -29,9 +29,7 @@ def load(con: duckdb.DuckDBPyConnection, tally: Tally, lo: int, hi: int) -> None
     """Load data lines ``lo..hi`` of ``_lines`` as eve.json events."""
     sql = statements("02_ingest_eve")
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _jl AS "
-        "SELECT line, l, CASE WHEN NOT json_valid(l) THEN 'malformed JSON' "
-        "WHEN json_type(l) <> 'OBJECT' THEN 'not a JSON object' END AS reason "
+        f"CREATE OR REPLACE TEMP TABLE _jl AS SELECT line, {JSON_REASON} AS reason "
         f"FROM _lines WHERE line BETWEEN $lo AND $hi AND {DATA_JSON}",
         {"lo": lo, "hi": hi},
     )

@@ -118,9 +118,19 @@ def iter_bytes(path: Path, gz: bool, state: GzipState | None = None) -> Iterator
                 return
             compressed_pos += len(raw)
             while raw:
+                saved = d.copy()
                 try:
                     out = d.decompress(raw)
                 except zlib.error as exc:
+                    # redo this chunk in small steps to keep what decompresses before the damage
+                    d = saved
+                    for i in range(0, len(raw), 512):
+                        try:
+                            out = d.decompress(raw[i:i + 512])
+                        except zlib.error:
+                            break
+                        if out:
+                            yield out
                     if state is not None:
                         state.problem = f"corrupt gzip ({exc}); kept what decompressed before it"
                     return
@@ -128,12 +138,16 @@ def iter_bytes(path: Path, gz: bool, state: GzipState | None = None) -> Iterator
                     yield out
                 if d.eof:
                     raw = d.unused_data
-                    if raw and not raw.startswith(GZIP_MAGIC):
-                        if raw.strip(b"\x00") and state is not None:
+                    if not raw:
+                        # the member ended with this chunk; another may start in the next one
+                        nxt = fh.read(CHUNK)
+                        if not nxt:
+                            return
+                        compressed_pos += len(nxt)
+                        raw = nxt
+                    if not raw.startswith(GZIP_MAGIC[: len(raw)]):
+                        if raw.strip(b"\x00") and state is not None:  # zero padding is common and harmless
                             state.problem = "trailing garbage after the gzip stream ignored"
-                        # drain and ignore the rest of the file
-                        while fh.read(CHUNK):
-                            pass
                         return
                     d = zlib.decompressobj(wbits=31)
                 else:
@@ -206,6 +220,7 @@ def scan_file(
     such size is recorded so the caller can recognise a file that only grew.
     ``keep_tail_if``: called with the bytes after the last newline; when it returns True those bytes
     are consumed as a last line (used for JSON, where a complete object is recognisable).
+    ``json_lines``: how a sanitized copy repairs bad bytes (see :func:`_sanitize`).
     """
     scan = Scan()
     sizes = sorted({s for s in snapshot_sizes if s > 0})
@@ -293,7 +308,8 @@ def scan_file(
         scan.consumed_bytes, scan.consumed_lines = pos, lines
     else:
         # the last line has no newline: a file still being written, or cut short
-        tail = _read_tail(scan.data_path or path, gz=False, from_end=pos - _last_newline_end(scan, path, gz))
+        # read by absolute offsets: a live file may have grown since this pass read it
+        tail = _read_range(scan.data_path or path, _last_newline_end(scan, path, gz), pos)
         if keep_tail_if is not None and keep_tail_if(tail):
             scan.consumed_bytes, scan.consumed_lines = pos, lines + 1
         else:
@@ -326,10 +342,10 @@ def _last_newline_end(scan: Scan, path: Path, gz: bool) -> int:
     return 0
 
 
-def _read_tail(path: Path, gz: bool, from_end: int) -> bytes:
+def _read_range(path: Path, start: int, end: int) -> bytes:
     with open(path, "rb") as fh:
-        fh.seek(-from_end, os.SEEK_END) if from_end else fh.seek(0, os.SEEK_END)
-        return fh.read(from_end) if from_end else b""
+        fh.seek(start)
+        return fh.read(end - start)
 
 
 def _sha256_prefix(path: Path | None, size: int) -> str:

@@ -54,6 +54,8 @@ def ingest_paths(
     (with an empty path). Unexpected errors in one file (I/O, DuckDB) roll that file back and mark
     it ``failed``; the ingest goes on with the next file.
     """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]  # one path, not a sequence of characters
     files = expand_paths(paths)
     con = store.con
     con.execute(read_sql("01_ingest_macros"))
@@ -212,7 +214,7 @@ def _load(
         fr.lines_rejected = tally.rejected
         fr.skipped_events = tally.skipped_events
         fr.data_lines = data
-        fr.rejects = tally.rejects
+        fr.rejects = sorted(tally.rejects, key=lambda r: r.line)
         fr.min_ts, fr.max_ts = tally.min_ts, tally.max_ts
         if data - (1 if scan.partial_tail else 0) == 0 and not appended:
             fr.status = SKIPPED

@@ -13,12 +13,19 @@ checked arithmetically (``FileReport.accounted``):
 * ``skipped_events``: eve.json events of types we do not model (alert, stats, fileinfo, ...).
 
 Line numbers are 1-based and count lines of the (decompressed) file, as ``sed -n Np`` would.
+
+Rejected lines always carry a reason. The ones real data produces, and why they are expected:
+``unparseable ts`` (Zeek's btest baselines mask times as ``XXXXXXXXXX.XXXXXX``), ``expected N fields,
+found M`` (a line that does not match its header), ``incomplete last line`` (a file cut mid-line:
+a live log being written or a truncated gzip; that line is not consumed and is read again when the
+file grows), ``malformed JSON``, ``unparseable timestamp`` (eve), ``bad <type> value in field F``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 #: file statuses
 LOADED = "loaded"        # rows were read from the start of the file
@@ -28,9 +35,9 @@ SKIPPED = "skipped"      # not loaded at all (empty, not a log, unsupported kind
 FAILED = "failed"        # an unexpected error; the store is unchanged for this file
 
 
-@dataclass(frozen=True)
-class Reject:
-    """One rejected data line: where it is, why, and (a truncated copy of) its text."""
+class Reject(NamedTuple):
+    """One rejected data line: where it is, why, and (a truncated copy of) its text.
+    A tuple ``(line, reason, text)`` with names."""
 
     line: int
     reason: str

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
-from analyzer.ingest.common import DATA_JSON, Tally
+from analyzer.ingest.common import DATA_JSON, JSON_REASON, Tally
 from analyzer.ingest.detect import ZEEK_KINDS
 from analyzer.ingest.zeek_fields import SPECS, Col, typed_stage_sql
 
@@ -28,17 +28,14 @@ def load(
     hi: int,
 ) -> None:
     """Load data lines ``lo..hi`` of ``_lines`` as Zeek JSON."""
+    # one pass: validity (try(json_type) is NULL for malformed JSON) and each line's kind; the line
+    # text stays in _lines (no copy)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _jl AS "
-        "SELECT line, l, CASE WHEN NOT json_valid(l) THEN 'malformed JSON' "
-        "WHEN json_type(l) <> 'OBJECT' THEN 'not a JSON object' END AS reason "
-        f"FROM _lines WHERE line BETWEEN $lo AND $hi AND {DATA_JSON}",
-        {"lo": lo, "hi": hi},
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _jl AS SELECT line, l, reason, "
-        "CASE WHEN reason IS NULL THEN coalesce(json_extract_string(l, '$._path'), $kind) END AS kind FROM _jl",
-        {"kind": file_kind},
+        "CREATE OR REPLACE TEMP TABLE _jl AS SELECT line, reason, "
+        "CASE WHEN reason IS NULL THEN coalesce(json_extract_string(l, '$._path'), $kind) END AS kind "
+        f"FROM (SELECT line, l, {JSON_REASON} AS reason FROM _lines "
+        f"WHERE line BETWEEN $lo AND $hi AND {DATA_JSON}) AS s",
+        {"lo": lo, "hi": hi, "kind": file_kind},
     )
     row = con.execute("SELECT count(*) FROM _jl WHERE reason IS NOT NULL").fetchone()
     tally.reject_lines(con, "_jl", int(row[0]) if row else 0)
@@ -65,14 +62,15 @@ def _load_kind(con: duckdb.DuckDBPyConnection, tally: Tally, kind: str, table: s
 
     def raw(c: Col) -> str | None:
         if c.type in ("list_str", "list_double"):
-            return f"TRY_CAST(json_extract(l, '{_path(c.fields[0])}') AS VARCHAR[])"
+            # the array's JSON text comes with the scalars; only that short text is parsed again
+            return f"TRY_CAST(TRY_CAST(v[{slot(c.fields[0])}] AS JSON) AS VARCHAR[])"
         return "coalesce(" + ", ".join(f"v[{slot(f)}]" for f in c.fields) + ")"
 
     for c in SPECS[table]:
         raw(c)
     path_list = "[" + ", ".join("'" + p + "'" for p in paths) + "]"
     source = (
-        f"SELECT line, l, json_extract_string(l, {path_list}) AS v FROM _jl "
+        f"SELECT line, json_extract_string(l, {path_list}) AS v FROM _lines JOIN _jl USING (line) "
         "WHERE reason IS NULL AND kind = $kind"
     )
     sql = typed_stage_sql(table, source, "v[1]", raw)

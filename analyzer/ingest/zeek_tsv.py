@@ -138,6 +138,11 @@ def _load_block(con: duckdb.DuckDBPyConnection, tally: Tally, b: Block, table: s
 
 
 def _reject_all(con: duckdb.DuckDBPyConnection, tally: Tally, lo: int, hi: int, reason: str) -> None:
+    row = con.execute(
+        f"SELECT count(*) FROM _lines WHERE line BETWEEN $lo AND $hi AND {DATA_TSV}", {"lo": lo, "hi": hi}
+    ).fetchone()
+    if not row or not row[0]:
+        return  # the usual case: only header lines before the first #fields
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT line, $reason AS reason FROM _lines "
         f"WHERE line BETWEEN $lo AND $hi AND {DATA_TSV}",

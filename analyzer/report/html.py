@@ -9,6 +9,7 @@ or fetch anything.
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import datetime, timezone
 
@@ -55,6 +56,7 @@ def window_label(report: Report) -> str:
     return f"{_ts(report.window_start)} \u2013 {_ts(report.window_end)}"
 
 
+@functools.cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("analyzer", "templates"),

@@ -75,6 +75,14 @@ def render_markdown(report: Report, max_findings: int = 50) -> str:
             for p in report.platforms
         ])
 
+    fresh = [rf for rf in report.findings if rf.history.status == "new"]
+    if report.history.previous_report is not None and fresh:
+        out += [f"## New since the previous report ({_ts(report.history.previous_report)})", ""]
+        out += [f"- #{rf.rank} {md_text(rf.finding.severity, 10)} {md_code(rf.finding.src, 64)} \u2192 "
+                f"{md_code(_dest(rf.finding), 120)} ({md_text(rf.finding.platform or rf.finding.category, 60)})"
+                for rf in fresh[:20]]
+        out += [""]
+
     if report.history.gone:
         out += ["## Gone since the previous report", ""]
         out += _table(["source", "destination", "platform", "severity then"], [

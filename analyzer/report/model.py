@@ -7,6 +7,7 @@ raw here (they are data); each renderer neutralizes them for its medium.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -27,10 +28,6 @@ class ChannelTimes:
 
     epochs: list[float]
     origin: str            # which log timed it: conn | tls | http | dns | none
-
-    @property
-    def gaps(self) -> list[float]:
-        return [b - a for a, b in zip(self.epochs, self.epochs[1:])]
 
 
 @dataclass
@@ -94,6 +91,8 @@ class Report:
                 if value.tzinfo is None:
                     value = value.replace(tzinfo=timezone.utc)
                 return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+            if isinstance(value, float) and not math.isfinite(value):
+                return None            # JSON has no NaN/Infinity; a consumer must not choke on one
             if isinstance(value, dict):
                 return {str(k): conv(v) for k, v in value.items()}
             if isinstance(value, (list, tuple)):

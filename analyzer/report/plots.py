@@ -178,7 +178,7 @@ def _gap_histogram(ax, gaps: np.ndarray, period_s: float | None) -> None:
     counts, edges = np.histogram(gaps, bins=edges)
     ax.stairs(counts, edges, fill=True, color="#93b4f5", linewidth=0)
     ax.stairs(counts, edges, color=ACCENT, linewidth=0.8)
-    if period_s:
+    if period_s and math.isfinite(period_s) and period_s > 0:
         ax.axvline(period_s, color=GAP, linewidth=1, linestyle="--")
     ax.set_xlabel("gap" if ax.get_xscale() == "log" else "seconds", color=MUTED)
     ax.set_yticks([0, int(counts.max())])

@@ -23,7 +23,7 @@ except Exception:  # pragma: no cover - depends on the other module being presen
 
 # C0/C1 controls, DEL, and the Unicode format characters that reorder or hide text
 # (bidi overrides/isolates, zero-width joiners, BOM): a hostname must read as what it is.
-_INVISIBLE = re.compile(
+INVISIBLE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
 )
 # Any ASCII punctuation may be backslash-escaped in CommonMark/GFM. These are the characters that
@@ -50,7 +50,7 @@ def clean(value: object, limit: int | None = None) -> str:
             text = str(_shared_strip(text))
         except Exception:  # pragma: no cover - the local rules below still apply
             pass
-    text = _INVISIBLE.sub(lambda m: " " if m.group(0) in "\t\n\r" else "\ufffd", text)
+    text = INVISIBLE.sub(lambda m: " " if m.group(0) in "\t\n\r" else "\ufffd", text)
     # lone surrogates (from undecodable input) cannot be encoded to UTF-8 pages
     text = text.encode("utf-8", "replace").decode("utf-8")
     if limit is not None and len(text) > limit:

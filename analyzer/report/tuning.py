@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from analyzer.findings import Finding
+from analyzer.report.sanitize import INVISIBLE, clean
 
 CI_UA = re.compile(
     r"github[- ]?actions|actions[- ]runner|gitlab[- ]runner|jenkins|buildkite|circleci|travis|drone"
@@ -70,13 +71,14 @@ def allowlist_entry(conditions: dict[str, str], reason: str, expires: datetime) 
 
 
 def _quote(value: str) -> str:
-    return shlex.quote(re.sub(r"[\x00-\x1f\x7f]", " ", value))
+    # the same cleaning as the page shows, so the line pasted from the page is this line
+    return shlex.quote(clean(value))
 
 
 def _exact(text: str) -> str:
-    """A ``ua=`` regex that matches exactly this User-Agent (control characters as ``\\xNN``
-    escapes, so the line stays one line and still matches the raw value)."""
-    escaped = "".join(f"\\x{ord(ch):02x}" if ch < " " or ch == "\x7f" else re.escape(ch) for ch in text)
+    """A ``ua=`` regex that matches exactly this User-Agent (control and invisible characters as
+    ``\\uNNNN`` escapes, so the line stays one visible line and still matches the raw value)."""
+    escaped = "".join(f"\\u{ord(ch):04x}" if INVISIBLE.fullmatch(ch) else re.escape(ch) for ch in text)
     return "^" + escaped + "$"
 
 

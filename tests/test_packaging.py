@@ -31,17 +31,20 @@ def test_wheel_install_runs_sql(tmp_path: Path) -> None:
         "import analyzer, analyzer.sqlfiles as s, analyzer.store as st;"
         "print(analyzer.__file__); print(s.sql_dir());"
         "db = st.Store(); print(len(s.list_sql()));"
-        "print(db.con.execute('select count(*) from conn').fetchone()[0])"
+        "print(db.con.execute('select count(*) from conn').fetchone()[0]);"
+        "import importlib.resources as r; print(all((r.files('analyzer') / p).is_file() for p in"
+        " ('templates/report.html.j2', 'data/catalog.toml')))"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     out = subprocess.run([str(py), "-c", probe], capture_output=True, text=True, cwd=tmp_path, env=env)
     assert out.returncode == 0, out.stderr
-    module_file, sql_dir, n_sql, n_rows = out.stdout.split("\n")[:4]
+    module_file, sql_dir, n_sql, n_rows, data_ok = out.stdout.split("\n")[:5]
     assert str(env_dir) in module_file, "imported the checkout, not the installed wheel"
     assert str(env_dir) in sql_dir and sql_dir.endswith(os.path.join("analyzer", "sql"))
     shipped = sorted(p.name for p in (ROOT / "sql").glob("*.sql"))
     assert int(n_sql) == len(shipped) > 0
     assert int(n_rows) == 0
+    assert data_ok == "True", "package data (catalogue, report template) missing from the wheel"
     cli = subprocess.run([str(env_dir / "bin" / "serverless-c2"), "--version"], capture_output=True, text=True, env=env)
     assert cli.returncode == 0 and "serverless-c2" in cli.stdout
 

@@ -184,7 +184,7 @@ def test_finding_json_has_the_documented_fields(mixed) -> None:
 
 
 def test_min_score_and_contacts_filter(mixed) -> None:
-    result, scen = _scan("mixed", min_score=0.8, include_contacts=False)
+    result, scen = _scan("mixed", hours=8, min_score=0.8, include_contacts=False)
     assert result.findings and all(f.kind == "beacon" and f.score >= 0.8 for f in result.findings)
     hb = {t.src for t in scen.truth if t.label == "monitoring-heartbeat"}
     assert not [f for f in result.findings if f.src in hb]
@@ -195,7 +195,7 @@ def test_allowlist_suppresses_and_counts(tmp_path: Path) -> None:
     al.write_text('tenant=acme-uptime reason="our uptime monitor" owner=noc\n'
                   'host=gitlab.acme-corp.com reason="CI runners"\n'
                   'tenant=nobody reason="old" expires=2001-01-01\n', encoding="utf-8")
-    result, scen = _scan("benign", min_score=0.0, allowlist=str(al))
+    result, scen = _scan("benign", hours=6, min_score=0.0, allowlist=str(al))
     hb_ci = {t.src for t in scen.truth if t.label in ("monitoring-heartbeat", "ci-runner")}
     assert not [f for f in result.findings if f.src in hb_ci]
     counts = sorted(result.suppressed.values())
@@ -205,7 +205,7 @@ def test_allowlist_suppresses_and_counts(tmp_path: Path) -> None:
 
 
 def test_window_is_relative_to_latest_data_not_wall_clock() -> None:
-    result, scen = _scan("c2", window="6h", min_score=0.0)
+    result, scen = _scan("c2", hours=12, window="6h", min_score=0.0)
     assert result.window_end is not None
     assert abs(result.window_end.timestamp() - scen.end) < 120  # the data's end, years from "now"
     assert (result.window_end - result.window_start) == timedelta(hours=6)
@@ -213,7 +213,7 @@ def test_window_is_relative_to_latest_data_not_wall_clock() -> None:
 
 
 def test_since_until_override_window() -> None:
-    scen = build_scenario("c2", seed=7)
+    scen = build_scenario("c2", seed=7, hours=8)
     store = Store()
     load_into_store(scen, store.con)
     since = datetime.fromtimestamp(scen.start + 2 * HOUR, timezone.utc)

@@ -45,8 +45,9 @@ def test_demo_table_is_default_format_choice_and_readable() -> None:
     assert "beacons every" in out and "script.google.com" in out
 
 
-def test_not_a_terminal_defaults_to_json() -> None:
-    code, out, _ = _run("--demo", "-q")
+def test_not_a_terminal_defaults_to_json(tmp_path: Path) -> None:
+    paths = write_logs(build_scenario("c2", seed=4, hours=2), tmp_path)
+    code, out, _ = _run(*map(str, paths), "-q")
     assert code == 0 and json.loads(out)["schema"] == "serverless-c2/scan"
 
 

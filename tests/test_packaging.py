@@ -33,7 +33,7 @@ def test_wheel_install_runs_sql(tmp_path: Path) -> None:
         "db = st.Store(); print(len(s.list_sql()));"
         "print(db.con.execute('select count(*) from conn').fetchone()[0]);"
         "import importlib.resources as r; print(all((r.files('analyzer') / p).is_file() for p in"
-        " ('templates/report.html.j2', 'data/catalog.toml')))"
+        " ('templates/report.html.j2', 'data/catalog.txt', 'data/clients.toml', 'data/suricata-replay.yaml')))"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     out = subprocess.run([str(py), "-c", probe], capture_output=True, text=True, cwd=tmp_path, env=env)

@@ -50,6 +50,11 @@ NAME_MATCHES_COLUMNS = (
 )
 
 
+_ROW_COLUMNS = ("raw_name", "name", "name_kind", "name_note", "entry_idx", "tenant", "via_cname", "intel_pattern",
+                "intel_source", "severity", "bare_severity")
+_CANONICAL_NOTE = NormalizedName(None, "hostname", "")
+
+
 def rank(entry: CatalogEntry) -> tuple[int, int, int]:
     """Specificity of an entry; the highest rank among matching entries wins (ties: earlier entry)."""
     return entry.labels, len(entry.suffix), _KIND_RANK[entry.kind]
@@ -164,8 +169,10 @@ class Matcher:
             self._automaton.make_automaton()
             self._bulk.make_automaton()
         self._empty = not keyed
-        #: last two labels of every anchor: a name can match only if its own last two labels are one of these
-        self._tails = sorted({".".join(key[1:].split(".")[-2:]) for key in keyed})
+        # The exact prefilter of sql/11_name_work.sql: a name can match a pattern only if it shares the
+        # pattern's last labels. Patterns of two labels give 2-label tails; longer ones give 3-label tails,
+        # which keeps names under multi-label public suffixes (co.uk, com.cn) out of Python.
+        self._tails = sorted({".".join(key[1:].split(".")[-3:]) for key in keyed})
 
     def match(self, name: str) -> Match | None:
         """Match one normalized hostname; None when no entry and no intel pattern matches."""
@@ -277,18 +284,13 @@ class Matcher:
         report(f"matching {len(work)} candidate names")
 
         # Normalize the non-canonical names; match each distinct normalized hostname once.
-        changed: dict[str, list] = {"raw_name": [], "name": [], "name_kind": [], "name_note": []}
+        normalized: dict[str, NormalizedName] = {}   # raw -> normal form, for the work rows
         found: dict[str, Match | None] = {}
         for raw_name, canonical in work:
-            if canonical:
-                name: str | None = raw_name
-            else:
-                norm = normalize_host(raw_name)
-                for key, value in (("raw_name", raw_name), ("name", norm.name), ("name_kind", norm.kind),
-                                   ("name_note", norm.note)):
-                    changed[key].append(value)
-                name = norm.name if norm.kind == "hostname" else None
-            if name is not None and name not in found:
+            norm = _CANONICAL_NOTE if canonical else normalize_host(raw_name)
+            name = raw_name if canonical else norm.name
+            normalized[raw_name] = NormalizedName(name, norm.kind, norm.note)
+            if norm.kind == "hostname" and name is not None and name not in found:
                 found[name] = self.match(name)
 
         # CNAME: the best-ranked matching target per normalized query name that matches nothing itself.
@@ -302,27 +304,36 @@ class Matcher:
             current = via.get(q.name)
             if current is None or _better(target, current):
                 via[q.name] = target
-        results = [m for m in found.values() if m is not None]
-        results += [Match(q, t.entry, t.tenant, t.intel, via_cname=t.name) for q, t in via.items()]
+        for q, t in via.items():
+            found[q] = Match(q, t.entry, t.tenant, t.intel, via_cname=t.name)
+            # the canonical spelling of q may be outside the work set (its last labels match no pattern)
+            normalized.setdefault(q, NormalizedName(q, "hostname", ""))
 
+        # One row per raw name that is not canonical or that matched; stage 12 fills in the rest.
         entry_index: dict[str, int] = {}
         entries: list[CatalogEntry] = []
-        matched: dict[str, list] = {k: [] for k in ("name", "entry_idx", "tenant", "via_cname", "intel_pattern",
-                                                    "intel_source", "severity", "bare_severity")}
-        for m in results:
-            idx = entry_index.get(m.entry.id)
-            if idx is None:
-                idx = entry_index[m.entry.id] = len(entries)
-                entries.append(m.entry)
-            for key, value in (("name", m.name), ("entry_idx", idx), ("tenant", m.tenant),
-                               ("via_cname", m.via_cname), ("intel_pattern", _intel_text(m.intel)),
-                               ("intel_source", m.intel.source if m.intel else None),
-                               ("severity", m.severity), ("bare_severity", m.bare_severity)):
-                matched[key].append(value)
-        report(f"{len(results)} names matched ({len(via)} through CNAME targets)")
+        rows: dict[str, list] = {k: [] for k in _ROW_COLUMNS}
+        matched = 0
+        for raw_name, norm in normalized.items():
+            m = found.get(norm.name) if norm.kind == "hostname" and norm.name else None
+            if m is None and norm.kind == "hostname" and norm.name == raw_name and not norm.note:
+                continue  # canonical and unmatched: the default row
+            idx = None
+            if m is not None:
+                matched += 1
+                idx = entry_index.get(m.entry.id)
+                if idx is None:
+                    idx = entry_index[m.entry.id] = len(entries)
+                    entries.append(m.entry)
+            values = (raw_name, norm.name, norm.kind, norm.note, idx,
+                      m.tenant if m else None, m.via_cname if m else None, _intel_text(m.intel) if m else None,
+                      m.intel.source if m and m.intel else None, m.severity if m else None,
+                      m.bare_severity if m else None)
+            for key, value in zip(_ROW_COLUMNS, values):
+                rows[key].append(value)
+        report(f"{matched} raw names matched ({len(via)} names through CNAME targets)")
 
-        _load(con, "_nm_changed", {k: (v, "VARCHAR") for k, v in changed.items()})
-        _load(con, "_nm_matched", {k: (v, "BIGINT" if k == "entry_idx" else "VARCHAR") for k, v in matched.items()})
+        _load(con, "_nm_rows", {k: (v, "BIGINT" if k == "entry_idx" else "VARCHAR") for k, v in rows.items()})
         _load(con, "_nm_entries", {
             "entry_idx": (list(range(len(entries))), "BIGINT"),
             "entry_id": ([e.id for e in entries], "VARCHAR"),
@@ -334,7 +345,7 @@ class Matcher:
         try:
             con.execute(f'CREATE OR REPLACE TABLE "{table}" AS ' + read_sql("12_name_matches"))  # type: ignore[attr-defined]
             count = con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]  # type: ignore[attr-defined]
-            con.execute("DROP TABLE IF EXISTS _nm_changed; DROP TABLE IF EXISTS _nm_matched; "  # type: ignore[attr-defined]
+            con.execute("DROP TABLE IF EXISTS _nm_rows; "  # type: ignore[attr-defined]
                         "DROP TABLE IF EXISTS _nm_entries; DROP TABLE IF EXISTS _name_tails; "
                         "DROP TABLE IF EXISTS _name_work; DROP TABLE IF EXISTS _name_work_edges")
         except Exception as exc:

@@ -29,6 +29,7 @@ _FAST = re.compile(r"[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*", re.ASCII)
 _LABEL = re.compile(r"[a-z0-9_-]{1,63}", re.ASCII)
 _ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
 _BRACKETED = re.compile(r"\[([^\[\]]*)\](?::([0-9]*))?")
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 _IDNA_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 _EMPTY_MARKERS = ("-", "(empty)")
 
@@ -98,10 +99,10 @@ def _slow(raw: str) -> NormalizedName:
     if "\\x" in s:
         try:
             s = decode_zeek_escapes(s)
-        except UnicodeDecodeError:
+        except UnicodeError:  # invalid UTF-8 after decoding, or a lone surrogate before it
             return NormalizedName(None, "invalid", "\\x escapes do not decode as UTF-8")
         notes.append("\\x escapes decoded")
-    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in s):
+    if _CONTROL.search(s):
         return NormalizedName(None, "invalid", "contains whitespace or control characters")
     if not s.isascii():
         s = s.translate(_IDNA_DOTS)  # ideographic/full-width dots separate labels too (UTS-46)
@@ -129,12 +130,13 @@ def _slow(raw: str) -> NormalizedName:
         notes.append("trailing dot stripped")
     if not s:
         return NormalizedName(None, "empty", "; ".join(notes + ["nothing left"]))
-    try:
-        ip = ipaddress.ip_address(s)
-    except ValueError:
-        pass
-    else:
-        return NormalizedName(str(ip), "ip", "; ".join(notes + ["IP literal"]))
+    if s[-1].isdigit():  # no colon is left here, so only an IPv4 literal is possible, and it ends in a digit
+        try:
+            ip = ipaddress.ip_address(s)
+        except ValueError:
+            pass
+        else:
+            return NormalizedName(str(ip), "ip", "; ".join(notes + ["IP literal"]))
 
     if s.isascii():
         lowered = s.lower()

@@ -9,6 +9,24 @@ consistency -> evidence beyond timing).
 
 Windows are relative to the **latest timestamp in the store**, not to the wall clock: a nightly run
 over yesterday's logs, or a replay of an old capture, scans the last 24 h *of data*.
+
+What the candidate algorithm of the scoring notes needed to survive its own scenario tests
+(``analyzer.simulate``; ``tests/test_scan.py``), kept here because each one is a tested behaviour:
+
+* the burst gap uses the upper quartile of raw gaps, not the median: in an Apps Script channel half
+  the raw gaps are the sub-second redirect gaps, and a median-based gap reported a 0.6 s "period";
+* prevalence is counted per (destination, client fingerprint): on script.google.com every browser
+  counts, which buried the implant under a "fleet-wide" penalty;
+* a beacon needs a period >= ``min_period_s`` and activity over >= ``min_span_s``: on real data
+  (WRCCDC 2018) scanners and brute force hitting a port every second for minutes are perfectly
+  regular, and were the top of the list without it;
+* evidence beyond timing decides the ranking among perfect timers: an exact 60 s heartbeat from six
+  hosts has a perfect beacon score, and ranks below jittery C2 only through the fleet penalty.
+
+Measured on 8 seeds of the ``mixed`` scenario (13 C2 channels: CS jitter 0-50 %, sleeps 27 s-1 h,
+office hours, laptop gaps, tasking, redirect pairs, spoofed UA, rotating workers, DNS caching, a DNS
+tunnel, a non-serverless beacon): every C2 channel scored >= 0.90 on every seed; the best benign
+finding (the heartbeat) scored 0.70; browsing and Poisson channels had a beacon score of 0.
 """
 
 from __future__ import annotations
@@ -234,8 +252,8 @@ def _ensure_name_matches(con: Any) -> None:
 #: Per-event tables, dropped as soon as no later stage reads them (memory: they hold every event).
 #: What stays after a scan is per channel: scan_channels, scan_facts, scan_beacon, scan_findings ...
 _DROP_AFTER = {
-    "23": ("scan_events",),
-    "49": ("scan_keyed", "scan_raw", "scan_checkins", "scan_intervals", "scan_gapped"),
+    "25": ("VIEW scan_keyed", "TABLE scan_events"),
+    "49": ("TABLE scan_chev", "TABLE scan_raw", "TABLE scan_checkins", "TABLE scan_intervals", "TABLE scan_gapped"),
 }
 
 
@@ -253,8 +271,9 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
         if stop_after is not None and name.startswith(stop_after):
             return
         if stop_after is None:
-            for table in _DROP_AFTER.get(name[:2], ()):
-                con.execute(f"DROP TABLE IF EXISTS {table}")
+            for kind_and_name in _DROP_AFTER.get(name[:2], ()):
+                kind, table = kind_and_name.split()
+                con.execute(f"DROP {kind} IF EXISTS {table}")
 
 
 def prepare_inputs(con: Any, options: ScanOptions) -> None:
@@ -435,8 +454,8 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
     if r["dns_queries"] and "dns" not in sources:
         sources.append("dns")
     scores = {k: round(float(r[v]), 4) for k, v in (("beacon", "beacon"), ("poisson_z", "z"),
-                                                    ("evidence", "c_score"), ("regularity", "r_score"),
-                                                    ("size", "s_score"), ("evidence_adj", "evidence"),
+                                                    ("periodicity", "c_score"), ("regularity", "r_score"),
+                                                    ("size", "s_score"), ("context", "evidence"),
                                                     ("qcd", "qcd"))
               if r.get(v) is not None and not (isinstance(r[v], float) and math.isnan(r[v]))}
     return Finding(

@@ -1,4 +1,4 @@
--- Stage 24: one row per channel, numbered, so later stages partition by one integer.
+-- Stage 24: one row per channel, numbered, so later stages group and partition by one integer.
 CREATE OR REPLACE TEMP TABLE scan_channels AS
 SELECT row_number() OVER (ORDER BY chan_key) AS chan_id, chan_key, src, dest_key, fp, events
 FROM (

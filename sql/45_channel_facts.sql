@@ -4,11 +4,21 @@
 -- is how a beacon inside one keep-alive TLS connection shows up.
 CREATE OR REPLACE TEMP TABLE scan_facts AS
 WITH ke AS (
-    SELECT c.chan_id, k.* FROM scan_keyed k JOIN scan_channels c ON c.chan_key = k.chan_key
+    SELECT * FROM scan_chev
+), name_attr AS (
+    SELECT name, min(platform) AS platform, min(provider) AS provider, min(tenant) AS tenant,
+           min(category) AS category, min(platform_severity) AS platform_severity, min(via_cname) AS via_cname,
+           min(intel_pattern) AS intel_pattern, min(intel_source) AS intel_source
+    FROM scan_names GROUP BY name
 ), per_name AS (
     SELECT chan_id, name, count(*) AS cnt FROM ke GROUP BY chan_id, name
 ), top_name AS (
-    SELECT chan_id, max_by(name, cnt) AS host, count(*) AS names FROM per_name GROUP BY chan_id
+    SELECT p.chan_id, max_by(p.name, p.cnt) AS host, count(*) AS names,
+           min(a.platform) AS platform, min(a.provider) AS provider, min(a.tenant) AS tenant,
+           min(a.category) AS category, min(a.platform_severity) AS platform_severity,
+           min(a.via_cname) AS via_cname, min(a.intel_pattern) AS intel_pattern, min(a.intel_source) AS intel_source
+    FROM per_name p LEFT JOIN name_attr a ON a.name = p.name
+    GROUP BY p.chan_id
 ), per_dst AS (
     SELECT chan_id, dst, dst_port, count(*) AS cnt FROM ke WHERE dst IS NOT NULL GROUP BY chan_id, dst, dst_port
 ), top_dst AS (
@@ -24,10 +34,6 @@ WITH ke AS (
            min(epoch) AS first_epoch, max(epoch) AS last_epoch,
            sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in,
            min(ja3) AS ja3, min(ja4) AS ja4,
-           min(platform) AS platform, min(provider) AS provider, min(tenant) AS tenant,
-           min(category) AS category, min(platform_severity) AS platform_severity,
-           min(via_cname) AS via_cname,
-           min(intel_pattern) AS intel_pattern, min(intel_source) AS intel_source,
            max(CASE WHEN via = 'conn' THEN 1 ELSE 0 END) AS src_conn,
            max(CASE WHEN via = 'eve' OR sensor = 'suricata' THEN 1 ELSE 0 END) AS src_eve,
            max(CASE WHEN has_tls AND coalesce(sensor, 'zeek') <> 'suricata' THEN 1 ELSE 0 END) AS src_ssl,
@@ -43,7 +49,8 @@ WITH ke AS (
 )
 SELECT a.*, c.src, c.dest_key, c.fp,
        CASE WHEN c.dest_key LIKE 'name:%' THEN substr(c.dest_key, length('name:') + 1) ELSE n.host END AS host,
-       n.names, d.dst, d.dst_port, d.dsts, u.user_agent
+       n.names, n.platform, n.provider, n.tenant, n.category, n.platform_severity, n.via_cname,
+       n.intel_pattern, n.intel_source, d.dst, d.dst_port, d.dsts, u.user_agent
 FROM agg a
 JOIN scan_channels c ON c.chan_id = a.chan_id
 LEFT JOIN top_name n ON n.chan_id = a.chan_id

@@ -9,9 +9,9 @@
 --               store holds data from before the window (otherwise "new" would mean nothing).
 CREATE OR REPLACE TEMP TABLE scan_prevalence AS
 WITH prev AS (
-    SELECT dest_key, count(DISTINCT src) AS prevalence FROM scan_keyed GROUP BY dest_key
+    SELECT dest_key, count(DISTINCT src) AS prevalence FROM scan_channels GROUP BY dest_key
 ), fp_prev AS (
-    SELECT dest_key, fp, count(DISTINCT src) AS fp_prevalence FROM scan_keyed GROUP BY dest_key, fp
+    SELECT dest_key, fp, count(DISTINCT src) AS fp_prevalence FROM scan_channels GROUP BY dest_key, fp
 ), seen AS (
     SELECT lower(server_name) AS name, min(epoch) AS first_epoch FROM tls GROUP BY lower(server_name)
     UNION ALL
@@ -20,7 +20,7 @@ WITH prev AS (
     UNION ALL
     SELECT lower(query), min(epoch) FROM dns GROUP BY lower(query)
 ), names AS (
-    SELECT DISTINCT dest_key, name FROM scan_keyed
+    SELECT DISTINCT c.dest_key, e.name FROM scan_chev e JOIN scan_channels c ON c.chan_id = e.chan_id
 ), first_seen AS (
     SELECT n.dest_key, min(s.first_epoch) AS store_first_epoch
     FROM names n JOIN seen s ON s.name = n.name

@@ -5,16 +5,16 @@
 -- not judged: it is random by design.
 CREATE OR REPLACE TEMP TABLE scan_entropy AS
 WITH labels AS (
-    SELECT DISTINCT k.chan_key, split_part(k.name, '.', 1) AS label
-    FROM scan_keyed k
+    SELECT DISTINCT k.chan_id, split_part(k.name, '.', 1) AS label
+    FROM scan_chev k
+    LEFT JOIN (SELECT name, min(tenant) AS tenant FROM scan_names GROUP BY name) n ON n.name = k.name
     WHERE k.name IS NOT NULL
       AND length(split_part(k.name, '.', 1)) >= $label_min_len
-      AND (k.tenant IS NULL OR split_part(k.name, '.', 1) <> k.tenant)
+      AND (n.tenant IS NULL OR split_part(k.name, '.', 1) <> n.tenant)
 ), scored AS (
-    SELECT chan_key, label, list_entropy(string_split(label, '')) AS h FROM labels
+    SELECT chan_id, label, list_entropy(string_split(label, '')) AS h FROM labels
 )
-SELECT c.chan_id, count(*) AS random_labels, max(s.h) AS max_label_entropy
+SELECT s.chan_id, count(*) AS random_labels, max(s.h) AS max_label_entropy
 FROM scored s
-JOIN scan_channels c ON c.chan_key = s.chan_key
 WHERE s.h >= $label_min_entropy
-GROUP BY c.chan_id;
+GROUP BY s.chan_id;

@@ -7,7 +7,9 @@ pyahocorasick's iter_long would miss.
 
 from __future__ import annotations
 
+import gzip
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -360,3 +362,41 @@ def test_match_store_equals_naive_reference(names: list[str]) -> None:
         got = None if entry_id is None else (entry_id, tenant, intel_source)
         want = None if expected is None else (expected[0], expected[1], expected[2].source if expected[2] else None)
         assert got == want, raw
+
+
+# ------------------------------------------------------------------ real logs (../shared/data), when present
+ZED = Path(__file__).resolve().parents[2] / "shared" / "data" / "zed-sample-data" / "zeek-default"
+
+
+def _zeek_column(path: Path, column: str) -> list[str]:
+    """Values of one column of a gzipped Zeek TSV log (header-driven; '-' and '(empty)' skipped)."""
+    values, index = [], None
+    with gzip.open(path, "rt", encoding="utf-8", errors="surrogateescape") as f:
+        for line in f:
+            if line.startswith("#fields"):
+                index = line.rstrip("\n").split("\t")[1:].index(column)
+            elif not line.startswith("#") and index is not None:
+                value = line.rstrip("\n").split("\t")[index]
+                if value not in ("-", "(empty)"):
+                    values.append(value)
+    return values
+
+
+@pytest.mark.shared
+def test_real_wrccdc_names_match_like_the_naive_reference(matcher: Matcher) -> None:
+    if not (ZED / "dns.log.gz").exists():
+        pytest.skip("../shared/data/zed-sample-data is absent (fresh clone)")
+    raw = set(_zeek_column(ZED / "dns.log.gz", "query")) | set(_zeek_column(ZED / "ssl.log.gz", "server_name"))
+    names = {n.name for n in map(normalize_host, raw) if n.kind == "hostname"}
+    assert len(names) > 1000
+    found = matcher.match_names(sorted(names))
+    for name in names:                                   # the automaton equals the oracle on real names
+        assert summary(found.get(name)) == naive_summary(matcher.catalog, [], name), name
+    # benign PaaS names the manifest lists are recognized (for the FP checks downstream) ...
+    assert (found["open-rating-prod.azurewebsites.net"].entry.id, found["open-rating-prod.azurewebsites.net"].tenant) \
+        == ("azure-app-service", "open-rating-prod")
+    assert found["di-dtaectolog-us-prod-1.appspot.com"].entry.id == "gcp-app-engine"
+    cloudfront = {n for n in names if n.endswith(".cloudfront.net")}
+    assert cloudfront and all(found[n].entry.id == "aws-cloudfront" for n in cloudfront)
+    # ... and ordinary names are not
+    assert not any(n.endswith((".microsoft.com", ".windowsupdate.com")) for n in found)

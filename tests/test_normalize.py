@@ -42,6 +42,8 @@ CASES = [
     ("x" * 64 + ".com", None, "invalid"),                                 # label longer than 63
     (".".join(["abcdefghi"] * 30), None, "invalid"),                      # name longer than 253
     ("caf\\xff.example", None, "invalid"),                                # escape that is not UTF-8
+    ("\ud800\\x41.example", None, "invalid"),                            # lone surrogate (JSON \ud800)
+    ("\ud800.example", None, "invalid"),
     ("", None, "empty"),
     ("-", None, "empty"),                                                 # Zeek unset marker
     ("(empty)", None, "empty"),                                           # Zeek empty marker
@@ -69,7 +71,9 @@ def test_decode_zeek_escapes_keeps_plain_text() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(max_size=300))
+@given(st.text(max_size=300) | st.text(st.characters(exclude_categories=()), max_size=60)   # surrogates too
+       | st.lists(st.sampled_from(["a", "B", ".", ":", "\\x", "c3", "bc", "ff", "[", "]", "1", "ü", "。"]),
+                  max_size=20).map("".join))
 def test_never_raises_and_output_is_canonical(raw: str) -> None:
     result = normalize_host(raw)
     assert result.kind in ("hostname", "ip", "invalid", "empty")

@@ -11,6 +11,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analyzer.errors import InputError
 from analyzer.findings import Finding, ScanResult
@@ -270,3 +272,29 @@ def test_intel_listed_name_is_reported_even_from_a_browser(tmp_path: Path) -> No
     assert all(f.reasons[0].startswith("name on a threat-intel list") for f in hits)
     plain, _ = _scan("benign", hours=12, min_score=0.5)
     assert not [f for f in plain.findings if f.host == "status-page.vercel.app"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(name=st.text(max_size=80), ua=st.one_of(st.none(), st.text(max_size=80)),
+       ja4=st.one_of(st.none(), st.text(max_size=40)))
+def test_any_log_strings_scan_and_render(name: str, ua: str | None, ja4: str | None) -> None:
+    """Whatever a log says (quotes, control characters, SQL, non-ASCII), scan and every format survive."""
+    from analyzer.render import FORMATS, render
+
+    store = Store()
+    con = store.con
+    for i in range(30):
+        t = 1_800_000_000.0 + 60 * i
+        uid = f"C{i}"
+        con.execute("INSERT INTO conn (epoch, uid, src, dst, dst_port, proto, orig_bytes, resp_bytes, sensor) "
+                    "VALUES (?, ?, '10.0.0.1', '1.2.3.4', 80, 'tcp', 300, 300, 'zeek')", [t, uid])
+        con.execute("INSERT INTO http (epoch, uid, src, dst, dst_port, host, user_agent, sensor) "
+                    "VALUES (?, ?, '10.0.0.1', '1.2.3.4', 80, ?, ?, 'zeek')", [t, uid, name, ua])
+        con.execute("INSERT INTO tls (epoch, uid, src, dst, dst_port, server_name, ja4, sensor) "
+                    "VALUES (?, ?, '10.0.0.1', '1.2.3.4', 80, ?, ?, 'zeek')", [t, uid, name, ja4])
+    result = run_scan(store, ScanOptions(min_score=0.0))
+    for fmt in FORMATS:
+        out = render(result, fmt)
+        if fmt == "table":
+            assert "\x1b" not in out
+    assert con.execute("SELECT count(*) FROM conn").fetchone()[0] == 30

@@ -17,7 +17,7 @@ class Finding:
     host: str | None              # destination name (SNI / Host / query); None when keyed by IP
     platform: str | None          # e.g. "Cloudflare Workers"; None for non-serverless channels
     tenant: str | None            # the customer account on that platform
-    category: str                 # faas-edge | app-platform | tunnel | request-bin | non-serverless
+    category: str                 # faas-edge | app-platform | tunnel | request-bin | intel | non-serverless
     score: float                  # combined score in [0, 1]
     severity: str                 # high | medium | low | info
     connections: int

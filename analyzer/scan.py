@@ -253,7 +253,11 @@ def _ensure_name_matches(con: Any) -> None:
 #: What stays after a scan is per channel: scan_channels, scan_facts, scan_beacon, scan_findings ...
 _DROP_AFTER = {
     "25": ("VIEW scan_keyed", "TABLE scan_events"),
-    "49": ("TABLE scan_chev", "TABLE scan_raw", "TABLE scan_checkins", "TABLE scan_intervals", "TABLE scan_gapped"),
+    "30": ("TABLE scan_raw",),
+    "40": ("TABLE scan_intervals",),
+    "42": ("TABLE scan_gapped",),
+    "43": ("TABLE scan_checkins",),
+    "49": ("TABLE scan_chev",),
 }
 
 

@@ -8,11 +8,12 @@
 -- Parameters: $t0, $t1 (window, epoch seconds, half-open), $dns_port.
 CREATE OR REPLACE TEMP TABLE scan_events AS
 WITH tls_u AS (
-    SELECT uid, min(server_name) AS server_name, min(ja3) AS ja3, min(ja4) AS ja4,
-           min(epoch) AS epoch, min(src) AS src, min(dst) AS dst, min(dst_port) AS dst_port, min(sensor) AS sensor
+    -- One TLS handshake per connection (Zeek ssl.log, Suricata tls): no GROUP BY uid, which on a big
+    -- day is the most memory-hungry step of the scan. A second handshake row for one uid would add a
+    -- same-instant event, which the burst collapse of stage 30 folds into the first.
+    SELECT uid, server_name, ja3, ja4, epoch, src, dst, dst_port, sensor
     FROM tls
     WHERE epoch >= $t0 AND epoch < $t1 AND uid IS NOT NULL
-    GROUP BY uid
 ), http_u AS (
     SELECT uid, min_by(host, epoch) AS host, min_by(user_agent, epoch) AS user_agent,
            sum(request_body_len) AS req_bytes, sum(response_body_len) AS resp_bytes,

@@ -1,5 +1,6 @@
 -- Stage 45: what a finding reports about its channel: counts, time span, bytes, the most frequent
--- name (the group name for a named group) / address / User-Agent, the fingerprints, which logs saw it, and the longest connection.
+-- name (the group name for a named group) and address, the client strings (from stage 24), which
+-- logs saw it, and the longest connection.
 -- A long-lived low-volume connection (>= $long_conn_s seconds, < $long_conn_max_bps bytes/s both ways)
 -- is how a beacon inside one keep-alive TLS connection shows up.
 CREATE OR REPLACE TEMP TABLE scan_facts AS
@@ -24,16 +25,11 @@ WITH ke AS (
 ), top_dst AS (
     SELECT chan_id, max_by(dst, cnt) AS dst, max_by(dst_port, cnt) AS dst_port, count(*) AS dsts
     FROM per_dst GROUP BY chan_id
-), per_ua AS (
-    SELECT chan_id, user_agent, count(*) AS cnt FROM ke WHERE user_agent IS NOT NULL GROUP BY chan_id, user_agent
-), top_ua AS (
-    SELECT chan_id, max_by(user_agent, cnt) AS user_agent FROM per_ua GROUP BY chan_id
 ), agg AS (
     SELECT chan_id,
            count(*) AS connections,
            min(epoch) AS first_epoch, max(epoch) AS last_epoch,
            sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in,
-           min(ja3) AS ja3, min(ja4) AS ja4,
            max(CASE WHEN via = 'conn' THEN 1 ELSE 0 END) AS src_conn,
            max(CASE WHEN via = 'eve' OR sensor = 'suricata' THEN 1 ELSE 0 END) AS src_eve,
            max(CASE WHEN has_tls AND coalesce(sensor, 'zeek') <> 'suricata' THEN 1 ELSE 0 END) AS src_ssl,
@@ -47,12 +43,11 @@ WITH ke AS (
     FROM ke
     GROUP BY chan_id
 )
-SELECT a.*, c.src, c.dest_key, c.fp,
+SELECT a.*, c.src, c.dest_key, c.fp, c.ja3, c.ja4, c.user_agent,
        CASE WHEN c.dest_key LIKE 'name:%' THEN substr(c.dest_key, length('name:') + 1) ELSE n.host END AS host,
        n.names, n.platform, n.provider, n.tenant, n.category, n.platform_severity, n.via_cname,
-       n.intel_pattern, n.intel_source, d.dst, d.dst_port, d.dsts, u.user_agent
+       n.intel_pattern, n.intel_source, d.dst, d.dst_port, d.dsts
 FROM agg a
 JOIN scan_channels c ON c.chan_id = a.chan_id
 LEFT JOIN top_name n ON n.chan_id = a.chan_id
-LEFT JOIN top_dst d ON d.chan_id = a.chan_id
-LEFT JOIN top_ua u ON u.chan_id = a.chan_id;
+LEFT JOIN top_dst d ON d.chan_id = a.chan_id;

@@ -31,6 +31,7 @@ finding (the heartbeat) scored 0.70; browsing and Poisson channels had a beacon 
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 from collections.abc import Callable
@@ -82,8 +83,10 @@ class ScanParams:
     long_conn_max_bps: float = 50.0  # ... moving fewer bytes/s than this is a keep-alive channel
     nxdomain_min: int = 5
     beacon_min: float = 0.3          # beacon score at which a channel is a beacon finding
-    min_period_s: float = 5.0        # faster "beacons" are strobes (scanners, brute force, retries)
-    min_span_s: float = 600.0        # a beacon must be active over at least this long
+    min_period_s: float = 5.0        # faster is a "fast cadence": kept only to a public address, few per source
+    strobe_max_fanout: int = 3       # a source with more fast channels than this is a scanner / brute forcer
+    min_span_s: float = 600.0        # a beacon must be active over at least this long ...
+    span_frac: float = 0.5           # ... or this share of the span the logs cover (short pcaps)
     w_serverless: float = 1.0
     w_other: float = 0.8
     w_nonbrowser: float = 0.1
@@ -238,6 +241,33 @@ def _build_client_class(con: Any) -> None:
         con.executemany("INSERT INTO scan_client_class VALUES (?, ?, ?, ?, ?, ?)", out)
 
 
+def _build_dst_class(con: Any) -> None:
+    """Mark each distinct destination address of the scored channels as private or public, once.
+
+    Private means not globally routable (RFC 1918, loopback, link-local, CGNAT, ULA ...): a fast
+    cadence to such an address is a scanner, brute force or monitoring, not an implant calling out.
+    Anything that is not an IP literal counts as public.
+    """
+    rows = con.execute("SELECT DISTINCT dst FROM scan_facts WHERE dst IS NOT NULL").fetchall()
+    out = []
+    for (dst,) in rows:
+        try:
+            out.append((dst, not ipaddress.ip_address(dst).is_global))
+        except ValueError:
+            out.append((dst, False))
+    con.execute("CREATE OR REPLACE TEMP TABLE scan_dst_class (dst VARCHAR, private BOOLEAN)")
+    if out:
+        con.executemany("INSERT INTO scan_dst_class VALUES (?, ?)", out)
+
+
+def _data_span(con: Any, t0: float, t1: float) -> float:
+    """Seconds of the window that the logs actually cover (a replayed pcap covers minutes)."""
+    lo, hi = _latest_epoch(con)
+    if lo is None or hi is None:
+        return 0.0
+    return max(0.0, min(hi, t1) - max(lo, t0))
+
+
 def _ensure_name_matches(con: Any) -> None:
     con.execute(
         "CREATE TABLE IF NOT EXISTS name_matches (raw_name VARCHAR, name VARCHAR, name_kind VARCHAR, "
@@ -267,10 +297,11 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
     ``stop_after`` (a stage file name prefix such as ``"30"``) stops early and keeps every
     intermediate table: tests inspect them that way.
     """
-    values: dict[str, Any] = {**asdict(params), "t0": t0, "t1": t1}
+    values: dict[str, Any] = {**asdict(params), "t0": t0, "t1": t1, "data_span": _data_span(con, t0, t1)}
     for name in scoring_stages():
         if name.startswith("49_"):
             _build_client_class(con)
+            _build_dst_class(con)
         run_stage(con, name, values)
         if stop_after is not None and name.startswith(stop_after):
             return
@@ -396,6 +427,9 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         if r["gaps"]:
             text += f"; {int(r['gaps'])} sleep gap{'s' if r['gaps'] != 1 else ''} skipped ({_span(r['gap_s'])} asleep)"
         reasons.append(text)
+        if r.get("fast_cadence"):
+            reasons.append(f"fast cadence (under {p.min_period_s:g} s) to a public address: the shape of a RAT "
+                           f"reconnect loop or a scripted poller; brute force looks the same, check the service")
         reasons.append(f"{int(r['k'])} of {int(r['n'])} intervals within {p.win_lo:g}-{p.win_hi:g}x the median "
                        f"(z = {r['z']:.1f} against random traffic)")
         extra = connections - checkins - int(r["dns_events"] if r["dns_events"] and r["src_dns"] else 0)

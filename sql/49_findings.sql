@@ -2,8 +2,13 @@
 -- severity. scan_client_class (filled by scan.py from analyzer.clients) says, per (User-Agent, JA4,
 -- JA3), whether the client is a non-browser and whether a browser User-Agent comes with a
 -- non-browser TLS fingerprint.
---   beacon finding   beacon >= $beacon_min, a period of at least $min_period_s (faster is a strobe:
---                    scanners, brute force, streaming) and activity over at least $min_span_s:
+--   beacon finding   beacon >= $beacon_min and activity over at least $min_span_s (or, when the logs
+--                    themselves cover less, $span_frac of what they cover: a replayed pcap of a few
+--                    minutes). A period under $min_period_s is a fast cadence: RAT reconnect loops
+--                    (QuasarRAT every 3.5 s) look like that, and so do scanners and brute force. A fast
+--                    channel is kept only when its destination is a public address
+--                    (scan_dst_class, filled by scan.py) and its source has at most
+--                    $strobe_max_fanout fast channels (a scanner has many):
 --                    score = clamp(beacon x category weight + evidence, 0, 1), where the category
 --                    weight is $w_serverless for serverless platforms and $w_other otherwise, and
 --                    evidence = + $w_nonbrowser (non-browser client) + $w_mismatch (spoofed browser)
@@ -18,7 +23,7 @@
 -- Severity from the score ($sev_high / $sev_medium / $sev_low); non-serverless beacons and contacts
 -- are capped one level lower (medium / low) so serverless weighs more.
 CREATE OR REPLACE TEMP TABLE scan_findings AS
-WITH base AS (
+WITH b0 AS (
     SELECT f.*, b.beacon, b.c_score, b.r_score, b.s_score, b.z, b.qcd, b.n, b.k, b.gaps, b.gap_s, b.m, b.q1, b.q2,
            b.q3, b.burst_s,
            p.prevalence, p.fp_prevalence, p.store_first_epoch, coalesce(p.is_new, FALSE) AS is_new,
@@ -33,8 +38,15 @@ WITH base AS (
     LEFT JOIN scan_entropy e ON e.chan_id = f.chan_id
     LEFT JOIN scan_client_class cc
            ON cc.ua = coalesce(f.user_agent, '') AND cc.ja4 = coalesce(f.ja4, '') AND cc.ja3 = coalesce(f.ja3, '')
+), fast AS (
+    SELECT b.*, coalesce(dc.private, FALSE) AS dst_private,
+           beacon IS NOT NULL AND beacon >= $beacon_min AND m + burst_s < $min_period_s AS fast_cadence
+    FROM b0 b LEFT JOIN scan_dst_class dc ON dc.dst = b.dst
+), fanout AS (
+    SELECT fast.*, sum(CASE WHEN fast_cadence THEN 1 ELSE 0 END) OVER (PARTITION BY src) AS src_fast_channels
+    FROM fast
 ), ev AS (
-    SELECT base.*,
+    SELECT fanout.*,
            (coalesce(txt_queries, 0) > 0 OR coalesce(nxdomain, 0) >= $nxdomain_min
             OR coalesce(random_labels, 0) > 0) AS dns_signs,
            long_conn_s IS NOT NULL AS long_conn,
@@ -46,12 +58,14 @@ WITH base AS (
          + CASE WHEN intel_pattern IS NOT NULL THEN $w_intel ELSE 0 END
          + CASE WHEN coalesce(txt_queries, 0) > 0 OR coalesce(nxdomain, 0) >= $nxdomain_min
                      OR coalesce(random_labels, 0) > 0 THEN $w_dns ELSE 0 END AS evidence
-    FROM base
+    FROM fanout
 ), kinds AS (
     SELECT ev.*,
            CASE
                WHEN beacon IS NOT NULL AND beacon >= $beacon_min
-                    AND m + burst_s >= $min_period_s AND last_epoch - first_epoch >= $min_span_s THEN 'beacon'
+                    AND last_epoch - first_epoch >= least($min_span_s, $span_frac * $data_span)
+                    AND (NOT fast_cadence OR (NOT dst_private AND src_fast_channels <= $strobe_max_fanout))
+                    THEN 'beacon'
                WHEN platform IS NOT NULL AND (nonbrowser OR mismatch OR long_conn) THEN 'contact'
                WHEN intel_pattern IS NOT NULL THEN 'contact'
                WHEN long_conn AND platform IS NULL AND fp_prevalence = 1 AND nonbrowser THEN 'contact'

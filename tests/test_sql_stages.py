@@ -82,7 +82,7 @@ def test_no_magic_numbers(name: str) -> None:
 @pytest.mark.parametrize("name", scoring_stages())
 def test_every_parameter_has_a_value(name: str) -> None:
     used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", _code(name)))
-    assert used <= set(ScanParams.__dataclass_fields__) | {"t0", "t1"}, name
+    assert used <= set(ScanParams.__dataclass_fields__) | {"t0", "t1", "data_span"}, name
 
 
 DUCKDB_ONLY = ("list_entropy", "string_split", "quantile_cont", "median(", "mode(", "arg_max", "arg_min",
@@ -248,6 +248,22 @@ def test_fast_short_strobes_are_not_beacons() -> None:
     store = Store()
     _conn_tls(store.con, "10.0.0.7", None, [T0 + i for i in range(120)], dst="10.0.0.8")
     _conn_tls(store.con, "10.0.0.9", "slow.example.net", [T0 + 30 * i for i in range(15)])  # 7 min only
+    _conn_tls(store.con, "10.0.0.5", "other.example.org", [T0 + 6 * 3600.0])  # the logs cover 6 h
     _run(store)
     assert _one(store.con, "SELECT count(*) FROM scan_beacon")[0] == 2  # both timed ...
     assert _one(store.con, "SELECT count(*) FROM scan_findings WHERE kind = 'beacon'")[0] == 0  # ... neither kept
+
+
+def test_fast_cadence_to_a_public_address_is_a_beacon_but_a_scanner_is_not() -> None:
+    """A RAT reconnecting every 3.5 s to a public address is kept (QuasarRAT); the same cadence from a
+    source that does it to many destinations (a scanner) or to an internal address is not. Short logs
+    (a replayed pcap of a few minutes) lower the span a beacon needs."""
+    store = Store()
+    times = [T0 + 3.5 * i for i in range(77)]                                   # 270 s, like the capture
+    _conn_tls(store.con, "10.0.0.7", None, times, dst="86.136.67.231")          # the RAT
+    _conn_tls(store.con, "10.0.0.8", None, times, dst="10.0.0.99")              # internal brute force
+    for k in range(5):                                                          # a scanner, 5 targets
+        _conn_tls(store.con, "10.0.0.9", None, [t + k * 0.1 for t in times], dst=f"198.51.100.{k + 1}")
+    _run(store)
+    found = store.con.execute("SELECT src, dst FROM scan_findings WHERE kind = 'beacon'").fetchall()
+    assert found == [("10.0.0.7", "86.136.67.231")]

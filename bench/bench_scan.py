@@ -1,7 +1,9 @@
 """Benchmark: ``serverless-c2 scan`` end to end on a synthetic day of Zeek logs.
 
     python bench/bench_scan.py --rows 1000000            # 1 M conn rows (+ matching ssl/http/dns)
-    python bench/bench_scan.py --rows 10000000 --keep    # the 10 M target; keep the files
+    python bench/bench_scan.py --rows 10000000 --dir /tmp/b10m        # the 10 M target; files kept in /tmp/b10m
+    python bench/bench_scan.py --rows 10000000 --dir /tmp/b10m --reuse --steps read,scan
+                                                        # again, reusing those logs and their stored DB
 
 What it does, in one run:
 
@@ -179,6 +181,9 @@ def measure(code: str, args: list[str]) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+STEPS = ("read", "e2e", "ingest", "scan")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=10_000_000, help="conn rows (default 10 M)")
@@ -186,32 +191,51 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--dir", type=Path, default=None, help="where to write the logs (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the generated logs")
+    ap.add_argument("--reuse", action="store_true",
+                    help="with --dir: reuse logs (and bench.duckdb) already there instead of regenerating")
+    ap.add_argument("--steps", default=",".join(STEPS),
+                    help=f"comma-separated subset of {','.join(STEPS)} (scan needs the stored DB of ingest)")
     args = ap.parse_args()
     channels = args.channels or max(100, args.rows // 100)
     workdir = args.dir or Path(tempfile.mkdtemp(prefix="sc2-bench-"))
+    steps = [x.strip() for x in args.steps.split(",") if x.strip()]
+    if unknown := set(steps) - set(STEPS):
+        ap.error(f"unknown step(s): {', '.join(sorted(unknown))}")
     try:
-        t = time.perf_counter()
-        paths = generate(workdir, args.rows, channels, args.seed)
-        gen_s = time.perf_counter() - t
+        paths = [workdir / f"{log}.log" for log in SELECTS]
+        db = workdir / "bench.duckdb"
+        if args.reuse and all(p.exists() for p in paths):
+            print(f"reusing the logs in {workdir}", file=sys.stderr)
+        else:
+            t = time.perf_counter()
+            db.unlink(missing_ok=True)
+            paths = generate(workdir, args.rows, channels, args.seed)
+            print(f"generated {args.rows:,} conn rows, {channels:,} channels in {time.perf_counter() - t:.1f} s "
+                  f"-> {workdir}", file=sys.stderr)
         size = sum(p.stat().st_size for p in paths)
-        print(f"generated {args.rows:,} conn rows, {channels:,} channels, "
-              f"{size / 2**20:,.0f} MiB of Zeek TSV in {gen_s:.1f} s -> {workdir}", file=sys.stderr)
         files = [str(p) for p in paths]
-        base = measure(BASELINE, files)
-        e2e = measure(RUN_CLI, ["scan", *files, "--format", "json", "-q"])
-        db = str(workdir / "bench.duckdb")
-        ing = measure(RUN_CLI, ["ingest", *files, "--db", db, "-q"])
-        scan = measure(RUN_CLI, ["scan", "--db", db, "--format", "json", "-q"])
-        result = {
-            "rows_conn": args.rows, "channels": channels, "input_mib": round(size / 2**20, 1),
-            "duckdb_read_s": round(base["s"], 2), "duckdb_read_rss_mb": round(base["rss_mb"]),
-            "scan_end_to_end_s": round(e2e["s"], 2), "scan_end_to_end_rss_mb": round(e2e["rss_mb"]),
-            "ingest_only_s": round(ing["s"], 2), "ingest_only_rss_mb": round(ing["rss_mb"]),
-            "scan_only_s": round(scan["s"], 2), "scan_only_rss_mb": round(scan["rss_mb"]),
-            "ratio_end_to_end_vs_read": round(e2e["s"] / base["s"], 2),
-            "ratio_scan_only_vs_read": round(scan["s"] / base["s"], 2),
-            "findings": e2e["findings"], "rows_read": base["rows"],
-        }
+        result: dict = {"rows_conn": args.rows, "channels": channels, "input_mib": round(size / 2**20, 1)}
+        base = None
+        if "read" in steps:
+            base = measure(BASELINE, files)
+            result.update(duckdb_read_s=round(base["s"], 2), duckdb_read_rss_mb=round(base["rss_mb"]),
+                          rows_read=base["rows"])
+        if "e2e" in steps:
+            e2e = measure(RUN_CLI, ["scan", *files, "--format", "json", "-q"])
+            result.update(scan_end_to_end_s=round(e2e["s"], 2), scan_end_to_end_rss_mb=round(e2e["rss_mb"]),
+                          findings=e2e["findings"])
+            if base:
+                result["ratio_end_to_end_vs_read"] = round(e2e["s"] / base["s"], 2)
+        if "ingest" in steps or ("scan" in steps and not (args.reuse and db.exists())):
+            db.unlink(missing_ok=True)
+            ing = measure(RUN_CLI, ["ingest", *files, "--db", str(db), "-q"])
+            result.update(ingest_only_s=round(ing["s"], 2), ingest_only_rss_mb=round(ing["rss_mb"]))
+        if "scan" in steps:
+            scan = measure(RUN_CLI, ["scan", "--db", str(db), "--format", "json", "-q"])
+            result.update(scan_only_s=round(scan["s"], 2), scan_only_rss_mb=round(scan["rss_mb"]),
+                          scan_only_findings=scan["findings"])
+            if base:
+                result["ratio_scan_only_vs_read"] = round(scan["s"] / base["s"], 2)
         print(json.dumps(result, indent=2))
     finally:
         if not args.keep and args.dir is None:

@@ -22,7 +22,7 @@ class Finding:
     severity: str                 # high | medium | low | info
     connections: int
     period_s: float | None
-    jitter: float | None          # relative dispersion of intervals (MAD / median)
+    jitter: float | None          # Cobalt-Strike-style jitter fraction estimated from the interval quartiles
     first_seen: datetime | None
     last_seen: datetime | None
     user_agent: str | None
@@ -37,7 +37,8 @@ class Finding:
     dst_port: int | None = None
     cname_of: str | None = None   # the name that was CNAMEd to `host`, when the match came from a CNAME
     channel_key: str | None = None  # stable identity of the channel, for "new since last report"
-    scores: dict[str, float] = field(default_factory=dict)  # component scores (regularity, poisson, size...)
+    # component scores: beacon, poisson_z, periodicity, regularity, size, context, qcd
+    scores: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         d = asdict(self)

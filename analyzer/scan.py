@@ -235,10 +235,9 @@ def _build_client_class(con: Any) -> None:
             if mismatch and tool is not None:
                 label = f"{info.label}, but the TLS fingerprint is {tool.label}"
         out.append((ua, ja4, ja3, nonbrowser, mismatch, label))
-    con.execute("CREATE OR REPLACE TEMP TABLE scan_client_class (ua VARCHAR, ja4 VARCHAR, ja3 VARCHAR, "
-                "nonbrowser BOOLEAN, mismatch BOOLEAN, client_label VARCHAR)")
-    if out:
-        con.executemany("INSERT INTO scan_client_class VALUES (?, ?, ?, ?, ?, ?)", out)
+    _create_filled(con, "scan_client_class", (("ua", "VARCHAR"), ("ja4", "VARCHAR"), ("ja3", "VARCHAR"),
+                                              ("nonbrowser", "BOOLEAN"), ("mismatch", "BOOLEAN"),
+                                              ("client_label", "VARCHAR")), out)
 
 
 def _build_dst_class(con: Any) -> None:
@@ -255,9 +254,21 @@ def _build_dst_class(con: Any) -> None:
             out.append((dst, not ipaddress.ip_address(dst).is_global))
         except ValueError:
             out.append((dst, False))
-    con.execute("CREATE OR REPLACE TEMP TABLE scan_dst_class (dst VARCHAR, private BOOLEAN)")
-    if out:
-        con.executemany("INSERT INTO scan_dst_class VALUES (?, ?)", out)
+    _create_filled(con, "scan_dst_class", (("dst", "VARCHAR"), ("private", "BOOLEAN")), out)
+
+
+def _create_filled(con: Any, table: str, columns: tuple[tuple[str, str], ...], rows: list[tuple[Any, ...]]) -> None:
+    """Create temp table ``table`` holding ``rows``, in one statement.
+
+    One bound list per column, unnested side by side: ``executemany`` costs a statement per row, which
+    on a big day (tens of thousands of distinct destinations) took seconds. ``table`` and the column
+    names are constants of this module, never data; the values are bound.
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({', '.join(f'{n} {t}' for n, t in columns)})")
+    if rows:
+        lists = [list(col) for col in zip(*rows)]
+        select = ", ".join(f"unnest(CAST(? AS {t}[]))" for _, t in columns)
+        con.execute(f"INSERT INTO {table} SELECT {select}", lists)
 
 
 def _data_span(con: Any, t0: float, t1: float) -> float:
@@ -287,8 +298,12 @@ _DROP_AFTER = {
     "40": ("TABLE scan_intervals",),
     "42": ("TABLE scan_gapped",),
     "43": ("TABLE scan_checkins",),
-    "49": ("TABLE scan_chev",),
+    "45": ("TABLE scan_chev",),
 }
+
+
+#: DuckDB settings the scan turns off while it runs, and restores after (names are constants, not data).
+_SCAN_SETTINGS = ("preserve_insertion_order", "enable_progress_bar")
 
 
 def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_after: str | None = None) -> None:
@@ -298,17 +313,27 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
     intermediate table: tests inspect them that way.
     """
     values: dict[str, Any] = {**asdict(params), "t0": t0, "t1": t1, "data_span": _data_span(con, t0, t1)}
-    for name in scoring_stages():
-        if name.startswith("49_"):
-            _build_client_class(con)
-            _build_dst_class(con)
-        run_stage(con, name, values)
-        if stop_after is not None and name.startswith(stop_after):
-            return
-        if stop_after is None:
-            for kind_and_name in _DROP_AFTER.get(name[:2], ()):
-                kind, table = kind_and_name.split()
-                con.execute(f"DROP {kind} IF EXISTS {table}")
+    # No stage reads rows in insertion order (results are ordered explicitly where order matters), and
+    # keeping it makes DuckDB buffer whole per-event results to reassemble the order: off for the scan.
+    # The progress bar goes to stdout, into the JSON a nightly job redirects there: off as well.
+    saved = {s: con.execute(f"SELECT current_setting('{s}')").fetchone()[0] for s in _SCAN_SETTINGS}
+    for setting in _SCAN_SETTINGS:
+        con.execute(f"SET {setting} = false")
+    try:
+        for name in scoring_stages():
+            if name.startswith("49_"):
+                _build_client_class(con)
+                _build_dst_class(con)
+            run_stage(con, name, values)
+            if stop_after is not None and name.startswith(stop_after):
+                return
+            if stop_after is None:
+                for kind_and_name in _DROP_AFTER.get(name[:2], ()):
+                    kind, table = kind_and_name.split()
+                    con.execute(f"DROP {kind} IF EXISTS {table}")
+    finally:
+        for setting, value in saved.items():
+            con.execute(f"SET {setting} = {'true' if value else 'false'}")
 
 
 def prepare_inputs(con: Any, options: ScanOptions) -> None:

@@ -1,9 +1,10 @@
 """Ingest speed: ``ingest_paths`` vs a raw DuckDB ``read_csv`` of the same file (the floor).
 
 Generates a synthetic Zeek dns.log (TSV) and the same rows as Zeek JSON, then times, each in a
-fresh in-memory store:
+fresh process with a fresh in-memory store (so peak RSS is that step's own, from /proc VmHWM):
   * raw:    CREATE TABLE AS SELECT * FROM read_csv(typed columns, quote='', escape='')  (recipe A)
   * ingest: analyzer.ingest.ingest_paths (line accounting, escapes, rejects, fingerprint)
+The steps are interleaved per repeat, so a busy machine slows all of them alike; compare ratios.
 Usage: python bench/bench_ingest.py [ROWS] [--repeat N]
 """
 
@@ -12,7 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -72,28 +76,59 @@ def ingest(path: Path) -> tuple[float, int]:
         return time.perf_counter() - t, r.rows_loaded
 
 
+def peak_rss_mib() -> float:
+    """This process's peak RSS (VmHWM: ru_maxrss would carry the parent's across fork+exec)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def step(kind: str, path: Path) -> None:
+    """One measurement, in this (child) process: prints ``seconds rows peak_rss_mib``."""
+    if kind == "raw":
+        t, n = raw_read(path), -1
+    else:
+        t, n = ingest(path)
+    print(f"{t} {n} {peak_rss_mib()}")
+
+
+def measure(kind: str, path: Path) -> tuple[float, int, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--step", kind, str(path)], check=True, capture_output=True, text=True
+    ).stdout.split()
+    return float(out[-3]), int(out[-2]), float(out[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("rows", nargs="?", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--step", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.step:
+        step(args.step[0], Path(args.step[1]))
+        return
     with tempfile.TemporaryDirectory() as d:
         tsv, js = Path(d) / "dns.log", Path(d) / "dns.json.log"
         generate(args.rows, tsv, js)
         print(f"{args.rows} rows: TSV {tsv.stat().st_size / 2**20:.0f} MiB, JSON {js.stat().st_size / 2**20:.0f} MiB")
-        runs: dict[str, list[float]] = {"raw read_csv (TSV)": [], "ingest_paths (TSV)": [], "ingest_paths (JSON)": []}
+        plan = {"raw read_csv (TSV)": ("raw", tsv), "ingest_paths (TSV)": ("ingest", tsv),
+                "ingest_paths (JSON)": ("ingest", js)}
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in plan}
         for _ in range(args.repeat):
-            runs["raw read_csv (TSV)"].append(raw_read(tsv))
-            t, n = ingest(tsv)
-            assert n == args.rows, n
-            runs["ingest_paths (TSV)"].append(t)
-            t, n = ingest(js)
-            assert n == args.rows, n
-            runs["ingest_paths (JSON)"].append(t)
-        base = statistics.median(runs["raw read_csv (TSV)"])
-        for name, ts in runs.items():
-            med = statistics.median(ts)
-            print(f"{name:22s} median {med:6.2f} s  ({med / base:4.1f}x raw)  runs {' '.join(f'{x:.2f}' for x in ts)}")
+            for name, (kind, path) in plan.items():
+                t, n, rss = measure(kind, path)
+                if kind == "ingest":
+                    assert n == args.rows, n
+                runs[name].append((t, rss))
+        base = statistics.median(t for t, _ in runs["raw read_csv (TSV)"])
+        for name, rs in runs.items():
+            med = statistics.median(t for t, _ in rs)
+            rss = max(m for _, m in rs)
+            print(f"{name:22s} median {med:6.2f} s  ({med / base:4.2f}x raw)  peak RSS {rss:5.0f} MiB  "
+                  f"runs {' '.join(f'{t:.2f}' for t, _ in rs)}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
     python bench/bench_scan.py --rows 10000000 --dir /tmp/b10m        # the 10 M target; files kept in /tmp/b10m
     python bench/bench_scan.py --rows 10000000 --dir /tmp/b10m --reuse --steps read,scan
                                                         # again, reusing those logs and their stored DB
+    python bench/bench_scan.py ... --compare /tmp/old    # also time scan-only with the analyzer in /tmp/old
 
 What it does, in one run:
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -173,9 +175,14 @@ def peak_rss_mb():
 """
 
 
-def measure(code: str, args: list[str]) -> dict:
+def measure(code: str, args: list[str], code_dir: Path | None = None) -> dict:
+    """Run ``code`` in a fresh interpreter; ``code_dir`` (a checkout holding analyzer/ and sql/) is put
+    first on the import path, to time another version of the analyzer in the same run."""
     code = code.replace("PEAK_RSS", PEAK_RSS)
-    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    env = None
+    if code_dir is not None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(code_dir), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise SystemExit(f"step failed: {proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -195,6 +202,9 @@ def main() -> None:
                     help="with --dir: reuse logs (and bench.duckdb) already there instead of regenerating")
     ap.add_argument("--steps", default=",".join(STEPS),
                     help=f"comma-separated subset of {','.join(STEPS)} (scan needs the stored DB of ingest)")
+    ap.add_argument("--compare", type=Path, default=None, metavar="DIR",
+                    help="also time scan-only with the analyzer in DIR (e.g. `git archive HEAD analyzer sql | "
+                         "tar -x -C DIR`), in the same run, for a before/after ratio on a noisy machine")
     args = ap.parse_args()
     channels = args.channels or max(100, args.rows // 100)
     workdir = args.dir or Path(tempfile.mkdtemp(prefix="sc2-bench-"))
@@ -236,6 +246,12 @@ def main() -> None:
                           scan_only_findings=scan["findings"])
             if base:
                 result["ratio_scan_only_vs_read"] = round(scan["s"] / base["s"], 2)
+            if args.compare is not None:
+                other = measure(RUN_CLI, ["scan", "--db", str(db), "--format", "json", "-q"], args.compare)
+                result.update(compare_scan_only_s=round(other["s"], 2), compare_scan_only_rss_mb=round(other["rss_mb"]),
+                              compare_findings=other["findings"])
+                if base:
+                    result["compare_ratio_scan_only_vs_read"] = round(other["s"] / base["s"], 2)
         print(json.dumps(result, indent=2))
     finally:
         if not args.keep and args.dir is None:

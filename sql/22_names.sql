@@ -8,6 +8,8 @@
 --   key_dns   the same, except that a DNS-only name whose first label is long ($label_min_len:
 --             generated labels, DNS tunnels) is grouped under its parent name, so each random label
 --             does not become a channel of its own.
+-- name_id numbers the distinct names, so that the per-event table of stage 25 carries an integer, not
+-- the name (stage 27 turns it back into the name once per channel).
 CREATE OR REPLACE TEMP TABLE scan_names AS
 WITH raw AS (
     SELECT DISTINCT raw_name FROM scan_events WHERE raw_name IS NOT NULL
@@ -32,6 +34,7 @@ WITH raw AS (
     LEFT JOIN scan_name_groups g ON g.name = n.name
 )
 SELECT k.*,
+       dense_rank() OVER (ORDER BY k.name) AS name_id,
        CASE WHEN k.parent_grouped
             THEN 'name:' || substr(k.name, length(split_part(k.name, '.', 1)) + length('.') + 1)
             ELSE k.key_conn END AS key_dns

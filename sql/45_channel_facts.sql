@@ -4,43 +4,49 @@
 -- A long-lived low-volume connection (>= $long_conn_s seconds, < $long_conn_max_bps bytes/s both ways)
 -- is how a beacon inside one keep-alive TLS connection shows up.
 CREATE OR REPLACE TEMP TABLE scan_facts AS
-WITH ke AS (
-    SELECT * FROM scan_chev
-), name_attr AS (
+WITH name_attr AS (
     SELECT name, min(platform) AS platform, min(provider) AS provider, min(tenant) AS tenant,
            min(category) AS category, min(platform_severity) AS platform_severity, min(via_cname) AS via_cname,
            min(intel_pattern) AS intel_pattern, min(intel_source) AS intel_source
     FROM scan_names GROUP BY name
-), per_name AS (
-    SELECT chan_id, name, count(*) AS cnt FROM ke GROUP BY chan_id, name
 ), top_name AS (
     SELECT p.chan_id, max_by(p.name, p.cnt) AS host, count(*) AS names,
            min(a.platform) AS platform, min(a.provider) AS provider, min(a.tenant) AS tenant,
            min(a.category) AS category, min(a.platform_severity) AS platform_severity,
            min(a.via_cname) AS via_cname, min(a.intel_pattern) AS intel_pattern, min(a.intel_source) AS intel_source
-    FROM per_name p LEFT JOIN name_attr a ON a.name = p.name
+    FROM scan_chan_names p LEFT JOIN name_attr a ON a.name = p.name
     GROUP BY p.chan_id
 ), per_dst AS (
-    SELECT chan_id, dst, dst_port, count(*) AS cnt FROM ke WHERE dst IS NOT NULL GROUP BY chan_id, dst, dst_port
-), top_dst AS (
-    SELECT chan_id, max_by(dst, cnt) AS dst, max_by(dst_port, cnt) AS dst_port, count(*) AS dsts
-    FROM per_dst GROUP BY chan_id
-), agg AS (
-    SELECT chan_id,
-           count(*) AS connections,
+    -- The one pass over the events: partial aggregates per (channel, address), rolled up per channel
+    -- below (top_dst, agg) instead of grouping every event twice.
+    SELECT chan_id, dst, dst_port,
+           count(*) AS cnt,
            min(epoch) AS first_epoch, max(epoch) AS last_epoch,
            sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in,
-           max(CASE WHEN via = 'conn' THEN 1 ELSE 0 END) AS src_conn,
-           max(CASE WHEN via = 'eve' OR sensor = 'suricata' THEN 1 ELSE 0 END) AS src_eve,
-           max(CASE WHEN has_tls AND coalesce(sensor, 'zeek') <> 'suricata' THEN 1 ELSE 0 END) AS src_ssl,
-           max(CASE WHEN has_http AND coalesce(sensor, 'zeek') <> 'suricata' THEN 1 ELSE 0 END) AS src_http,
-           max(CASE WHEN via = 'dns' THEN 1 ELSE 0 END) AS src_dns,
-           sum(CASE WHEN via = 'dns' THEN 1 ELSE 0 END) AS dns_events,
+           max(CASE WHEN by_conn THEN 1 ELSE 0 END) AS src_conn,
+           max(CASE WHEN by_eve THEN 1 ELSE 0 END) AS src_eve,
+           max(CASE WHEN by_ssl THEN 1 ELSE 0 END) AS src_ssl,
+           max(CASE WHEN by_http THEN 1 ELSE 0 END) AS src_http,
+           max(CASE WHEN by_dns THEN 1 ELSE 0 END) AS src_dns,
+           sum(CASE WHEN by_dns THEN 1 ELSE 0 END) AS dns_events,
            max(duration) AS longest_s,
            max(CASE WHEN duration >= $long_conn_s
                      AND (coalesce(bytes_out, 0) + coalesce(bytes_in, 0)) / duration < $long_conn_max_bps
                     THEN duration END) AS long_conn_s
-    FROM ke
+    FROM scan_chev
+    GROUP BY chan_id, dst, dst_port
+), top_dst AS (
+    SELECT chan_id, max_by(dst, cnt) AS dst, max_by(dst_port, cnt) AS dst_port, count(*) AS dsts
+    FROM per_dst WHERE dst IS NOT NULL GROUP BY chan_id
+), agg AS (
+    SELECT chan_id,
+           sum(cnt) AS connections,
+           min(first_epoch) AS first_epoch, max(last_epoch) AS last_epoch,
+           sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in,
+           max(src_conn) AS src_conn, max(src_eve) AS src_eve, max(src_ssl) AS src_ssl,
+           max(src_http) AS src_http, max(src_dns) AS src_dns, sum(dns_events) AS dns_events,
+           max(longest_s) AS longest_s, max(long_conn_s) AS long_conn_s
+    FROM per_dst
     GROUP BY chan_id
 )
 SELECT a.*, c.src, c.dest_key, c.fp, c.ja3, c.ja4, c.user_agent,

@@ -20,7 +20,7 @@ WITH prev AS (
     UNION ALL
     SELECT lower(query), min(epoch) FROM dns GROUP BY lower(query)
 ), names AS (
-    SELECT DISTINCT c.dest_key, e.name FROM scan_chev e JOIN scan_channels c ON c.chan_id = e.chan_id
+    SELECT DISTINCT c.dest_key, e.name FROM scan_chan_names e JOIN scan_channels c ON c.chan_id = e.chan_id
 ), first_seen AS (
     SELECT n.dest_key, min(s.first_epoch) AS store_first_epoch
     FROM names n JOIN seen s ON s.name = n.name

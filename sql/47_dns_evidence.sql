@@ -5,8 +5,8 @@
 -- Portability: ttls[1] is 1-based list indexing (DuckDB, PostgreSQL); Spark SQL writes element_at(ttls, 1).
 CREATE OR REPLACE TEMP TABLE scan_dns AS
 WITH names AS (
-    SELECT DISTINCT k.chan_id, c.src, k.name
-    FROM scan_chev k JOIN scan_channels c ON c.chan_id = k.chan_id
+    SELECT k.chan_id, c.src, k.name
+    FROM scan_chan_names k JOIN scan_channels c ON c.chan_id = k.chan_id
     WHERE k.name IS NOT NULL
 ), q AS (
     SELECT n.chan_id, d.epoch, d.qtype, d.rcode, d.ttls,

@@ -5,11 +5,17 @@ Reading: DuckDB's CSV reader with a single VARCHAR column and a delimiter that c
 (NUL; files holding NUL are sanitized first, see files.py), no quoting, no escaping, no comment
 character. Each physical line becomes one row, blank lines included (as NULL), in file order, so
 ``rowid + 1`` is the line number. Every later step is SQL over that table.
+
+Loading: a Zeek stage is typed inside the ``INSERT`` into its table (``Tally.move_stage`` with a
+``StageQuery``), so the good rows are written once and no typed copy of the file is ever held; the
+rejects are found as the lines that were not loaded, which costs nothing when there are none.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,8 +81,11 @@ def line_classes(con: duckdb.DuckDBPyConnection, lo: int, hi: int, meta_sql: str
 
 #: SQL predicates on a line ``l``
 #: (anchored regexps: RE2 stops at the first character of an ordinary line, ~30x cheaper than trim())
-BLANK = "(l IS NULL OR regexp_matches(l, '^[ \\t]*$'))"
-TSV_META = "regexp_matches(l, '^[ \\t]*#')"
+#: (a line that starts with neither a space, a TAB nor '#' is neither blank nor meta: that prefix
+#: test, checked first, spares the regexp on almost every line)
+_INDENTED = "(starts_with(l, ' ') OR starts_with(l, chr(9)))"
+BLANK = f"(l IS NULL OR l = '' OR ({_INDENTED} AND regexp_matches(l, '^[ \\t]*$')))"
+TSV_META = f"(starts_with(l, '#') OR ({_INDENTED} AND regexp_matches(l, '^[ \\t]*#')))"
 JSON_META = TSV_META
 DATA_TSV = f"(NOT {BLANK} AND NOT {TSV_META})"
 DATA_JSON = f"(NOT {BLANK} AND NOT {JSON_META})"
@@ -85,6 +94,17 @@ JSON_REASON = (
     "CASE coalesce(try(json_type(l)), 'MALFORMED') WHEN 'OBJECT' THEN NULL "
     "WHEN 'MALFORMED' THEN 'malformed JSON' ELSE 'not a JSON object' END"
 )
+
+
+@dataclass(frozen=True)
+class StageQuery:
+    """A typed stage as a query, not a TEMP table: ``build(source_sql)`` is the ``SELECT line, ts,
+    epoch, <columns>, reason`` over the ``SELECT line, ...`` lines of ``source_sql``; ``params``
+    are the bound values either may use."""
+
+    source_sql: str
+    build: Callable[[str], str]
+    params: dict[str, object]
 
 
 @dataclass
@@ -143,12 +163,16 @@ class Tally:
         self.rejects = self.rejects[:MAX_REPORT_REJECTS]
 
     def move_stage(
-        self, con: duckdb.DuckDBPyConnection, table: str, sensor: str, lines: int | None = None
+        self, con: duckdb.DuckDBPyConnection, table: str, sensor: str, lines: int | None = None,
+        *, query: StageQuery | None = None,
     ) -> None:
-        """Insert the good rows of TEMP ``_stage`` into ``table``; record its rejects.
+        """Insert the good rows of TEMP ``_stage`` (or of ``query``) into ``table``; record its rejects.
 
         ``lines``: the data lines behind the good rows when it differs from their number (eve DNS
         records merged per transaction)."""
+        if query is not None:
+            self._move_query(con, table, sensor, query)
+            return
         cols = table_columns(table)
         con.execute(
             f"INSERT INTO {table} ({', '.join(cols)}, sensor, file_id, line) "
@@ -165,3 +189,48 @@ class Tally:
         self.lines_loaded += good if lines is None else lines
         self.add_ts(row[2], row[3])
         self.reject_lines(con, "_stage", bad)
+
+    def _move_query(self, con: duckdb.DuckDBPyConnection, table: str, sensor: str, query: StageQuery) -> None:
+        """Insert the good rows of ``query`` straight into ``table``; record the rejects.
+
+        The typed stage is computed in the INSERT itself: no TEMP copy of every row (that copy cost
+        as much time as the typing, and its memory at the peak). Only when fewer rows were loaded
+        than ``source_sql`` has lines is the stage computed again, for the lines not loaded only,
+        to record each one's reason.
+        """
+        source_sql, stage_sql, params = query.source_sql, query.build, query.params
+        cols = ", ".join(table_columns(table))
+        fid = {"fid": self.file_id}
+        insert = (
+            f"INSERT INTO {table} ({cols}, sensor, file_id, line) "
+            f"SELECT {cols}, $sensor, $fid, line FROM ({stage_sql(source_sql)}) AS st WHERE reason IS NULL"
+        )
+        row = con.execute(insert, _used(insert, {**params, **fid, "sensor": sensor})).fetchone()
+        good = int(row[0]) if row else 0
+        count = f"SELECT count(*) FROM ({source_sql}) AS src"
+        row = con.execute(count, _used(count, params)).fetchone()
+        total = int(row[0]) if row else 0
+        self.rows[table] = self.rows.get(table, 0) + good
+        self.lines_loaded += good
+        if good:
+            row = con.execute(f"SELECT min(ts), max(ts) FROM {table} WHERE file_id = $fid", fid).fetchone()
+            if row is not None:
+                self.add_ts(row[0], row[1])
+        if total > good:
+            missing = (
+                f"SELECT * FROM ({source_sql}) AS src "
+                f"WHERE line NOT IN (SELECT line FROM {table} WHERE file_id = $fid)"
+            )
+            stage = f"CREATE OR REPLACE TEMP TABLE _stage AS {stage_sql(missing)}"
+            con.execute(stage, _used(stage, {**params, **fid}))
+            row = con.execute("SELECT count(*) FROM _stage WHERE reason IS NOT NULL").fetchone()
+            self.reject_lines(con, "_stage", int(row[0]) if row else 0)
+
+
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _used(sql: str, params: dict[str, object]) -> dict[str, object]:
+    """The entries of ``params`` that ``sql`` names (DuckDB refuses unused named parameters)."""
+    names = set(_PARAM.findall(sql))
+    return {k: v for k, v in params.items() if k in names}

@@ -220,7 +220,8 @@ def scan_file(
     such size is recorded so the caller can recognise a file that only grew.
     ``keep_tail_if``: called with the bytes after the last newline; when it returns True those bytes
     are consumed as a last line (used for JSON, where a complete object is recognisable).
-    ``json_lines``: how a sanitized copy repairs bad bytes (see :func:`_sanitize`).
+    ``json_lines``: how a sanitized copy repairs bad bytes (see :func:`_sanitize`); JSON lines
+    have no Zeek header lines, so none are looked for.
     """
     scan = Scan()
     sizes = sorted({s for s in snapshot_sizes if s > 0})
@@ -256,8 +257,8 @@ def scan_file(
                 start = cut
                 si += 1
             h.update(chunk[start:])
-            # sanity flags
-            if utf8_ok:
+            # sanity flags (an ASCII chunk with no multi-byte sequence pending is valid UTF-8)
+            if utf8_ok and not (chunk.isascii() and not utf8.getstate()[0]):
                 try:
                     utf8.decode(chunk)
                 except UnicodeDecodeError:
@@ -270,25 +271,32 @@ def scan_file(
             if b"\r" in chunk and "CR characters" not in scan.sanitize_why:
                 scan.needs_sanitize = True
                 scan.sanitize_why.append("CR characters")
-            # header lines, on whole lines only
-            block = carry + chunk
-            cut = block.rfind(b"\n") + 1
-            whole, carry = block[:cut], block[cut:]
-            if len(scan.header_lines) < MAX_HEADER_LINES and b"#" in whole:
-                ln = carry_line
-                prev = 0
-                for m in _HEADER_RE.finditer(whole):
-                    ln += whole.count(b"\n", prev, m.start())
-                    prev = m.start()
-                    text = m.group(0)[:MAX_HEADER_TEXT].decode("utf-8", "backslashreplace")
-                    scan.header_lines.append((ln, text))
-                    if len(scan.header_lines) >= MAX_HEADER_LINES:
-                        break
             n = chunk.count(b"\n")
-            carry_line += whole.count(b"\n")
-            if len(carry) > MAX_HEADER_TEXT * 4:
-                # a huge line: keep only its start for the header regex
-                carry = carry[: MAX_HEADER_TEXT]
+            if not json_lines:
+                # Zeek header lines, on whole lines only. ``carry`` never holds a newline, so the
+                # newlines before the block's last one are the chunk's. Chunks without any '#'
+                # (the data lines of most logs) are not copied into a block.
+                if b"#" in chunk or b"#" in carry:
+                    block = carry + chunk
+                    cut = block.rfind(b"\n") + 1
+                    whole, carry = block[:cut], block[cut:]
+                    if len(scan.header_lines) < MAX_HEADER_LINES and b"#" in whole:
+                        ln = carry_line
+                        prev = 0
+                        for m in _HEADER_RE.finditer(whole):
+                            ln += whole.count(b"\n", prev, m.start())
+                            prev = m.start()
+                            text = m.group(0)[:MAX_HEADER_TEXT].decode("utf-8", "backslashreplace")
+                            scan.header_lines.append((ln, text))
+                            if len(scan.header_lines) >= MAX_HEADER_LINES:
+                                break
+                else:
+                    i = chunk.rfind(b"\n")
+                    carry = carry + chunk if i < 0 else chunk[i + 1:]
+                carry_line += n
+                if len(carry) > MAX_HEADER_TEXT * 4:
+                    # a huge line: keep only its start for the header regex
+                    carry = carry[: MAX_HEADER_TEXT]
             lines += n
             pos += len(chunk)
             last_byte = chunk[-1:]

@@ -5,6 +5,9 @@ gzip, sanity); compare the fingerprint with what the store already holds (same c
 do; the same content plus new lines: read only those); then, inside one transaction, read its
 lines with DuckDB, load the rows, record the rejects and the ``ingest_files`` row, and commit.
 A crash or kill at any point before the commit leaves the store as it was before that file.
+
+For a file not seen before, DuckDB reads its lines while the scan runs (two cores instead of one
+after the other); that read is kept only when it provably holds every consumed byte.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -110,8 +114,11 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, strict: bool = Fa
             ).fetchall()
         ]
         json_lines = det.format != ZEEK_TSV
-        scan = scan_file(
-            path, gz, sizes, keep_tail_if=json_line_complete if json_lines else _meta_line, json_lines=json_lines
+        scan, prefetched = _scan_and_prefetch(
+            con, path, gz, lambda: scan_file(
+                path, gz, sizes, keep_tail_if=json_line_complete if json_lines else _meta_line,
+                json_lines=json_lines,
+            ),
         )
         if scan.gzip_problem:
             fr.warnings.append(scan.gzip_problem)
@@ -132,7 +139,9 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, strict: bool = Fa
                 return fr
             first_line = prev_lines + 1
         fr.first_line = first_line
-        _load(con, fr, path, det, scan, first_line, appended=prev is not None, strict=strict)
+        _load(
+            con, fr, path, det, scan, first_line, appended=prev is not None, strict=strict, prefetched=prefetched
+        )
         return fr
     except InputError:
         raise
@@ -145,6 +154,50 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, strict: bool = Fa
         drop_temps(con)
         if scan is not None:
             scan.cleanup()
+
+
+def _scan_and_prefetch(
+    con: duckdb.DuckDBPyConnection, path: Path, gz: bool, scan: Callable[[], Scan]
+) -> tuple[Scan, bool]:
+    """Run ``scan()``; for a file never seen at this path, let DuckDB read its lines meanwhile.
+
+    The scan (hashing, in Python) and DuckDB's line reader (which releases the GIL) then use two
+    cores at once. The prefetched ``_raw`` is kept only when it is what the sequential path would
+    have read: the file itself (not gzip, not sanitized) and holding at least every consumed byte
+    (its size before the read began covers them; a live log that grew during the scan is read
+    again). A file seen before at this path is most likely unchanged, so it is not read ahead.
+    Returns the scan and whether ``_raw`` holds the lines to load.
+    """
+    seen = con.execute(
+        "SELECT 1 FROM ingest_files WHERE path = $p LIMIT 1", {"p": str(path.resolve())}
+    ).fetchone()
+    if gz or seen is not None:
+        return scan(), False
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(scan)
+        before = _identity(path)
+        try:
+            read_lines(con, path, before[1])
+            prefetched = True
+        except duckdb.Error:
+            prefetched = False  # read again (and fail there, if it must) once the scan is known
+        result = pending.result()
+    after = _identity(path)
+    # same file, never shrunk (a copytruncate rotation in between would), covering the consumed part
+    ok = (
+        prefetched and result.data_path == path and after[0] == before[0] and after[1] >= before[1]
+        and before[1] >= result.consumed_bytes
+    )
+    return result, ok
+
+
+def _identity(p: Path) -> tuple[tuple[int, int], int]:
+    """((device, inode), size) of ``p``; ((0, 0), 0) when it cannot be stat'ed."""
+    try:
+        st = p.stat()
+    except OSError:
+        return (0, 0), 0
+    return (st.st_dev, st.st_ino), st.st_size
 
 
 def _meta_line(tail: bytes) -> bool:
@@ -176,12 +229,13 @@ def _previous(con: duckdb.DuckDBPyConnection, scan: Scan, fmt: str | None) -> tu
 
 def _load(
     con: duckdb.DuckDBPyConnection, fr: FileReport, path: Path, det: Detection, scan: Scan,
-    first_line: int, *, appended: bool, strict: bool,
+    first_line: int, *, appended: bool, strict: bool, prefetched: bool = False,
 ) -> None:
     assert scan.data_path is not None
     last = scan.consumed_lines
     # outside the transaction: rows inserted inside one get transaction-local rowids
-    read_lines(con, scan.data_path, scan.total_bytes)
+    if not prefetched:
+        read_lines(con, scan.data_path, scan.total_bytes)
     con.execute("BEGIN TRANSACTION")
     try:
         row = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM ingest_files").fetchone()

@@ -5,13 +5,21 @@ its line number. Keys are Zeek's dotted names (``"id.orig_h"``); unset fields ar
 ``ts`` is an epoch float or an ISO-8601 string. With ``_path`` on the lines each line names its own
 kind, so one stream may feed several tables; lines of other kinds (x509, files, ...) are counted as
 skipped, like eve.json's other event types.
+
+Speed: parsing is the cost, so a file whose kind is known (``#path``-less JSON logs are named
+``dns.log`` ...) is parsed **once** per line: one ``json_extract_string`` call takes every field
+of that kind plus ``_path``, and whether the line is an object at all is only asked again for the
+rare lines without a ``ts`` (a ``ts`` value can only come from an object). Lines whose ``_path``
+names another kind, and streams whose kind is only per line, take a second parse for their kind.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 
-from analyzer.ingest.common import DATA_JSON, JSON_REASON, Tally
+from analyzer.ingest.common import DATA_JSON, JSON_REASON, StageQuery, Tally
 from analyzer.ingest.detect import ZEEK_KINDS
 from analyzer.ingest.zeek_fields import SPECS, Col, typed_stage_sql
 
@@ -20,38 +28,9 @@ def _path(field: str) -> str:
     return '$."' + field + '"'
 
 
-def load(
-    con: duckdb.DuckDBPyConnection,
-    tally: Tally,
-    file_kind: str | None,
-    lo: int,
-    hi: int,
-) -> None:
-    """Load data lines ``lo..hi`` of ``_lines`` as Zeek JSON."""
-    # one pass: validity (try(json_type) is NULL for malformed JSON) and each line's kind; the line
-    # text stays in _lines (no copy)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _jl AS SELECT line, reason, "
-        "CASE WHEN reason IS NULL THEN coalesce(json_extract_string(l, '$._path'), $kind) END AS kind "
-        f"FROM (SELECT line, l, {JSON_REASON} AS reason FROM _lines "
-        f"WHERE line BETWEEN $lo AND $hi AND {DATA_JSON}) AS s",
-        {"lo": lo, "hi": hi, "kind": file_kind},
-    )
-    row = con.execute("SELECT count(*) FROM _jl WHERE reason IS NOT NULL").fetchone()
-    tally.reject_lines(con, "_jl", int(row[0]) if row else 0)
-    row = con.execute(
-        "SELECT count(*) FROM _jl WHERE reason IS NULL AND (kind IS NULL OR kind NOT IN ('conn', 'dns', 'ssl', 'http'))"
-    ).fetchone()
-    tally.skipped_events += int(row[0]) if row else 0
-    kinds = [k for (k,) in con.execute("SELECT DISTINCT kind FROM _jl WHERE reason IS NULL").fetchall()]
-    for kind in kinds:
-        table = ZEEK_KINDS.get(kind or "")
-        if table is not None:
-            _load_kind(con, tally, kind, table)
-
-
-def _load_kind(con: duckdb.DuckDBPyConnection, tally: Tally, kind: str, table: str) -> None:
-    # every scalar field in one json_extract_string call: each line is parsed once, not per field
+def _slots(table: str) -> tuple[list[str], Callable[[Col], str | None]]:
+    """The JSON paths a ``table`` needs (``ts`` first) and the raw-value SQL of each column over
+    ``v``, the list that ``json_extract_string(l, paths)`` returns."""
     paths: list[str] = [_path("ts")]
 
     def slot(field: str) -> int:
@@ -68,11 +47,70 @@ def _load_kind(con: duckdb.DuckDBPyConnection, tally: Tally, kind: str, table: s
 
     for c in SPECS[table]:
         raw(c)
-    path_list = "[" + ", ".join("'" + p + "'" for p in paths) + "]"
-    source = (
-        f"SELECT line, json_extract_string(l, {path_list}) AS v FROM _lines JOIN _jl USING (line) "
-        "WHERE reason IS NULL AND kind = $kind"
-    )
-    sql = typed_stage_sql(table, source, "v[1]", raw)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _stage AS {sql}", {"kind": kind})
-    tally.move_stage(con, table, "zeek")
+    return paths, raw
+
+
+def _sql_list(paths: list[str]) -> str:
+    """A SQL list literal of JSON paths (constants of this module, never log data)."""
+    return "[" + ", ".join("'" + p + "'" for p in paths) + "]"
+
+
+def load(
+    con: duckdb.DuckDBPyConnection,
+    tally: Tally,
+    file_kind: str | None,
+    lo: int,
+    hi: int,
+) -> None:
+    """Load data lines ``lo..hi`` of ``_lines`` as Zeek JSON."""
+    own = ZEEK_KINDS.get(file_kind or "")
+    params: dict[str, object] = {"lo": lo, "hi": hi, "kind": file_kind}
+    if own is not None:
+        # one parse: the values of the file's own kind, then _path. try() makes malformed JSON a
+        # NULL list; the exact reason (malformed / not an object) is asked only when ts is absent.
+        paths, _raw = _slots(own)
+        k = len(paths) + 1
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _jl AS SELECT line, reason, "
+            f"CASE WHEN reason IS NULL THEN coalesce(v[{k}], $kind) END AS kind, "
+            "CASE WHEN reason IS NULL THEN v END AS v "
+            f"FROM (SELECT line, v, CASE WHEN v IS NULL OR v[1] IS NULL THEN {JSON_REASON} END AS reason "
+            f"FROM (SELECT line, l, try(json_extract_string(l, {_sql_list([*paths, '$._path'])})) AS v "
+            f"FROM _lines WHERE line BETWEEN $lo AND $hi AND {DATA_JSON}) AS s) AS t",
+            params,
+        )
+    else:
+        # kind per line (JSON streaming): validity and each line's kind, values per kind below
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _jl AS SELECT line, reason, "
+            "CASE WHEN reason IS NULL THEN coalesce(json_extract_string(l, '$._path'), $kind) END AS kind "
+            f"FROM (SELECT line, l, {JSON_REASON} AS reason FROM _lines "
+            f"WHERE line BETWEEN $lo AND $hi AND {DATA_JSON}) AS s",
+            params,
+        )
+    row = con.execute("SELECT count(*) FROM _jl WHERE reason IS NOT NULL").fetchone()
+    tally.reject_lines(con, "_jl", int(row[0]) if row else 0)
+    row = con.execute(
+        "SELECT count(*) FROM _jl WHERE reason IS NULL AND (kind IS NULL OR kind NOT IN ('conn', 'dns', 'ssl', 'http'))"
+    ).fetchone()
+    tally.skipped_events += int(row[0]) if row else 0
+    kinds = [k for (k,) in con.execute("SELECT DISTINCT kind FROM _jl WHERE reason IS NULL").fetchall()]
+    for kind in kinds:
+        table = ZEEK_KINDS.get(kind or "")
+        if table is not None:
+            _load_kind(con, tally, kind, table, parsed=table == own and kind == file_kind)
+
+
+def _load_kind(con: duckdb.DuckDBPyConnection, tally: Tally, kind: str, table: str, *, parsed: bool) -> None:
+    """Stage and move the lines of one kind. ``parsed``: ``_jl.v`` already holds their values."""
+    paths, raw = _slots(table)
+    if parsed:
+        source = "SELECT line, v FROM _jl WHERE reason IS NULL AND kind = $kind"
+    else:
+        # every scalar field in one json_extract_string call: each line is parsed once more, not per field
+        source = (
+            f"SELECT line, json_extract_string(l, {_sql_list(paths)}) AS v FROM _lines JOIN _jl USING (line) "
+            "WHERE reason IS NULL AND kind = $kind"
+        )
+    query = StageQuery(source, lambda src: typed_stage_sql(table, src, "v[1]", raw), {"kind": kind})
+    tally.move_stage(con, table, "zeek", query=query)

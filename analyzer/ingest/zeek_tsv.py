@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from analyzer.ingest.common import DATA_TSV, Tally
+from analyzer.ingest.common import DATA_TSV, StageQuery, Tally
 from analyzer.ingest.detect import ZEEK_KINDS
 from analyzer.ingest.zeek_fields import Col, typed_stage_sql
 
@@ -126,15 +126,12 @@ def _load_block(con: duckdb.DuckDBPyConnection, tally: Tally, b: Block, table: s
         f"WHERE line BETWEEN $lo AND $hi AND {DATA_TSV}) AS raw_lines"
     )
     pre = f"CASE WHEN len(p) <> {n} THEN 'expected {n} fields, found ' || len(p) END"
-    sql = typed_stage_sql(
-        table, source, f"zeek_field(p[{ts_i}], $unset, $empty)" if ts_i else None, raw, pre
-    )
-    params = {"sep": b.sep, "lo": lo, "hi": hi}
-    for name, value in (("unset", b.unset), ("empty", b.empty), ("setsep", b.set_sep)):
-        if f"${name}" in sql:
-            params[name] = value
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _stage AS {sql}", params)
-    tally.move_stage(con, table, "zeek")
+    ts_raw = f"zeek_field(p[{ts_i}], $unset, $empty)" if ts_i else None
+    params: dict[str, object] = {
+        "sep": b.sep, "lo": lo, "hi": hi, "unset": b.unset, "empty": b.empty, "setsep": b.set_sep,
+    }
+    query = StageQuery(source, lambda src: typed_stage_sql(table, src, ts_raw, raw, pre), params)
+    tally.move_stage(con, table, "zeek", query=query)
 
 
 def _reject_all(con: duckdb.DuckDBPyConnection, tally: Tally, lo: int, hi: int, reason: str) -> None:

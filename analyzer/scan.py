@@ -293,7 +293,7 @@ def _ensure_name_matches(con: Any) -> None:
 #: Per-event tables, dropped as soon as no later stage reads them (memory: they hold every event).
 #: What stays after a scan is per channel: scan_channels, scan_facts, scan_beacon, scan_findings ...
 _DROP_AFTER = {
-    "25": ("VIEW scan_keyed", "TABLE scan_events"),
+    "25": ("VIEW scan_keyed", "TABLE scan_events", "TABLE scan_clients"),
     "30": ("TABLE scan_raw",),
     "40": ("TABLE scan_intervals",),
     "42": ("TABLE scan_gapped",),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -9,21 +11,47 @@ import duckdb
 from analyzer.errors import StoreError
 from analyzer.sqlfiles import read_sql
 
+#: DuckDB's memory cap by default: past it, operators spill to disk instead of growing, so a big
+#: day of logs stays within a laptop's memory. DuckDB's own default is 80 % of RAM.
+DEFAULT_MEMORY_LIMIT = "2GB"
+
 
 class Store:
-    """A DuckDB database holding the normalized model (``sql/00_schema.sql``)."""
+    """A DuckDB database holding the normalized model (``sql/00_schema.sql``).
 
-    def __init__(self, path: str | Path | None = None, read_only: bool = False):
+    ``memory_limit`` caps DuckDB's memory (None keeps DuckDB's default). A file store spills next to
+    its file (DuckDB's default ``<db>.tmp``); an in-memory store spills to a private temporary
+    folder, removed on :meth:`close`.
+    """
+
+    def __init__(self, path: str | Path | None = None, read_only: bool = False,
+                 memory_limit: str | None = DEFAULT_MEMORY_LIMIT):
         self.path = str(path) if path is not None else None
+        self._spill: str | None = None
         try:
             self.con = duckdb.connect(self.path or ":memory:", read_only=read_only)
-        except duckdb.Error as exc:  # pragma: no cover - message depends on duckdb
+        except duckdb.Error as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+        if memory_limit:
+            self.set_memory_limit(memory_limit)
         if not read_only:
             self.con.execute(read_sql("00_schema"))
 
+    def set_memory_limit(self, limit: str) -> None:
+        """Cap DuckDB's memory (e.g. '2GB'); raises StoreError on a value DuckDB does not accept."""
+        try:
+            self.con.execute("SET memory_limit = ?", [limit])
+        except duckdb.Error as exc:
+            raise StoreError(f"bad memory limit {limit!r}: {exc}") from exc
+        if self.path is None and self._spill is None:
+            self._spill = tempfile.mkdtemp(prefix="serverless-c2-spill-")
+            self.con.execute("SET temp_directory = ?", [self._spill])
+
     def close(self) -> None:
         self.con.close()
+        if self._spill is not None:
+            shutil.rmtree(self._spill, ignore_errors=True)
+            self._spill = None
 
     def __enter__(self) -> "Store":
         return self

@@ -28,20 +28,14 @@ def _parse_time(value: str | None, option: str) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
-def _limit_memory(store, limit: str, spill: Path) -> None:  # type: ignore[no-untyped-def]
-    """Cap DuckDB's memory and give it a folder to spill to, so RSS stays bounded on big days.
-
-    A file store spills next to itself (``<db>.tmp``); an in-memory one gets a temporary folder.
-    """
-    import duckdb
+def _limit_memory(store, limit: str) -> None:  # type: ignore[no-untyped-def]
+    """Apply --memory-limit (the store already spills to a folder of its own)."""
+    from analyzer.errors import StoreError
 
     try:
-        store.con.execute("SET memory_limit = ?", [limit])
-    except duckdb.Error as exc:
-        raise click.BadParameter(f"{limit!r}: {exc}", param_hint="--memory-limit") from exc
-    if store.path is None:
-        spill.mkdir(parents=True, exist_ok=True)
-        store.con.execute("SET temp_directory = ?", [str(spill)])
+        store.set_memory_limit(limit)
+    except StoreError as exc:
+        raise click.BadParameter(str(exc), param_hint="--memory-limit") from exc
 
 
 def _say(quiet: bool, message: str) -> None:
@@ -100,7 +94,7 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str, since
                               min_score=min_score, include_contacts=not no_contacts, catalog_files=tuple(catalogs),
                               intel_files=tuple(intel), allowlist=allowlist)
         with tempfile.TemporaryDirectory(prefix="serverless-c2-") as tmp, Store(db) as store:
-            _limit_memory(store, memory_limit, Path(tmp) / "spill")
+            _limit_memory(store, memory_limit)
             inputs: list[Path] = list(paths)
             if demo:
                 from analyzer.simulate import build_scenario, write_logs

@@ -90,6 +90,7 @@ class ScanParams:
     w_serverless: float = 1.0
     w_other: float = 0.8
     w_nonbrowser: float = 0.1
+    w_tool: float = 0.1              # ... and more when it is a known scripting runtime / attack tool
     w_mismatch: float = 0.15
     w_single: float = 0.1
     w_common: float = 0.4
@@ -208,6 +209,10 @@ def ja4_browser_like(ja4: str | None) -> bool | None:
     return alpn in ("h2", "h3") and ciphers >= 14 and exts >= 14
 
 
+#: UA families of analyzer/data/clients.toml that name no tool: nothing matched, or a browser.
+_UNRECOGNISED_UA_FAMILIES = frozenset({"unknown", "browser"})
+
+
 def _build_client_class(con: Any) -> None:
     """Judge each distinct (User-Agent, JA4, JA3) of the scored channels once, in Python.
 
@@ -223,6 +228,7 @@ def _build_client_class(con: Any) -> None:
     for ua, ja4, ja3, ua_null in rows:
         tool = is_known_tool_fingerprint(ja3 or None, ja4 or None)
         tls_browser = False if tool is not None else ja4_browser_like(ja4 or None)
+        known_tool = tool is not None
         if ua_null:
             nonbrowser = tls_browser is False
             mismatch = False
@@ -231,13 +237,16 @@ def _build_client_class(con: Any) -> None:
             info = classify_user_agent(ua)
             nonbrowser = not info.browser
             mismatch = info.browser and tls_browser is False
+            # a recognised non-browser family (PowerShell, curl, python-requests, certutil, an empty
+            # UA ...) says more than an unrecognised one (an OS service or an app's own updater)
+            known_tool = known_tool or (nonbrowser and info.family not in _UNRECOGNISED_UA_FAMILIES)
             label = info.label
             if mismatch and tool is not None:
                 label = f"{info.label}, but the TLS fingerprint is {tool.label}"
-        out.append((ua, ja4, ja3, nonbrowser, mismatch, label))
+        out.append((ua, ja4, ja3, nonbrowser, mismatch, known_tool, label))
     _create_filled(con, "scan_client_class", (("ua", "VARCHAR"), ("ja4", "VARCHAR"), ("ja3", "VARCHAR"),
                                               ("nonbrowser", "BOOLEAN"), ("mismatch", "BOOLEAN"),
-                                              ("client_label", "VARCHAR")), out)
+                                              ("tool", "BOOLEAN"), ("client_label", "VARCHAR")), out)
 
 
 def _build_dst_class(con: Any) -> None:
@@ -483,7 +492,8 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         reasons.append(f"browser User-Agent with a non-browser TLS fingerprint (JA4 {r['ja4']})")
     elif r["nonbrowser"]:
         if r["user_agent"] is not None:
-            reasons.append(f"non-browser client by User-Agent: {r['client_label'] or repr(r['user_agent'])}")
+            what = "scripting or attack-tool client" if r.get("tool") else "non-browser client"
+            reasons.append(f"{what} by User-Agent: {r['client_label'] or repr(r['user_agent'])}")
         elif r["client_label"] and not str(r["client_label"]).startswith("TLS client"):
             reasons.append(f"non-browser TLS fingerprint: {r['client_label']} (JA4 {r['ja4']})")
         else:

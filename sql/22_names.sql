@@ -16,7 +16,7 @@ WITH raw AS (
 ), named AS (
     SELECT r.raw_name,
            coalesce(nm.name, lower(regexp_replace(regexp_replace(r.raw_name, ':[0-9]+$', ''), '[.]$', ''))) AS name,
-           nm.platform, nm.provider, nm.tenant, nm.category, nm.severity AS platform_severity, nm.via_cname,
+           nm.platform, nm.provider, nm.tenant, nm.category, nm.severity AS platform_severity, nm.confidence AS platform_confidence, nm.via_cname,
            nm.intel_pattern, nm.intel_source
     FROM raw r
     LEFT JOIN name_matches nm ON nm.raw_name = r.raw_name

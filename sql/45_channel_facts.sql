@@ -7,12 +7,13 @@ CREATE OR REPLACE TEMP TABLE scan_facts AS
 WITH name_attr AS (
     SELECT name, min(platform) AS platform, min(provider) AS provider, min(tenant) AS tenant,
            min(category) AS category, min(platform_severity) AS platform_severity, min(via_cname) AS via_cname,
+           min(CASE WHEN platform_confidence = 'low' THEN 1 ELSE 0 END) AS low_conf,
            min(intel_pattern) AS intel_pattern, min(intel_source) AS intel_source
     FROM scan_names GROUP BY name
 ), top_name AS (
     SELECT p.chan_id, max_by(p.name, p.cnt) AS host, count(*) AS names,
            min(a.platform) AS platform, min(a.provider) AS provider, min(a.tenant) AS tenant,
-           min(a.category) AS category, min(a.platform_severity) AS platform_severity,
+           min(a.category) AS category, min(a.platform_severity) AS platform_severity, min(a.low_conf) AS low_conf,
            min(a.via_cname) AS via_cname, min(a.intel_pattern) AS intel_pattern, min(a.intel_source) AS intel_source
     FROM scan_chan_names p LEFT JOIN name_attr a ON a.name = p.name
     GROUP BY p.chan_id
@@ -51,7 +52,7 @@ WITH name_attr AS (
 )
 SELECT a.*, c.src, c.dest_key, c.fp, c.ja3, c.ja4, c.user_agent,
        CASE WHEN c.dest_key LIKE 'name:%' THEN substr(c.dest_key, length('name:') + 1) ELSE n.host END AS host,
-       n.names, n.platform, n.provider, n.tenant, n.category, n.platform_severity, n.via_cname,
+       n.names, n.platform, n.provider, n.tenant, n.category, n.platform_severity, n.low_conf, n.via_cname,
        n.intel_pattern, n.intel_source, d.dst, d.dst_port, d.dsts
 FROM agg a
 JOIN scan_channels c ON c.chan_id = a.chan_id

@@ -12,11 +12,15 @@
 --                    score = clamp(beacon x category weight + evidence, 0, 1), where the category
 --                    weight is $w_serverless for serverless platforms and $w_other otherwise, and
 --                    evidence = + $w_nonbrowser (non-browser client) + $w_mismatch (spoofed browser)
+--                               + $w_tool (a known scripting runtime or attack tool: PowerShell, curl,
+--                                 python-requests, an empty UA, a tool's JA3/JA4 ...)
 --                               + $w_single (one internal host with this client)
 --                               - $w_common (>= $prev_common hosts with this client: a fleet)
 --                               + $w_new (destination new to the store) + $w_dns (DNS signs)
 --                               + $w_intel (the name is on a threat-intel list)
---   contact finding  a serverless destination, not beaconing, reached by a non-browser client (or a
+--   contact finding  a serverless destination of a catalogue entry whose confidence is not low (CDNs,
+--                    VM hostnames and static hosting carry endless benign non-browser traffic:
+--                    low_conf, stage 45), not beaconing, reached by a non-browser client (or a
 --                    long-lived low-volume connection, or any client to an intel-listed name): score = clamp($contact_base + evidence,
 --                    0, $contact_cap); the network analogue of "non-browser process talks to
 --                    serverless".
@@ -30,6 +34,7 @@ WITH b0 AS (
            d.dns_queries, d.txt_queries, d.nxdomain, d.min_ttl, d.median_query_gap,
            e.random_labels, e.max_label_entropy,
            coalesce(cc.nonbrowser, FALSE) AS nonbrowser, coalesce(cc.mismatch, FALSE) AS mismatch,
+           coalesce(cc.tool, FALSE) AS tool,
            cc.client_label
     FROM scan_facts f
     LEFT JOIN scan_beacon b ON b.chan_id = f.chan_id
@@ -51,6 +56,7 @@ WITH b0 AS (
             OR coalesce(random_labels, 0) > 0) AS dns_signs,
            long_conn_s IS NOT NULL AS long_conn,
            CASE WHEN nonbrowser THEN $w_nonbrowser ELSE 0 END
+         + CASE WHEN tool THEN $w_tool ELSE 0 END
          + CASE WHEN mismatch THEN $w_mismatch ELSE 0 END
          + CASE WHEN fp_prevalence = 1 THEN $w_single ELSE 0 END
          - CASE WHEN fp_prevalence >= $prev_common THEN $w_common ELSE 0 END
@@ -66,7 +72,8 @@ WITH b0 AS (
                     AND last_epoch - first_epoch >= least($min_span_s, $span_frac * $data_span)
                     AND (NOT fast_cadence OR (NOT dst_private AND src_fast_channels <= $strobe_max_fanout))
                     THEN 'beacon'
-               WHEN platform IS NOT NULL AND (nonbrowser OR mismatch OR long_conn) THEN 'contact'
+               WHEN platform IS NOT NULL AND coalesce(low_conf, 0) = 0 AND (nonbrowser OR mismatch OR long_conn)
+                    THEN 'contact'
                WHEN intel_pattern IS NOT NULL THEN 'contact'
                WHEN long_conn AND platform IS NULL AND fp_prevalence = 1 AND nonbrowser THEN 'contact'
            END AS kind

@@ -267,3 +267,46 @@ def test_fast_cadence_to_a_public_address_is_a_beacon_but_a_scanner_is_not() -> 
     _run(store)
     found = store.con.execute("SELECT src, dst FROM scan_findings WHERE kind = 'beacon'").fetchall()
     assert found == [("10.0.0.7", "86.136.67.231")]
+
+
+def test_contacts_need_a_catalogue_entry_that_is_not_low_confidence() -> None:
+    """A non-browser client reaching a Worker is a contact; the same client reaching a CDN or a VM
+    hostname (low-confidence entries: endless benign updater and telemetry traffic) is not."""
+    store = Store()
+    few = [T0, T0 + 400.0, T0 + 1900.0]                                         # not periodic
+    _conn_tls(store.con, "10.0.0.7", "relay.acct.workers.dev", few)
+    _conn_tls(store.con, "10.0.0.7", "d111111abcdef8.cloudfront.net", few, uid_prefix="cf")
+    _conn_tls(store.con, "10.0.0.7", "settings-prod-neu-2.northeurope.cloudapp.azure.com", few, uid_prefix="vm")
+    _run(store)
+    contacts = store.con.execute("SELECT host FROM scan_findings WHERE kind = 'contact'").fetchall()
+    assert contacts == [("relay.acct.workers.dev",)]
+
+
+def _http(con, src: str, host: str, times: list[float], ua: str, dst: str = "93.184.216.34") -> None:
+    con.executemany(
+        "INSERT INTO conn (ts, epoch, uid, src, src_port, dst, dst_port, proto, service, duration, orig_bytes,"
+        " resp_bytes, conn_state, sensor) VALUES (?,?,?,?,50000,?,80,'tcp','http',0.2,300,900,'SF','zeek')",
+        [(datetime.fromtimestamp(t, timezone.utc).replace(tzinfo=None), t, f"H{src}{host}{i}", src, dst)
+         for i, t in enumerate(times)])
+    con.executemany(
+        "INSERT INTO http (ts, epoch, uid, src, src_port, dst, dst_port, method, host, uri, user_agent, status,"
+        " sensor) VALUES (?,?,?,?,50000,?,80,'GET',?,'/',?,200,'zeek')",
+        [(datetime.fromtimestamp(t, timezone.utc).replace(tzinfo=None), t + 0.01, f"H{src}{host}{i}", src, dst,
+          host, ua) for i, t in enumerate(times)])
+
+
+def test_a_scripting_tool_outranks_an_unrecognised_non_browser_on_the_same_timer() -> None:
+    """PowerShell polling every 5 min (RITA's test data) ranks above an OS service on the same timer:
+    a recognised tool family is evidence, an unrecognised User-Agent only says 'not a browser'."""
+    store = Store()
+    timer = [T0 + 300.0 * i for i in range(200)]
+    for k in range(3):      # fleet-wide on both sides, so that neither score is capped at 1
+        _http(store.con, f"10.0.1.{k}", "www.alexa.com", [t + k for t in timer],
+              "Mozilla/5.0 (Windows NT; Windows NT 10.0; en-US) WindowsPowerShell/5.1.16299.98")
+        _http(store.con, f"10.0.2.{k}", "tile-service.example.com", [t + k for t in timer], "Microsoft-WNS/10.0")
+    _run(store)
+    rows = store.con.execute("SELECT host, tool, min(score), max(score) FROM scan_findings WHERE kind = 'beacon' "
+                             "GROUP BY host, tool ORDER BY host").fetchall()
+    assert [(h, t) for h, t, _, _ in rows] == [("tile-service.example.com", False), ("www.alexa.com", True)]
+    (_, _, wns_lo, wns_hi), (_, _, ps_lo, ps_hi) = rows
+    assert ps_lo > wns_hi and wns_lo == wns_hi and ps_hi < 1.0

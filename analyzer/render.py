@@ -36,9 +36,13 @@ from analyzer.findings import Finding, ScanResult
 SCHEMA_VERSION = 1
 FORMATS = ("table", "json", "ndjson", "csv")
 
-# C0 controls except none (TAB/LF/CR included: a cell is one line), DEL, C1 controls, and Unicode
-# format characters that can spoof what is displayed (bidi overrides/isolates, zero-width joiners).
-_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+# C0 controls (TAB/LF/CR included: a cell is one line), DEL, C1 controls, and the Unicode format
+# characters that reorder or hide text (bidi marks, overrides and isolates, zero-width joiners, BOM,
+# interlinear annotations): a hostname must read as what it is. Shared with the report's sanitizers.
+INVISIBLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
+_CONTROL_RE = INVISIBLE
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 CSV_COLUMNS = ("severity", "score", "kind", "src", "host", "platform", "tenant", "category", "connections",

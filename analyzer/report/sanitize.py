@@ -4,9 +4,9 @@ Every string that reaches the report (hostnames, tenants, User-Agents, fingerpri
 paths, rejected log lines) came from a log an attacker can write to. HTML escaping is left to
 jinja2's autoescape; this module handles what autoescape does not: control and bidi-override
 characters (which spoof what an analyst reads), Markdown syntax (links, tables, raw HTML) and
-spreadsheet formulas. ``analyzer.render`` (the scan command's output module) is used when present so
-that scan and report neutralize the same way; the local rules are applied on top, so the result
-never depends on another module's version.
+spreadsheet formulas. The scan command's sanitizers (``analyzer.render``) run first, so that scan
+and report neutralize the same way; the stricter report rules (NFKC, full-width formula starts)
+apply on top.
 """
 
 from __future__ import annotations
@@ -14,18 +14,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-try:  # the scan command's sanitizers, when that module exists
-    from analyzer.render import csv_safe as _shared_csv_safe  # type: ignore[attr-defined]
-    from analyzer.render import strip_control as _shared_strip  # type: ignore[attr-defined]
-except Exception:  # pragma: no cover - depends on the other module being present
-    _shared_strip = None
-    _shared_csv_safe = None
+from analyzer.render import INVISIBLE
+from analyzer.render import csv_safe as _shared_csv_safe
+from analyzer.render import strip_control as _shared_strip
 
-# C0/C1 controls, DEL, and the Unicode format characters that reorder or hide text
-# (bidi overrides/isolates, zero-width joiners, BOM): a hostname must read as what it is.
-INVISIBLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
-)
 # Any ASCII punctuation may be backslash-escaped in CommonMark/GFM. These are the characters that
 # can start markup: emphasis, code, links and images (no link without an unescaped ``[``), raw HTML
 # and autolinks, entities, headings, table cells, strikethrough, math. Escaping only them keeps
@@ -35,21 +27,16 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", 
 
 
 def clean(value: object, limit: int | None = None) -> str:
-    """Printable one-line text: controls and invisible format characters become U+FFFD or a space.
+    """Printable one-line text: controls and invisible format characters are removed, tabs and newlines become spaces.
 
     Newlines and tabs become spaces (a value must not break a table row); other controls are
-    removed by ``analyzer.render.strip_control`` when present (one rule for scan and report), else
-    replaced by U+FFFD. ``limit`` truncates with an
+    removed by ``analyzer.render.strip_control`` (one rule for scan and report). ``limit`` truncates with an
     ellipsis, so one 1 MB User-Agent cannot bloat the page.
     """
     if value is None:
         return ""
     text = re.sub(r"[\t\n\r]", " ", str(value))
-    if _shared_strip is not None:
-        try:
-            text = str(_shared_strip(text))
-        except Exception:  # pragma: no cover - the local rules below still apply
-            pass
+    text = _shared_strip(text)
     text = INVISIBLE.sub(lambda m: " " if m.group(0) in "\t\n\r" else "\ufffd", text)
     # lone surrogates (from undecodable input) cannot be encoded to UTF-8 pages
     text = text.encode("utf-8", "replace").decode("utf-8")
@@ -86,11 +73,7 @@ def md_code(value: object, limit: int | None = None, table: bool = True) -> str:
 def csv_safe(value: object) -> str:
     """A CSV cell that a spreadsheet shows as text, never evaluates (OWASP CSV injection)."""
     text = clean(value)
-    if _shared_csv_safe is not None:
-        try:
-            text = str(_shared_csv_safe(text))
-        except Exception:  # pragma: no cover
-            pass
+    text = _shared_csv_safe(text)
     stripped = unicodedata.normalize("NFKC", text.lstrip(" "))
     if stripped.startswith(_FORMULA_START) or text.startswith(_FORMULA_START):
         if not text.startswith("'"):

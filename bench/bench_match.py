@@ -111,6 +111,17 @@ def timed(fn) -> float:
     return time.perf_counter() - t
 
 
+def _cross_check(con, ours_table: str, re2_table: str, label: str) -> bool:
+    """Print whether the matcher and the RE2 regexp found the same canonical names (fixed table names)."""
+    ours = {r[0] for r in con.execute(f"SELECT raw_name FROM {ours_table} WHERE platform IS NOT NULL AND "
+                                      "raw_name = name").fetchall()}
+    re2 = {r[0] for r in con.execute(f"SELECT name FROM {re2_table} WHERE hit <> '' AND name = lower(name) AND "
+                                     "NOT ends_with(name, '.')").fetchall()}
+    verdict = "identical" if ours == re2 else f"DIFFER ({len(ours ^ re2)} names)"
+    print(f"cross-check {label}: matcher {len(ours):,}, RE2 {len(re2):,}, {verdict}")
+    return ours == re2
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--names", type=int, default=1_000_000)
@@ -188,20 +199,8 @@ def main() -> int:
         print(f"DuckDB RE2 regexp_extract, catalogue + intel in one alternation, materialized: "
               f"{med['re2_extract']:.3f}s; regexp_matches count(*): {med['re2_count']:.3f}s")
         print(f"ratio match_store / RE2 extract: {med['match_store'] / med['re2_extract']:.2f}x (target <= 2x)")
-        ours = {r[0] for r in con.execute("SELECT raw_name FROM name_matches WHERE platform IS NOT NULL AND "
-                                          "raw_name = name").fetchall()}
-        re2 = {r[0] for r in con.execute("SELECT name FROM _re2 WHERE hit <> '' AND name = lower(name) AND "
-                                         "NOT ends_with(name, '.')").fetchall()}
-        same = ours == re2
-        print(f"cross-check on canonical names: matcher {len(ours):,}, RE2 {len(re2):,}, "
-              f"{'identical' if same else f'DIFFER ({len(ours ^ re2)} names)'}")
-    ours_c = {r[0] for r in con.execute("SELECT raw_name FROM _nm_cat WHERE platform IS NOT NULL AND "
-                                        "raw_name = name").fetchall()}
-    re2_c = {r[0] for r in con.execute("SELECT name FROM _re2c WHERE hit <> '' AND name = lower(name) AND "
-                                       "NOT ends_with(name, '.')").fetchall()}
-    same_c = ours_c == re2_c
-    print(f"cross-check catalogue only: matcher {len(ours_c):,}, RE2 {len(re2_c):,}, "
-          f"{'identical' if same_c else f'DIFFER ({len(ours_c ^ re2_c)} names)'}")
+        same = _cross_check(con, "name_matches", "_re2", "on canonical names")
+    same_c = _cross_check(con, "_nm_cat", "_re2c", "catalogue only")
     print(f"whole stage target <= 1.5s: {'met' if med['match_store'] <= 1.5 else 'NOT met'}")
     store.close()
     return 0 if same and same_c else 1

@@ -89,16 +89,19 @@ def test_rotated_copy_of_a_loaded_live_file_adds_only_the_rest(tmp_path):
 KILLER = textwrap.dedent(
     """
     import os, signal, sys
-    from analyzer.ingest import common, ingest_paths
+    from analyzer.ingest import common, ingest_paths, zeek_tsv
     from analyzer.store import Store
-    original = common.Tally.move_stage
-    def move_then_die(self, con, table, *a, **k):
-        original(self, con, table, *a, **k)       # rows are in the table, the transaction is open
-        os.kill(os.getpid(), signal.SIGKILL)
+    def then_die(original):
+        def load_then_die(*a, **k):
+            original(*a, **k)                     # rows are in the table, the transaction is open
+            os.kill(os.getpid(), signal.SIGKILL)
+        return load_then_die
     with Store(sys.argv[1]) as s:
         ingest_paths(s, [sys.argv[2]])
         print("first done", flush=True)
-        common.Tally.move_stage = move_then_die
+        # both ways a Zeek file is loaded: line by line, and the typed fast path
+        common.Tally.move_stage = then_die(common.Tally.move_stage)
+        zeek_tsv.load_fast = then_die(zeek_tsv.load_fast)
         ingest_paths(s, [sys.argv[3]])
     """
 )

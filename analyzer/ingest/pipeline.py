@@ -40,6 +40,11 @@ Progress = Callable[[str, int, int], None]
 #: on-disk size; that can only match a prefix of exactly that content.)
 _CONSUMED = "status IN ('loaded', 'appended', 'skipped')"
 
+#: Zeek TSV files from this size (on disk) try the typed fast path (zeek_tsv.fast_read). Below it
+#: the line-by-line path costs milliseconds, less than the fast path's fixed cost plus, for the
+#: files it then refuses (test baselines with masked times ...), the line-by-line path again.
+FAST_MIN_BYTES = 1 << 20
+
 
 def ingest_paths(
     store: Store,
@@ -114,11 +119,16 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, strict: bool = Fa
             ).fetchall()
         ]
         json_lines = det.format != ZEEK_TSV
-        scan, prefetched = _scan_and_prefetch(
+        top = _fast_candidate(head, det) if _size(path) >= FAST_MIN_BYTES else None
+        fast_read = None
+        if top is not None:
+            block, table, skip = top
+            fast_read = lambda: zeek_tsv.fast_read(con, str(path), block, table, skip)  # noqa: E731
+        scan, prefetched, fast = _scan_and_prefetch(
             con, path, gz, lambda: scan_file(
                 path, gz, sizes, keep_tail_if=json_line_complete if json_lines else _meta_line,
                 json_lines=json_lines,
-            ),
+            ), fast_read,
         )
         if scan.gzip_problem:
             fr.warnings.append(scan.gzip_problem)
@@ -139,8 +149,12 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, strict: bool = Fa
                 return fr
             first_line = prev_lines + 1
         fr.first_line = first_line
+        raw_ready = prefetched and fast is None  # the read-ahead, when usable, read _raw unless it typed
+        if top is not None:
+            fast = _checked_fast(con, scan, top, first_line, fast)
         _load(
-            con, fr, path, det, scan, first_line, appended=prev is not None, strict=strict, prefetched=prefetched
+            con, fr, path, det, scan, first_line, appended=prev is not None, strict=strict,
+            prefetched=raw_ready, fast=fast,
         )
         return fr
     except InputError:
@@ -157,27 +171,33 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, strict: bool = Fa
 
 
 def _scan_and_prefetch(
-    con: duckdb.DuckDBPyConnection, path: Path, gz: bool, scan: Callable[[], Scan]
-) -> tuple[Scan, bool]:
-    """Run ``scan()``; for a file never seen at this path, let DuckDB read its lines meanwhile.
+    con: duckdb.DuckDBPyConnection, path: Path, gz: bool, scan: Callable[[], Scan],
+    fast_read: Callable[[], zeek_tsv.FastRead | None] | None = None,
+) -> tuple[Scan, bool, zeek_tsv.FastRead | None]:
+    """Run ``scan()``; for a file never seen at this path, let DuckDB read it meanwhile: its typed
+    rows (``fast_read``, Zeek TSV with one header block at the top) or else its lines.
 
-    The scan (hashing, in Python) and DuckDB's line reader (which releases the GIL) then use two
-    cores at once. The prefetched ``_raw`` is kept only when it is what the sequential path would
+    The scan (hashing, in Python) and DuckDB's reader (which releases the GIL) then use two
+    cores at once. What was read ahead is kept only when it is what the sequential path would
     have read: the file itself (not gzip, not sanitized) and holding at least every consumed byte
     (its size before the read began covers them; a live log that grew during the scan is read
     again). A file seen before at this path is most likely unchanged, so it is not read ahead.
-    Returns the scan and whether ``_raw`` holds the lines to load.
+    Returns the scan, whether the read-ahead may be used, and the typed read (None: ``_raw``
+    holds the lines, when the read-ahead may be used).
     """
     seen = con.execute(
         "SELECT 1 FROM ingest_files WHERE path = $p LIMIT 1", {"p": str(path.resolve())}
     ).fetchone()
     if gz or seen is not None:
-        return scan(), False
+        return scan(), False, None
+    fast = None
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(scan)
         before = _identity(path)
         try:
-            read_lines(con, path, before[1])
+            fast = fast_read() if fast_read is not None else None
+            if fast is None:
+                read_lines(con, path, before[1])
             prefetched = True
         except duckdb.Error:
             prefetched = False  # read again (and fail there, if it must) once the scan is known
@@ -188,7 +208,43 @@ def _scan_and_prefetch(
         prefetched and result.data_path == path and after[0] == before[0] and after[1] >= before[1]
         and before[1] >= result.consumed_bytes
     )
-    return result, ok
+    return result, ok, fast if ok else None
+
+
+def _fast_candidate(head: bytes, det: Detection) -> tuple[zeek_tsv.Block, str, int] | None:
+    """(block, table, header lines) when a Zeek TSV file may take the typed fast path."""
+    if det.format != ZEEK_TSV or det.kind_per_line:
+        return None
+    top = zeek_tsv.head_block(head)
+    if top is None:
+        return None
+    table = zeek_tsv.fast_eligible(top[0], det.kind)
+    return None if table is None else (top[0], table, top[1])
+
+
+def _checked_fast(
+    con: duckdb.DuckDBPyConnection, scan: Scan, top: tuple[zeek_tsv.Block, str, int], first_line: int,
+    fast: zeek_tsv.FastRead | None,
+) -> zeek_tsv.FastRead | None:
+    """The typed read to load, when it provably holds exactly the lines ``first_line..`` of the
+    consumed part: the scan saw one header block (the one at the top), nothing to sanitize and no
+    cut last line, and every consumed line is a header line, a row, or a trailing ``#`` line.
+    ``fast`` is the read made ahead (from the first data line); without it, or when only new lines
+    are wanted, the typed read is made now (from ``first_line``). None: take the line-by-line path."""
+    block, table, skip = top
+    if scan.needs_sanitize or scan.partial_tail or scan.data_path is None:
+        return None
+    blocks = zeek_tsv.parse_blocks(scan.header_lines, scan.consumed_lines)
+    if len(blocks) != 1 or blocks[0].fields != block.fields or blocks[0].fields_line > skip:
+        return None
+    if any(ln > skip for ln, _t in scan.header_lines):
+        return None
+    start = max(skip, first_line - 1)
+    if fast is None or fast.skip != start:
+        fast = zeek_tsv.fast_read(con, str(scan.data_path), block, table, start)
+    if fast is None or fast.skip + fast.rows + fast.trailing_meta != scan.consumed_lines:
+        return None
+    return fast
 
 
 def _identity(p: Path) -> tuple[tuple[int, int], int]:
@@ -230,11 +286,12 @@ def _previous(con: duckdb.DuckDBPyConnection, scan: Scan, fmt: str | None) -> tu
 def _load(
     con: duckdb.DuckDBPyConnection, fr: FileReport, path: Path, det: Detection, scan: Scan,
     first_line: int, *, appended: bool, strict: bool, prefetched: bool = False,
+    fast: zeek_tsv.FastRead | None = None,
 ) -> None:
     assert scan.data_path is not None
     last = scan.consumed_lines
     # outside the transaction: rows inserted inside one get transaction-local rowids
-    if not prefetched:
+    if not prefetched and fast is None:
         read_lines(con, scan.data_path, scan.total_bytes)
     con.execute("BEGIN TRANSACTION")
     try:
@@ -243,15 +300,24 @@ def _load(
         file_id = int(row[0])
         tally = Tally(file_id)
         meta_sql = TSV_META if det.format == ZEEK_TSV else JSON_META
-        fr.meta_lines, fr.blank_lines, data = line_classes(con, first_line, last, meta_sql)
-        if det.format == ZEEK_TSV:
+        if fast is not None:
+            # the typed read: header lines before its first row, its rows, trailing '#' lines; no blank
+            fr.meta_lines = max(0, fast.skip - first_line + 1) + fast.trailing_meta
+            fr.blank_lines, data = 0, fast.rows
+            zeek_tsv.load_fast(con, tally, fast)
+            if fast.block.path and fr.kind != fast.block.path:
+                fr.kind = fast.block.path
+        elif det.format == ZEEK_TSV:
+            fr.meta_lines, fr.blank_lines, data = line_classes(con, first_line, last, meta_sql)
             blocks = zeek_tsv.parse_blocks(scan.header_lines, last)
             fr.warnings += zeek_tsv.load(con, tally, blocks, det.kind, first_line, last)
             if blocks and blocks[0].path and fr.kind != blocks[0].path:
                 fr.kind = blocks[0].path
         elif det.format == ZEEK_JSON:
+            fr.meta_lines, fr.blank_lines, data = line_classes(con, first_line, last, meta_sql)
             zeek_json.load(con, tally, det.kind, first_line, last)
         else:
+            fr.meta_lines, fr.blank_lines, data = line_classes(con, first_line, last, meta_sql)
             eve.load(con, tally, first_line, last)
             fr.kind = "eve"
         if scan.partial_tail:

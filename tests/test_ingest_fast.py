@@ -1,0 +1,162 @@
+"""The typed fast path for Zeek TSV (zeek_tsv.fast_read): whenever it is taken, the store and the
+report are exactly what the line-by-line path gives; whenever the file holds anything that path
+would reject or account differently, the fast read is refused and that path runs instead."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analyzer.ingest import IngestReport, ingest_paths, pipeline, zeek_tsv
+from analyzer.store import Store
+
+FIX = Path(__file__).parent / "fixtures" / "ingest"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+TABLES = ("conn", "dns", "tls", "http", "ingest_rejects")
+
+HEADER = (
+    "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n"
+    "#open\t2026-11-26-00-00-00\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\t"
+    "service\tduration\torig_bytes\tresp_bytes\tconn_state\thistory\n"
+    "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tstring\n"
+)
+FIRST = 9  # the first data line after HEADER
+CLOSE = "#close\t2026-11-27-00-00-00\n"
+
+
+def row(i: int, **over: str) -> str:
+    f = {"ts": f"{1795651200 + i}.250000", "uid": f"L{FIRST + i}", "orig_bytes": str(i), "service": "ssl"}
+    f.update(over)
+    return "\t".join([f["ts"], f["uid"], "10.0.0.5", "50000", "104.21.1.1", "443", "tcp", f["service"],
+                      "0.5", f["orig_bytes"], "900", "SF", "ShADadFf"]) + "\n"
+
+
+def run(paths: list[Path], fast: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[IngestReport, dict, int]:
+    """Ingest ``paths`` into a new store with or without the fast path; (report, table rows, fast loads)."""
+    taken = []
+    with monkeypatch.context() as m:
+        if fast:
+            m.setattr(pipeline, "FAST_MIN_BYTES", 0)  # small test files take it too
+            real = zeek_tsv.load_fast
+            m.setattr(zeek_tsv, "load_fast", lambda *a: (taken.append(a[2].path), real(*a))[1])
+        else:
+            m.setattr(pipeline, "_fast_candidate", lambda *a: None)
+        with Store() as s:
+            report = ingest_paths(s, [str(p) for p in paths])
+            tables = {t: s.con.execute(f"SELECT * EXCLUDE (file_id) FROM {t} ORDER BY ALL").fetchall() for t in TABLES}
+    return report, tables, len(taken)
+
+
+def same_both_ways(paths: list[Path], monkeypatch: pytest.MonkeyPatch) -> tuple[IngestReport, dict, int]:
+    fast, fast_tables, taken = run(paths, True, monkeypatch)
+    slow, slow_tables, _ = run(paths, False, monkeypatch)
+    for t in TABLES:
+        assert fast_tables[t] == slow_tables[t], t
+    assert [vars(f) for f in fast.files] == [vars(f) for f in slow.files]
+    for f in fast.files:
+        assert f.accounted, f
+    return fast, fast_tables, taken
+
+
+def test_well_formed_file_takes_the_fast_path_with_true_line_numbers(tmp_path, monkeypatch):
+    p = tmp_path / "conn.log"
+    p.write_text(HEADER + "".join(row(i) for i in range(500)) + CLOSE)
+    report, tables, taken = same_both_ways([p], monkeypatch)
+    assert taken == 1
+    f = report.files[0]
+    assert (f.rows_loaded, f.lines_rejected, f.meta_lines, f.blank_lines) == (500, 0, 9, 0)
+    uid_line = {(r[2], r[-1]) for r in tables["conn"]}
+    assert uid_line == {(f"L{FIRST + i}", FIRST + i) for i in range(500)}
+
+
+@pytest.mark.parametrize(
+    "damage, reason",
+    [
+        (lambda rows: rows[:7] + [row(7, orig_bytes="many")] + rows[8:], "bad int value in field orig_bytes"),
+        (lambda rows: rows[:7] + ["\n"] + rows[7:], None),                                   # a blank line
+        (lambda rows: rows[:7] + [row(7).replace("\n", "\textra\n")] + rows[8:], "expected 13 fields, found 14"),
+        (lambda rows: rows[:7] + [row(7, ts="XXXXXXXXXX.XXXXXX")] + rows[8:], "unparseable ts"),
+        (lambda rows: rows[:7] + [row(7, ts="-")] + rows[8:], "missing ts"),
+        (lambda rows: rows[:7] + [row(7, ts="4200000000.0")] + rows[8:], "unparseable ts"),  # year 2103
+        (lambda rows: rows[:7] + ["# a comment\n"] + rows[7:], None),
+        (lambda rows: rows + [HEADER.replace("conn\n#open", "conn\n#open")] + rows[:3], None),  # 2nd block
+        (lambda rows: rows[:-1] + [row(len(rows) - 1).rstrip("\n")], "incomplete last line"),
+    ],
+    ids=["bad-count", "blank-line", "extra-field", "masked-ts", "unset-ts", "ts-out-of-range", "comment",
+         "second-block", "partial-tail"],
+)
+def test_anything_the_line_path_treats_differently_is_refused(tmp_path, monkeypatch, damage, reason):
+    rows = damage([row(i) for i in range(40)])
+    p = tmp_path / "conn.log"
+    tail = "" if not rows[-1].endswith("\n") else CLOSE
+    p.write_text(HEADER + "".join(rows) + tail)
+    report, _tables, taken = same_both_ways([p], monkeypatch)
+    assert taken == 0
+    f = report.files[0]
+    if reason:
+        assert f.lines_rejected == 1 and f.rejects[0].reason.startswith(reason)
+        assert f.rejects[0].line == FIRST + (len(rows) - 1 if reason.startswith("incomplete") else 7)
+    else:
+        assert f.lines_rejected == 0
+
+
+def test_a_trailing_separator_and_escapes_load_as_on_the_line_path(tmp_path, monkeypatch):
+    rows = [row(i) for i in range(20)]
+    rows[3] = row(3, uid="C\\x09tab\\\\x")
+    rows[4] = row(4, service="(empty)")
+    rows[5] = row(5, service="-")
+    rows[6] = row(6).replace("\n", "\t\n")  # one trailing separator: tolerated by the line path
+    p = tmp_path / "conn.log"
+    p.write_text(HEADER + "".join(rows) + CLOSE)
+    report, tables, taken = same_both_ways([p], monkeypatch)
+    assert report.files[0].rows_loaded == 20
+    services = {r[-1]: r[8] for r in tables["conn"]}
+    assert (services[FIRST + 4], services[FIRST + 5]) == ("", None)
+    assert any(r[2] == "C\ttab\\x" for r in tables["conn"])
+    assert taken == 0  # the trailing separator is a field count DuckDB refuses
+
+
+def test_grown_file_loads_only_its_new_lines_on_the_fast_path(tmp_path, monkeypatch):
+    p = tmp_path / "conn.log"
+    p.write_text(HEADER + "".join(row(i) for i in range(30)))
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "FAST_MIN_BYTES", 0)
+        with Store() as s:
+            first = ingest_paths(s, [p]).files[0]
+            with p.open("a") as fh:
+                fh.write("".join(row(i) for i in range(30, 50)) + CLOSE)
+            second = ingest_paths(s, [p]).files[0]
+            got = s.con.execute("SELECT uid, line FROM conn ORDER BY line").fetchall()
+    assert (first.status, first.rows_loaded, second.status, second.rows_loaded) == ("loaded", 30, "appended", 20)
+    assert second.accounted and second.meta_lines == 1
+    assert got == [(f"L{FIRST + i}", FIRST + i) for i in range(50)]
+
+
+def test_rows_keep_file_order_when_duckdb_reads_in_parallel(tmp_path, monkeypatch):
+    # ~40 MB: more than one of DuckDB's CSV buffers, so several threads read parts of the file
+    p = tmp_path / "conn.log"
+    n = 300_000
+    with p.open("w") as fh:
+        fh.write(HEADER)
+        fh.write("".join(row(i, service="x" * 60) for i in range(n)))
+        fh.write(CLOSE)
+    with monkeypatch.context() as m:
+        taken = []
+        real = zeek_tsv.load_fast
+        m.setattr(zeek_tsv, "load_fast", lambda *a: (taken.append(1), real(*a))[1])
+        with Store() as s:
+            f = ingest_paths(s, [p]).files[0]
+            bad = s.con.execute("SELECT count(*) FROM conn WHERE uid <> 'L' || line").fetchone()[0]
+    assert taken and f.rows_loaded == n and f.accounted
+    assert bad == 0
+
+
+def test_fixtures_and_shared_logs_load_the_same_both_ways(monkeypatch):
+    paths = [FIX]
+    if SHARED.is_dir():
+        # real sensor logs (Zeek's own btest baselines mask their times: the line path is tested on them)
+        paths += [SHARED / "zed-sample-data", SHARED / "rita", SHARED / "slips"]
+    _report, tables, taken = same_both_ways(paths, monkeypatch)
+    assert tables["conn"] and tables["dns"]
+    assert taken >= (15 if SHARED.is_dir() else 2)

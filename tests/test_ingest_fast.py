@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.ingest import IngestReport, ingest_paths, pipeline, zeek_tsv
+from analyzer.ingest import IngestReport, ingest_paths, pipeline
 from analyzer.store import Store
 
 FIX = Path(__file__).parent / "fixtures" / "ingest"
@@ -38,10 +38,10 @@ def run(paths: list[Path], fast: bool, monkeypatch: pytest.MonkeyPatch) -> tuple
     with monkeypatch.context() as m:
         if fast:
             m.setattr(pipeline, "FAST_MIN_BYTES", 0)  # small test files take it too
-            real = zeek_tsv.load_fast
-            m.setattr(zeek_tsv, "load_fast", lambda *a: (taken.append(a[2].path), real(*a))[1])
+            real = pipeline.account_fast
+            m.setattr(pipeline, "account_fast", lambda *a: (taken.append(a[2].path), real(*a))[1])
         else:
-            m.setattr(pipeline, "_fast_candidate", lambda *a: None)
+            m.setattr(pipeline, "_fast_plan", lambda *a: None)
         with Store() as s:
             report = ingest_paths(s, [str(p) for p in paths])
             tables = {t: s.con.execute(f"SELECT * EXCLUDE (file_id) FROM {t} ORDER BY ALL").fetchall() for t in TABLES}
@@ -143,8 +143,8 @@ def test_rows_keep_file_order_when_duckdb_reads_in_parallel(tmp_path, monkeypatc
         fh.write(CLOSE)
     with monkeypatch.context() as m:
         taken = []
-        real = zeek_tsv.load_fast
-        m.setattr(zeek_tsv, "load_fast", lambda *a: (taken.append(1), real(*a))[1])
+        real = pipeline.account_fast
+        m.setattr(pipeline, "account_fast", lambda *a: (taken.append(1), real(*a))[1])
         with Store() as s:
             f = ingest_paths(s, [p]).files[0]
             bad = s.con.execute("SELECT count(*) FROM conn WHERE uid <> 'L' || line").fetchone()[0]
@@ -160,3 +160,50 @@ def test_fixtures_and_shared_logs_load_the_same_both_ways(monkeypatch):
     _report, tables, taken = same_both_ways(paths, monkeypatch)
     assert tables["conn"] and tables["dns"]
     assert taken >= (15 if SHARED.is_dir() else 2)
+
+
+def jrow(i: int, **over: object) -> str:
+    import json
+
+    f: dict[str, object] = {"ts": 1795651200 + i + 0.25, "uid": f"J{i + 1}", "id.orig_h": "10.0.0.5",
+                            "id.orig_p": 50000, "id.resp_h": "104.21.1.1", "id.resp_p": 443, "proto": "tcp",
+                            "service": "ssl", "orig_bytes": i, "resp_bytes": 900, "conn_state": "SF"}
+    f.update(over)
+    return json.dumps({k: v for k, v in f.items() if v is not None}) + "\n"
+
+
+def test_zeek_json_takes_the_fast_path_with_true_line_numbers(tmp_path, monkeypatch):
+    p = tmp_path / "conn.log"
+    p.write_text("".join(jrow(i, ts=(f"2026-11-26T00:00:{i % 60:02d}.5Z" if i % 3 == 0 else 1795651200 + i))
+                         for i in range(300)))
+    report, tables, taken = same_both_ways([p], monkeypatch)
+    assert taken == 1
+    f = report.files[0]
+    assert (f.rows_loaded, f.lines_rejected, f.meta_lines, f.blank_lines) == (300, 0, 0, 0)
+    assert {(r[2], r[-1]) for r in tables["conn"]} == {(f"J{i + 1}", i + 1) for i in range(300)}
+
+
+@pytest.mark.parametrize(
+    "damage, reason",
+    [
+        (lambda rows: rows[:7] + ['{"ts": 1795651207.0, "uid": \n'] + rows[8:], "malformed JSON"),
+        (lambda rows: rows[:7] + ["[1, 2]\n"] + rows[8:], "not a JSON object"),
+        (lambda rows: rows[:7] + ["\n"] + rows[7:], None),
+        (lambda rows: rows[:7] + [jrow(7, orig_bytes="many")] + rows[8:], "bad int value in field orig_bytes"),
+        (lambda rows: rows[:7] + [jrow(7, ts=None)] + rows[8:], "missing ts"),
+        (lambda rows: rows[:7] + [jrow(7, _path="dns")] + rows[8:], None),
+        (lambda rows: rows[:7] + [jrow(7, _path="x509")] + rows[8:], None),
+    ],
+    ids=["malformed", "array", "blank-line", "bad-count", "no-ts", "other-kind", "unknown-kind"],
+)
+def test_json_the_line_path_treats_differently_is_refused(tmp_path, monkeypatch, damage, reason):
+    rows = damage([jrow(i) for i in range(40)])
+    p = tmp_path / "conn.log"
+    p.write_text("".join(rows))
+    report, _tables, taken = same_both_ways([p], monkeypatch)
+    assert taken == 0
+    f = report.files[0]
+    if reason:
+        assert f.lines_rejected == 1 and f.rejects[0].reason.startswith(reason) and f.rejects[0].line == 8
+    else:
+        assert f.lines_rejected == 0

@@ -89,7 +89,7 @@ def test_rotated_copy_of_a_loaded_live_file_adds_only_the_rest(tmp_path):
 KILLER = textwrap.dedent(
     """
     import os, signal, sys
-    from analyzer.ingest import common, ingest_paths, zeek_tsv
+    from analyzer.ingest import common, ingest_paths, pipeline
     from analyzer.store import Store
     def then_die(original):
         def load_then_die(*a, **k):
@@ -101,7 +101,7 @@ KILLER = textwrap.dedent(
         print("first done", flush=True)
         # both ways a Zeek file is loaded: line by line, and the typed fast path
         common.Tally.move_stage = then_die(common.Tally.move_stage)
-        zeek_tsv.load_fast = then_die(zeek_tsv.load_fast)
+        pipeline.account_fast = then_die(pipeline.account_fast)
         ingest_paths(s, [sys.argv[3]])
     """
 )

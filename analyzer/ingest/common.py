@@ -98,6 +98,33 @@ JSON_REASON = (
 
 
 @dataclass(frozen=True)
+class FastRead:
+    """Rows a typed fast read (zeek_tsv.fast_read, zeek_json.fast_read) inserted, as ``file_id``,
+    inside the caller's open transaction: the data lines ``skip+1 .. skip+rows`` of ``path``,
+    followed by ``trailing_meta`` ``#`` lines. ``kind``: the log kind the file declared."""
+
+    table: str
+    skip: int
+    rows: int
+    trailing_meta: int
+    path: str
+    file_id: int
+    kind: str | None
+
+
+def account_fast(con: duckdb.DuckDBPyConnection, tally: "Tally", fast: FastRead) -> None:
+    """Count the rows a fast read inserted (and their time range) into ``tally``."""
+    tally.rows[fast.table] = tally.rows.get(fast.table, 0) + fast.rows
+    tally.lines_loaded += fast.rows
+    if fast.rows:
+        row = con.execute(
+            f"SELECT min(ts), max(ts) FROM {fast.table} WHERE file_id = $fid", {"fid": fast.file_id}
+        ).fetchone()
+        if row is not None:
+            tally.add_ts(row[0], row[1])
+
+
+@dataclass(frozen=True)
 class StageQuery:
     """A typed stage as a query, not a TEMP table: ``build(source_sql)`` is the ``SELECT line, ts,
     epoch, <columns>, reason`` over the ``SELECT line, ...`` lines of ``source_sql``; ``params``

@@ -13,6 +13,7 @@ after the other); that read is kept only when it provably holds every consumed b
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 import hashlib
 import os
 from collections.abc import Callable, Sequence
@@ -23,7 +24,9 @@ import duckdb
 
 from analyzer.errors import InputError
 from analyzer.ingest import eve, zeek_json, zeek_tsv
-from analyzer.ingest.common import JSON_META, TSV_META, Tally, drop_temps, line_classes, read_lines
+from analyzer.ingest.common import (
+    JSON_META, TSV_META, FastRead, Tally, account_fast, drop_temps, line_classes, read_lines,
+)
 from analyzer.ingest.detect import EVE, ZEEK_JSON, ZEEK_KINDS, ZEEK_TSV, Detection, detect, json_line_complete
 from analyzer.ingest.files import HEAD_BYTES, Scan, expand_paths, is_gzip, read_head, scan_file
 from analyzer.ingest.report import (
@@ -119,16 +122,15 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, strict: bool = Fa
             ).fetchall()
         ]
         json_lines = det.format != ZEEK_TSV
-        top = _fast_candidate(head, det) if _size(path) >= FAST_MIN_BYTES else None
-        fast_read = None
-        if top is not None:
-            block, table, skip = top
-            fast_read = lambda: zeek_tsv.fast_read(con, str(path), block, table, skip)  # noqa: E731
+        plan = _fast_plan(head, det) if _size(path) >= FAST_MIN_BYTES else None
+        typed = None
+        if plan is not None:
+            typed = lambda: _fast_read(con, plan, str(path), plan.skip)  # noqa: E731
         scan, prefetched, fast = _scan_and_prefetch(
             con, path, gz, lambda: scan_file(
                 path, gz, sizes, keep_tail_if=json_line_complete if json_lines else _meta_line,
                 json_lines=json_lines,
-            ), fast_read,
+            ), typed,
         )
         if scan.gzip_problem:
             fr.warnings.append(scan.gzip_problem)
@@ -139,6 +141,9 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, strict: bool = Fa
         first_line = 1
         prev = _previous(con, scan, det.format)
         if prev is not None:
+            if fast is not None:  # read ahead as a new file, but this content was seen before
+                _rollback(con)
+                fast = None
             prev_id, prev_size, prev_lines = prev
             if prev_size == scan.consumed_bytes:
                 # identical content was ingested before: nothing is read
@@ -149,9 +154,13 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, strict: bool = Fa
                 return fr
             first_line = prev_lines + 1
         fr.first_line = first_line
-        raw_ready = prefetched and fast is None  # the read-ahead, when usable, read _raw unless it typed
-        if top is not None:
-            fast = _checked_fast(con, scan, top, first_line, fast)
+        # the read-ahead, when usable, read _raw unless it typed (its typed read was then refused)
+        raw_ready = prefetched and fast is None
+        if plan is not None:
+            fast = _checked_fast(con, scan, plan, first_line, fast, refused=raw_ready)
+        elif fast is not None:
+            _rollback(con)
+            fast = None
         _load(
             con, fr, path, det, scan, first_line, appended=prev is not None, strict=strict,
             prefetched=raw_ready, fast=fast,
@@ -172,10 +181,11 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, strict: bool = Fa
 
 def _scan_and_prefetch(
     con: duckdb.DuckDBPyConnection, path: Path, gz: bool, scan: Callable[[], Scan],
-    fast_read: Callable[[], zeek_tsv.FastRead | None] | None = None,
-) -> tuple[Scan, bool, zeek_tsv.FastRead | None]:
+    fast_read: Callable[[], FastRead | None] | None = None,
+) -> tuple[Scan, bool, FastRead | None]:
     """Run ``scan()``; for a file never seen at this path, let DuckDB read it meanwhile: its typed
-    rows (``fast_read``, Zeek TSV with one header block at the top) or else its lines.
+    rows (``fast_read``, Zeek TSV with one header block at the top: inserted in an open
+    transaction, see :func:`_fast_read`) or else its lines.
 
     The scan (hashing, in Python) and DuckDB's reader (which releases the GIL) then use two
     cores at once. What was read ahead is kept only when it is what the sequential path would
@@ -208,42 +218,93 @@ def _scan_and_prefetch(
         prefetched and result.data_path == path and after[0] == before[0] and after[1] >= before[1]
         and before[1] >= result.consumed_bytes
     )
-    return result, ok, fast if ok else None
+    if fast is not None and not ok:
+        _rollback(con)
+        fast = None
+    return result, ok, fast
 
 
-def _fast_candidate(head: bytes, det: Detection) -> tuple[zeek_tsv.Block, str, int] | None:
-    """(block, table, header lines) when a Zeek TSV file may take the typed fast path."""
-    if det.format != ZEEK_TSV or det.kind_per_line:
-        return None
-    top = zeek_tsv.head_block(head)
-    if top is None:
-        return None
-    table = zeek_tsv.fast_eligible(top[0], det.kind)
-    return None if table is None else (top[0], table, top[1])
+@dataclass(frozen=True)
+class _FastPlan:
+    """How a file may take the typed fast path: ``read(con, data_path, skip, file_id)`` inserts the
+    rows after line ``skip`` (the header lines at the top; 0 for JSON, which cannot skip lines);
+    ``block`` is the Zeek TSV header block the scan must confirm (None for JSON)."""
+
+    read: Callable[[duckdb.DuckDBPyConnection, str, int, int], FastRead | None]
+    skip: int
+    block: zeek_tsv.Block | None = None
+
+
+def _fast_plan(head: bytes, det: Detection) -> _FastPlan | None:
+    """The typed fast path a file may take, from its first bytes: Zeek TSV with one header block at
+    the top, or Zeek JSON of one known kind. None: the line-by-line path."""
+    if det.format == ZEEK_TSV and not det.kind_per_line:
+        top = zeek_tsv.head_block(head)
+        if top is None:
+            return None
+        block, skip = top
+        table = zeek_tsv.fast_eligible(block, det.kind)
+        if table is None:
+            return None
+        return _FastPlan(
+            lambda con, p, start, fid: zeek_tsv.fast_read(con, p, block, table, start, fid), skip, block,
+        )
+    table = ZEEK_KINDS.get(det.kind or "")
+    if det.format == ZEEK_JSON and table is not None:
+        kind = det.kind
+        return _FastPlan(lambda con, p, start, fid: zeek_json.fast_read(con, p, kind, table, start, fid), 0)
+    return None
+
+
+def _fast_read(con: duckdb.DuckDBPyConnection, plan: _FastPlan, data_path: str, skip: int) -> FastRead | None:
+    """Begin this file's transaction and insert its typed rows (``plan.read``). On success the
+    transaction stays open (the caller commits it with the file's ingest_files row, or rolls it
+    back); on None it is rolled back."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        fast = plan.read(con, data_path, skip, _next_file_id(con))
+    except BaseException:
+        _rollback(con)
+        raise
+    if fast is None:
+        _rollback(con)
+    return fast
+
+
+def _next_file_id(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM ingest_files").fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def _checked_fast(
-    con: duckdb.DuckDBPyConnection, scan: Scan, top: tuple[zeek_tsv.Block, str, int], first_line: int,
-    fast: zeek_tsv.FastRead | None,
-) -> zeek_tsv.FastRead | None:
-    """The typed read to load, when it provably holds exactly the lines ``first_line..`` of the
-    consumed part: the scan saw one header block (the one at the top), nothing to sanitize and no
-    cut last line, and every consumed line is a header line, a row, or a trailing ``#`` line.
-    ``fast`` is the read made ahead (from the first data line); without it, or when only new lines
-    are wanted, the typed read is made now (from ``first_line``). None: take the line-by-line path."""
-    block, table, skip = top
-    if scan.needs_sanitize or scan.partial_tail or scan.data_path is None:
-        return None
-    blocks = zeek_tsv.parse_blocks(scan.header_lines, scan.consumed_lines)
-    if len(blocks) != 1 or blocks[0].fields != block.fields or blocks[0].fields_line > skip:
-        return None
-    if any(ln > skip for ln, _t in scan.header_lines):
-        return None
-    start = max(skip, first_line - 1)
-    if fast is None or fast.skip != start:
-        fast = zeek_tsv.fast_read(con, str(scan.data_path), block, table, start)
-    if fast is None or fast.skip + fast.rows + fast.trailing_meta != scan.consumed_lines:
-        return None
+    con: duckdb.DuckDBPyConnection, scan: Scan, plan: _FastPlan, first_line: int,
+    fast: FastRead | None, *, refused: bool = False,
+) -> FastRead | None:
+    """The typed rows to keep, when they are provably exactly the lines ``first_line..`` of the
+    consumed part: nothing to sanitize and no cut last line; for Zeek TSV the scan saw one header
+    block, the one at the top; and every consumed line is a header line, a row, or a trailing ``#``
+    line. ``fast`` is the read made ahead (from the first data line, its transaction open); without
+    it, or when only new lines are wanted, the typed read is made now (from ``first_line``), unless
+    ``refused``: the read ahead was tried from the first data line and refused.
+    None (with any such transaction rolled back): take the line-by-line path."""
+    start = max(plan.skip, first_line - 1)
+    usable = not (scan.needs_sanitize or scan.partial_tail or scan.data_path is None)
+    if usable and plan.block is not None:
+        blocks = zeek_tsv.parse_blocks(scan.header_lines, scan.consumed_lines)
+        usable = (
+            len(blocks) == 1 and blocks[0].fields == plan.block.fields and blocks[0].fields_line <= plan.skip
+            and all(ln <= plan.skip for ln, _t in scan.header_lines)
+        )
+    if fast is not None and (not usable or fast.skip != start):
+        _rollback(con)
+        fast = None
+    if usable and fast is None and not (refused and start == plan.skip):
+        assert scan.data_path is not None
+        fast = _fast_read(con, plan, str(scan.data_path), start)
+    if fast is not None and fast.skip + fast.rows + fast.trailing_meta != scan.consumed_lines:
+        _rollback(con)  # a line DuckDB skipped without a word (a blank line)
+        fast = None
     return fast
 
 
@@ -286,27 +347,26 @@ def _previous(con: duckdb.DuckDBPyConnection, scan: Scan, fmt: str | None) -> tu
 def _load(
     con: duckdb.DuckDBPyConnection, fr: FileReport, path: Path, det: Detection, scan: Scan,
     first_line: int, *, appended: bool, strict: bool, prefetched: bool = False,
-    fast: zeek_tsv.FastRead | None = None,
+    fast: FastRead | None = None,
 ) -> None:
     assert scan.data_path is not None
     last = scan.consumed_lines
     # outside the transaction: rows inserted inside one get transaction-local rowids
     if not prefetched and fast is None:
         read_lines(con, scan.data_path, scan.total_bytes)
-    con.execute("BEGIN TRANSACTION")
+    if fast is None:  # (the typed rows are in the transaction their read began)
+        con.execute("BEGIN TRANSACTION")
     try:
-        row = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM ingest_files").fetchone()
-        assert row is not None
-        file_id = int(row[0])
+        file_id = fast.file_id if fast is not None else _next_file_id(con)
         tally = Tally(file_id)
         meta_sql = TSV_META if det.format == ZEEK_TSV else JSON_META
         if fast is not None:
             # the typed read: header lines before its first row, its rows, trailing '#' lines; no blank
             fr.meta_lines = max(0, fast.skip - first_line + 1) + fast.trailing_meta
             fr.blank_lines, data = 0, fast.rows
-            zeek_tsv.load_fast(con, tally, fast)
-            if fast.block.path and fr.kind != fast.block.path:
-                fr.kind = fast.block.path
+            account_fast(con, tally, fast)
+            if fast.kind and fr.kind != fast.kind:
+                fr.kind = fast.kind
         elif det.format == ZEEK_TSV:
             fr.meta_lines, fr.blank_lines, data = line_classes(con, first_line, last, meta_sql)
             blocks = zeek_tsv.parse_blocks(scan.header_lines, last)

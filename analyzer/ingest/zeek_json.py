@@ -19,9 +19,9 @@ from collections.abc import Callable
 
 import duckdb
 
-from analyzer.ingest.common import DATA_JSON, JSON_REASON, StageQuery, Tally
+from analyzer.ingest.common import DATA_JSON, JSON_REASON, FastRead, StageQuery, Tally
 from analyzer.ingest.detect import ZEEK_KINDS
-from analyzer.ingest.zeek_fields import SPECS, Col, typed_stage_sql
+from analyzer.ingest.zeek_fields import SPECS, Col, table_columns, typed_stage_sql
 
 
 def _path(field: str) -> str:
@@ -114,3 +114,40 @@ def _load_kind(con: duckdb.DuckDBPyConnection, tally: Tally, kind: str, table: s
         )
     query = StageQuery(source, lambda src: typed_stage_sql(table, src, "v[1]", raw), {"kind": kind})
     tally.move_stage(con, table, "zeek", query=query)
+
+
+def fast_read(
+    con: duckdb.DuckDBPyConnection, data_path: str, kind: str | None, table: str, skip: int, file_id: int
+) -> FastRead | None:
+    """The typed fast path for a Zeek JSON file of one kind: DuckDB's JSON reader parses each line
+    once (in parallel) into the text values the line-by-line path would extract, and the same
+    typing SQL (zeek_fields.typed_stage_sql) turns them into rows, inserted as ``file_id`` inside
+    the caller's open transaction. Line numbers: ``row_number() OVER ()`` over the reader, whose
+    output is in file order. None (the caller rolls back and takes the line-by-line path) when a
+    line is not a JSON object, belongs to another kind (``_path``), or would be rejected; the
+    caller also checks that no line was skipped silently (a blank line). JSON cannot skip lines:
+    a grown file's new lines (``skip`` > 0) take the line-by-line path."""
+    if skip:
+        return None
+    paths, raw = _slots(table)
+    fields = [p[3:-1] for p in paths]  # '$."id.orig_h"' -> id.orig_h (constants of SPECS)
+    columns = {f: "VARCHAR" for f in fields}
+    columns["_path"] = "VARCHAR"
+    values = ", ".join(f'j."{f}"' for f in fields)
+    source = (
+        f"SELECT line, v FROM (SELECT row_number() OVER () AS line, [{values}] AS v, j._path AS kind "
+        "FROM read_json($path, format='newline_delimited', columns=$cols, auto_detect=false) AS j) AS r "
+        "WHERE kind IS NULL OR kind = $kind"
+    )
+    names = table_columns(table)
+    stage = typed_stage_sql(table, source, "v[1]", raw)
+    insert = (
+        f"INSERT INTO {table} ({', '.join(names)}, sensor, file_id, line) "
+        f"SELECT {', '.join(names)}, 'zeek', $fid, line FROM ({stage}) AS st WHERE reason IS NULL"
+    )
+    try:
+        row = con.execute(insert, {"path": data_path, "cols": columns, "kind": kind, "fid": file_id}).fetchone()
+    except duckdb.Error:
+        return None
+    rows = int(row[0]) if row else 0
+    return FastRead(table, 0, rows, 0, data_path, file_id, kind)

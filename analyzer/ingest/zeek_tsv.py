@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from analyzer.ingest.common import DATA_TSV, StageQuery, Tally
+from analyzer.ingest.common import DATA_TSV, FastRead, StageQuery, Tally
 from analyzer.ingest.detect import ZEEK_KINDS
 from analyzer.ingest.zeek_fields import SPECS, Col, table_columns, typed_stage_sql
 
@@ -153,32 +153,25 @@ def _reject_all(con: duckdb.DuckDBPyConnection, tally: Tally, lo: int, hi: int, 
 #
 # Almost every Zeek TSV file is one header block at the top, then well-formed data lines, then
 # ``#close``. For those, DuckDB's CSV reader types the fields itself (in parallel, in C++), which is
-# several times cheaper than splitting each line in SQL. The result is used only when it provably
-# equals what the line-by-line path would load: every line is accounted for (no line skipped
-# silently), DuckDB rejected nothing but ``#`` lines after the last row, and every row has a valid
-# ts. Anything else (a bad value, a wrong field count, a second header block, a blank line, a ts
-# that is no plain number) makes the caller discard it and take the line-by-line path, which
-# rejects each bad line with its reason. Line numbers: the rows are the lines after the header, in
-# file order (``preserve_insertion_order``, DuckDB's default, keeps ``rowid`` in file order).
+# several times cheaper than splitting each line in SQL, and the rows go straight into their table.
+# They are kept only when they provably equal what the line-by-line path would load: DuckDB
+# rejected nothing but ``#`` lines after the last row, every row has a valid ts (a bad one raises,
+# which ends the read), and the caller checks that every line is accounted for (no line skipped
+# silently). Anything else (a bad value, a wrong field count, a second header block, a blank line,
+# a ts that is no plain number) makes the caller roll the rows back and take the line-by-line
+# path, which rejects each bad line with its reason. Line numbers: ``row_number() OVER ()`` over
+# the reader, whose output is in file order (``preserve_insertion_order``, DuckDB's default).
 
 #: DuckDB types the CSV reader gives a column, by Col.type; other columns are read as VARCHAR
 _READ_TYPE = {"int": "BIGINT", "port": "INTEGER", "double": "DOUBLE", "bool": "BOOLEAN"}
 #: rejects DuckDB records before the fast read gives up (more than a #close line means: slow path)
 _FAST_REJECTS_LIMIT = 64
-FAST_TABLE = "_fast"
 _FAST_REJ, _FAST_SCAN = "_fast_rej", "_fast_scan"
-
-
-@dataclass(frozen=True)
-class FastRead:
-    """A typed read held in TEMP ``_fast``: its rows are the data lines ``skip+1 .. skip+rows``."""
-
-    block: Block
-    table: str
-    skip: int
-    rows: int
-    trailing_meta: int      # ``#`` lines DuckDB rejected after the last row (``#close``)
-    path: str
+_NULL_SQL = {
+    "str": "NULL::VARCHAR", "list_str": "NULL::VARCHAR[]", "int": "NULL::BIGINT",
+    "port": "NULL::INTEGER", "double": "NULL::DOUBLE", "bool": "NULL::BOOLEAN",
+    "list_double": "NULL::DOUBLE[]",
+}
 
 
 def head_block(head: bytes) -> tuple[Block, int] | None:
@@ -230,16 +223,18 @@ def _fast_columns(block: Block, table: str) -> tuple[dict[str, str], list[tuple[
 
 
 def fast_read(
-    con: duckdb.DuckDBPyConnection, data_path: str, block: Block, table: str, skip: int
+    con: duckdb.DuckDBPyConnection, data_path: str, block: Block, table: str, skip: int, file_id: int
 ) -> FastRead | None:
-    """Read the data lines after line ``skip`` into TEMP ``_fast``, typed; None when this file must
-    take the line-by-line path (see the section comment). Never raises for bad content."""
+    """Insert the data lines after line ``skip`` into ``table``, typed, as ``file_id``, inside the
+    caller's open transaction. None when this file must take the line-by-line path (see the
+    section comment): the caller then rolls back. Never raises for bad content."""
     cols = _fast_columns(block, table)
     if cols is None:
         return None
     types, used = cols
     ts = next(i for i, n in enumerate(block.fields, 1) if n == "ts")
-    exprs = [f"TRY_CAST(round(ingest_seconds(c{ts}) * 1e6) AS BIGINT) / 1e6 AS epoch"]
+    epoch = f"TRY_CAST(round(ingest_seconds(c{ts}) * 1e6) AS BIGINT) / 1e6"
+    exprs = [f"CASE WHEN ingest_epoch_ok({epoch}) THEN {epoch} ELSE error('ts') END AS epoch"]
     for c, i in used:
         if i is None:
             exprs.append(f"{_NULL_SQL[c.type]} AS {c.name}")
@@ -247,66 +242,35 @@ def fast_read(
             exprs.append(f"CASE WHEN c{i} = $empty THEN '' ELSE zeek_unescape(c{i}) END AS {c.name}")
         elif c.type == "list_str":
             exprs.append(f"zeek_list(c{i}, $unset, $empty, $setsep) AS {c.name}")
-        elif c.type == "list_double":
-            exprs.append(f"zeek_list(c{i}, $unset, $empty, $setsep) AS raw_{c.name}")
-            exprs.append(f"TRY_CAST(zeek_list(c{i}, $unset, $empty, $setsep) AS DOUBLE[]) AS {c.name}")
+        elif c.type == "list_double":  # CAST, not TRY_CAST: a bad element raises, which ends the read
+            exprs.append(f"CAST(zeek_list(c{i}, $unset, $empty, $setsep) AS DOUBLE[]) AS {c.name}")
         else:
             exprs.append(f"c{i} AS {c.name}")
-    for t in (FAST_TABLE, _FAST_REJ, _FAST_SCAN):
+    for t in (_FAST_REJ, _FAST_SCAN):
         con.execute(f"DROP TABLE IF EXISTS {t}")
+    names = table_columns(table)
     sql = (
-        f"CREATE TEMP TABLE {FAST_TABLE} AS SELECT {', '.join(exprs)} FROM read_csv($path, delim=$sep, quote='', "
-        "escape='', header=false, auto_detect=false, new_line='\\n', skip=$skip, columns=$cols, "
-        f"nullstr=$unset, store_rejects=true, rejects_table='{_FAST_REJ}', rejects_scan='{_FAST_SCAN}', "
-        "rejects_limit=$limit)"
+        f"INSERT INTO {table} ({', '.join(names)}, sensor, file_id, line) "
+        f"SELECT ingest_ts(epoch), {', '.join(names[1:])}, 'zeek', $fid, $skip + row_number() OVER () "
+        f"FROM (SELECT {', '.join(exprs)} FROM read_csv($path, delim=$sep, quote='', escape='', header=false, "
+        "auto_detect=false, new_line='\\n', skip=$skip, columns=$cols, nullstr=$unset, store_rejects=true, "
+        f"rejects_table='{_FAST_REJ}', rejects_scan='{_FAST_SCAN}', rejects_limit=$limit)) AS typed"
     )
     params = {
         "path": data_path, "sep": block.sep, "skip": skip, "cols": types, "unset": block.unset,
-        "empty": block.empty, "setsep": block.set_sep, "limit": _FAST_REJECTS_LIMIT,
+        "empty": block.empty, "setsep": block.set_sep, "limit": _FAST_REJECTS_LIMIT, "fid": file_id,
     }
     try:
-        con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
-        rows = int(con.execute(f"SELECT count(*) FROM {FAST_TABLE}").fetchone()[0])  # type: ignore[index]
-        rej = con.execute(
-            f"SELECT DISTINCT line, csv_line FROM {_FAST_REJ} ORDER BY line"
-        ).fetchall()
+        row = con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql}).fetchone()
+        rows = int(row[0]) if row else 0
+        rej = con.execute(f"SELECT DISTINCT line, csv_line FROM {_FAST_REJ} ORDER BY line").fetchall()
     except duckdb.Error:
         return None
     if len(rej) >= _FAST_REJECTS_LIMIT:
         return None
     # only '#' lines, after the last row, each one line of text
     for ln, text in rej:
-        if ln is None or int(ln) <= skip + rows or not str(text or "").lstrip(" \t").startswith("#") or "\n" in (text or ""):
+        text = str(text or "")
+        if ln is None or int(ln) <= skip + rows or not text.lstrip(" \t").startswith("#") or "\n" in text:
             return None
-    bad = [f"NOT coalesce(ingest_epoch_ok(epoch), false)"]
-    bad += [f"(raw_{c.name} IS NOT NULL AND {c.name} IS NULL)" for c, i in used if i is not None and c.type == "list_double"]
-    row = con.execute(f"SELECT count(*) FILTER (WHERE {' OR '.join(bad)}) FROM {FAST_TABLE}").fetchone()
-    if row is None or row[0]:
-        return None
-    return FastRead(block, table, skip, rows, len(rej), data_path)
-
-
-_NULL_SQL = {
-    "str": "NULL::VARCHAR", "list_str": "NULL::VARCHAR[]", "int": "NULL::BIGINT",
-    "port": "NULL::INTEGER", "double": "NULL::DOUBLE", "bool": "NULL::BOOLEAN",
-    "list_double": "NULL::DOUBLE[]",
-}
-
-
-def load_fast(con: duckdb.DuckDBPyConnection, tally: Tally, fast: FastRead) -> None:
-    """Insert the rows of ``_fast`` into their table (inside the caller's transaction)."""
-    cols = table_columns(fast.table)
-    select = ["ingest_ts(epoch)", "epoch", *cols[2:]]
-    con.execute(
-        f"INSERT INTO {fast.table} ({', '.join(cols)}, sensor, file_id, line) "
-        f"SELECT {', '.join(select)}, 'zeek', $fid, rowid + $first FROM {FAST_TABLE}",
-        {"fid": tally.file_id, "first": fast.skip + 1},
-    )
-    tally.rows[fast.table] = tally.rows.get(fast.table, 0) + fast.rows
-    tally.lines_loaded += fast.rows
-    if fast.rows:
-        row = con.execute(f"SELECT min(epoch), max(epoch) FROM {FAST_TABLE}").fetchone()
-        if row is not None:
-            lo = con.execute("SELECT ingest_ts($a), ingest_ts($b)", {"a": row[0], "b": row[1]}).fetchone()
-            if lo is not None:
-                tally.add_ts(lo[0], lo[1])
+    return FastRead(table, skip, rows, len(rej), data_path, file_id, block.path)

@@ -1,7 +1,8 @@
 -- Stage 02: Suricata eve.json -> conn, dns, tls, http.
--- Input: TEMP _lines(line, l) (the file) and _jl(line, reason) (its data lines; reason set for lines
--- that are no JSON object). Statements are separated by "-- name:" lines; parameters are bound by name.
--- Each line is parsed once (one json_extract_string call with every path needed).
+-- Input: TEMP _lines(line, l) (the file) and _jl(line) (its data lines). Statements are separated by
+-- "-- name:" lines; parameters are bound by name.
+-- Each line is parsed once (one json_extract_string call with every path needed; try() makes a line
+-- that is no JSON a NULL list, whose reason eve.py asks for separately, for those lines only).
 --
 -- Mapping choices (documented in analyzer/ingest/eve.py too):
 -- * uid is flow_id as text, the join key between the tables, like Zeek's uid.
@@ -44,7 +45,7 @@ SELECT line,
     CASE WHEN v[1] = 'dns' THEN TRY_CAST(json_extract(l, '$.dns.answers') AS JSON[]) END AS answers_json,
     CASE WHEN v[1] = 'dns' THEN json_extract(l, '$.dns.grouped.*') END AS grouped_json
 FROM (
-    SELECT line, l, json_extract_string(l, [
+    SELECT line, l, try(json_extract_string(l, [
         '$.event_type', '$.timestamp', '$.flow_id',
         '$.src_ip', '$.src_port', '$.dest_ip', '$.dest_port', '$.proto', '$.app_proto',
         '$.flow.start', '$.flow.end', '$.flow.bytes_toserver', '$.flow.bytes_toclient',
@@ -56,8 +57,8 @@ FROM (
         '$.tls.sni', '$.tls.ja3.hash', '$.tls.ja4', '$.tls.ja4.hash', '$.tls.version',
         '$.http.hostname', '$.http.url', '$.http.http_user_agent', '$.http.http_method',
         '$.http.status', '$.http.length'
-    ]) AS v
-    FROM _lines JOIN _jl USING (line) WHERE reason IS NULL
+    ])) AS v
+    FROM _lines JOIN _jl USING (line)
 ) AS s;
 
 -- name: classify

@@ -57,7 +57,7 @@ def read_lines(con: duckdb.DuckDBPyConnection, data_path: Path, size: int) -> No
 def drop_temps(con: duckdb.DuckDBPyConnection) -> None:
     for stmt in (
         "DROP VIEW IF EXISTS _lines", "DROP TABLE IF EXISTS _raw", "DROP TABLE IF EXISTS _stage",
-        "DROP TABLE IF EXISTS _jl", "DROP TABLE IF EXISTS _eve", "DROP TABLE IF EXISTS _fast",
+        "DROP TABLE IF EXISTS _jl", "DROP TABLE IF EXISTS _jr", "DROP TABLE IF EXISTS _eve", "DROP TABLE IF EXISTS _fast",
         "DROP TABLE IF EXISTS _fast_rej", "DROP TABLE IF EXISTS _fast_scan",
     ):
         try:

@@ -160,13 +160,22 @@ _PARAM_RE = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
 def run_stage(con: Any, name: str, values: dict[str, Any]) -> None:
-    """Run one SQL stage, binding exactly the ``$parameters`` it uses (an unused one is an error in DuckDB)."""
+    """Run one SQL stage, binding exactly the ``$parameters`` it uses (an unused one is an error in DuckDB).
+
+    A stage of several statements runs them one by one, as DuckDB's parser splits them: DuckDB binds
+    parameters only in the last statement of a multi-statement string.
+    """
     sql = read_sql(name)
     used = sorted(set(_PARAM_RE.findall(_COMMENT_RE.sub("", sql))))
     missing = [p for p in used if p not in values]
     if missing:
         raise AnalyzerError(f"sql/{name}: no value for parameter(s) {', '.join(missing)}")
-    con.execute(sql, {p: values[p] for p in used})
+    statements = con.extract_statements(sql)
+    if len(statements) <= 1:
+        con.execute(sql, {p: values[p] for p in used})
+        return
+    for statement in statements:
+        con.execute(statement.query, {p: values[p] for p in sorted(statement.named_parameters)})
 
 
 # --- inputs the SQL reads -------------------------------------------------------------------------
@@ -302,12 +311,11 @@ def _ensure_name_matches(con: Any) -> None:
 #: Per-event tables, dropped as soon as no later stage reads them (memory: they hold every event).
 #: What stays after a scan is per channel: scan_channels, scan_facts, scan_beacon, scan_findings ...
 _DROP_AFTER = {
-    "25": ("VIEW scan_keyed", "TABLE scan_events", "TABLE scan_clients"),
+    "25": ("TABLE scan_clients", "TABLE scan_agents"),
+    "26": ("TABLE scan_events", "TABLE scan_raw_names"),
     "30": ("TABLE scan_raw",),
-    "40": ("TABLE scan_intervals",),
-    "42": ("TABLE scan_gapped",),
-    "43": ("TABLE scan_checkins",),
-    "45": ("TABLE scan_chev",),
+    "43": ("TABLE scan_intervals",),
+    "45": ("TABLE scan_parts", "TABLE scan_addrs"),
 }
 
 

@@ -1,18 +1,28 @@
--- Stage 30: burst collapse. Events closer than the burst gap b to the previous event of the channel
--- belong to the same check-in (operator tasking bursts, Apps Script 302 redirect pairs, retries, page
--- assets). b adapts to the channel: min($burst_max_s, $burst_frac x the $burst_quantile quantile of the
--- positive raw gaps), so a 30 s beacon is never merged with itself. The quantile is the upper quartile,
--- not the median: in a redirect-pair channel half of the raw gaps are the sub-second pair gaps, and the
+-- Stage 30: burst collapse, and the intervals between the check-ins that are left.
+-- Events closer than the burst gap b to the previous event of the channel belong to the same
+-- check-in (operator tasking bursts, Apps Script 302 redirect pairs, retries, page assets). b adapts
+-- to the channel: min($burst_max_s, $burst_frac x the $burst_quantile quantile of the positive raw
+-- gaps), so a 30 s beacon is never merged with itself. The quantile is the upper quartile, not the
+-- median: in a redirect-pair channel half of the raw gaps are the sub-second pair gaps, and the
 -- median would be one of them. A check-in is the first event of each burst.
-CREATE OR REPLACE TEMP TABLE scan_checkins AS
+-- Check-in intervals are shifted by the burst gap b (D' = c_k - c_{k-1} - b). The shift keeps the
+-- Poisson null exponential after burst collapse (an exponential conditioned on > b, minus b, is the
+-- same exponential), which is what the test in stage 44 is calibrated against.
+-- One row per check-in (dd NULL for the first of its channel), with its request size for stage 43:
+-- the check-ins themselves are not kept as a table of their own (every event of the day, once more).
+CREATE OR REPLACE TEMP TABLE scan_intervals AS
 WITH b AS (
     SELECT chan_id,
            least($burst_max_s, $burst_frac * percentile_cont($burst_quantile) WITHIN GROUP (ORDER BY d)) AS burst_s
     FROM scan_raw
     WHERE d > 0
     GROUP BY chan_id
+), checkins AS (
+    SELECT r.chan_id, r.epoch, r.bytes_out, b.burst_s
+    FROM scan_raw r
+    JOIN b ON b.chan_id = r.chan_id
+    WHERE r.d IS NULL OR r.d > b.burst_s
 )
-SELECT r.chan_id, r.epoch, r.bytes_out, b.burst_s
-FROM scan_raw r
-JOIN b ON b.chan_id = r.chan_id
-WHERE r.d IS NULL OR r.d > b.burst_s;
+SELECT chan_id, burst_s, bytes_out,
+       epoch - lag(epoch) OVER (PARTITION BY chan_id ORDER BY epoch) - burst_s AS dd
+FROM checkins;

@@ -1,8 +1,8 @@
 -- Stage 45: what a finding reports about its channel: counts, time span, bytes, the most frequent
--- name (the group name for a named group) and address, the client strings (from stage 24), which
--- logs saw it, and the longest connection.
--- A long-lived low-volume connection (>= $long_conn_s seconds, < $long_conn_max_bps bytes/s both ways)
--- is how a beacon inside one keep-alive TLS connection shows up.
+-- name (the group name for a named group) and address, the client strings (from stage 25), which
+-- logs saw it, and the longest connection (and the longest long-lived low-volume one: how a beacon
+-- inside one keep-alive TLS connection shows up, stage 24). All of it rolled up from the parts of
+-- stage 24, not from every event.
 CREATE OR REPLACE TEMP TABLE scan_facts AS
 WITH name_attr AS (
     SELECT name, min(platform) AS platform, min(provider) AS provider, min(tenant) AS tenant,
@@ -18,27 +18,22 @@ WITH name_attr AS (
     FROM scan_chan_names p LEFT JOIN name_attr a ON a.name = p.name
     GROUP BY p.chan_id
 ), per_dst AS (
-    -- The one pass over the events: partial aggregates per (channel, address), rolled up per channel
-    -- below (top_dst, agg) instead of grouping every event twice.
-    SELECT chan_id, dst, dst_port,
-           count(*) AS cnt,
-           min(epoch) AS first_epoch, max(epoch) AS last_epoch,
+    -- The parts of stage 24 rolled up per (channel, address), then per channel below (top_dst, agg).
+    SELECT chan_id, dst_id, dst_port,
+           sum(cnt) AS cnt,
+           min(first_epoch) AS first_epoch, max(last_epoch) AS last_epoch,
            sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in,
-           max(CASE WHEN by_conn THEN 1 ELSE 0 END) AS src_conn,
-           max(CASE WHEN by_eve THEN 1 ELSE 0 END) AS src_eve,
-           max(CASE WHEN by_ssl THEN 1 ELSE 0 END) AS src_ssl,
-           max(CASE WHEN by_http THEN 1 ELSE 0 END) AS src_http,
+           max(src_conn) AS src_conn, max(src_eve) AS src_eve, max(src_ssl) AS src_ssl, max(src_http) AS src_http,
            max(CASE WHEN by_dns THEN 1 ELSE 0 END) AS src_dns,
-           sum(CASE WHEN by_dns THEN 1 ELSE 0 END) AS dns_events,
-           max(duration) AS longest_s,
-           max(CASE WHEN duration >= $long_conn_s
-                     AND (coalesce(bytes_out, 0) + coalesce(bytes_in, 0)) / duration < $long_conn_max_bps
-                    THEN duration END) AS long_conn_s
-    FROM scan_chev
-    GROUP BY chan_id, dst, dst_port
+           sum(CASE WHEN by_dns THEN cnt ELSE 0 END) AS dns_events,
+           max(longest_s) AS longest_s, max(long_conn_s) AS long_conn_s
+    FROM scan_parts
+    GROUP BY chan_id, dst_id, dst_port
 ), top_dst AS (
-    SELECT chan_id, max_by(dst, cnt) AS dst, max_by(dst_port, cnt) AS dst_port, count(*) AS dsts
-    FROM per_dst WHERE dst IS NOT NULL GROUP BY chan_id
+    SELECT t.chan_id, a.addr AS dst, t.dst_port, t.dsts
+    FROM (SELECT chan_id, max_by(dst_id, cnt) AS dst_id, max_by(dst_port, cnt) AS dst_port, count(*) AS dsts
+          FROM per_dst WHERE dst_id IS NOT NULL GROUP BY chan_id) t
+    JOIN scan_addrs a ON a.addr_id = t.dst_id
 ), agg AS (
     SELECT chan_id,
            sum(cnt) AS connections,

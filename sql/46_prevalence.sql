@@ -13,12 +13,19 @@ WITH prev AS (
 ), fp_prev AS (
     SELECT dest_key, fp, count(DISTINCT src) AS fp_prevalence FROM scan_channels GROUP BY dest_key, fp
 ), seen AS (
-    SELECT lower(server_name) AS name, min(epoch) AS first_epoch FROM tls GROUP BY lower(server_name)
+    -- grouped on the name as logged first, then on its normal form: the normal form is computed per
+    -- distinct name instead of per row of the whole store (the minimum of minima is the minimum)
+    SELECT lower(server_name) AS name, min(first_epoch) AS first_epoch
+    FROM (SELECT server_name, min(epoch) AS first_epoch FROM tls GROUP BY server_name) t
+    GROUP BY lower(server_name)
     UNION ALL
-    SELECT lower(regexp_replace(host, ':[0-9]+$', '')), min(epoch) FROM http
+    SELECT lower(regexp_replace(host, ':[0-9]+$', '')), min(first_epoch)
+    FROM (SELECT host, min(epoch) AS first_epoch FROM http GROUP BY host) h
     GROUP BY lower(regexp_replace(host, ':[0-9]+$', ''))
     UNION ALL
-    SELECT lower(query), min(epoch) FROM dns GROUP BY lower(query)
+    SELECT lower(query), min(first_epoch)
+    FROM (SELECT query, min(epoch) AS first_epoch FROM dns GROUP BY query) d
+    GROUP BY lower(query)
 ), names AS (
     SELECT DISTINCT c.dest_key, e.name FROM scan_chan_names e JOIN scan_channels c ON c.chan_id = e.chan_id
 ), first_seen AS (

@@ -114,9 +114,10 @@ def test_events_join_names_by_uid_and_leave_dns_connections_out() -> None:
     _conn_tls(store.con, "10.0.0.1", None, [T0 + 5])  # no TLS row: no name
     store.con.execute("INSERT INTO conn (ts, epoch, uid, src, dst, dst_port, proto, service, sensor) VALUES "
                       "(NULL, ?, 'Cd', '10.0.0.1', '10.0.0.53', 53, 'udp', 'dns', 'zeek')", [T0 + 1])
-    _run(store, "20")
-    rows = store.con.execute("SELECT raw_name, via, has_tls FROM scan_events ORDER BY epoch").fetchall()
-    assert rows == [("a.b.workers.dev", "conn", True), (None, "conn", False), ("a.b.workers.dev", "conn", True)]
+    _run(store, "21")
+    rows = store.con.execute("SELECT n.raw_name, e.by_conn, e.by_ssl FROM scan_events e "
+                             "LEFT JOIN scan_raw_names n ON n.raw_id = e.raw_id ORDER BY e.epoch").fetchall()
+    assert rows == [("a.b.workers.dev", True, True), (None, True, False), ("a.b.workers.dev", True, True)]
 
 
 def test_dns_fallback_only_when_there_is_no_connection() -> None:
@@ -124,9 +125,11 @@ def test_dns_fallback_only_when_there_is_no_connection() -> None:
     _conn_tls(store.con, "10.0.0.1", "seen.example.com", [T0, T0 + 60])
     _dns(store.con, "10.0.0.1", "seen.example.com", [T0 - 0.1])
     _dns(store.con, "10.0.0.2", "dnsonly.example.com", [T0 + i * 30 for i in range(5)])
-    _run(store, "21")
-    rows = store.con.execute("SELECT src, raw_name, via, count(*) FROM scan_events GROUP BY ALL ORDER BY ALL").fetchall()
-    assert rows == [("10.0.0.1", "seen.example.com", "conn", 2), ("10.0.0.2", "dnsonly.example.com", "dns", 5)]
+    _run(store, "22")
+    rows = store.con.execute("SELECT a.addr, n.raw_name, e.by_dns, count(*) FROM scan_events e "
+                             "JOIN scan_addrs a ON a.addr_id = e.src_id LEFT JOIN scan_raw_names n ON n.raw_id = e.raw_id "
+                             "GROUP BY ALL ORDER BY ALL").fetchall()
+    assert rows == [("10.0.0.1", "seen.example.com", False, 2), ("10.0.0.2", "dnsonly.example.com", True, 5)]
 
 
 def test_channel_keys_tenant_name_ip_and_fingerprint() -> None:
@@ -136,7 +139,7 @@ def test_channel_keys_tenant_name_ip_and_fingerprint() -> None:
     _conn_tls(store.con, "10.0.0.1", "w2.acct.workers.dev", [T0 + 31], ja4=CHROME_JA4, uid_prefix="b")
     _conn_tls(store.con, "10.0.0.1", "Example.COM", [T0 + 40])
     _conn_tls(store.con, "10.0.0.1", None, [T0 + 50], dst="8.8.4.4")
-    _run(store, "24")
+    _run(store, "25")
     keys = store.con.execute("SELECT dest_key, fp, events FROM scan_channels ORDER BY ALL").fetchall()
     assert keys == [
         ("ip:8.8.4.4:443", "", 1),
@@ -159,7 +162,7 @@ def test_burst_collapse_merges_redirect_pairs_and_tasking() -> None:
     _conn_tls(store.con, "10.0.0.2", "c2.example.net", sorted(burst))
     _run(store, "30")
     rows = dict(store.con.execute(
-        "SELECT c.src, count(*) FROM scan_checkins k JOIN scan_channels c USING (chan_id) GROUP BY c.src").fetchall())
+        "SELECT c.src, count(*) FROM scan_intervals k JOIN scan_channels c USING (chan_id) GROUP BY c.src").fetchall())
     assert rows == {"10.0.0.1": 30, "10.0.0.2": 30}
 
 

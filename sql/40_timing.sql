@@ -1,10 +1,25 @@
--- Stage 42: timing statistics per channel over the kept intervals.
+-- Stage 40: gap removal, then the timing statistics of each channel over the kept intervals.
+-- An interval longer than $gap_factor x the channel's median interval m is the host asleep, off the
+-- network or outside office hours, not part of the beacon's rhythm: it is counted (and reported) but
+-- left out of the timing statistics. Cobalt-Strike jitter j makes max/min = 1/(1-j) = 2 at j = 50 %,
+-- so a factor of 3 never cuts a beacon's own intervals.
 --   n       intervals kept;  gaps / gap_s  sleep gaps removed and their total length
 --   q1..q3  quartiles of the kept intervals; QCD = (q3-q1)/(q3+q1) is the regularity measure
 --           (Poisson: 0.656; Cobalt Strike at 50 % jitter: about 0.2)
 --   k       intervals inside [$win_lo x m, $win_hi x m], the jitter window around the median
 -- The Poisson test itself is in stage 44.
 CREATE OR REPLACE TEMP TABLE scan_timing AS
+WITH m AS (
+    SELECT chan_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY dd) AS m, max(burst_s) AS burst_s
+    FROM scan_intervals
+    WHERE dd IS NOT NULL
+    GROUP BY chan_id
+), gapped AS (
+    SELECT i.chan_id, i.dd, m.m, m.burst_s, i.dd > $gap_factor * m.m AS is_gap
+    FROM scan_intervals i
+    JOIN m ON m.chan_id = i.chan_id
+    WHERE i.dd IS NOT NULL
+)
 SELECT chan_id,
        max(m) AS m,
        max(burst_s) AS burst_s,
@@ -15,5 +30,5 @@ SELECT chan_id,
        percentile_cont(0.50) WITHIN GROUP (ORDER BY CASE WHEN is_gap THEN NULL ELSE dd END) AS q2,
        percentile_cont(0.75) WITHIN GROUP (ORDER BY CASE WHEN is_gap THEN NULL ELSE dd END) AS q3,
        sum(CASE WHEN NOT is_gap AND dd >= $win_lo * m AND dd <= $win_hi * m THEN 1 ELSE 0 END) AS k
-FROM scan_gapped
+FROM gapped
 GROUP BY chan_id;

@@ -1,6 +1,7 @@
--- Stage 22: what each distinct name is, computed once per name (not once per connection).
+-- Stage 23: what each distinct name is, computed once per name (not once per connection).
 -- The matcher's name_matches has one row per distinct raw name (platform, tenant, category ...); a name
 -- it does not know keeps its normalized form (lower case, no trailing dot, no :port), platform NULL.
+-- One row per raw name the events carry (raw_id, stage 20), so that later stages join on the number.
 -- The destination part of the channel key is decided here too:
 --   key_conn  'tenant:<platform>/<tenant>' when the matcher found a tenant (a beacon rotating among
 --             several workers of one account is one channel); else the redirect-pair group name
@@ -8,13 +9,15 @@
 --   key_dns   the same, except that a DNS-only name whose first label is long ($label_min_len:
 --             generated labels, DNS tunnels) is grouped under its parent name, so each random label
 --             does not become a channel of its own.
--- name_id numbers the distinct names, so that the per-event table of stage 25 carries an integer, not
--- the name (stage 27 turns it back into the name once per channel).
+-- name_id numbers the distinct names (several raw names can have one name), so that stage 27 counts
+-- the events of a channel per name.
 CREATE OR REPLACE TEMP TABLE scan_names AS
 WITH raw AS (
-    SELECT DISTINCT raw_name FROM scan_events WHERE raw_name IS NOT NULL
+    SELECT r.raw_id, r.raw_name
+    FROM scan_raw_names r
+    WHERE r.raw_id IN (SELECT DISTINCT raw_id FROM scan_events WHERE raw_id IS NOT NULL)
 ), named AS (
-    SELECT r.raw_name,
+    SELECT r.raw_id, r.raw_name,
            coalesce(nm.name, lower(regexp_replace(regexp_replace(r.raw_name, ':[0-9]+$', ''), '[.]$', ''))) AS name,
            nm.platform, nm.provider, nm.tenant, nm.category, nm.severity AS platform_severity, nm.confidence AS platform_confidence, nm.via_cname,
            nm.intel_pattern, nm.intel_source
@@ -34,7 +37,7 @@ WITH raw AS (
     LEFT JOIN scan_name_groups g ON g.name = n.name
 )
 SELECT k.*,
-       dense_rank() OVER (ORDER BY k.name) AS name_id,
+       CAST(dense_rank() OVER (ORDER BY k.name) AS INTEGER) AS name_id,
        CASE WHEN k.parent_grouped
             THEN 'name:' || substr(k.name, length(split_part(k.name, '.', 1)) + length('.') + 1)
             ELSE k.key_conn END AS key_dns

@@ -1,0 +1,75 @@
+-- Stage 21: one row per connection start inside the scan window, with the name it was made to.
+-- Timing comes from connection starts (Zeek conn.log / Suricata flow), the name from the TLS SNI or
+-- the HTTP Host of the same connection (joined by uid = Zeek uid or Suricata flow_id). TLS/HTTP rows
+-- whose connection row is not in the window (only ssl.log or http.log was given) still count, with
+-- their own ts: the full outer joins keep them, in one pass instead of one anti-join per log.
+-- DNS connections are left out here: DNS is scored from dns rows (stage 22 and 47).
+-- This table holds every event of the day, so it holds numbers only (stage 20): src_id / dst_id
+-- (scan_addrs), raw_id (scan_raw_names: the SNI, else the Host), client_id (scan_clients: JA3, JA4),
+-- ua_id (scan_agents). The strings are mapped to numbers on each log's own rows, before the joins on
+-- uid, so that those hash tables carry integers, not names and addresses.
+-- Which logs saw the event is kept as the flags stage 45 reports:
+--   by_conn  timed by a Zeek conn row;   by_eve   timed by Suricata, or seen by Suricata at all;
+--   by_ssl / by_http  named by a Zeek ssl / http row;   by_dns   a DNS query standing in (stage 22).
+-- Parameters: $t0, $t1 (window, epoch seconds, half-open), $dns_port.
+CREATE OR REPLACE TEMP TABLE scan_events AS
+WITH tls_u AS (
+    -- One TLS handshake per connection (Zeek ssl.log, Suricata tls): no GROUP BY uid, which on a big
+    -- day is the most memory-hungry step of the scan. A second handshake row for one uid would add a
+    -- same-instant event, which the burst collapse of stage 30 folds into the first.
+    SELECT t.uid, n.raw_id, k.client_id, t.epoch, s.addr_id AS src_id, d.addr_id AS dst_id, t.dst_port,
+           t.sensor = 'suricata' AS suri
+    FROM tls t
+    JOIN scan_clients k ON k.ja3 IS NOT DISTINCT FROM nullif(t.ja3, '') AND k.ja4 IS NOT DISTINCT FROM nullif(t.ja4, '')
+    LEFT JOIN scan_raw_names n ON n.raw_name = t.server_name     -- '' is no name: not in scan_raw_names
+    LEFT JOIN scan_addrs s ON s.addr = t.src
+    LEFT JOIN scan_addrs d ON d.addr = t.dst
+    WHERE t.epoch >= $t0 AND t.epoch < $t1 AND t.uid IS NOT NULL
+), http_g AS (
+    SELECT uid, min_by(host, epoch) AS host, min_by(user_agent, epoch) AS user_agent,
+           sum(request_body_len) AS req_bytes, sum(response_body_len) AS resp_bytes,
+           min(epoch) AS epoch, min(src) AS src, min(dst) AS dst, min(dst_port) AS dst_port, min(sensor) AS sensor
+    FROM http
+    WHERE epoch >= $t0 AND epoch < $t1 AND uid IS NOT NULL
+    GROUP BY uid
+), http_u AS (
+    SELECT h.uid, n.raw_id, u.ua_id, h.req_bytes, h.resp_bytes, h.epoch, s.addr_id AS src_id, d.addr_id AS dst_id,
+           h.dst_port, h.sensor = 'suricata' AS suri
+    FROM http_g h
+    LEFT JOIN scan_raw_names n ON n.raw_name = h.host
+    LEFT JOIN scan_agents u ON u.user_agent = h.user_agent
+    LEFT JOIN scan_addrs s ON s.addr = h.src
+    LEFT JOIN scan_addrs d ON d.addr = h.dst
+), conn_w AS (
+    SELECT c.uid, c.epoch, s.addr_id AS src_id, d.addr_id AS dst_id, c.dst_port, c.duration, c.orig_bytes,
+           c.resp_bytes, c.sensor = 'suricata' AS suri
+    FROM conn c
+    LEFT JOIN scan_addrs s ON s.addr = c.src
+    LEFT JOIN scan_addrs d ON d.addr = c.dst
+    WHERE c.epoch >= $t0 AND c.epoch < $t1
+      AND NOT (coalesce(c.dst_port, -1) = $dns_port OR coalesce(c.service, '') = 'dns')
+), ct AS (
+    SELECT coalesce(c.uid, t.uid) AS uid, c.uid IS NOT NULL AS has_conn,
+           coalesce(c.epoch, t.epoch) AS epoch, coalesce(c.src_id, t.src_id) AS src_id,
+           coalesce(c.dst_id, t.dst_id) AS dst_id, coalesce(c.dst_port, t.dst_port) AS dst_port,
+           coalesce(c.suri, t.suri) AS suri, c.duration, c.orig_bytes, c.resp_bytes,
+           t.uid IS NOT NULL AS has_tls, t.raw_id, t.client_id
+    FROM conn_w c
+    FULL OUTER JOIN tls_u t ON t.uid = c.uid
+), ev AS (
+    SELECT coalesce(ct.src_id, h.src_id) AS src_id, coalesce(ct.dst_id, h.dst_id) AS dst_id,
+           coalesce(ct.dst_port, h.dst_port) AS dst_port, coalesce(ct.epoch, h.epoch) AS epoch, ct.duration,
+           coalesce(ct.orig_bytes, h.req_bytes) AS bytes_out, coalesce(ct.resp_bytes, h.resp_bytes) AS bytes_in,
+           coalesce(ct.raw_id, h.raw_id) AS raw_id, ct.client_id, h.ua_id,
+           coalesce(ct.has_conn, FALSE) AS has_conn, coalesce(ct.has_tls, FALSE) AS has_tls,
+           h.uid IS NOT NULL AS has_http, coalesce(ct.suri, h.suri, FALSE) AS suri
+    FROM ct
+    FULL OUTER JOIN http_u h ON h.uid = ct.uid
+)
+SELECT src_id, dst_id, dst_port, epoch, duration, bytes_out, bytes_in, raw_id, client_id, ua_id,
+       has_conn AND NOT suri AS by_conn,
+       suri AS by_eve,
+       has_tls AND NOT suri AS by_ssl,
+       has_http AND NOT suri AS by_http,
+       FALSE AS by_dns
+FROM ev;

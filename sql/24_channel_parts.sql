@@ -1,0 +1,26 @@
+-- Stage 24: the events grouped on everything that decides their channel and what stage 45 reports
+-- per address: (source, name, DNS stand-in or not, address and port, TLS client, User-Agent). This is
+-- the one grouping pass over every event (on integers, no join): a channel is made of one or more of
+-- these parts (a beacon rotating among workers, a redirect pair, an address used without a name ...),
+-- and stage 25 keys and numbers channels on this small table instead of on every event.
+-- The aggregates are the ones stages 27 and 45 report, all of which roll up (counts and sums add,
+-- minima and maxima of parts are those of the whole): count, first/last time, bytes, which logs saw
+-- the events, the longest connection, and the longest long-lived low-volume one (>= $long_conn_s
+-- seconds, < $long_conn_max_bps bytes/s both ways: a beacon inside one keep-alive TLS connection).
+-- An event without a source host cannot be attributed to anyone: left out.
+CREATE OR REPLACE TEMP TABLE scan_parts AS
+SELECT src_id, raw_id, by_dns, dst_id, dst_port, client_id, ua_id,
+       count(*) AS cnt,
+       min(epoch) AS first_epoch, max(epoch) AS last_epoch,
+       sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in,
+       max(CASE WHEN by_conn THEN 1 ELSE 0 END) AS src_conn,
+       max(CASE WHEN by_eve THEN 1 ELSE 0 END) AS src_eve,
+       max(CASE WHEN by_ssl THEN 1 ELSE 0 END) AS src_ssl,
+       max(CASE WHEN by_http THEN 1 ELSE 0 END) AS src_http,
+       max(duration) AS longest_s,
+       max(CASE WHEN duration >= $long_conn_s
+                 AND (coalesce(bytes_out, 0) + coalesce(bytes_in, 0)) / duration < $long_conn_max_bps
+                THEN duration END) AS long_conn_s
+FROM scan_events
+WHERE src_id IS NOT NULL
+GROUP BY src_id, raw_id, by_dns, dst_id, dst_port, client_id, ua_id;

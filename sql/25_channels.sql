@@ -1,0 +1,41 @@
+-- Stage 25: the channel key of every part (stage 24), and one row per channel, numbered, so that
+-- later stages group and partition by one integer.
+-- A channel is (source host, destination, client fingerprint):
+--   destination  from stage 23 (tenant / group / name), or 'ip:<dst>:<port>' only when the event has
+--                no name at all. A serverless name is never reduced to its IP: anycast addresses rotate.
+--   fingerprint  JA4, else JA3, else User-Agent, else '' (separates an implant from a browser on the
+--                same shared host, e.g. script.google.com).
+-- The key strings are built per part, not per event, and channels are grouped on them here. The client
+-- strings (JA3, JA4, User-Agent) are taken once per channel: when the channel is keyed by JA4, the
+-- User-Agent is the smallest one seen with it, from decrypted HTTP when there is any. chan_key, the
+-- three joined into one string, orders the numbering and names the channel.
+-- scan_parts gets its channel number (chan_id) for the stages that read it (26, 27, 45).
+CREATE OR REPLACE TEMP TABLE scan_parts AS
+SELECT p.*, s.addr AS src, n.name_id,
+       CASE
+           WHEN n.name IS NULL THEN 'ip:' || coalesce(d.addr, '?') || ':' || coalesce(CAST(p.dst_port AS VARCHAR), '?')
+           WHEN p.by_dns THEN n.key_dns
+           ELSE n.key_conn
+       END AS dest_key,
+       coalesce(cl.ja4, cl.ja3, u.user_agent, '') AS fp,
+       cl.ja3, cl.ja4, u.user_agent
+FROM scan_parts p
+JOIN scan_addrs s ON s.addr_id = p.src_id
+LEFT JOIN scan_addrs d ON d.addr_id = p.dst_id
+LEFT JOIN scan_names n ON n.raw_id = p.raw_id
+LEFT JOIN scan_clients cl ON cl.client_id = p.client_id
+LEFT JOIN scan_agents u ON u.ua_id = p.ua_id;
+
+CREATE OR REPLACE TEMP TABLE scan_channels AS
+SELECT CAST(row_number() OVER (ORDER BY chan_key) AS INTEGER) AS chan_id, chan_key, src, dest_key, fp, events, ja3, ja4, user_agent
+FROM (
+    SELECT src || '|' || dest_key || '|' || fp AS chan_key, src, dest_key, fp, CAST(sum(cnt) AS BIGINT) AS events,
+           min(ja3) AS ja3, min(ja4) AS ja4, min(user_agent) AS user_agent
+    FROM scan_parts
+    GROUP BY src, dest_key, fp
+) c;
+
+CREATE OR REPLACE TEMP TABLE scan_parts AS
+SELECT c.chan_id, c.events AS chan_events, p.*
+FROM scan_parts p
+JOIN scan_channels c ON c.src = p.src AND c.dest_key = p.dest_key AND c.fp = p.fp;

@@ -35,12 +35,6 @@ class Store:
             raise StoreError(f"cannot open store {self.path}: {exc}") from exc
         # DuckDB draws a progress bar on stdout during long queries: stdout carries results only.
         self.con.execute("SET enable_progress_bar = false")
-        if self.path is None:
-            # A memory store holds every row of the day; DuckDB keeps plain in-memory tables
-            # uncompressed, a compressed in-memory database stores them as a file would (measured at
-            # 10M connections: a third less time to ingest, less memory left to spill the scan).
-            self.con.execute("ATTACH ':memory:' AS store (COMPRESS)")
-            self.con.execute("USE store")
         if memory_limit:
             self.set_memory_limit(memory_limit)
         if not read_only:

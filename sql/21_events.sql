@@ -8,6 +8,9 @@
 -- (scan_addrs), raw_id (scan_raw_names: the SNI, else the Host), client_id (scan_clients: JA3, JA4),
 -- ua_id (scan_agents). The strings are mapped to numbers on each log's own rows, before the joins on
 -- uid, so that those hash tables carry integers, not names and addresses.
+-- Bytes: Zeek's payload bytes; a Suricata flow has no payload count, so its bytes on the wire
+-- (bytes_toserver/toclient, stored as orig/resp_ip_bytes) stand in: size consistency compares a
+-- channel with itself, and a channel comes from one sensor.
 -- Which logs saw the event is kept as the flags stage 45 reports:
 --   by_conn  timed by a Zeek conn row;   by_eve   timed by Suricata, or seen by Suricata at all;
 --   by_ssl / by_http  named by a Zeek ssl / http row;   by_dns   a DNS query standing in (stage 22).
@@ -41,8 +44,10 @@ WITH tls_u AS (
     LEFT JOIN scan_addrs s ON s.addr = h.src
     LEFT JOIN scan_addrs d ON d.addr = h.dst
 ), conn_w AS (
-    SELECT c.uid, c.epoch, s.addr_id AS src_id, d.addr_id AS dst_id, c.dst_port, c.duration, c.orig_bytes,
-           c.resp_bytes, c.sensor = 'suricata' AS suri
+    SELECT c.uid, c.epoch, s.addr_id AS src_id, d.addr_id AS dst_id, c.dst_port, c.duration,
+           CASE WHEN c.sensor = 'suricata' THEN c.orig_ip_bytes ELSE c.orig_bytes END AS orig_bytes,
+           CASE WHEN c.sensor = 'suricata' THEN c.resp_ip_bytes ELSE c.resp_bytes END AS resp_bytes,
+           c.sensor = 'suricata' AS suri
     FROM conn c
     LEFT JOIN scan_addrs s ON s.addr = c.src
     LEFT JOIN scan_addrs d ON d.addr = c.dst

@@ -64,6 +64,11 @@ def test_each_sensor_format_finds_the_same_beacons(fmt: str, tmp_path: Path) -> 
     assert expected <= beacons
     sources = {s for f in found for s in f["sources"]}
     assert ("eve" in sources) == (fmt == "eve")
+    # every sensor gives a beacon its byte counts (Suricata: bytes on the wire, eve has no payload count);
+    # the DNS tunnel has none: it is timed by DNS queries alone
+    tunnel = next(t.src for t in scen.truth if t.label == "dns-tunnel")
+    with_bytes = [f for f in found if f["kind"] == "beacon" and f["src"] in expected - {tunnel}]
+    assert len(with_bytes) >= 10 and all(f["bytes_out"] > 0 and f["bytes_in"] > 0 for f in with_bytes)
 
 
 def test_db_store_is_reused_and_scanned_without_paths(tmp_path: Path) -> None:

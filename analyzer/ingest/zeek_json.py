@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import duckdb
 
-from analyzer.ingest.common import DATA_JSON, JSON_REASON, FastRead, StageQuery, Tally
+from analyzer.ingest.common import DATA_JSON, JSON_REASON, FastRead, StageQuery, Tally, number_lines
 from analyzer.ingest.detect import ZEEK_KINDS
 from analyzer.ingest.zeek_fields import SPECS, Col, table_columns, typed_stage_sql
 
@@ -122,11 +122,11 @@ def fast_read(
     """The typed fast path for a Zeek JSON file of one kind: DuckDB's JSON reader parses each line
     once (in parallel) into the text values the line-by-line path would extract, and the same
     typing SQL (zeek_fields.typed_stage_sql) turns them into rows, inserted as ``file_id`` inside
-    the caller's open transaction. Line numbers: ``row_number() OVER ()`` over the reader, whose
-    output is in file order. None (the caller rolls back and takes the line-by-line path) when a
-    line is not a JSON object, belongs to another kind (``_path``), or would be rejected; the
-    caller also checks that no line was skipped silently (a blank line). JSON cannot skip lines:
-    a grown file's new lines (``skip`` > 0) take the line-by-line path."""
+    the caller's open transaction. Line numbers: see common.number_lines. None (the caller rolls
+    back and takes the line-by-line path) when a line is not a JSON object, belongs to another
+    kind (``_path``), or would be rejected; the caller also checks that no line was skipped
+    silently (a blank line). JSON cannot skip lines: a grown file's new lines (``skip`` > 0) take
+    the line-by-line path."""
     if skip:
         return None
     paths, raw = _slots(table)
@@ -135,7 +135,7 @@ def fast_read(
     columns["_path"] = "VARCHAR"
     values = ", ".join(f'j."{f}"' for f in fields)
     source = (
-        f"SELECT line, v FROM (SELECT row_number() OVER () AS line, [{values}] AS v, j._path AS kind "
+        f"SELECT line, v FROM (SELECT NULL::BIGINT AS line, [{values}] AS v, j._path AS kind "
         "FROM read_json($path, format='newline_delimited', columns=$cols, auto_detect=false) AS j) AS r "
         "WHERE kind IS NULL OR kind = $kind"
     )
@@ -150,4 +150,5 @@ def fast_read(
     except duckdb.Error:
         return None
     rows = int(row[0]) if row else 0
+    number_lines(con, table, file_id, 1)
     return FastRead(table, 0, rows, 0, data_path, file_id, kind)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from analyzer.ingest.common import DATA_TSV, FastRead, StageQuery, Tally
+from analyzer.ingest.common import DATA_TSV, FastRead, StageQuery, Tally, number_lines
 from analyzer.ingest.detect import ZEEK_KINDS
 from analyzer.ingest.zeek_fields import SPECS, Col, table_columns, typed_stage_sql
 
@@ -159,8 +159,7 @@ def _reject_all(con: duckdb.DuckDBPyConnection, tally: Tally, lo: int, hi: int, 
 # which ends the read), and the caller checks that every line is accounted for (no line skipped
 # silently). Anything else (a bad value, a wrong field count, a second header block, a blank line,
 # a ts that is no plain number) makes the caller roll the rows back and take the line-by-line
-# path, which rejects each bad line with its reason. Line numbers: ``row_number() OVER ()`` over
-# the reader, whose output is in file order (``preserve_insertion_order``, DuckDB's default).
+# path, which rejects each bad line with its reason. Line numbers: see common.number_lines.
 
 #: DuckDB types the CSV reader gives a column, by Col.type; other columns are read as VARCHAR
 _READ_TYPE = {"int": "BIGINT", "port": "INTEGER", "double": "DOUBLE", "bool": "BOOLEAN"}
@@ -251,7 +250,7 @@ def fast_read(
     names = table_columns(table)
     sql = (
         f"INSERT INTO {table} ({', '.join(names)}, sensor, file_id, line) "
-        f"SELECT ingest_ts(epoch), {', '.join(names[1:])}, 'zeek', $fid, $skip + row_number() OVER () "
+        f"SELECT ingest_ts(epoch), {', '.join(names[1:])}, 'zeek', $fid, NULL "
         f"FROM (SELECT {', '.join(exprs)} FROM read_csv($path, delim=$sep, quote='', escape='', header=false, "
         "auto_detect=false, new_line='\\n', skip=$skip, columns=$cols, nullstr=$unset, store_rejects=true, "
         f"rejects_table='{_FAST_REJ}', rejects_scan='{_FAST_SCAN}', rejects_limit=$limit)) AS typed"
@@ -273,4 +272,5 @@ def fast_read(
         text = str(text or "")
         if ln is None or int(ln) <= skip + rows or not text.lstrip(" \t").startswith("#") or "\n" in text:
             return None
+    number_lines(con, table, file_id, skip + 1)
     return FastRead(table, skip, rows, len(rej), data_path, file_id, block.path)

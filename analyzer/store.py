@@ -13,8 +13,9 @@ from analyzer.sqlfiles import read_sql
 
 #: DuckDB's memory cap by default: past it, operators spill to disk instead of growing, so a big
 #: day of logs stays within a laptop's memory (DuckDB's own default is 80 % of RAM). The process
-#: peaks slightly above it (Python, allocator slack): 1.8GB keeps a 10M-connection day under 2 GB RSS.
-DEFAULT_MEMORY_LIMIT = "1.8GB"
+#: peaks above it (Python, allocator slack, up to ~250 MB measured): 1.6GB keeps a 10M-connection day
+#: under 2 GB RSS (1.76 GB measured; with 1.8GB it reached 2.07 GB, and was no faster).
+DEFAULT_MEMORY_LIMIT = "1.6GB"
 
 
 class Store:

@@ -137,3 +137,11 @@ def test_missing_suricata_is_an_error_not_a_traceback(monkeypatch, tmp_path: Pat
 def test_bad_invocations(args, message: str) -> None:
     code, _, err = _run(*args)
     assert code != 0 and message in err
+
+
+def test_memory_limit_default_is_the_stores() -> None:
+    from analyzer.cli.scan_cmd import scan
+    from analyzer.store import DEFAULT_MEMORY_LIMIT
+
+    option = next(p for p in scan.params if p.name == "memory_limit")
+    assert option.default == DEFAULT_MEMORY_LIMIT

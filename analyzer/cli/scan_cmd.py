@@ -62,7 +62,7 @@ def _say(quiet: bool, message: str) -> None:
               help="Intel file of known-bad names (repeatable).")
 @click.option("--allowlist", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Allowlist file: matching findings are suppressed (and counted).")
-@click.option("--memory-limit", default="1.8GB", show_default=True,
+@click.option("--memory-limit", default="1.6GB", show_default=True,  # = store.DEFAULT_MEMORY_LIMIT
               help="DuckDB memory limit; beyond it DuckDB spills to a temporary folder (keeps a big day on a laptop).")
 @click.option("--pcap", "pcaps", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Replay a capture through Suricata first and scan its eve.json (repeatable).")

@@ -101,6 +101,16 @@ def test_anything_the_line_path_treats_differently_is_refused(tmp_path, monkeypa
         assert f.lines_rejected == 0
 
 
+def test_gzip_takes_the_fast_path_on_its_decompressed_copy(tmp_path, monkeypatch):
+    import gzip
+
+    p = tmp_path / "conn.log.gz"
+    p.write_bytes(gzip.compress((HEADER + "".join(row(i) for i in range(200)) + CLOSE).encode()))
+    report, tables, taken = same_both_ways([p], monkeypatch)
+    assert taken == 1 and report.files[0].rows_loaded == 200
+    assert {(r[2], r[-1]) for r in tables["conn"]} == {(f"L{FIRST + i}", FIRST + i) for i in range(200)}
+
+
 def test_a_trailing_separator_and_escapes_load_as_on_the_line_path(tmp_path, monkeypatch):
     rows = [row(i) for i in range(20)]
     rows[3] = row(3, uid="C\\x09tab\\\\x")
@@ -156,7 +166,7 @@ def test_fixtures_and_shared_logs_load_the_same_both_ways(monkeypatch):
     paths = [FIX]
     if SHARED.is_dir():
         # real sensor logs (Zeek's own btest baselines mask their times: the line path is tested on them)
-        paths += [SHARED / "zed-sample-data", SHARED / "rita", SHARED / "slips"]
+        paths += [SHARED / "zed-sample-data", SHARED / "rita", SHARED / "slips", SHARED / "zat" / "data"]
     _report, tables, taken = same_both_ways(paths, monkeypatch)
     assert tables["conn"] and tables["dns"]
     assert taken >= (15 if SHARED.is_dir() else 2)

@@ -38,6 +38,28 @@ def _limit_memory(store, limit: str) -> None:  # type: ignore[no-untyped-def]
         raise click.BadParameter(str(exc), param_hint="--memory-limit") from exc
 
 
+def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: str, quiet: bool):  # type: ignore[no-untyped-def]
+    """Load ``inputs`` into the store (``--db``, or a throwaway one sized to them) and scan it."""
+    from analyzer.errors import StoreError
+    from analyzer.scan import run_scan
+    from analyzer.store import Store
+
+    try:
+        store = Store(db) if db else Store.scratch(inputs, memory_limit)
+    except StoreError as exc:
+        raise click.BadParameter(str(exc), param_hint="--memory-limit") from exc
+    with store:
+        if db:
+            _limit_memory(store, memory_limit)
+        if inputs:
+            from analyzer.ingest import ingest_paths
+
+            report = ingest_paths(store, [str(p) for p in inputs])
+            _say(quiet, f"ingested {report.rows_loaded} rows from {len(report.files)} file(s)"
+                        + (f", {report.lines_rejected} lines rejected" if report.lines_rejected else ""))
+        return run_scan(store, options)
+
+
 def _say(quiet: bool, message: str) -> None:
     if not quiet:
         click.echo(strip_control(message), err=True)
@@ -73,7 +95,8 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str, since
     """Rank per internal host the channels that behave like C2, serverless ones first.
 
     PATH... are Zeek logs (TSV or JSON, folders, .gz) or Suricata eve.json files; they are ingested
-    into the store first (``--db`` keeps it, otherwise memory). Without PATH the store given with
+    into the store first (``--db`` keeps it; otherwise a throwaway store: memory, or a temporary
+    file when the logs would not fit the memory limit). Without PATH the store given with
     --db is scanned as it is. Findings go to stdout; progress and the summary to stderr.
 
     \b
@@ -83,8 +106,7 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str, since
       serverless-c2 scan --db nsm.duckdb --window 7d --min-score 0.6
       serverless-c2 scan --pcap capture.pcap
     """
-    from analyzer.scan import ScanOptions, run_scan
-    from analyzer.store import Store
+    from analyzer.scan import ScanOptions
 
     if not (paths or pcaps or demo or db):
         fail("nothing to scan: give log PATHs, --pcap, --db STORE or --demo")
@@ -93,8 +115,7 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str, since
         options = ScanOptions(window=window, since=_parse_time(since, "--since"), until=_parse_time(until, "--until"),
                               min_score=min_score, include_contacts=not no_contacts, catalog_files=tuple(catalogs),
                               intel_files=tuple(intel), allowlist=allowlist)
-        with tempfile.TemporaryDirectory(prefix="serverless-c2-") as tmp, Store(db) as store:
-            _limit_memory(store, memory_limit)
+        with tempfile.TemporaryDirectory(prefix="serverless-c2-") as tmp:
             inputs: list[Path] = list(paths)
             if demo:
                 from analyzer.simulate import build_scenario, write_logs
@@ -107,13 +128,7 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str, since
 
                 _say(quiet, f"replaying {len(pcaps)} capture(s) through Suricata")
                 inputs += replay_pcaps(list(pcaps), Path(tmp) / "replay")
-            if inputs:
-                from analyzer.ingest import ingest_paths
-
-                report = ingest_paths(store, [str(p) for p in inputs])
-                _say(quiet, f"ingested {report.rows_loaded} rows from {len(report.files)} file(s)"
-                            + (f", {report.lines_rejected} lines rejected" if report.lines_rejected else ""))
-            result = run_scan(store, options)
+            result = _ingest_and_scan(db, inputs, options, memory_limit, quiet)
     except AnalyzerError as exc:
         fail(exc)
     click.echo(render(result, fmt), nl=False)

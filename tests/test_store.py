@@ -10,6 +10,7 @@ import pytest
 
 from analyzer.errors import StoreError
 from analyzer.ingest import ingest_paths
+from analyzer import store as store_mod
 from analyzer.store import GZIP_EXPANSION, LOADED_PER_LOG_BYTE, Store, _loaded_estimate
 
 
@@ -29,11 +30,14 @@ def test_small_logs_scan_in_memory(tmp_path):
         assert ingest_paths(s, [log]).rows_loaded == 100
 
 
-def test_logs_too_big_for_the_memory_limit_go_to_a_temporary_file_removed_on_close(tmp_path):
+def test_logs_too_big_for_the_memory_limit_go_to_a_temporary_file_removed_on_close(tmp_path, monkeypatch):
     logs = tmp_path / "logs"
     logs.mkdir()
-    _log(logs / "conn.log", 250_000)  # ~15 MB of text: more than half of a 48 MB limit once loaded
-    s = Store.scratch([logs], memory_limit="48MB")
+    _log(logs / "conn.log", 250_000)  # ~15 MB of text, ~26 MB loaded
+    with Store.scratch([logs], memory_limit="48MB") as s:
+        assert s.path is None                    # fits: memory
+    monkeypatch.setattr(store_mod, "SCRATCH_MEMORY_FACTOR", 0.5)
+    s = Store.scratch([logs], memory_limit="48MB")  # more than half of the limit: a file
     try:
         assert s.path is not None and Path(s.path).exists()
         folder = Path(s.path).parent

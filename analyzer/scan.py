@@ -258,14 +258,18 @@ def _build_client_class(con: Any) -> None:
                                               ("tool", "BOOLEAN"), ("client_label", "VARCHAR")), out)
 
 
-def _build_dst_class(con: Any) -> None:
-    """Mark each distinct destination address of the scored channels as private or public, once.
+def _build_dst_class(con: Any, min_period_s: float) -> None:
+    """Mark each distinct destination address of the fast-cadence channels (period under
+    ``min_period_s``, the only ones stage 49 asks about) as private or public, once.
 
     Private means not globally routable (RFC 1918, loopback, link-local, CGNAT, ULA ...): a fast
     cadence to such an address is a scanner, brute force or monitoring, not an implant calling out.
     Anything that is not an IP literal counts as public.
     """
-    rows = con.execute("SELECT DISTINCT dst FROM scan_facts WHERE dst IS NOT NULL").fetchall()
+    rows = con.execute(
+        "SELECT DISTINCT f.dst FROM scan_facts f JOIN scan_beacon b ON b.chan_id = f.chan_id "
+        "WHERE f.dst IS NOT NULL AND b.m + b.burst_s < $p", {"p": min_period_s},
+    ).fetchall()
     out = []
     for (dst,) in rows:
         try:
@@ -340,7 +344,7 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
         for name in scoring_stages():
             if name.startswith("49_"):
                 _build_client_class(con)
-                _build_dst_class(con)
+                _build_dst_class(con, params.min_period_s)
             run_stage(con, name, values)
             if stop_after is not None and name.startswith(stop_after):
                 return

@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from analyzer.ingest import IngestReport, ingest_paths, pipeline
 from analyzer.store import Store
@@ -217,3 +219,21 @@ def test_json_the_line_path_treats_differently_is_refused(tmp_path, monkeypatch,
         assert f.lines_rejected == 1 and f.rejects[0].reason.startswith(reason) and f.rejects[0].line == 8
     else:
         assert f.lines_rejected == 0
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(junk=st.lists(st.tuples(st.integers(0, 39), st.text(min_size=0, max_size=120)), max_size=4),
+       as_json=st.booleans())
+def test_any_junk_anywhere_loads_the_same_both_ways(tmp_path_factory, junk, as_json):
+    """Whatever lines are slipped into a clean log (text with tabs, '#', quotes, braces, control
+    characters, other encodings...), the fast path either gives exactly the line path's result or
+    refuses."""
+    rows = [jrow(i) for i in range(40)] if as_json else [row(i) for i in range(40)]
+    for at, text in sorted(junk, reverse=True):
+        rows.insert(at, text.replace("\r", "").replace("\n", " ") + "\n")
+    d = tmp_path_factory.mktemp("junk")
+    p = d / "conn.log"
+    p.write_text(("" if as_json else HEADER) + "".join(rows) + ("" if as_json else CLOSE), encoding="utf-8",
+                 errors="surrogatepass")
+    with pytest.MonkeyPatch.context() as mp:
+        same_both_ways([p], mp)

@@ -237,3 +237,22 @@ def test_any_junk_anywhere_loads_the_same_both_ways(tmp_path_factory, junk, as_j
                  errors="surrogatepass")
     with pytest.MonkeyPatch.context() as mp:
         same_both_ways([p], mp)
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_rotated_copy_of_a_loaded_live_file_adds_only_the_rest(tmp_path, monkeypatch, as_json):
+    # the rotated copy is new at its path, so it is read ahead; then its first lines turn out to be
+    # the live file's, already loaded: only the rest is loaded (JSON: line by line, it cannot skip)
+    make = jrow if as_json else row
+    head = "" if as_json else HEADER
+    live, rotated = tmp_path / "conn.log", tmp_path / "conn.2026-11-27-10-00-00.log"
+    live.write_text(head + "".join(make(i) for i in range(30)))
+    rotated.write_text(head + "".join(make(i) for i in range(50)))
+    monkeypatch.setattr(pipeline, "FAST_MIN_BYTES", 0)
+    with Store() as s:
+        first = ingest_paths(s, [live]).files[0]
+        second = ingest_paths(s, [rotated]).files[0]
+        uids = s.con.execute("SELECT count(*), count(DISTINCT uid) FROM conn").fetchone()
+    assert (first.status, first.rows_loaded) == ("loaded", 30)
+    assert (second.status, second.rows_loaded, second.lines_rejected) == ("appended", 20, 0), second.reason
+    assert uids == (50, 50)

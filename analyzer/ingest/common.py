@@ -248,10 +248,10 @@ class Tally:
             f"INSERT INTO {table} ({cols}, sensor, file_id, line) "
             f"SELECT {cols}, $sensor, $fid, line FROM ({stage_sql(source_sql)}) AS st WHERE reason IS NULL"
         )
-        row = con.execute(insert, _used(insert, {**params, **fid, "sensor": sensor})).fetchone()
+        row = con.execute(insert, used_params(insert, {**params, **fid, "sensor": sensor})).fetchone()
         good = int(row[0]) if row else 0
         count = f"SELECT count(*) FROM ({source_sql}) AS src"
-        row = con.execute(count, _used(count, params)).fetchone()
+        row = con.execute(count, used_params(count, params)).fetchone()
         total = int(row[0]) if row else 0
         self.rows[table] = self.rows.get(table, 0) + good
         self.lines_loaded += good
@@ -265,7 +265,7 @@ class Tally:
                 f"WHERE line NOT IN (SELECT line FROM {table} WHERE file_id = $fid)"
             )
             stage = f"CREATE OR REPLACE TEMP TABLE _stage AS {stage_sql(missing)}"
-            con.execute(stage, _used(stage, {**params, **fid}))
+            con.execute(stage, used_params(stage, {**params, **fid}))
             row = con.execute("SELECT count(*) FROM _stage WHERE reason IS NOT NULL").fetchone()
             self.reject_lines(con, "_stage", int(row[0]) if row else 0)
 
@@ -273,7 +273,7 @@ class Tally:
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def _used(sql: str, params: dict[str, object]) -> dict[str, object]:
+def used_params(sql: str, params: dict[str, object]) -> dict[str, object]:
     """The entries of ``params`` that ``sql`` names (DuckDB refuses unused named parameters)."""
     names = set(_PARAM.findall(sql))
     return {k: v for k, v in params.items() if k in names}

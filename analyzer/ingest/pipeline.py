@@ -13,10 +13,10 @@ after the other); that read is kept only when it provably holds every consumed b
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 import hashlib
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -132,6 +132,9 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, strict: bool = Fa
                 json_lines=json_lines,
             ), typed,
         )
+        # _raw holds the lines when the read-ahead may be used and did not type them (plan or not,
+        # the typed read was then refused); decided now, before a rollback below drops typed rows
+        raw_ready = prefetched and fast is None
         if scan.gzip_problem:
             fr.warnings.append(scan.gzip_problem)
         if scan.needs_sanitize:
@@ -154,8 +157,6 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, strict: bool = Fa
                 return fr
             first_line = prev_lines + 1
         fr.first_line = first_line
-        # the read-ahead, when usable, read _raw unless it typed (its typed read was then refused)
-        raw_ready = prefetched and fast is None
         if plan is not None:
             fast = _checked_fast(con, scan, plan, first_line, fast, refused=raw_ready)
         elif fast is not None:

@@ -86,7 +86,8 @@ _CAST = {
     "bool": "TRY_CAST({r} AS BOOLEAN)",
     "list_double": "TRY_CAST({r} AS DOUBLE[])",
 }
-_NULL = {
+#: a typed NULL per column type
+NULL_SQL = {
     "str": "NULL::VARCHAR", "list_str": "NULL::VARCHAR[]", "int": "NULL::BIGINT",
     "port": "NULL::INTEGER", "double": "NULL::DOUBLE", "bool": "NULL::BOOLEAN",
     "list_double": "NULL::DOUBLE[]",
@@ -123,7 +124,7 @@ def typed_stage_sql(
     if pre_reason:
         level1.append(f"{pre_reason} AS r_pre")
     for i, (c, r) in enumerate(raws):
-        level1.append(f"{r if r is not None else _NULL[c.type]} AS r{i}")
+        level1.append(f"{r if r is not None else NULL_SQL[c.type]} AS r{i}")
     level2 = ["*", "ingest_epoch(r_ts) AS t_epoch"]
     for i, (c, _r) in enumerate(raws):
         level2.append(f"{_CAST[c.type].format(r=f'r{i}')} AS t{i}")

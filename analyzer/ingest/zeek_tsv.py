@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from analyzer.ingest.common import DATA_TSV, FastRead, StageQuery, Tally, number_lines
+from analyzer.ingest.common import DATA_TSV, FastRead, StageQuery, Tally, number_lines, used_params
 from analyzer.ingest.detect import ZEEK_KINDS
-from analyzer.ingest.zeek_fields import SPECS, Col, table_columns, typed_stage_sql
+from analyzer.ingest.zeek_fields import NULL_SQL, SPECS, Col, table_columns, typed_stage_sql
 
 _ESC = re.compile(r"\\(?:x([0-9A-Fa-f]{2})|([tns\\]))")
 _SIMPLE = {"t": "\t", "n": "\n", "s": " ", "\\": "\\"}
@@ -166,11 +166,6 @@ _READ_TYPE = {"int": "BIGINT", "port": "INTEGER", "double": "DOUBLE", "bool": "B
 #: rejects DuckDB records before the fast read gives up (more than a #close line means: slow path)
 _FAST_REJECTS_LIMIT = 64
 _FAST_REJ, _FAST_SCAN = "_fast_rej", "_fast_scan"
-_NULL_SQL = {
-    "str": "NULL::VARCHAR", "list_str": "NULL::VARCHAR[]", "int": "NULL::BIGINT",
-    "port": "NULL::INTEGER", "double": "NULL::DOUBLE", "bool": "NULL::BOOLEAN",
-    "list_double": "NULL::DOUBLE[]",
-}
 
 
 def head_block(head: bytes) -> tuple[Block, int] | None:
@@ -236,7 +231,7 @@ def fast_read(
     exprs = [f"CASE WHEN ingest_epoch_ok({epoch}) THEN {epoch} ELSE error('ts') END AS epoch"]
     for c, i in used:
         if i is None:
-            exprs.append(f"{_NULL_SQL[c.type]} AS {c.name}")
+            exprs.append(f"{NULL_SQL[c.type]} AS {c.name}")
         elif c.type == "str":
             exprs.append(f"CASE WHEN c{i} = $empty THEN '' ELSE zeek_unescape(c{i}) END AS {c.name}")
         elif c.type == "list_str":
@@ -260,7 +255,7 @@ def fast_read(
         "empty": block.empty, "setsep": block.set_sep, "limit": _FAST_REJECTS_LIMIT, "fid": file_id,
     }
     try:
-        row = con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql}).fetchone()
+        row = con.execute(sql, used_params(sql, params)).fetchone()
         rows = int(row[0]) if row else 0
         rej = con.execute(f"SELECT DISTINCT line, csv_line FROM {_FAST_REJ} ORDER BY line").fetchall()
     except duckdb.Error:

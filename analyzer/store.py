@@ -1,4 +1,5 @@
-"""The DuckDB store: a file given with ``--db``, or memory."""
+"""The DuckDB store: a file given with ``--db``, memory, or (``Store.scratch``) whichever of memory
+and a temporary file suits the logs of one scan."""
 
 from __future__ import annotations
 
@@ -56,7 +57,11 @@ class Store:
         # DuckDB draws a progress bar on stdout during long queries: stdout carries results only.
         self.con.execute("SET enable_progress_bar = false")
         if memory_limit:
-            self.set_memory_limit(memory_limit)
+            try:
+                self.set_memory_limit(memory_limit)
+            except StoreError:
+                self.close()
+                raise
         if not read_only:
             self.con.execute(read_sql("00_schema"))
 

@@ -1,6 +1,7 @@
 """Benchmark: ``serverless-c2 scan`` end to end on a synthetic day of Zeek logs.
 
     python bench/bench_scan.py --rows 1000000            # 1 M conn rows (+ matching ssl/http/dns)
+    python bench/bench_scan.py --rows 1000000 --repeat 3 # read and e2e 3 times each, alternating: best of each
     python bench/bench_scan.py --rows 10000000 --dir /tmp/b10m        # the 10 M target; files kept in /tmp/b10m
     python bench/bench_scan.py --rows 10000000 --dir /tmp/b10m --reuse --steps read,scan
                                                         # again, reusing those logs and their stored DB
@@ -198,6 +199,8 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000_000, help="conn rows (default 10 M)")
     ap.add_argument("--channels", type=int, default=0, help="distinct channels (default rows / 100)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run read and e2e this many times, alternating, and keep each one's fastest (default 1)")
     ap.add_argument("--dir", type=Path, default=None, help="where to write the logs (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the generated logs")
     ap.add_argument("--reuse", action="store_true",
@@ -228,14 +231,26 @@ def main() -> None:
         files = [str(p) for p in paths]
         result: dict = {"rows_conn": args.rows, "channels": channels, "input_mib": round(size / 2**20, 1)}
         base = None
-        if "read" in steps:
-            base = measure(BASELINE, files)
+        # read and e2e alternate --repeat times; each keeps its fastest run (a shared machine only
+        # ever makes a run slower), so the ratio compares the two at their best
+        reads, e2es = [], []
+        for _ in range(args.repeat):
+            if "read" in steps:
+                reads.append(measure(BASELINE, files))
+            if "e2e" in steps:
+                e2es.append(measure(RUN_CLI, ["scan", *files, "--format", "json", "-q"]))
+        if reads:
+            base = min(reads, key=lambda r: r["s"])
             result.update(duckdb_read_s=round(base["s"], 2), duckdb_read_rss_mb=round(base["rss_mb"]),
                           rows_read=base["rows"])
-        if "e2e" in steps:
-            e2e = measure(RUN_CLI, ["scan", *files, "--format", "json", "-q"])
-            result.update(scan_end_to_end_s=round(e2e["s"], 2), scan_end_to_end_rss_mb=round(e2e["rss_mb"]),
-                          findings=e2e["findings"])
+            if args.repeat > 1:
+                result["duckdb_read_runs_s"] = [round(r["s"], 2) for r in reads]
+        if e2es:
+            e2e = min(e2es, key=lambda r: r["s"])
+            result.update(scan_end_to_end_s=round(e2e["s"], 2),
+                          scan_end_to_end_rss_mb=round(max(r["rss_mb"] for r in e2es)), findings=e2e["findings"])
+            if args.repeat > 1:
+                result["scan_end_to_end_runs_s"] = [round(r["s"], 2) for r in e2es]
             if base:
                 result["ratio_end_to_end_vs_read"] = round(e2e["s"] / base["s"], 2)
         if "ingest" in steps or ("scan" in steps and not (args.reuse and db.exists())):

@@ -89,7 +89,7 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
             click.echo(clean(msg), err=True)
 
     try:
-        with Store(db) if db else Store.scratch(paths) as store:
+        with Store(db) as store:
             inputs = list(paths)
             if demo:
                 from analyzer import simulate

@@ -39,18 +39,12 @@ def _limit_memory(store, limit: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: str, quiet: bool):  # type: ignore[no-untyped-def]
-    """Load ``inputs`` into the store (``--db``, or a throwaway one sized to them) and scan it."""
-    from analyzer.errors import StoreError
+    """Load ``inputs`` into the store (``--db``, or memory) and scan it."""
     from analyzer.scan import run_scan
     from analyzer.store import Store
 
-    try:
-        store = Store(db) if db else Store.scratch(inputs, memory_limit)
-    except StoreError as exc:
-        raise click.BadParameter(str(exc), param_hint="--memory-limit") from exc
-    with store:
-        if db:
-            _limit_memory(store, memory_limit)
+    with Store(db) as store:
+        _limit_memory(store, memory_limit)
         if inputs:
             from analyzer.ingest import ingest_paths
 
@@ -95,8 +89,7 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str, since
     """Rank per internal host the channels that behave like C2, serverless ones first.
 
     PATH... are Zeek logs (TSV or JSON, folders, .gz) or Suricata eve.json files; they are ingested
-    into the store first (``--db`` keeps it; otherwise a throwaway store: memory, or a temporary
-    file when the logs would not fit the memory limit). Without PATH the store given with
+    into the store first (``--db`` keeps it, otherwise memory). Without PATH the store given with
     --db is scanned as it is. Findings go to stdout; progress and the summary to stderr.
 
     \b

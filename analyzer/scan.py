@@ -70,6 +70,8 @@ class ScanParams:
     win_lo: float = 0.5              # jitter window [win_lo, win_hi] x median: CS jitter <= 67 %, sym +-50 %
     win_hi: float = 1.5
     p0: float = 0.404                # P(window | exponential, <= 3 m): the Poisson null
+    tight_win: float = 0.2           # narrow window (1 +- tight_win) x median: precise timers, few check-ins
+    median_corr: int = 1             # intervals the sample median puts in the narrow window by construction
     z_lo: float = 3.0                # z at which timing evidence starts to count ...
     z_hi: float = 6.0                # ... and reaches full credit
     qcd_scale: float = 0.6           # QCD at which regularity reaches 0 (Poisson QCD = 0.656)
@@ -82,6 +84,7 @@ class ScanParams:
     long_conn_s: float = 3600.0      # a connection this long ...
     long_conn_max_bps: float = 50.0  # ... moving fewer bytes/s than this is a keep-alive channel
     nxdomain_min: int = 5
+    w_dead_lookup: float = 0.3       # DNS-only, one name, every answer NXDOMAIN: a retrying lookup, not a channel
     beacon_min: float = 0.3          # beacon score at which a channel is a beacon finding
     min_period_s: float = 5.0        # faster is a "fast cadence": kept only to a public address, few per source
     strobe_max_fanout: int = 3       # a source with more fast channels than this is a scanner / brute forcer
@@ -95,6 +98,7 @@ class ScanParams:
     w_single: float = 0.1
     w_common: float = 0.4
     prev_common: int = 3
+    fleet_period_ratio: float = 1.25  # hosts timed at periods further apart than this are not one fleet
     w_new: float = 0.05
     w_dns: float = 0.1
     w_intel: float = 0.3
@@ -293,6 +297,13 @@ def _create_filled(con: Any, table: str, columns: tuple[tuple[str, str], ...], r
         con.execute(f"INSERT INTO {table} SELECT {select}", lists)
 
 
+def p0_window(half_width: float, gap_factor: float) -> float:
+    """P(|D/m - 1| <= half_width | D <= gap_factor x m) for exponential intervals D of median m: the share of
+    random traffic's intervals (after gap removal) that falls in a window around the median. The
+    exponential's survival is P(D > x m) = 2^-x, since m is its median."""
+    return (2 ** -(1 - half_width) - 2 ** -(1 + half_width)) / (1 - 2 ** -gap_factor)
+
+
 def _data_span(con: Any, t0: float, t1: float) -> float:
     """Seconds of the window that the logs actually cover (a replayed pcap covers minutes)."""
     lo, hi = _latest_epoch(con)
@@ -333,7 +344,8 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
     ``stop_after`` (a stage file name prefix such as ``"30"``) stops early and keeps every
     intermediate table: tests inspect them that way.
     """
-    values: dict[str, Any] = {**asdict(params), "t0": t0, "t1": t1, "data_span": _data_span(con, t0, t1)}
+    values: dict[str, Any] = {**asdict(params), "t0": t0, "t1": t1, "data_span": _data_span(con, t0, t1),
+                              "p0_tight": p0_window(params.tight_win, params.gap_factor)}
     # No stage reads rows in insertion order (results are ordered explicitly where order matters), and
     # keeping it makes DuckDB buffer whole per-event results to reassemble the order: off for the scan.
     # The progress bar goes to stdout, into the JSON a nightly job redirects there: off as well.
@@ -397,10 +409,19 @@ def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:
     result.hosts = con.execute("SELECT count(DISTINCT src) FROM scan_channels").fetchone()[0]
     cur = con.execute("SELECT * FROM scan_findings ORDER BY score DESC, src, dest_key, fp")
     cols = [d[0] for d in cur.description]
-    findings = [_to_finding(dict(zip(cols, row)), options.params) for row in cur.fetchall()]
-    findings = [f for f in findings
-                if (f.kind == "beacon" and f.score >= options.min_score)
-                or (f.kind == "contact" and options.include_contacts)]
+    findings = []
+    for row in cur.fetchall():
+        r = dict(zip(cols, row))
+        if r["kind"] == "beacon" and r["score"] < options.min_score:
+            if not (r["contact_ok"] and options.include_contacts):
+                continue
+            # a timer too weak to list as a beacon is still a non-browser contact (stage 49)
+            r = {**r, "kind": "contact", "score": r["contact_score"], "severity": r["contact_severity"],
+                 "weak_beacon": r["score"], "min_score": options.min_score}
+        elif r["kind"] == "contact" and not options.include_contacts:
+            continue
+        findings.append(_to_finding(r, options.params))
+    findings.sort(key=lambda f: -f.score)  # stable: the SQL order breaks ties
 
     if options.allowlist:
         from analyzer.allowlist import load_allowlist
@@ -476,8 +497,13 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         if r.get("fast_cadence"):
             reasons.append(f"fast cadence (under {p.min_period_s:g} s) to a public address: the shape of a RAT "
                            f"reconnect loop or a scripted poller; brute force looks the same, check the service")
-        reasons.append(f"{int(r['k'])} of {int(r['n'])} intervals within {p.win_lo:g}-{p.win_hi:g}x the median "
-                       f"(z = {r['z']:.1f} against random traffic)")
+        # the narrow window is named only when it is what decided (the wide one alone fell short)
+        if r["z_tight"] is not None and r["z_tight"] > r["z_wide"] and r["z_wide"] < p.z_hi:
+            reasons.append(f"{int(r['k_tight'])} of {int(r['n'])} intervals within +-{p.tight_win:.0%} of the median: "
+                           f"a steady timer (z = {r['z']:.1f} against random traffic)")
+        else:
+            reasons.append(f"{int(r['k'])} of {int(r['n'])} intervals within {p.win_lo:g}-{p.win_hi:g}x the median "
+                           f"(z = {r['z_wide']:.1f} against random traffic)")
         extra = connections - checkins - int(r["dns_events"] if r["dns_events"] and r["src_dns"] else 0)
         if extra > 0 and not r["src_dns"]:
             reasons.append(f"{extra} extra connections in bursts folded into {checkins} check-ins "
@@ -485,6 +511,12 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         if r["s_score"] is not None and r["s_score"] >= 0.8 and r.get("median_bytes_out") is not None:
             reasons.append(f"steady request size (~{r['median_bytes_out']:.0f} B out in "
                            f"{r['s_score']:.0%} of check-ins)")
+    elif r.get("weak_beacon") is not None:
+        period = float(r["m"] + r["burst_s"])
+        jitter = cs_jitter(r["q1"] + r["burst_s"], r["q3"] + r["burst_s"])
+        reasons.append(f"{connections} {unit}, weakly periodic: about every {human_duration(period)} "
+                       f"(jitter {jitter:.0%}), beacon score {r['weak_beacon']:.2f} under --min-score "
+                       f"{r['min_score']:.2f}")
     elif r["nonbrowser"] or r["mismatch"]:
         reasons.append(f"{connections} connection{'s' if connections != 1 else ''} from a non-browser client, "
                        f"not periodic")
@@ -510,12 +542,15 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
             reasons.append(f"non-browser TLS fingerprint: {r['client_label']} (JA4 {r['ja4']})")
         else:
             reasons.append(f"non-browser TLS client (JA4 {r['ja4']}: not a browser's ALPN/cipher/extension set)")
-    prev, fp_prev = r["prevalence"], r["fp_prevalence"]
+    prev, fp_prev, fleet = r["prevalence"], r["fp_prevalence"], r["fleet"]
     overall = f" ({int(prev)} internal hosts in all)" if prev and fp_prev and prev > fp_prev else ""
     if fp_prev == 1:
         reasons.append(f"only this internal host talks to it with this client{overall}")
-    elif fp_prev and fp_prev >= p.prev_common:
+    elif fleet and fleet >= p.prev_common:
         reasons.append(f"{int(fp_prev)} internal hosts talk to it with this client (fleet-wide: less suspicious)")
+    elif fp_prev and fp_prev >= p.prev_common:
+        reasons.append(f"{int(fp_prev)} internal hosts talk to it with this client, but {int(fp_prev - fleet)} of them "
+                       f"beacon at another cadence: not one fleet agent, so no discount")
     elif fp_prev:
         reasons.append(f"{int(fp_prev)} internal hosts talk to it with this client{overall}")
     if r["is_new"]:
@@ -530,7 +565,12 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
                        f"for {connections} connections: cached resolution")
     if r["txt_queries"]:
         reasons.append(f"{int(r['txt_queries'])} DNS TXT queries")
-    if r["nxdomain"] and r["nxdomain"] >= p.nxdomain_min:
+    if r.get("dead_lookup"):
+        reasons.append(f"every one of its {int(r['dns_queries'])} queries for this one name failed (NXDOMAIN): "
+                       f"a lookup retrying, with no answer and no varying name to carry data (less suspicious)")
+    elif r.get("nx_burst"):
+        reasons.append(f"{int(r['nxdomain'])} NXDOMAIN answers across {int(r['names'])} names")
+    elif r["nxdomain"] and r["nxdomain"] >= p.nxdomain_min:
         reasons.append(f"{int(r['nxdomain'])} NXDOMAIN answers")
     if r["random_labels"]:
         reasons.append(f"{int(r['random_labels'])} high-entropy name labels "

@@ -7,7 +7,10 @@
 --   q1..q3  quartiles of the kept intervals; QCD = (q3-q1)/(q3+q1) is the regularity measure
 --           (Poisson: 0.656; Cobalt Strike at 50 % jitter: about 0.2)
 --   k       intervals inside [$win_lo x m, $win_hi x m], the jitter window around the median
--- The Poisson test itself is in stage 44.
+--   k_tight intervals inside [(1 - $tight_win) x m, (1 + $tight_win) x m]: a precise timer with few
+--           check-ins (an hourly beacon over one working day) fills this narrow window, which random
+--           traffic rarely does, while the wide window needs many intervals to tell them apart
+-- The Poisson tests themselves are in stage 44.
 CREATE OR REPLACE TEMP TABLE scan_timing AS
 WITH m AS (
     SELECT chan_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY dd) AS m, max(burst_s) AS burst_s
@@ -29,6 +32,8 @@ SELECT chan_id,
        percentile_cont(0.25) WITHIN GROUP (ORDER BY CASE WHEN is_gap THEN NULL ELSE dd END) AS q1,
        percentile_cont(0.50) WITHIN GROUP (ORDER BY CASE WHEN is_gap THEN NULL ELSE dd END) AS q2,
        percentile_cont(0.75) WITHIN GROUP (ORDER BY CASE WHEN is_gap THEN NULL ELSE dd END) AS q3,
-       sum(CASE WHEN NOT is_gap AND dd >= $win_lo * m AND dd <= $win_hi * m THEN 1 ELSE 0 END) AS k
+       sum(CASE WHEN NOT is_gap AND dd >= $win_lo * m AND dd <= $win_hi * m THEN 1 ELSE 0 END) AS k,
+       sum(CASE WHEN NOT is_gap AND dd >= (1 - $tight_win) * m AND dd <= (1 + $tight_win) * m THEN 1 ELSE 0 END)
+           AS k_tight
 FROM gapped
 GROUP BY chan_id;

@@ -4,14 +4,34 @@
 --   fp_prevalence  how many reached it with the channel's own client fingerprint (scored): on a
 --                  shared host such as script.google.com every browser counts in `prevalence`, but
 --                  an implant's fingerprint is on one host; a monitoring agent's is on the fleet.
+--   fleet          what the fleet discount of stage 49 reads: fp_prevalence, except that for a timed
+--                  channel (stage 44) the hosts timed at another cadence (periods more than a factor
+--                  $fleet_period_ratio apart) do not count. Hosts that merely use the destination with
+--                  this client show it is everyday traffic here; hosts that beacon to it at a different
+--                  rhythm do not: a fleet agent keeps one rhythm everywhere, while unrelated timers that
+--                  share a generic fingerprint (every Go or Python program has the same JA4) on a popular
+--                  platform (script.google.com) are no alibi for each other.
 --   first_epoch the first time any host in the whole store used one of the destination's names
 --               (TLS SNI, HTTP Host or DNS query); is_new when that is inside the window and the
 --               store holds data from before the window (otherwise "new" would mean nothing).
+-- One row per channel.
 CREATE OR REPLACE TEMP TABLE scan_prevalence AS
 WITH prev AS (
     SELECT dest_key, count(DISTINCT src) AS prevalence FROM scan_channels GROUP BY dest_key
+), timed AS (
+    SELECT c.chan_id, c.dest_key, c.fp, b.m + b.burst_s AS period
+    FROM scan_channels c
+    LEFT JOIN scan_beacon b ON b.chan_id = c.chan_id
 ), fp_prev AS (
-    SELECT dest_key, fp, count(DISTINCT src) AS fp_prevalence FROM scan_channels GROUP BY dest_key, fp
+    -- a channel is one (src, dest_key, fp): counting rows counts hosts
+    SELECT chan_id, dest_key, fp,
+           count(*) OVER (PARTITION BY dest_key, fp) AS fp_prevalence,
+           count(*) OVER (PARTITION BY dest_key, fp) - count(period) OVER (PARTITION BY dest_key, fp) AS untimed,
+           count(period) OVER (PARTITION BY dest_key, fp ORDER BY ln(period)
+                               RANGE BETWEEN ln($fleet_period_ratio) PRECEDING
+                                         AND ln($fleet_period_ratio) FOLLOWING) AS same_cadence,
+           period
+    FROM timed
 ), seen AS (
     -- grouped on the name as logged first, then on its normal form: the normal form is computed per
     -- distinct name instead of per row of the whole store (the minimum of minima is the minimum)
@@ -35,7 +55,9 @@ WITH prev AS (
 ), store_span AS (
     SELECT min(epoch) AS store_min FROM conn
 )
-SELECT fp.dest_key, fp.fp, p.prevalence, fp.fp_prevalence, f.store_first_epoch,
+SELECT fp.chan_id, fp.dest_key, fp.fp, p.prevalence, fp.fp_prevalence,
+       CASE WHEN fp.period IS NULL THEN fp.fp_prevalence ELSE fp.untimed + fp.same_cadence END AS fleet,
+       f.store_first_epoch,
        (f.store_first_epoch >= $t0 AND ss.store_min < $t0) AS is_new
 FROM fp_prev fp
 JOIN prev p ON p.dest_key = fp.dest_key

@@ -15,22 +15,32 @@
 --                               + $w_tool (a known scripting runtime or attack tool: PowerShell, curl,
 --                                 python-requests, an empty UA, a tool's JA3/JA4 ...)
 --                               + $w_single (one internal host with this client)
---                               - $w_common (>= $prev_common hosts with this client: a fleet)
---                               + $w_new (destination new to the store) + $w_dns (DNS signs)
+--                               - $w_common (>= $prev_common hosts with this client, leaving out
+--                                 those timed at another cadence: a fleet, stage 46)
+--                               + $w_new (destination new to the store)
+--                               + $w_dns (DNS signs: TXT queries, high-entropy labels, or at least
+--                                 $nxdomain_min NXDOMAIN answers across several names, as a DGA or
+--                                 exfiltration through query names makes)
+--                               - $w_dead_lookup (DNS only, one unchanging name, and every query
+--                                 answered NXDOMAIN: a lookup retrying, e.g. a single-label name
+--                                 missing its search suffix; no reply and no varying name, so no
+--                                 data can flow either way)
 --                               + $w_intel (the name is on a threat-intel list)
 --   contact finding  a serverless destination of a catalogue entry whose confidence is not low (CDNs,
 --                    VM hostnames and static hosting carry endless benign non-browser traffic:
 --                    low_conf, stage 45), not beaconing, reached by a non-browser client (or a
 --                    long-lived low-volume connection, or any client to an intel-listed name): score = clamp($contact_base + evidence,
 --                    0, $contact_cap); the network analogue of "non-browser process talks to
---                    serverless".
+--                    serverless". contact_ok / contact_score / contact_severity are kept on beacon
+--                    rows too: a beacon under the caller's --min-score is still listed as this
+--                    contact when it qualifies (scan.py), so a weak timer never hides a contact.
 -- Severity from the score ($sev_high / $sev_medium / $sev_low); non-serverless beacons and contacts
 -- are capped one level lower (medium / low) so serverless weighs more.
 CREATE OR REPLACE TEMP TABLE scan_findings AS
 WITH b0 AS (
-    SELECT f.*, b.beacon, b.c_score, b.r_score, b.s_score, b.z, b.qcd, b.n, b.k, b.gaps, b.gap_s, b.m, b.q1, b.q2,
+    SELECT f.*, b.beacon, b.c_score, b.r_score, b.s_score, b.z, b.z_wide, b.z_tight, b.qcd, b.n, b.k, b.k_tight, b.gaps, b.gap_s, b.m, b.q1, b.q2,
            b.q3, b.burst_s,
-           p.prevalence, p.fp_prevalence, p.store_first_epoch, coalesce(p.is_new, FALSE) AS is_new,
+           p.prevalence, p.fp_prevalence, p.fleet, p.store_first_epoch, coalesce(p.is_new, FALSE) AS is_new,
            d.dns_queries, d.txt_queries, d.nxdomain, d.min_ttl, d.median_query_gap,
            e.random_labels, e.max_label_entropy,
            coalesce(cc.nonbrowser, FALSE) AS nonbrowser, coalesce(cc.mismatch, FALSE) AS mismatch,
@@ -38,7 +48,7 @@ WITH b0 AS (
            cc.client_label
     FROM scan_facts f
     LEFT JOIN scan_beacon b ON b.chan_id = f.chan_id
-    LEFT JOIN scan_prevalence p ON p.dest_key = f.dest_key AND p.fp = f.fp
+    LEFT JOIN scan_prevalence p ON p.chan_id = f.chan_id
     LEFT JOIN scan_dns d ON d.chan_id = f.chan_id
     LEFT JOIN scan_entropy e ON e.chan_id = f.chan_id
     LEFT JOIN scan_client_class cc
@@ -50,44 +60,48 @@ WITH b0 AS (
 ), fanout AS (
     SELECT fast.*, sum(CASE WHEN fast_cadence THEN 1 ELSE 0 END) OVER (PARTITION BY src) AS src_fast_channels
     FROM fast
-), ev AS (
+), dead AS (
     SELECT fanout.*,
-           (coalesce(txt_queries, 0) > 0 OR coalesce(nxdomain, 0) >= $nxdomain_min
-            OR coalesce(random_labels, 0) > 0) AS dns_signs,
+           src_dns = 1 AND src_conn + src_eve + src_ssl + src_http = 0 AND coalesce(names, 1) = 1
+               AND dns_queries > 0 AND nxdomain = dns_queries AS dead_lookup,
+           coalesce(nxdomain, 0) >= $nxdomain_min AND coalesce(names, 1) > 1 AS nx_burst
+    FROM fanout
+), ev AS (
+    SELECT dead.*,
+           (coalesce(txt_queries, 0) > 0 OR nx_burst OR coalesce(random_labels, 0) > 0) AS dns_signs,
            long_conn_s IS NOT NULL AS long_conn,
            CASE WHEN nonbrowser THEN $w_nonbrowser ELSE 0 END
          + CASE WHEN tool THEN $w_tool ELSE 0 END
          + CASE WHEN mismatch THEN $w_mismatch ELSE 0 END
          + CASE WHEN fp_prevalence = 1 THEN $w_single ELSE 0 END
-         - CASE WHEN fp_prevalence >= $prev_common THEN $w_common ELSE 0 END
+         - CASE WHEN fleet >= $prev_common THEN $w_common ELSE 0 END
          + CASE WHEN is_new THEN $w_new ELSE 0 END
          + CASE WHEN intel_pattern IS NOT NULL THEN $w_intel ELSE 0 END
-         + CASE WHEN coalesce(txt_queries, 0) > 0 OR coalesce(nxdomain, 0) >= $nxdomain_min
-                     OR coalesce(random_labels, 0) > 0 THEN $w_dns ELSE 0 END AS evidence
-    FROM fanout
+         + CASE WHEN coalesce(txt_queries, 0) > 0 OR nx_burst OR coalesce(random_labels, 0) > 0
+                THEN $w_dns ELSE 0 END
+         - CASE WHEN dead_lookup THEN $w_dead_lookup ELSE 0 END AS evidence
+    FROM dead
 ), kinds AS (
     SELECT ev.*,
-           CASE
-               WHEN beacon IS NOT NULL AND beacon >= $beacon_min
+           (platform IS NOT NULL AND coalesce(low_conf, 0) = 0 AND (nonbrowser OR mismatch OR long_conn))
+           OR intel_pattern IS NOT NULL
+           OR (long_conn AND platform IS NULL AND fp_prevalence = 1 AND nonbrowser) AS contact_ok,
+           greatest(0.0, least($contact_cap,
+                    $contact_base + evidence + CASE WHEN long_conn THEN $w_long_conn ELSE 0 END)) AS contact_score,
+           coalesce(beacon >= $beacon_min
                     AND last_epoch - first_epoch >= least($min_span_s, $span_frac * $data_span)
-                    AND (NOT fast_cadence OR (NOT dst_private AND src_fast_channels <= $strobe_max_fanout))
-                    THEN 'beacon'
-               WHEN platform IS NOT NULL AND coalesce(low_conf, 0) = 0 AND (nonbrowser OR mismatch OR long_conn)
-                    THEN 'contact'
-               WHEN intel_pattern IS NOT NULL THEN 'contact'
-               WHEN long_conn AND platform IS NULL AND fp_prevalence = 1 AND nonbrowser THEN 'contact'
-           END AS kind
+                    AND (NOT fast_cadence OR (NOT dst_private AND src_fast_channels <= $strobe_max_fanout)),
+                    FALSE) AS is_beacon
     FROM ev
 ), scored AS (
     SELECT kinds.*,
-           CASE WHEN kind = 'beacon' THEN
-                    greatest(0.0, least(1.0, beacon * CASE WHEN platform IS NOT NULL THEN $w_serverless
-                                                           ELSE $w_other END + evidence))
-                ELSE greatest(0.0, least($contact_cap,
-                        $contact_base + evidence + CASE WHEN long_conn THEN $w_long_conn ELSE 0 END))
+           CASE WHEN is_beacon THEN 'beacon' WHEN contact_ok THEN 'contact' END AS kind,
+           CASE WHEN is_beacon
+                THEN greatest(0.0, least(1.0, beacon * CASE WHEN platform IS NOT NULL THEN $w_serverless
+                                                          ELSE $w_other END + evidence))
+                ELSE contact_score
            END AS score
     FROM kinds
-    WHERE kind IS NOT NULL
 )
 SELECT scored.*,
        CASE
@@ -96,5 +110,11 @@ SELECT scored.*,
            WHEN score >= $sev_high AND kind = 'contact' AND platform IS NOT NULL THEN 'medium'
            WHEN score >= $sev_low THEN 'low'
            ELSE 'info'
-       END AS severity
-FROM scored;
+       END AS severity,
+       CASE
+           WHEN contact_score >= $sev_high AND platform IS NOT NULL THEN 'medium'
+           WHEN contact_score >= $sev_low THEN 'low'
+           ELSE 'info'
+       END AS contact_severity
+FROM scored
+WHERE kind IS NOT NULL;

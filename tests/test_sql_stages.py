@@ -6,6 +6,7 @@ in the SQL), and DuckDB-only functions stay in the one file that says so.
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from datetime import datetime, timezone
@@ -50,6 +51,11 @@ def _run(store: Store, stop_after: str | None = None, params: ScanParams | None 
     score_channels(store.con, T0 - 1, T0 + 10 * 86400, params or ScanParams(), stop_after=stop_after)
 
 
+def _times(intervals) -> list[float]:
+    """Event times from T0 on, one after each interval."""
+    return list(itertools.accumulate(intervals, initial=T0))[1:]
+
+
 def _one(con, sql: str, *args):
     return con.execute(sql, list(args)).fetchone()
 
@@ -82,7 +88,7 @@ def test_no_magic_numbers(name: str) -> None:
 @pytest.mark.parametrize("name", scoring_stages())
 def test_every_parameter_has_a_value(name: str) -> None:
     used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", _code(name)))
-    assert used <= set(ScanParams.__dataclass_fields__) | {"t0", "t1", "data_span"}, name
+    assert used <= set(ScanParams.__dataclass_fields__) | {"t0", "t1", "data_span", "p0_tight"}, name
 
 
 DUCKDB_ONLY = ("list_entropy", "string_split", "quantile_cont", "median(", "mode(", "arg_max", "arg_min",
@@ -183,24 +189,87 @@ def test_poisson_null_is_calibrated() -> None:
     rng = random.Random(1)
     store = Store()
     for h in range(50):
-        t, times = T0, []
-        for _ in range(300):
-            t += rng.expovariate(1 / 120)
-            times.append(t)
-        _conn_tls(store.con, f"10.9.0.{h}", "poller.example.com", times)
+        _conn_tls(store.con, f"10.9.0.{h}", "poller.example.com", _times(rng.expovariate(1 / 120) for _ in range(300)))
     _run(store, "44")
-    mean_z, max_z, max_beacon = _one(store.con, "SELECT avg(z), max(z), max(beacon) FROM scan_beacon")
+    mean_z, max_z, max_beacon = _one(store.con, "SELECT avg(z_wide), max(z), max(beacon) FROM scan_beacon")
     assert abs(mean_z) < 1.0 and max_z < 3.5 and max_beacon < 0.15
+
+
+def test_a_precise_timer_with_few_checkins_is_found_and_random_few_are_not() -> None:
+    """An hourly beacon over one working day (9 check-ins) fills the narrow window (stage 44's z_tight);
+    300 random channels of 9 check-ins each never reach a beacon score."""
+    rng = random.Random(7)
+    store = Store()
+    for h in range(300):
+        _conn_tls(store.con, f"10.9.{h // 200}.{h % 200}", "poller.example.com",
+                  _times(rng.expovariate(1 / 3600) for _ in range(9)))
+    for src, jitter in (("10.8.0.1", 0.0), ("10.8.0.2", 0.1)):
+        # Cobalt-Strike-style: each sleep shortened by up to jitter x 1 h
+        _conn_tls(store.con, src, "hourly.example.net", _times(3600 * (1 - jitter * rng.random()) for _ in range(9)))
+    _run(store, "44")
+    rows = dict(store.con.execute(
+        "SELECT c.src, b.beacon FROM scan_beacon b JOIN scan_channels c USING (chan_id) "
+        "WHERE c.src LIKE '10.8.%'").fetchall())
+    assert rows["10.8.0.1"] > 0.6 and rows["10.8.0.2"] > 0.6  # the wide window alone: 0.15
+    tight, wide = _one(store.con, "SELECT z_tight, z_wide FROM scan_beacon b JOIN scan_channels c USING (chan_id) "
+                                  "WHERE c.src = '10.8.0.1'")
+    assert tight > wide  # the wide window alone gave 8 intervals too little evidence (z 3.4)
+    assert _one(store.con, "SELECT count(*) FROM scan_beacon b JOIN scan_channels c USING (chan_id) "
+                           "WHERE c.src LIKE '10.9.%' AND b.beacon >= ?", ScanParams().beacon_min)[0] == 0
+
+
+def test_fleet_discount_needs_one_cadence() -> None:
+    """Four hosts with one client to one destination: a fleet when they keep one rhythm, or merely use
+    it; no alibi for each other when each beacons at its own period (unrelated timers sharing a
+    generic fingerprint on a popular platform)."""
+    store = Store()
+    for i, period in enumerate((60, 300, 900, 1800)):  # four timers, four cadences: no fleet
+        _conn_tls(store.con, f"10.1.0.{i}", "mixed.example.org", [T0 + k * period for k in range(40)])
+    for i in range(4):  # four hosts on one 300 s heartbeat: a fleet
+        _conn_tls(store.con, f"10.2.0.{i}", "fleet.example.org", [T0 + i + k * 300 for k in range(40)])
+    _conn_tls(store.con, "10.3.0.9", "used.example.org", [T0 + k * 300 for k in range(40)])  # one timer ...
+    for i in range(3):  # ... among three hosts that just use the destination now and then
+        _conn_tls(store.con, f"10.3.0.{i}", "used.example.org", [T0 + 5000 * i, T0 + 5000 * i + 777])
+    _run(store)
+    fleet = dict(store.con.execute(
+        "SELECT c.src, p.fleet FROM scan_prevalence p JOIN scan_channels c USING (chan_id)").fetchall())
+    assert [fleet[f"10.1.0.{i}"] for i in range(4)] == [1, 1, 1, 1]
+    assert [fleet[f"10.2.0.{i}"] for i in range(4)] == [4, 4, 4, 4]
+    assert fleet["10.3.0.9"] == 4
+    context = dict(store.con.execute("SELECT src, evidence FROM scan_findings WHERE kind = 'beacon'").fetchall())
+    p = ScanParams()
+    assert context["10.1.0.1"] == pytest.approx(p.w_nonbrowser)           # no fleet discount
+    assert context["10.2.0.1"] == pytest.approx(p.w_nonbrowser - p.w_common)
+    assert context["10.3.0.9"] == pytest.approx(p.w_nonbrowser - p.w_common)
+
+
+def test_a_failing_lookup_retrying_is_discounted_and_failing_names_are_a_sign() -> None:
+    """DNS only: one unchanging name answered NXDOMAIN every minute is a lookup retrying (a single-label
+    name without its search suffix), discounted; NXDOMAIN across many names (a DGA) is a DNS sign."""
+    store = Store()
+    _dns(store.con, "10.0.0.7", "tmsc", [T0 + 60 * i for i in range(60)], rcode="NXDOMAIN")
+    _dns(store.con, "10.0.0.8", "update.example.com", [T0 + 60 * i for i in range(60)])
+    rng = random.Random(5)
+    # labels long enough ($label_min_len) for DNS-only names to be grouped under their parent (stage 23)
+    dga = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(20)) + ".example.biz" for _ in range(60)]
+    for i, name in enumerate(dga):
+        _dns(store.con, "10.0.0.9", name, [T0 + 60 * i], rcode="NXDOMAIN")
+    _run(store)
+    rows = {r[0]: r[1:] for r in store.con.execute(
+        "SELECT src, kind, dead_lookup, nx_burst, evidence FROM scan_findings").fetchall()}
+    p = ScanParams()
+    assert rows["10.0.0.7"][:3] == ("beacon", True, False)
+    assert rows["10.0.0.8"][:3] == ("beacon", False, False)
+    assert rows["10.0.0.7"][3] == pytest.approx(rows["10.0.0.8"][3] - p.w_dead_lookup)
+    assert rows["10.0.0.9"][:3] == ("beacon", False, True)
+    assert rows["10.0.0.9"][3] >= rows["10.0.0.8"][3] + p.w_dns
 
 
 def test_jittered_beacon_scores_high_and_size_matters() -> None:
     rng = random.Random(2)
     store = Store()
     for src, sizes in (("10.0.0.1", lambda: 400), ("10.0.0.2", lambda: rng.randint(100, 20000))):
-        t, times = T0, []
-        for _ in range(200):
-            t += 60 * (1 - 0.5 * rng.random())
-            times.append(t)
+        times = _times(60 * (1 - 0.5 * rng.random()) for _ in range(200))
         _conn_tls(store.con, src, f"{src}.example.com", times, size=0)
         store.con.execute("UPDATE conn SET orig_bytes = ? WHERE src = ? AND uid LIKE ?", [400, src, "%"])
         if src == "10.0.0.2":
@@ -220,7 +289,7 @@ def test_prevalence_is_per_fingerprint_and_novelty_needs_history() -> None:
     _conn_tls(store.con, "10.0.1.9", "old.example.com", [T0 - 86400 * 3])  # history before the window
     prepare_inputs(store.con, ScanOptions())
     score_channels(store.con, T0 - 60, T0 + 86400, ScanParams(), stop_after="46")
-    rows = store.con.execute("SELECT fp, prevalence, fp_prevalence, is_new FROM scan_prevalence "
+    rows = store.con.execute("SELECT DISTINCT fp, prevalence, fp_prevalence, is_new FROM scan_prevalence "
                              "WHERE dest_key = 'name:shared.example.com' ORDER BY fp").fetchall()
     assert rows == [(CHROME_JA4, 5, 4, True), (TOOL_JA4, 5, 1, True)]
 

@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Detection benchmark: how many C2 beacons a scan finds, and how high benign traffic scores.
+
+Not a test: it prints a table. It writes its own day of Zeek TSV logs with a generator that shares
+nothing with ``analyzer/simulate.py`` (the scenario generator the tests and the demo use), so the
+scorer is measured on timing it was not written against:
+
+* 72 implants, one per host: every sleep of 30 s, 60 s, 5 min, 15 min, 30 min and 1 h, with jitter
+  0, 20, 50 and 80 %, under three jitter models: Cobalt Strike's (each sleep shortened by up to
+  jitter x sleep), Sliver's (lengthened by up to jitter x sleep) and symmetric (+- jitter x sleep).
+  Each runs always on, in office hours (08-17) or on a laptop that sleeps (00-07, 12-13:30, 19-24);
+  3 % of check-ins are lost; tasking bursts of 3-6 quick follow-ups now and then. Destinations are
+  Cloudflare Workers, Lambda function URLs, API Gateway, Azure Functions, Cloud Functions, Netlify,
+  Vercel and Apps Script; clients are a Go TLS stack, Python requests (plain HTTP) or WinINet.
+* 120 users browsing (Chrome) from morning to evening, legitimate serverless sites included, and 40
+  Poisson pollers (Go or Python clients) to serverless tenants, at mean rates of 2-20 minutes.
+
+    python bench/bench_detection.py                 # seed 1, logs in a temporary folder
+    python bench/bench_detection.py --seed 2 --keep /tmp/det2
+
+Reported: for each (sleep, jitter), how many implants came out as beacon findings at the default
+--min-score (0.5); each implant missed; the highest score of any finding on a benign host (contacts
+of Poisson pollers are expected: non-browser clients to serverless, listed by design at 0.4-0.5),
+and whether any benign host got a *beacon* finding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import random
+import string
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+START = 1_795_651_200.0  # 2026-11-26T00:00:00Z
+DAY = 86400.0
+SLEEPS = (30, 60, 300, 900, 1800, 3600)
+JITTERS = (0.0, 0.2, 0.5, 0.8)
+MODELS = ("cs", "sliver", "sym")
+CHROME = ("773906b0efdefa24a7f2b8eb6985bf37", "t13d1516h2_8daaf6152771_02713d6af862",
+          "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+          "Safari/537.36")
+GO = ("f4febc55ea12b31ae17cfb7e614afda8", "t13d1311h2_f57a46bbacb6_ab7e3b40a677", "Go-http-client/1.1")
+PY = ("a0e9f5d64349fb13191bc781f81f42e1", "t13d5911_a56c5b993250_d41ae481755e", "python-requests/2.31.0")
+WININET = ("b32309a26951912be7dba376398abc3b", "t12d1209h2_d34a8e72043a_b39be8c56a14",
+           "Mozilla/5.0 (Windows NT 10.0; Win64; x64; Trident/7.0; rv:11.0) like Gecko")
+SITES = ("www.google.com", "outlook.office365.com", "github.com", "news.ycombinator.com", "docs.python.org",
+         "app.netlify.com", "vercel.com", "mysite-docs.netlify.app", "status.vercel.app", "script.google.com",
+         "docs.google.com")
+LOGS = {
+    "conn": (("ts", "time"), ("uid", "string"), ("id.orig_h", "addr"), ("id.orig_p", "port"), ("id.resp_h", "addr"),
+             ("id.resp_p", "port"), ("proto", "enum"), ("service", "string"), ("duration", "interval"),
+             ("orig_bytes", "count"), ("resp_bytes", "count"), ("conn_state", "string")),
+    "ssl": (("ts", "time"), ("uid", "string"), ("id.orig_h", "addr"), ("id.orig_p", "port"), ("id.resp_h", "addr"),
+            ("id.resp_p", "port"), ("version", "string"), ("server_name", "string"), ("established", "bool"),
+            ("ja3", "string"), ("ja4", "string")),
+    "http": (("ts", "time"), ("uid", "string"), ("id.orig_h", "addr"), ("id.orig_p", "port"), ("id.resp_h", "addr"),
+             ("id.resp_p", "port"), ("method", "string"), ("host", "string"), ("uri", "string"),
+             ("user_agent", "string"), ("request_body_len", "count"), ("response_body_len", "count"),
+             ("status_code", "count")),
+    "dns": (("ts", "time"), ("uid", "string"), ("id.orig_h", "addr"), ("id.orig_p", "port"), ("id.resp_h", "addr"),
+            ("id.resp_p", "port"), ("query", "string"), ("qtype_name", "string"), ("rcode_name", "string"),
+            ("answers", "vector[string]"), ("TTLs", "vector[interval]")),
+}
+
+
+class Day:
+    """One day of logs, built row by row."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.rows: dict[str, list[tuple]] = {k: [] for k in LOGS}
+        self.truth: list[dict] = []
+        self.ips: dict[str, str] = {}
+
+    def rid(self, n: int, alphabet: str = string.ascii_lowercase + string.digits) -> str:
+        return "".join(self.rng.choice(alphabet) for _ in range(n))
+
+    def ip(self, name: str) -> str:
+        if name not in self.ips:
+            self.ips[name] = f"104.21.{len(self.ips) % 250}.{self.rng.randint(1, 250)}"
+        return self.ips[name]
+
+    def flow(self, t: float, src: str, name: str, client: tuple, *, inn: int | None = None) -> None:
+        uid = "C" + self.rid(17, string.ascii_letters + string.digits)
+        dst, sport, https = self.ip(name), self.rng.randint(40000, 65000), client is not PY
+        inn = inn if inn is not None else self.rng.randint(500, 4000)
+        self.rows["conn"].append((t, uid, src, sport, dst, 443 if https else 80, "tcp", "ssl" if https else "http",
+                                  self.rng.uniform(0.1, 1.5), self.rng.randint(300, 900), inn, "SF"))
+        if https:
+            self.rows["ssl"].append((t + 0.05, uid, src, sport, dst, 443, "TLSv13", name, "T", client[0], client[1]))
+        else:
+            self.rows["http"].append((t + 0.05, uid, src, sport, dst, 80, "GET", name, "/" + self.rid(6), client[2],
+                                      0, inn, 200))
+
+    def query(self, t: float, src: str, name: str) -> None:
+        self.rows["dns"].append((t, "D" + self.rid(16), src, self.rng.randint(1024, 65000), "10.0.0.53", 53, name,
+                                 "A", "NOERROR", self.ip(name), 300.0))
+
+    def schedule(self, sleep: float, jitter: float, model: str, active, loss: float = 0.03) -> list[float]:
+        t, times = START + self.rng.uniform(0, sleep), []
+        while t < START + DAY:
+            if active(t) and self.rng.random() >= loss:
+                times.append(t)
+            u = self.rng.uniform(0, jitter * sleep)
+            t += max(1.0, {"cs": sleep - u, "sliver": sleep + u, "sym": sleep + self.rng.uniform(-1, 1) * jitter * sleep}[model])
+        return times
+
+
+def _hour(t: float) -> float:
+    return ((t - START) / 3600) % 24
+
+
+ACTIVITY = {
+    "always": lambda t: True,
+    "office": lambda t: 8 <= _hour(t) < 17,
+    "laptop": lambda t: not (_hour(t) < 7 or 12 <= _hour(t) < 13.5 or _hour(t) >= 19),
+}
+
+
+def build(seed: int) -> Day:
+    d = Day(seed)
+    platforms = (lambda: f"{d.rid(8)}.{d.rid(6)}.workers.dev", lambda: f"{d.rid(32)}.lambda-url.us-east-1.on.aws",
+                 lambda: f"{d.rid(10)}.execute-api.eu-west-1.amazonaws.com", lambda: f"{d.rid(8)}-{d.rid(6)}.azurewebsites.net",
+                 lambda: f"us-central1-{d.rid(1, string.ascii_lowercase)}{d.rid(7)}.cloudfunctions.net", lambda: f"{d.rid(9)}.netlify.app",
+                 lambda: f"{d.rid(9)}.vercel.app", lambda: "script.google.com")
+    k = 0
+    for sleep in SLEEPS:
+        for jitter in JITTERS:
+            for model in MODELS:
+                k += 1
+                src, name = f"10.1.{k // 200}.{k % 200 + 10}", d.rng.choice(platforms)()
+                client, activity = d.rng.choice((GO, PY, WININET)), d.rng.choice(sorted(ACTIVITY))
+                times = d.schedule(sleep, jitter, model, ACTIVITY[activity])
+                for t in times:
+                    d.flow(t, src, name, client)
+                    if d.rng.random() < 0.03:  # tasking: a few quick follow-ups with bigger answers
+                        for i in range(1, d.rng.randint(3, 6)):
+                            d.flow(t + i * d.rng.uniform(1, 4), src, name, client, inn=d.rng.randint(5000, 50000))
+                for t in times[::max(1, int(300 / sleep))]:  # resolved about once per 300 s TTL
+                    d.query(t - 0.02, src, name)
+                d.truth.append(dict(kind="c2", src=src, host=name, sleep=sleep, jitter=jitter, model=model,
+                                    activity=activity, checkins=len(times)))
+    for u in range(120):
+        src = f"10.2.{u // 200}.{u % 200 + 10}"
+        t, end = START + d.rng.uniform(7, 10) * 3600, START + d.rng.uniform(16, 19) * 3600
+        while t < end:
+            site = d.rng.choice(SITES)
+            for i in range(d.rng.randint(1, 8)):
+                d.flow(t + i * d.rng.expovariate(1 / 3), src, site, CHROME)
+            d.query(t - 0.01, src, site)
+            t += d.rng.expovariate(1 / 240)
+        d.truth.append(dict(kind="browsing", src=src))
+    for i in range(40):
+        src, name, client = f"10.3.0.{i + 10}", d.rng.choice(platforms)(), d.rng.choice((GO, PY))
+        t, rate = START + d.rng.uniform(0, 600), d.rng.choice((120, 300, 600, 1200))
+        while t < START + DAY:
+            d.flow(t, src, name, client)
+            t += d.rng.expovariate(1 / rate)
+        d.truth.append(dict(kind="poisson", src=src, host=name, rate=rate))
+    return d
+
+
+def write(d: Day, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for log, fields in LOGS.items():
+        with open(out / f"{log}.log", "w", encoding="utf-8") as fh:
+            fh.write(f"#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\t{log}\n"
+                     f"#open\t2026-11-26-00-00-00\n#fields\t" + "\t".join(f for f, _ in fields) + "\n#types\t"
+                     + "\t".join(t for _, t in fields) + "\n")
+            for row in sorted(d.rows[log], key=lambda r: r[0]):
+                fh.write("\t".join(f"{v:.6f}" if isinstance(v, float) else str(v) for v in row) + "\n")
+            fh.write("#close\t2026-11-27-00-00-00\n")
+
+
+def evaluate(truth: list[dict], findings: list[dict]) -> dict:
+    by_src = collections.defaultdict(list)
+    for f in findings:
+        by_src[f["src"]].append(f)
+    cells = collections.defaultdict(lambda: [0, 0])
+    missed = []
+    for t in (t for t in truth if t["kind"] == "c2"):
+        hit = any(f["kind"] == "beacon" and f["host"] == t["host"] for f in by_src[t["src"]])
+        cell = cells[(t["sleep"], t["jitter"])]
+        cell[0] += hit
+        cell[1] += 1
+        if not hit:
+            missed.append((t, [(f["kind"], f["score"]) for f in by_src[t["src"]]]))
+    c2 = {t["src"] for t in truth if t["kind"] == "c2"}
+    benign = [f for f in findings if f["src"] not in c2]
+    return {"cells": cells, "missed": missed,
+            "c2_lowest": min((f["score"] for f in findings if f["src"] in c2 and f["kind"] == "beacon"), default=None),
+            "benign_highest": max((f["score"] for f in benign), default=None),
+            "benign_beacons": [f for f in benign if f["kind"] == "beacon"], "benign_findings": len(benign)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--keep", type=Path, default=None, help="write the logs here and keep them")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="sc2-det-") as tmp:
+        out = args.keep or Path(tmp) / "logs"
+        d = build(args.seed)
+        write(d, out)
+        run = subprocess.run([sys.executable, "-m", "analyzer", "scan", str(out), "--format", "json", "-q"],
+                             check=True, capture_output=True, text=True)
+        r = evaluate(d.truth, json.loads(run.stdout)["findings"])
+    print(f"seed {args.seed}: {len(d.rows['conn'])} connections; found as beacons, per sleep x jitter:")
+    print("sleep   " + "".join(f"  j={j:<4.0%}" for j in JITTERS))
+    for s in SLEEPS:
+        print(f"{s:>5} s " + "".join(f"  {r['cells'][(s, j)][0]}/{r['cells'][(s, j)][1]}   " for j in JITTERS))
+    up_to_50 = [v for (s, j), v in r["cells"].items() if j <= 0.5]
+    print(f"jitter <= 50 %: {sum(v[0] for v in up_to_50)}/{sum(v[1] for v in up_to_50)};"
+          f" all: {sum(v[0] for v in r['cells'].values())}/{sum(v[1] for v in r['cells'].values())}")
+    for t, fs in r["missed"]:
+        print(f"  missed: sleep {t['sleep']} s, jitter {t['jitter']:.0%} ({t['model']}, {t['activity']}, "
+              f"{t['checkins']} check-ins) -> {t['host'][:40]}: {fs or 'no finding'}")
+    print(f"lowest C2 beacon score {r['c2_lowest']}; benign hosts: {r['benign_findings']} findings, highest score "
+          f"{r['benign_highest']}, beacon findings {len(r['benign_beacons'])}")
+
+
+if __name__ == "__main__":
+    main()

@@ -281,6 +281,32 @@ def test_jittered_beacon_scores_high_and_size_matters() -> None:
     assert rows["10.0.0.2"] < rows["10.0.0.1"] - 0.2  # random sizes lose the size share
 
 
+def test_regularity_is_measured_on_the_period_not_on_the_burst_shifted_intervals() -> None:
+    # A 30 s Cobalt Strike sleep at 80 % jitter (U[6, 30] s) with tasking follow-ups 2 s after some
+    # check-ins: those make a burst gap b of several seconds, which stage 30 takes off every interval.
+    # The QCD of U[6, 30] is 0.333 whatever b is; on the shifted intervals it would be near 0.46 and
+    # the beacon would fall under beacon_min. Random traffic with the same bursts stays at C = 0.
+    rng = random.Random(8)
+    store = Store()
+    for src, draw in (("10.0.0.1", lambda: rng.uniform(6, 30)), ("10.0.0.2", lambda: rng.expovariate(1 / 18))):
+        times = []
+        for t in _times(draw() for _ in range(1500)):
+            times.append(t)
+            if rng.random() < 0.3:
+                times.append(t + 2.0)
+        _conn_tls(store.con, src, f"{src}.example.com", sorted(times))
+    p = ScanParams()
+    _run(store, "44", p)
+    rows = {r[0]: r[1:] for r in store.con.execute(
+        "SELECT c.src, b.burst_s, b.qcd, b.beacon, b.c_score FROM scan_beacon b JOIN scan_channels c USING (chan_id)"
+    ).fetchall()}
+    burst_s, qcd, beacon, _ = rows["10.0.0.1"]
+    assert burst_s > 2.0
+    assert abs(qcd - 1 / 3) < 0.04
+    assert beacon >= p.beacon_min
+    assert rows["10.0.0.2"][3] == 0.0 and rows["10.0.0.2"][2] < 1.0
+
+
 def test_prevalence_is_per_fingerprint_and_novelty_needs_history() -> None:
     store = Store()
     for h in range(4):

@@ -472,6 +472,21 @@ def _span(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 
+def why_not_beacon(r: dict[str, Any], p: ScanParams) -> str:
+    """Why a contact's timing did not make it a beacon, in the terms of the scoring stages."""
+    if r["beacon"] is None:
+        return f"too few check-ins to time (a beacon needs {p.min_intervals + 1} after burst collapse)"
+    if r["z"] < p.z_lo:
+        return f"not periodic: its timing is what random traffic gives (z = {r['z']:.1f})"
+    if r["beacon"] < p.beacon_min:
+        if r["z"] < p.z_hi and r["r_score"] >= 0.5:
+            return (f"regular, but {int(r['n'])} intervals are too few to rule out chance (z = {r['z']:.1f}; "
+                    f"a longer --window adds check-ins)")
+        return f"irregular timing (beacon score {r['beacon']:.2f}, under {p.beacon_min:g})"
+    return (f"periodic (beacon score {r['beacon']:.2f}) but too briefly, or too fast to a private or many "
+            f"addresses, to count as a beacon")
+
+
 def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
     kind = r["kind"]
     platform = r["platform"]
@@ -517,11 +532,9 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         reasons.append(f"{connections} {unit}, weakly periodic: about every {human_duration(period)} "
                        f"(jitter {jitter:.0%}), beacon score {r['weak_beacon']:.2f} under --min-score "
                        f"{r['min_score']:.2f}")
-    elif r["nonbrowser"] or r["mismatch"]:
-        reasons.append(f"{connections} connection{'s' if connections != 1 else ''} from a non-browser client, "
-                       f"not periodic")
     else:
-        reasons.append(f"{connections} connection{'s' if connections != 1 else ''}, not periodic")
+        client = " from a non-browser client" if r["nonbrowser"] or r["mismatch"] else ""
+        reasons.append(f"{connections} {unit if connections != 1 else unit[:-1]}{client}, {why_not_beacon(r, p)}")
     if platform:
         where = f"{platform}" + (f", tenant {r['tenant']}" if r["tenant"] else "")
         reasons.insert(0, f"serverless destination: {where} ({r['category'] or 'serverless'})")

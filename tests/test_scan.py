@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from analyzer.errors import InputError
 from analyzer.findings import Finding, ScanResult
-from analyzer.scan import ScanOptions, cs_jitter, human_duration, parse_window, run_scan
+from analyzer.scan import ScanOptions, ScanParams, why_not_beacon, cs_jitter, human_duration, parse_window, run_scan
 from analyzer.simulate import HOUR, build_scenario, load_into_store
 from analyzer.store import Store
 
@@ -92,6 +92,7 @@ def test_serverless_poller_by_a_script_is_a_contact_not_a_beacon(mixed) -> None:
     f = _find(result, _truth(scen, "poisson-serverless").src)
     assert [x.kind for x in f] == ["contact"]
     assert f[0].severity in ("low", "info") and f[0].platform == "Vercel"
+    assert any("not periodic: its timing is what random traffic gives" in r for r in f[0].reasons)
 
 
 def test_timing_facts_of_a_jittery_beacon(mixed) -> None:
@@ -165,6 +166,8 @@ def test_keepalive_channel_and_stager_are_contacts(mixed) -> None:
     assert keep.kind == "contact" and any("long-lived" in r for r in keep.reasons)
     (stager,) = _find(result, _truth(scen, "stager-download").src)
     assert stager.kind == "contact" and stager.platform == "Cloudflare Pages"
+    assert any("too few check-ins to time" in r for r in stager.reasons)
+    assert not any("periodic" in r for r in stager.reasons)  # two downloads say nothing about timing
     assert keep.score > stager.score  # a 9 h quiet connection says more than two downloads
 
 
@@ -326,3 +329,17 @@ def test_a_beacon_under_min_score_is_still_listed_as_its_contact() -> None:
     assert [f.score for f in cut.findings] == sorted((f.score for f in cut.findings), reverse=True)
     none = run_scan(store, ScanOptions(min_score=above, include_contacts=False))
     assert none.findings == []
+
+
+def test_a_contact_says_why_its_timing_did_not_make_a_beacon() -> None:
+    p = ScanParams()
+    row = {"beacon": None, "z": None, "r_score": None, "n": None}
+    assert "too few check-ins" in why_not_beacon(row, p)
+    row = {"beacon": 0.0, "z": 1.2, "r_score": 0.1, "n": 200}
+    assert why_not_beacon(row, p).startswith("not periodic")
+    few = {"beacon": 0.29, "z": 4.1, "r_score": 0.9, "n": 8}  # an hourly timer over one office day
+    assert "8 intervals are too few to rule out chance" in why_not_beacon(few, p)
+    jittery = {"beacon": 0.2, "z": 9.0, "r_score": 0.2, "n": 500}
+    assert why_not_beacon(jittery, p).startswith("irregular timing")
+    gated = {"beacon": 0.8, "z": 9.0, "r_score": 0.9, "n": 50}  # the span or fast-cadence gate of stage 49
+    assert "too briefly" in why_not_beacon(gated, p)

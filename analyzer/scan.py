@@ -262,25 +262,32 @@ def _build_client_class(con: Any) -> None:
                                               ("tool", "BOOLEAN"), ("client_label", "VARCHAR")), out)
 
 
-def _build_dst_class(con: Any, min_period_s: float) -> None:
-    """Mark each distinct destination address of the fast-cadence channels (period under
-    ``min_period_s``, the only ones stage 49 asks about) as private or public, once.
+def _build_dst_class(con: Any, beacon_min: float) -> None:
+    """Class each distinct destination address of the channels that time as beacons (beacon score
+    at least ``beacon_min``, the only ones stage 49 asks about), once:
 
-    Private means not globally routable (RFC 1918, loopback, link-local, CGNAT, ULA ...): a fast
-    cadence to such an address is a scanner, brute force or monitoring, not an implant calling out.
-    Anything that is not an IP literal counts as public.
+    - private: not globally routable (RFC 1918, loopback, link-local, CGNAT, ULA ...): a fast cadence
+      to such an address is a scanner, brute force or monitoring, not an implant calling out;
+    - no_reply: multicast or the limited broadcast (SSDP to 239.255.255.250 every 2 minutes, LLMNR,
+      WS-Discovery): announcements to whoever listens, which no server answers with commands.
+
+    Anything that is not an IP literal is neither.
     """
     rows = con.execute(
         "SELECT DISTINCT f.dst FROM scan_facts f JOIN scan_beacon b ON b.chan_id = f.chan_id "
-        "WHERE f.dst IS NOT NULL AND b.m + b.burst_s < $p", {"p": min_period_s},
+        "WHERE f.dst IS NOT NULL AND b.beacon >= $b", {"b": beacon_min},
     ).fetchall()
     out = []
     for (dst,) in rows:
         try:
-            out.append((dst, not ipaddress.ip_address(dst).is_global))
+            ip = ipaddress.ip_address(dst)
         except ValueError:
-            out.append((dst, False))
-    _create_filled(con, "scan_dst_class", (("dst", "VARCHAR"), ("private", "BOOLEAN")), out)
+            out.append((dst, False, False))
+            continue
+        no_reply = ip.is_multicast or (ip.version == 4 and int(ip) == 0xFFFFFFFF)
+        out.append((dst, not ip.is_global, no_reply))
+    _create_filled(con, "scan_dst_class", (("dst", "VARCHAR"), ("private", "BOOLEAN"), ("no_reply", "BOOLEAN")),
+                   out)
 
 
 def _create_filled(con: Any, table: str, columns: tuple[tuple[str, str], ...], rows: list[tuple[Any, ...]]) -> None:
@@ -356,7 +363,7 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
         for name in scoring_stages():
             if name.startswith("49_"):
                 _build_client_class(con)
-                _build_dst_class(con, params.min_period_s)
+                _build_dst_class(con, params.beacon_min)
             run_stage(con, name, values)
             if stop_after is not None and name.startswith(stop_after):
                 return
@@ -519,6 +526,9 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         else:
             reasons.append(f"{int(r['k'])} of {int(r['n'])} intervals within {p.win_lo:g}-{p.win_hi:g}x the median "
                            f"(z = {r['z_wide']:.1f} against random traffic)")
+        if r["skips"] and r["skips"] >= max(2, 0.1 * r["n"]):
+            reasons.append(f"{int(r['skips'])} of {int(r['n'])} intervals longer than {p.win_hi:g}x the median, as "
+                           f"missed check-ins make: left out of the jitter figure")
         extra = connections - checkins - int(r["dns_events"] if r["dns_events"] and r["src_dns"] else 0)
         if extra > 0 and not r["src_dns"]:
             reasons.append(f"{extra} extra connections in bursts folded into {checkins} check-ins "

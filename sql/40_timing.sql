@@ -4,8 +4,13 @@
 -- left out of the timing statistics. Cobalt-Strike jitter j makes max/min = 1/(1-j) = 2 at j = 50 %,
 -- so a factor of 3 never cuts a beacon's own intervals.
 --   n       intervals kept;  gaps / gap_s  sleep gaps removed and their total length
---   q1..q3  quartiles of the kept intervals; QCD = (q3-q1)/(q3+q1) is the regularity measure
---           (Poisson: 0.656; Cobalt Strike at 50 % jitter: about 0.2)
+--   q1..q3  quartiles of the kept intervals up to $win_hi x m, the spread of the rhythm itself: the
+--           regularity (stage 44) and the jitter a finding reports. A longer interval that is no sleep
+--           gap (about 2 m, 3 m: missed check-ins of a beacon that skips, fails or loses a connection)
+--           is not jitter: on a real 19-minute C2 timer (Slips test 6 eve.json) that missed every few
+--           check-ins, the quartiles of all intervals (1 m and 2 m) read as 80 % jitter.
+--           Exponential intervals cut at 1.5 m have QCD 0.58 (0.656 uncut): still no regularity.
+--   skips   kept intervals longer than $win_hi x m
 --   k       intervals inside [$win_lo x m, $win_hi x m], the jitter window around the median
 --   k_tight intervals inside [(1 - $tight_win) x m, (1 + $tight_win) x m]: a precise timer with few
 --           check-ins (an hourly beacon over one working day) fills this narrow window, which random
@@ -29,9 +34,10 @@ SELECT chan_id,
        sum(CASE WHEN is_gap THEN 0 ELSE 1 END) AS n,
        sum(CASE WHEN is_gap THEN 1 ELSE 0 END) AS gaps,
        sum(CASE WHEN is_gap THEN dd ELSE 0 END) AS gap_s,
-       percentile_cont(0.25) WITHIN GROUP (ORDER BY CASE WHEN is_gap THEN NULL ELSE dd END) AS q1,
-       percentile_cont(0.50) WITHIN GROUP (ORDER BY CASE WHEN is_gap THEN NULL ELSE dd END) AS q2,
-       percentile_cont(0.75) WITHIN GROUP (ORDER BY CASE WHEN is_gap THEN NULL ELSE dd END) AS q3,
+       percentile_cont(0.25) WITHIN GROUP (ORDER BY CASE WHEN dd <= $win_hi * m THEN dd END) AS q1,
+       percentile_cont(0.50) WITHIN GROUP (ORDER BY CASE WHEN dd <= $win_hi * m THEN dd END) AS q2,
+       percentile_cont(0.75) WITHIN GROUP (ORDER BY CASE WHEN dd <= $win_hi * m THEN dd END) AS q3,
+       sum(CASE WHEN NOT is_gap AND dd > $win_hi * m THEN 1 ELSE 0 END) AS skips,
        sum(CASE WHEN NOT is_gap AND dd >= $win_lo * m AND dd <= $win_hi * m THEN 1 ELSE 0 END) AS k,
        sum(CASE WHEN NOT is_gap AND dd >= (1 - $tight_win) * m AND dd <= (1 + $tight_win) * m THEN 1 ELSE 0 END)
            AS k_tight

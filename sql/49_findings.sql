@@ -8,7 +8,9 @@
 --                    (QuasarRAT every 3.5 s) look like that, and so do scanners and brute force. A fast
 --                    channel is kept only when its destination is a public address
 --                    (scan_dst_class, filled by scan.py) and its source has at most
---                    $strobe_max_fanout fast channels (a scanner has many):
+--                    $strobe_max_fanout fast channels (a scanner has many). Never to a multicast or
+--                    broadcast address (scan_dst_class.no_reply: SSDP, LLMNR announcements; no server
+--                    answers them):
 --                    score = clamp(beacon x category weight + evidence, 0, 1), where the category
 --                    weight is $w_serverless for serverless platforms and $w_other otherwise, and
 --                    evidence = + $w_nonbrowser (non-browser client) + $w_mismatch (spoofed browser)
@@ -38,7 +40,7 @@
 -- are capped one level lower (medium / low) so serverless weighs more.
 CREATE OR REPLACE TEMP TABLE scan_findings AS
 WITH b0 AS (
-    SELECT f.*, b.beacon, b.c_score, b.r_score, b.s_score, b.z, b.z_wide, b.z_tight, b.qcd, b.n, b.k, b.k_tight, b.gaps, b.gap_s, b.m, b.q1, b.q2,
+    SELECT f.*, b.beacon, b.c_score, b.r_score, b.s_score, b.z, b.z_wide, b.z_tight, b.qcd, b.n, b.k, b.k_tight, b.skips, b.gaps, b.gap_s, b.m, b.q1, b.q2,
            b.q3, b.burst_s,
            p.prevalence, p.fp_prevalence, p.fleet, p.store_first_epoch, coalesce(p.is_new, FALSE) AS is_new,
            d.dns_queries, d.txt_queries, d.nxdomain, d.min_ttl, d.median_query_gap,
@@ -54,7 +56,7 @@ WITH b0 AS (
     LEFT JOIN scan_client_class cc
            ON cc.ua = coalesce(f.user_agent, '') AND cc.ja4 = coalesce(f.ja4, '') AND cc.ja3 = coalesce(f.ja3, '')
 ), fast AS (
-    SELECT b.*, coalesce(dc.private, FALSE) AS dst_private,
+    SELECT b.*, coalesce(dc.private, FALSE) AS dst_private, coalesce(dc.no_reply, FALSE) AS dst_no_reply,
            beacon IS NOT NULL AND beacon >= $beacon_min AND m + burst_s < $min_period_s AS fast_cadence
     FROM b0 b LEFT JOIN scan_dst_class dc ON dc.dst = b.dst
 ), fanout AS (
@@ -90,7 +92,8 @@ WITH b0 AS (
                     $contact_base + evidence + CASE WHEN long_conn THEN $w_long_conn ELSE 0 END)) AS contact_score,
            coalesce(beacon >= $beacon_min
                     AND last_epoch - first_epoch >= least($min_span_s, $span_frac * $data_span)
-                    AND (NOT fast_cadence OR (NOT dst_private AND src_fast_channels <= $strobe_max_fanout)),
+                    AND (NOT fast_cadence OR (NOT dst_private AND src_fast_channels <= $strobe_max_fanout))
+                    AND NOT dst_no_reply,
                     FALSE) AS is_beacon
     FROM ev
 ), scored AS (

@@ -367,6 +367,36 @@ def test_fast_cadence_to_a_public_address_is_a_beacon_but_a_scanner_is_not() -> 
     assert found == [("10.0.0.7", "86.136.67.231")]
 
 
+def test_announcements_to_multicast_or_broadcast_are_not_beacons() -> None:
+    """SSDP every 2 minutes to 239.255.255.250 is as periodic as a beacon, but no server answers a
+    multicast or broadcast announcement with commands; the same timer to a public address is a beacon."""
+    store = Store()
+    times = [T0 + 120.0 * i for i in range(300)]
+    _conn_tls(store.con, "10.0.0.7", None, times, dst="239.255.255.250")        # SSDP
+    _conn_tls(store.con, "10.0.0.7", None, times, dst="255.255.255.255")        # limited broadcast
+    _conn_tls(store.con, "10.0.0.7", None, times, dst="ff02::c")                # SSDP over IPv6
+    _conn_tls(store.con, "10.0.0.7", None, times, dst="203.0.113.9")            # the same timer, unicast
+    _run(store)
+    found = store.con.execute("SELECT dst FROM scan_findings WHERE kind = 'beacon'").fetchall()
+    assert found == [("203.0.113.9",)]
+    timed = store.con.execute("SELECT count(*) FROM scan_beacon WHERE beacon >= 0.8").fetchone()[0]
+    assert timed == 4  # all four are timed as beacons; only the destination class drops three
+
+
+def test_missed_checkins_are_not_jitter() -> None:
+    """A precise 19-minute timer that misses a third of its check-ins (real: Slips test 6) has
+    intervals of 1 and 2 periods; the quartiles of all of them read as 80 % jitter. The rhythm is
+    measured up to 1.5 x the median, so the timer is regular and the skips are counted."""
+    rng = random.Random(5)
+    store = Store()
+    intervals = [1153.0 * (2 if rng.random() < 0.3 else 1) + rng.uniform(-2, 2) for _ in range(60)]
+    _conn_tls(store.con, "10.0.0.7", None, _times(intervals), dst="122.248.234.231")
+    _run(store, "44")
+    n, skips, qcd, r_score = store.con.execute("SELECT n, skips, qcd, r_score FROM scan_beacon").fetchone()
+    assert 10 <= skips <= 30 and n == 59  # 60 check-ins
+    assert qcd < 0.01 and r_score > 0.95
+
+
 def test_contacts_need_a_catalogue_entry_that_is_not_low_confidence() -> None:
     """A non-browser client reaching a Worker is a contact; the same client reaching a CDN or a VM
     hostname (low-confidence entries: endless benign updater and telemetry traffic) is not."""

@@ -505,10 +505,13 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
     reasons: list[str] = []
     connections = int(r["connections"])
     dns_only = bool(r["src_dns"]) and not (r["src_conn"] or r["src_eve"] or r["src_ssl"] or r["src_http"])
-    unit = "DNS queries" if dns_only else "connections"
-    if kind == "beacon":
+    unit = ("DNS quer" + ("ies" if connections != 1 else "y")) if dns_only else \
+        ("connection" + ("s" if connections != 1 else ""))
+    if kind == "beacon" or r.get("weak_beacon") is not None:
+        # the period between check-ins, and its jitter, from the burst-shifted intervals (stage 30)
         period = float(r["m"] + r["burst_s"])
         jitter = cs_jitter(r["q1"] + r["burst_s"], r["q3"] + r["burst_s"])
+    if kind == "beacon":
         span = (r["last_epoch"] - r["first_epoch"])
         checkins = int(r["n"] + r["gaps"] + 1)
         text = (f"beacons every {human_duration(period)} (median {period:.1f} s, jitter {jitter:.0%}) over "
@@ -537,14 +540,12 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
             reasons.append(f"steady request size (~{r['median_bytes_out']:.0f} B out in "
                            f"{r['s_score']:.0%} of check-ins)")
     elif r.get("weak_beacon") is not None:
-        period = float(r["m"] + r["burst_s"])
-        jitter = cs_jitter(r["q1"] + r["burst_s"], r["q3"] + r["burst_s"])
         reasons.append(f"{connections} {unit}, weakly periodic: about every {human_duration(period)} "
                        f"(jitter {jitter:.0%}), beacon score {r['weak_beacon']:.2f} under --min-score "
                        f"{r['min_score']:.2f}")
     else:
         client = " from a non-browser client" if r["nonbrowser"] or r["mismatch"] else ""
-        reasons.append(f"{connections} {unit if connections != 1 else unit[:-1]}{client}, {why_not_beacon(r, p)}")
+        reasons.append(f"{connections} {unit}{client}, {why_not_beacon(r, p)}")
     if platform:
         where = f"{platform}" + (f", tenant {r['tenant']}" if r["tenant"] else "")
         reasons.insert(0, f"serverless destination: {where} ({r['category'] or 'serverless'})")

@@ -68,10 +68,13 @@ WITH b0 AS (
                AND dns_queries > 0 AND nxdomain = dns_queries AS dead_lookup,
            coalesce(nxdomain, 0) >= $nxdomain_min AND coalesce(names, 1) > 1 AS nx_burst
     FROM fanout
-), ev AS (
+), signs AS (
     SELECT dead.*,
            (coalesce(txt_queries, 0) > 0 OR nx_burst OR coalesce(random_labels, 0) > 0) AS dns_signs,
-           long_conn_s IS NOT NULL AS long_conn,
+           long_conn_s IS NOT NULL AS long_conn
+    FROM dead
+), ev AS (
+    SELECT signs.*,
            CASE WHEN nonbrowser THEN $w_nonbrowser ELSE 0 END
          + CASE WHEN tool THEN $w_tool ELSE 0 END
          + CASE WHEN mismatch THEN $w_mismatch ELSE 0 END
@@ -79,10 +82,9 @@ WITH b0 AS (
          - CASE WHEN fleet >= $prev_common THEN $w_common ELSE 0 END
          + CASE WHEN is_new THEN $w_new ELSE 0 END
          + CASE WHEN intel_pattern IS NOT NULL THEN $w_intel ELSE 0 END
-         + CASE WHEN coalesce(txt_queries, 0) > 0 OR nx_burst OR coalesce(random_labels, 0) > 0
-                THEN $w_dns ELSE 0 END
+         + CASE WHEN dns_signs THEN $w_dns ELSE 0 END
          - CASE WHEN dead_lookup THEN $w_dead_lookup ELSE 0 END AS evidence
-    FROM dead
+    FROM signs
 ), kinds AS (
     SELECT ev.*,
            (platform IS NOT NULL AND coalesce(low_conf, 0) = 0 AND (nonbrowser OR mismatch OR long_conn))

@@ -333,6 +333,7 @@ def _ensure_name_matches(con: Any) -> None:
 #: Per-event tables, dropped as soon as no later stage reads them (memory: they hold every event).
 #: What stays after a scan is per channel: scan_channels, scan_facts, scan_beacon, scan_findings ...
 _DROP_AFTER = {
+    "21": ("TABLE scan_answer_names",),
     "25": ("TABLE scan_clients", "TABLE scan_agents"),
     "26": ("TABLE scan_events", "TABLE scan_raw_names"),
     "30": ("TABLE scan_raw",),
@@ -360,14 +361,17 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
     for setting in _SCAN_SETTINGS:
         con.execute(f"SET {setting} = false")
     try:
-        for name in scoring_stages():
+        stages = scoring_stages()
+        for i, name in enumerate(stages):
             if name.startswith("49_"):
                 _build_client_class(con)
                 _build_dst_class(con, params.beacon_min)
             run_stage(con, name, values)
-            if stop_after is not None and name.startswith(stop_after):
+            # a stage number may span files (21_duckdb_answer_names, 21_events): "21" ends after the last
+            nxt = stages[i + 1] if i + 1 < len(stages) else ""
+            if stop_after is not None and name.startswith(stop_after) and not nxt.startswith(stop_after):
                 return
-            if stop_after is None:
+            if stop_after is None and nxt[:2] != name[:2]:
                 for kind_and_name in _DROP_AFTER.get(name[:2], ()):
                     kind, table = kind_and_name.split()
                     con.execute(f"DROP {kind} IF EXISTS {table}")
@@ -546,6 +550,10 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
     else:
         client = " from a non-browser client" if r["nonbrowser"] or r["mismatch"] else ""
         reasons.append(f"{connections} {unit}{client}, {why_not_beacon(r, p)}")
+    if r.get("src_answer"):
+        port = f" (port {r['dst_port']})" if r["dst_port"] is not None else ""
+        reasons.insert(0, f"named by this host's own DNS answers: no TLS SNI or HTTP Host was logged for its "
+                          f"connections{port}, so they are tied to the name it resolved their address from")
     if platform:
         where = f"{platform}" + (f", tenant {r['tenant']}" if r["tenant"] else "")
         reasons.insert(0, f"serverless destination: {where} ({r['category'] or 'serverless'})")
@@ -568,15 +576,17 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
             reasons.append(f"non-browser TLS client (JA4 {r['ja4']}: not a browser's ALPN/cipher/extension set)")
     prev, fp_prev, fleet = r["prevalence"], r["fp_prevalence"], r["fleet"]
     overall = f" ({int(prev)} internal hosts in all)" if prev and fp_prev and prev > fp_prev else ""
+    # no JA4, JA3 or User-Agent (a connection named from DNS answers is told apart by its port): no client
+    with_client = " with this client" if r["ja4"] or r["ja3"] or r["user_agent"] else ""
     if fp_prev == 1:
-        reasons.append(f"only this internal host talks to it with this client{overall}")
+        reasons.append(f"only this internal host talks to it{with_client}{overall}")
     elif fleet and fleet >= p.prev_common:
-        reasons.append(f"{int(fp_prev)} internal hosts talk to it with this client (fleet-wide: less suspicious)")
+        reasons.append(f"{int(fp_prev)} internal hosts talk to it{with_client} (fleet-wide: less suspicious)")
     elif fp_prev and fp_prev >= p.prev_common:
-        reasons.append(f"{int(fp_prev)} internal hosts talk to it with this client, but {int(fp_prev - fleet)} of them "
+        reasons.append(f"{int(fp_prev)} internal hosts talk to it{with_client}, but {int(fp_prev - fleet)} of them "
                        f"beacon at another cadence: not one fleet agent, so no discount")
     elif fp_prev:
-        reasons.append(f"{int(fp_prev)} internal hosts talk to it with this client{overall}")
+        reasons.append(f"{int(fp_prev)} internal hosts talk to it{with_client}{overall}")
     if r["is_new"]:
         reasons.append(f"first seen in the store at {_utc(r['store_first_epoch']):%Y-%m-%d %H:%M} UTC (new destination)")
     if r["long_conn"]:
@@ -600,7 +610,7 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         reasons.append(f"{int(r['random_labels'])} high-entropy name labels "
                        f"(up to {r['max_label_entropy']:.1f} bits/char)")
     sources = [s for s in ("conn", "dns", "ssl", "http", "eve") if r.get(f"src_{s}")]
-    if r["dns_queries"] and "dns" not in sources:
+    if (r["dns_queries"] or r.get("src_answer")) and "dns" not in sources:
         sources.append("dns")
     scores = {k: round(float(r[v]), 4) for k, v in (("beacon", "beacon"), ("poisson_z", "z"),
                                                     ("periodicity", "c_score"), ("regularity", "r_score"),

@@ -18,7 +18,9 @@
 -- channel with itself, and a channel comes from one sensor.
 -- Which logs saw the event is kept as the flags stage 45 reports:
 --   by_conn  timed by a Zeek conn row;   by_eve   timed by Suricata, or seen by Suricata at all;
---   by_ssl / by_http  named by a Zeek ssl / http row;   by_dns   a DNS query standing in (stage 22).
+--   by_ssl / by_http  named by a Zeek ssl / http row;   by_dns   a DNS query standing in (stage 22);
+--   by_answer  no SNI or Host: named by the address the host itself resolved the name to (first file
+--              of stage 21: scan_answer_names), instead of being keyed by the address alone.
 -- Parameters: $t0, $t1 (window, epoch seconds, half-open), $dns_port.
 CREATE OR REPLACE TEMP TABLE scan_events AS
 WITH tls_u AS (
@@ -56,17 +58,18 @@ WITH tls_u AS (
     SELECT c.uid, c.epoch, s.addr_id AS src_id, d.addr_id AS dst_id, c.dst_port, c.duration,
            CASE WHEN c.sensor = 'suricata' THEN c.orig_ip_bytes ELSE c.orig_bytes END AS orig_bytes,
            CASE WHEN c.sensor = 'suricata' THEN c.resp_ip_bytes ELSE c.resp_bytes END AS resp_bytes,
-           c.sensor = 'suricata' AS suri
+           c.sensor = 'suricata' AS suri, an.raw_id AS answer_raw_id
     FROM conn c
     LEFT JOIN scan_addrs s ON s.addr = c.src
     LEFT JOIN scan_addrs d ON d.addr = c.dst
+    LEFT JOIN scan_answer_names an ON an.src_id = s.addr_id AND an.dst_id = d.addr_id
     WHERE c.epoch >= $t0 AND c.epoch < $t1
       AND NOT (coalesce(c.dst_port, -1) = $dns_port OR coalesce(c.service, '') = 'dns')
 ), ct AS (
     SELECT coalesce(c.uid, t.uid) AS uid, c.uid IS NOT NULL AS has_conn,
            coalesce(c.epoch, t.epoch) AS epoch, coalesce(c.src_id, t.src_id) AS src_id,
            coalesce(c.dst_id, t.dst_id) AS dst_id, coalesce(c.dst_port, t.dst_port) AS dst_port,
-           coalesce(c.suri, t.suri) AS suri, c.duration, c.orig_bytes, c.resp_bytes,
+           coalesce(c.suri, t.suri) AS suri, c.duration, c.orig_bytes, c.resp_bytes, c.answer_raw_id,
            t.uid IS NOT NULL AS has_tls, t.raw_id, t.client_id
     FROM conn_w c
     FULL OUTER JOIN tls_u t ON t.uid = c.uid
@@ -74,7 +77,8 @@ WITH tls_u AS (
     SELECT coalesce(ct.src_id, h.src_id) AS src_id, coalesce(ct.dst_id, h.dst_id) AS dst_id,
            coalesce(ct.dst_port, h.dst_port) AS dst_port, coalesce(ct.epoch, h.epoch) AS epoch, ct.duration,
            coalesce(ct.orig_bytes, h.req_bytes) AS bytes_out, coalesce(ct.resp_bytes, h.resp_bytes) AS bytes_in,
-           coalesce(ct.raw_id, h.raw_id) AS raw_id, ct.client_id, h.ua_id,
+           coalesce(ct.raw_id, h.raw_id, ct.answer_raw_id) AS raw_id, ct.client_id, h.ua_id,
+           ct.raw_id IS NULL AND h.raw_id IS NULL AND ct.answer_raw_id IS NOT NULL AS by_answer,
            coalesce(ct.has_conn, FALSE) AS has_conn, coalesce(ct.has_tls, FALSE) AS has_tls,
            h.uid IS NOT NULL AS has_http, coalesce(ct.suri, h.suri, FALSE) AS suri
     FROM ct
@@ -85,5 +89,6 @@ SELECT src_id, dst_id, dst_port, epoch, duration, bytes_out, bytes_in, raw_id, c
        suri AS by_eve,
        has_tls AND NOT suri AS by_ssl,
        has_http AND NOT suri AS by_http,
-       FALSE AS by_dns
+       FALSE AS by_dns,
+       by_answer
 FROM ev;

@@ -17,6 +17,7 @@ SELECT src_id, raw_id, by_dns, dst_id, dst_port, client_id, ua_id,
        max(CASE WHEN by_eve THEN 1 ELSE 0 END) AS src_eve,
        max(CASE WHEN by_ssl THEN 1 ELSE 0 END) AS src_ssl,
        max(CASE WHEN by_http THEN 1 ELSE 0 END) AS src_http,
+       max(CASE WHEN by_answer THEN 1 ELSE 0 END) AS src_answer,
        max(duration) AS longest_s,
        max(CASE WHEN duration >= $long_conn_s
                  AND (coalesce(bytes_out, 0) + coalesce(bytes_in, 0)) / duration < $long_conn_max_bps

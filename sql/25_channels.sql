@@ -4,7 +4,10 @@
 --   destination  from stage 23 (tenant / group / name), or 'ip:<dst>:<port>' only when the event has
 --                no name at all. A serverless name is never reduced to its IP: anycast addresses rotate.
 --   fingerprint  JA4, else JA3, else User-Agent, else '' (separates an implant from a browser on the
---                same shared host, e.g. script.google.com).
+--                same shared host, e.g. script.google.com). A connection named from its host's DNS
+--                answers (stage 21) with no client seen at all has only its port to tell what spoke:
+--                'port:<port>', so that two services of one name (a DDNS host answering on two ports)
+--                stay two channels, as they were when keyed by address.
 -- The key strings are built per part, not per event, and channels are grouped on them here. The client
 -- strings (JA3, JA4, User-Agent) are taken once per channel: when the channel is keyed by JA4, the
 -- User-Agent is the smallest one seen with it, from decrypted HTTP when there is any. chan_key, the
@@ -17,7 +20,8 @@ SELECT p.*, s.addr AS src, n.name_id,
            WHEN p.by_dns THEN n.key_dns
            ELSE n.key_conn
        END AS dest_key,
-       coalesce(cl.ja4, cl.ja3, u.user_agent, '') AS fp,
+       coalesce(cl.ja4, cl.ja3, u.user_agent,
+                CASE WHEN p.src_answer = 1 THEN 'port:' || coalesce(CAST(p.dst_port AS VARCHAR), '?') END, '') AS fp,
        cl.ja3, cl.ja4, u.user_agent
 FROM scan_parts p
 JOIN scan_addrs s ON s.addr_id = p.src_id

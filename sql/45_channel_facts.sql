@@ -24,6 +24,7 @@ WITH name_attr AS (
            min(first_epoch) AS first_epoch, max(last_epoch) AS last_epoch,
            sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in,
            max(src_conn) AS src_conn, max(src_eve) AS src_eve, max(src_ssl) AS src_ssl, max(src_http) AS src_http,
+           max(src_answer) AS src_answer,
            max(CASE WHEN by_dns THEN 1 ELSE 0 END) AS src_dns,
            sum(CASE WHEN by_dns THEN cnt ELSE 0 END) AS dns_events,
            max(longest_s) AS longest_s, max(long_conn_s) AS long_conn_s
@@ -40,7 +41,8 @@ WITH name_attr AS (
            min(first_epoch) AS first_epoch, max(last_epoch) AS last_epoch,
            sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in,
            max(src_conn) AS src_conn, max(src_eve) AS src_eve, max(src_ssl) AS src_ssl,
-           max(src_http) AS src_http, max(src_dns) AS src_dns, sum(dns_events) AS dns_events,
+           max(src_http) AS src_http, max(src_answer) AS src_answer, max(src_dns) AS src_dns,
+           sum(dns_events) AS dns_events,
            max(longest_s) AS longest_s, max(long_conn_s) AS long_conn_s
     FROM per_dst
     GROUP BY chan_id

@@ -48,11 +48,14 @@ def test_slips_eve_malware_beacon() -> None:
     result = run_scan(store, ScanOptions(window="30d"))
     beacons = [f for f in result.findings if f.kind == "beacon"]
     assert beacons and beacons[0].src == "192.168.1.129" and beacons[0].dst == "122.248.252.67"
-    assert beacons[0].sources == ["eve"]
+    assert beacons[0].sources == ["eve", "dns"]  # Suricata flows, named from its own DNS records
+    assert beacons[0].host == "www.myedimax.com" and "DNS answers" in beacons[0].reasons[0]
     assert not [f for f in result.findings if f.platform]
     # the malware's three C2 channels time at 19 min; it misses check-ins (intervals of 1 and 2
     # periods), which is not jitter; the host's SSDP announcements every 2 min are not a channel
     c2 = [f for f in beacons if f.dst and f.dst.startswith("122.248.")]
+    # the DDNS name the malware resolves (two ports: two channels), and an address it never looked up
+    assert sorted(f.host or f.dst for f in c2) == ["122.248.234.231", "www.myedimax.com", "www.myedimax.com"]
     assert len(c2) == 3 and all(1100 <= f.period_s <= 1200 and f.jitter < 0.1 for f in c2)
     assert any(any("missed check-ins" in r for r in f.reasons) for f in c2)
     assert not [f for f in result.findings if f.dst == "239.255.255.250"]

@@ -138,6 +138,44 @@ def test_dns_fallback_only_when_there_is_no_connection() -> None:
     assert rows == [("10.0.0.1", "seen.example.com", False, 2), ("10.0.0.2", "dnsonly.example.com", True, 5)]
 
 
+def test_connections_without_a_name_take_the_name_their_host_resolved() -> None:
+    """conn and dns logs only: a beacon to a Worker over its two rotating anycast addresses is one
+    channel of the Worker's tenant, named from the host's own DNS answers. An address the host resolved
+    two names to stays keyed by address (the connection could be for either); a host that resolved
+    nothing stays keyed by address; a connection with an SNI keeps its SNI."""
+    store = Store()
+    cf = ["104.21.7.7", "172.67.7.7"]
+    store.con.execute("INSERT INTO dns (ts, epoch, uid, src, dst, dst_port, query, qtype, rcode, answers, ttls, sensor)"
+                      " SELECT NULL, t, 'D' || t, '10.0.0.1', '10.0.0.53', 53, q, 'A', 'NOERROR', a, [300.0], 'zeek'"
+                      " FROM (VALUES (?, 'Beacon.Acct.workers.dev', ?), (?, 'beacon.acct.workers.dev', ?),"
+                      "              (?, 'a.shared-cdn.example', ['198.51.100.5']),"
+                      "              (?, 'b.shared-cdn.example', ['198.51.100.5'])) v(t, q, a)",
+                      [T0 - 5, cf, T0 + 3000, cf[::-1], T0 - 4, T0 - 3])
+    times = [T0 + 60 * i for i in range(100)]
+    for k, dst in enumerate(cf):
+        _conn_tls(store.con, "10.0.0.1", None, times[k::2], dst=dst)              # no ssl row: no SNI
+    _conn_tls(store.con, "10.0.0.1", None, times[:10], dst="198.51.100.5")     # ambiguous address
+    _conn_tls(store.con, "10.0.0.2", None, times[:10], dst=cf[0])              # never resolved it
+    _conn_tls(store.con, "10.0.0.1", "other.example.org", [T0 + 7], dst=cf[0], uid_prefix="s")
+    # a host that looks a name up far more often than it connects: its queries are timed (stage 22)
+    store.con.execute("INSERT INTO dns (ts, epoch, uid, src, dst, dst_port, query, qtype, rcode, answers, ttls, sensor)"
+                      " SELECT NULL, ? + 600 * i, 'Q' || i, '10.0.0.3', '10.0.0.53', 53, 'check.example.net', 'A',"
+                      " 'NOERROR', ['203.0.113.50'], [300.0], 'zeek' FROM range(20) t(i)", [T0])
+    _conn_tls(store.con, "10.0.0.3", None, [T0 + 1, T0 + 6001, T0 + 9001], dst="203.0.113.50")
+    _run(store, "25")
+    keys = store.con.execute("SELECT src, dest_key, fp, events FROM scan_channels ORDER BY ALL").fetchall()
+    assert keys == [
+        ("10.0.0.1", "ip:198.51.100.5:443", "", 10),
+        ("10.0.0.1", "name:other.example.org", TOOL_JA4, 1),
+        ("10.0.0.1", "tenant:Cloudflare Workers/acct", "port:443", 100),   # both addresses, one channel
+        ("10.0.0.2", "ip:104.21.7.7:443", "", 10),
+        ("10.0.0.3", "name:check.example.net", "", 20),                    # its DNS queries
+        ("10.0.0.3", "name:check.example.net", "port:443", 3),
+    ]
+    named = store.con.execute("SELECT count(*) FROM scan_parts WHERE src_answer = 1").fetchone()[0]
+    assert named == 3  # the Worker's two addresses and the checked name; nothing else
+
+
 def test_channel_keys_tenant_name_ip_and_fingerprint() -> None:
     store = Store()
     _conn_tls(store.con, "10.0.0.1", "w1.acct.workers.dev", [T0, T0 + 60])

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from analyzer.errors import InputError
 from analyzer.findings import Finding, ScanResult
 from analyzer.scan import ScanOptions, ScanParams, why_not_beacon, cs_jitter, human_duration, parse_window, run_scan
-from analyzer.simulate import HOUR, build_scenario, load_into_store
+from analyzer.ingest import ingest_paths
+from analyzer.simulate import HOUR, build_scenario, load_into_store, write_logs
 from analyzer.store import Store
 
 C2_LABELS = ["cs-60s-j0", "cs-60s-j50", "cs-300s-j30-office", "cs-120s-j40-gaps", "cs-60s-j30-tasking",
@@ -343,3 +344,22 @@ def test_a_contact_says_why_its_timing_did_not_make_a_beacon() -> None:
     assert why_not_beacon(jittery, p).startswith("irregular timing")
     gated = {"beacon": 0.8, "z": 9.0, "r_score": 0.9, "n": 50}  # the span or fast-cadence gate of stage 49
     assert "too briefly" in why_not_beacon(gated, p)
+
+
+def test_with_conn_and_dns_logs_only_beacons_keep_their_serverless_names(tmp_path: Path) -> None:
+    """No ssl.log or http.log (a sensor logging connections and DNS only): the day's beacons are still
+    found under the names their hosts resolved, not as anonymous anycast addresses."""
+    scen = build_scenario("demo", seed=7)
+    paths = [p for p in write_logs(scen, tmp_path, fmt="zeek-tsv") if p.name in ("conn.log", "dns.log")]
+    assert len(paths) == 2
+    store = Store()
+    ingest_paths(store, paths)
+    result = run_scan(store, ScanOptions())
+    beacons = [f for f in result.findings if f.kind == "beacon"]
+    worker = [f for f in beacons if f.src == "10.1.10.12"]
+    assert len(worker) == 1 and worker[0].platform == "Cloudflare Workers" and worker[0].tenant == "orbit-relay"
+    assert 45 <= worker[0].period_s <= 55 and "dns" in worker[0].sources
+    assert any("DNS answers" in r for r in worker[0].reasons)
+    assert not [f for f in beacons if f.host is None]  # no beacon left keyed by a bare address
+    browsing = {t.src for t in scen.truth if t.note == "browsing"}
+    assert browsing and not [f for f in result.findings if f.src in browsing]

@@ -551,9 +551,9 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         client = " from a non-browser client" if r["nonbrowser"] or r["mismatch"] else ""
         reasons.append(f"{connections} {unit}{client}, {why_not_beacon(r, p)}")
     if r.get("src_answer"):
-        port = f" (port {r['dst_port']})" if r["dst_port"] is not None else ""
-        reasons.insert(0, f"named by this host's own DNS answers: no TLS SNI or HTTP Host was logged for its "
-                          f"connections{port}, so they are tied to the name it resolved their address from")
+        port = f", port {r['dst_port']}" if r["dst_port"] is not None else ""
+        reasons.append(f"name taken from this host's own DNS answers for the addresses it connected to "
+                       f"(no TLS SNI or HTTP Host logged{port})")
     if platform:
         where = f"{platform}" + (f", tenant {r['tenant']}" if r["tenant"] else "")
         reasons.insert(0, f"serverless destination: {where} ({r['category'] or 'serverless'})")

@@ -17,6 +17,7 @@ scorer is measured on timing it was not written against:
 
     python bench/bench_detection.py                 # seed 1, logs in a temporary folder
     python bench/bench_detection.py --seed 2 --keep /tmp/det2
+    python bench/bench_detection.py --logs conn,dns      # a sensor that logs connections and DNS only
 
 Reported: for each (sleep, jitter), how many implants came out as beacon findings at the default
 --min-score (0.5); each implant missed; the highest score of any finding on a benign host (contacts
@@ -165,9 +166,11 @@ def build(seed: int) -> Day:
     return d
 
 
-def write(d: Day, out: Path) -> None:
+def write(d: Day, out: Path, logs: tuple[str, ...] = tuple(LOGS)) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for log, fields in LOGS.items():
+        if log not in logs:
+            continue
         with open(out / f"{log}.log", "w", encoding="utf-8") as fh:
             fh.write(f"#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\t{log}\n"
                      f"#open\t2026-11-26-00-00-00\n#fields\t" + "\t".join(f for f, _ in fields) + "\n#types\t"
@@ -202,15 +205,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", type=Path, default=None, help="write the logs here and keep them")
+    ap.add_argument("--logs", default=",".join(LOGS),
+                    help="which logs to write, e.g. conn,dns for a sensor without ssl/http logs (default: all)")
     args = ap.parse_args()
+    logs = tuple(x for x in args.logs.split(",") if x)
+    if not logs or set(logs) - set(LOGS):
+        ap.error(f"--logs takes a comma-separated subset of {','.join(LOGS)}")
     with tempfile.TemporaryDirectory(prefix="sc2-det-") as tmp:
         out = args.keep or Path(tmp) / "logs"
         d = build(args.seed)
-        write(d, out)
+        write(d, out, logs)
         run = subprocess.run([sys.executable, "-m", "analyzer", "scan", str(out), "--format", "json", "-q"],
                              check=True, capture_output=True, text=True)
         r = evaluate(d.truth, json.loads(run.stdout)["findings"])
-    print(f"seed {args.seed}: {len(d.rows['conn'])} connections; found as beacons, per sleep x jitter:")
+    print(f"seed {args.seed}, logs {','.join(logs)}: {len(d.rows['conn'])} connections; found as beacons, "
+          f"per sleep x jitter:")
     print("sleep   " + "".join(f"  j={j:<4.0%}" for j in JITTERS))
     for s in SLEEPS:
         print(f"{s:>5} s " + "".join(f"  {r['cells'][(s, j)][0]}/{r['cells'][(s, j)][1]}   " for j in JITTERS))

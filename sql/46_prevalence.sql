@@ -10,7 +10,14 @@
 --                  this client show it is everyday traffic here; hosts that beacon to it at a different
 --                  rhythm do not: a fleet agent keeps one rhythm everywhere, while unrelated timers that
 --                  share a generic fingerprint (every Go or Python program has the same JA4) on a popular
---                  platform (script.google.com) are no alibi for each other.
+--                  platform (script.google.com) are no alibi for each other. When no client was seen
+--                  at all (fp '' or 'port:<n>': DNS queries, connections with no TLS or HTTP) and the
+--                  destination is a serverless front door that names no tenant (script.google.com),
+--                  only hosts that beacon at the same cadence count: "everyone who reached
+--                  script.google.com over HTTPS" says nothing about the software that beacons there
+--                  (with conn and dns logs only, 125 browsing hosts had made every Apps Script implant
+--                  look like a fleet agent). Elsewhere, how many hosts use a name or tenant still says
+--                  how ordinary it is here (WRCCDC: firewalls polling their vendor's cloud).
 --   first_epoch the first time any host in the whole store used one of the destination's names
 --               (TLS SNI, HTTP Host or DNS query); is_new when that is inside the window and the
 --               store holds data from before the window (otherwise "new" would mean nothing).
@@ -19,7 +26,11 @@ CREATE OR REPLACE TEMP TABLE scan_prevalence AS
 WITH prev AS (
     SELECT dest_key, count(DISTINCT src) AS prevalence FROM scan_channels GROUP BY dest_key
 ), timed AS (
-    SELECT c.chan_id, c.dest_key, c.fp, b.m + b.burst_s AS period
+    -- period: any channel with a timing (stage 44); beat: one periodic enough to be a beacon
+    -- ($beacon_min). Where no client was seen, a peer with a merely computed median gap (a browser's
+    -- visits) is no timer at some cadence, so only beats are compared there.
+    SELECT c.chan_id, c.dest_key, c.fp, b.m + b.burst_s AS period,
+           CASE WHEN b.beacon >= $beacon_min THEN b.m + b.burst_s END AS beat
     FROM scan_channels c
     LEFT JOIN scan_beacon b ON b.chan_id = c.chan_id
 ), fp_prev AS (
@@ -30,7 +41,10 @@ WITH prev AS (
            count(period) OVER (PARTITION BY dest_key, fp ORDER BY ln(period)
                                RANGE BETWEEN ln($fleet_period_ratio) PRECEDING
                                          AND ln($fleet_period_ratio) FOLLOWING) AS same_cadence,
-           period
+           count(beat) OVER (PARTITION BY dest_key, fp ORDER BY ln(beat)
+                             RANGE BETWEEN ln($fleet_period_ratio) PRECEDING
+                                       AND ln($fleet_period_ratio) FOLLOWING) AS same_beat,
+           period, beat
     FROM timed
 ), seen AS (
     -- grouped on the name as logged first, then on its normal form: the normal form is computed per
@@ -52,14 +66,25 @@ WITH prev AS (
     SELECT n.dest_key, min(s.first_epoch) AS store_first_epoch
     FROM names n JOIN seen s ON s.name = n.name
     GROUP BY n.dest_key
+), shared AS (
+    -- serverless front doors that name no tenant (script.google.com: the script is in the URL path)
+    SELECT DISTINCT c.dest_key
+    FROM scan_chan_names k
+    JOIN scan_channels c ON c.chan_id = k.chan_id
+    JOIN scan_names n ON n.name = k.name
+    WHERE n.platform IS NOT NULL AND n.tenant IS NULL
 ), store_span AS (
     SELECT min(epoch) AS store_min FROM conn
 )
 SELECT fp.chan_id, fp.dest_key, fp.fp, p.prevalence, fp.fp_prevalence,
-       CASE WHEN fp.period IS NULL THEN fp.fp_prevalence ELSE fp.untimed + fp.same_cadence END AS fleet,
+       CASE WHEN sh.dest_key IS NOT NULL AND (fp.fp = '' OR fp.fp LIKE 'port:%')
+                THEN CASE WHEN fp.beat IS NULL THEN fp.fp_prevalence ELSE fp.same_beat END
+            WHEN fp.period IS NULL THEN fp.fp_prevalence
+            ELSE fp.untimed + fp.same_cadence END AS fleet,
        f.store_first_epoch,
        (f.store_first_epoch >= $t0 AND ss.store_min < $t0) AS is_new
 FROM fp_prev fp
 JOIN prev p ON p.dest_key = fp.dest_key
 LEFT JOIN first_seen f ON f.dest_key = fp.dest_key
+LEFT JOIN shared sh ON sh.dest_key = fp.dest_key
 CROSS JOIN store_span ss;

@@ -281,6 +281,35 @@ def test_fleet_discount_needs_one_cadence() -> None:
     assert context["10.3.0.9"] == pytest.approx(p.w_nonbrowser - p.w_common)
 
 
+def test_without_a_client_only_same_cadence_beacons_make_a_fleet_at_a_tenantless_front_door() -> None:
+    """conn and dns logs only: every host reaching script.google.com over HTTPS shares the one pseudo-
+    client 'port:443'. Five hosts visiting it are no fleet for a beacon there (the front door names no
+    tenant: they may be reaching any script); five hosts visiting one Worker tenant still are."""
+    rng = random.Random(3)
+    store = Store()
+    front, worker = ("script.google.com", "142.250.1.1"), ("api.acct.workers.dev", "104.21.9.9")
+    rows = []
+    for name, ip in (front, worker):
+        for h in range(6):
+            src = f"10.4.{0 if name == front[0] else 1}.{h}"
+            rows.append((T0 - 0.5 + 0.01 * h, f"D{src}{name}", src, name, [ip]))
+            if h == 0:  # the beacon
+                times = [T0 + 300 * i for i in range(100)]
+            else:       # browsing: two visits, too few to time
+                times = sorted(T0 + rng.uniform(0, 30000) for _ in range(2))
+            _conn_tls(store.con, src, None, times, dst=ip, uid_prefix=name[:3])
+    store.con.executemany("INSERT INTO dns (ts, epoch, uid, src, dst, dst_port, query, qtype, rcode, answers, ttls,"
+                          " sensor) VALUES (NULL, ?, ?, ?, '10.0.0.53', 53, ?, 'A', 'NOERROR', ?, [300.0], 'zeek')",
+                          rows)
+    _run(store, "46")
+    fleet = dict(store.con.execute(
+        "SELECT c.src, p.fleet FROM scan_prevalence p JOIN scan_channels c USING (chan_id) "
+        "WHERE c.src IN ('10.4.0.0', '10.4.1.0')").fetchall())
+    fps = {r[0] for r in store.con.execute("SELECT DISTINCT fp FROM scan_channels WHERE src LIKE '10.4.%'").fetchall()}
+    assert fps == {"port:443"}
+    assert fleet == {"10.4.0.0": 1, "10.4.1.0": 6}
+
+
 def test_a_failing_lookup_retrying_is_discounted_and_failing_names_are_a_sign() -> None:
     """DNS only: one unchanging name answered NXDOMAIN every minute is a lookup retrying (a single-label
     name without its search suffix), discounted; NXDOMAIN across many names (a DGA) is a DNS sign."""

@@ -80,8 +80,16 @@ def _fmt_period(f: Finding) -> str:
 def render_table(result: ScanResult, *, reasons: bool = True) -> str:
     """A terminal table, best first, each finding's reasons below it; then a summary line."""
     rows = []
+    # one host reached twice by one source (two ports of a name seen without SNI, a browser and an
+    # implant at script.google.com): the port tells the rows apart when it differs
+    ports: dict[tuple[str, str | None], set[int | None]] = {}
     for f in result.findings:
-        rows.append([f.severity, f"{f.score:.2f}", f.kind, f.src, f.host or f"{f.dst}:{f.dst_port}",
+        ports.setdefault((f.src, f.host), set()).add(f.dst_port)
+    for f in result.findings:
+        host = f.host or f"{f.dst}:{f.dst_port}"
+        if f.host and len(ports[(f.src, f.host)]) > 1 and f.dst_port is not None:
+            host = f"{f.host}:{f.dst_port}"
+        rows.append([f.severity, f"{f.score:.2f}", f.kind, f.src, host,
                      f.platform or f.category, f.tenant or "", f.connections, _fmt_period(f)])
     headers = ["sev", "score", "kind", "src", "host", "platform", "tenant", "conns", "period"]
     safe = [[strip_control(c) for c in row] for row in rows]

@@ -77,6 +77,15 @@ def test_table_strips_every_attacker_string() -> None:
     assert "3 suppressed by the allowlist" in out
 
 
+def test_table_names_the_port_only_where_one_host_has_two() -> None:
+    ddns = [_finding(host="cam.ddns.example", dst="122.248.1.1", dst_port=p, platform=None, tenant=None)
+            for p in (8760, 9765)]
+    other = _finding(dst="104.21.1.1", dst_port=443)
+    out = render_table(_result(*ddns, other)).split("\n\n")[0]
+    assert "cam.ddns.example:8760" in out and "cam.ddns.example:9765" in out
+    assert "c2.acct.workers.dev " in out and "c2.acct.workers.dev:443" not in out
+
+
 def test_table_without_findings_says_so() -> None:
     assert render_table(_result()).startswith("no findings")
 

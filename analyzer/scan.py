@@ -583,8 +583,11 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
     elif fleet and fleet >= p.prev_common:
         reasons.append(f"{int(fp_prev)} internal hosts talk to it{with_client} (fleet-wide: less suspicious)")
     elif fp_prev and fp_prev >= p.prev_common:
-        reasons.append(f"{int(fp_prev)} internal hosts talk to it{with_client}, but {int(fp_prev - fleet)} of them "
-                       f"beacon at another cadence: not one fleet agent, so no discount")
+        # stage 46: hosts beaconing at another cadence are no fleet, nor (no client seen) mere visitors
+        # of a front door that names no tenant
+        nor = "" if with_client else ", nor, with no client seen, visitors of a front door that names no tenant"
+        reasons.append(f"{int(fp_prev)} internal hosts talk to it{with_client}, but only {int(fleet or 0)} count "
+                       f"toward a fleet (hosts beaconing at another cadence do not{nor}): no discount")
     elif fp_prev:
         reasons.append(f"{int(fp_prev)} internal hosts talk to it{with_client}{overall}")
     if r["is_new"]:

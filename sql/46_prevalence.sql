@@ -11,7 +11,7 @@
 --                  rhythm do not: a fleet agent keeps one rhythm everywhere, while unrelated timers that
 --                  share a generic fingerprint (every Go or Python program has the same JA4) on a popular
 --                  platform (script.google.com) are no alibi for each other. When no client was seen
---                  at all (fp '' or 'port:<n>': DNS queries, connections with no TLS or HTTP) and the
+--                  at all (no JA3, JA4 or User-Agent: DNS queries, connections with no TLS or HTTP) and the
 --                  destination is a serverless front door that names no tenant (script.google.com),
 --                  only hosts that beacon at the same cadence count: "everyone who reached
 --                  script.google.com over HTTPS" says nothing about the software that beacons there
@@ -30,7 +30,8 @@ WITH prev AS (
     -- ($beacon_min). Where no client was seen, a peer with a merely computed median gap (a browser's
     -- visits) is no timer at some cadence, so only beats are compared there.
     SELECT c.chan_id, c.dest_key, c.fp, b.m + b.burst_s AS period,
-           CASE WHEN b.beacon >= $beacon_min THEN b.m + b.burst_s END AS beat
+           CASE WHEN b.beacon >= $beacon_min THEN b.m + b.burst_s END AS beat,
+           c.ja3 IS NULL AND c.ja4 IS NULL AND c.user_agent IS NULL AS no_client
     FROM scan_channels c
     LEFT JOIN scan_beacon b ON b.chan_id = c.chan_id
 ), fp_prev AS (
@@ -44,7 +45,7 @@ WITH prev AS (
            count(beat) OVER (PARTITION BY dest_key, fp ORDER BY ln(beat)
                              RANGE BETWEEN ln($fleet_period_ratio) PRECEDING
                                        AND ln($fleet_period_ratio) FOLLOWING) AS same_beat,
-           period, beat
+           period, beat, no_client
     FROM timed
 ), seen AS (
     -- grouped on the name as logged first, then on its normal form: the normal form is computed per
@@ -77,7 +78,7 @@ WITH prev AS (
     SELECT min(epoch) AS store_min FROM conn
 )
 SELECT fp.chan_id, fp.dest_key, fp.fp, p.prevalence, fp.fp_prevalence,
-       CASE WHEN sh.dest_key IS NOT NULL AND (fp.fp = '' OR fp.fp LIKE 'port:%')
+       CASE WHEN sh.dest_key IS NOT NULL AND fp.no_client
                 THEN CASE WHEN fp.beat IS NULL THEN fp.fp_prevalence ELSE fp.same_beat END
             WHEN fp.period IS NULL THEN fp.fp_prevalence
             ELSE fp.untimed + fp.same_cadence END AS fleet,

@@ -101,6 +101,11 @@ WITH b0 AS (
 ), scored AS (
     SELECT kinds.*,
            CASE WHEN is_beacon THEN 'beacon' WHEN contact_ok THEN 'contact' END AS kind,
+           CASE
+               WHEN contact_score >= $sev_high AND platform IS NOT NULL THEN 'medium'
+               WHEN contact_score >= $sev_low THEN 'low'
+               ELSE 'info'
+           END AS contact_severity,
            CASE WHEN is_beacon
                 THEN greatest(0.0, least(1.0, beacon * CASE WHEN platform IS NOT NULL THEN $w_serverless
                                                           ELSE $w_other END + evidence))
@@ -110,16 +115,11 @@ WITH b0 AS (
 )
 SELECT scored.*,
        CASE
-           WHEN score >= $sev_high AND kind = 'beacon' AND platform IS NOT NULL THEN 'high'
-           WHEN score >= $sev_medium AND kind = 'beacon' THEN 'medium'
-           WHEN score >= $sev_high AND kind = 'contact' AND platform IS NOT NULL THEN 'medium'
+           WHEN kind = 'contact' THEN contact_severity
+           WHEN score >= $sev_high AND platform IS NOT NULL THEN 'high'
+           WHEN score >= $sev_medium THEN 'medium'
            WHEN score >= $sev_low THEN 'low'
            ELSE 'info'
-       END AS severity,
-       CASE
-           WHEN contact_score >= $sev_high AND platform IS NOT NULL THEN 'medium'
-           WHEN contact_score >= $sev_low THEN 'low'
-           ELSE 'info'
-       END AS contact_severity
+       END AS severity
 FROM scored
 WHERE kind IS NOT NULL;

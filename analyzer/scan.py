@@ -63,6 +63,8 @@ class ScanParams:
     dns_port: int = 53               # connections to this port are DNS, scored from dns rows instead
     min_checkins: int = 4            # a channel needs at least this many events to be timed
     min_intervals: int = 3           # ... and this many kept intervals to get a beacon score
+    request_gap_s: float = 5.0       # a later request on a kept-alive HTTP connection is a check-in of its
+                                     # own after this much quiet on it; sooner, it belongs to the one before
     burst_max_s: float = 10.0        # burst gap b = min(burst_max_s, burst_frac * q75 raw gap)
     burst_frac: float = 0.2
     burst_quantile: float = 0.75     # ... of the raw gaps' upper quartile (robust to redirect pairs)
@@ -508,9 +510,13 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
     period = jitter = None
     reasons: list[str] = []
     connections = int(r["connections"])
+    later = int(r.get("later_requests") or 0)  # requests after the first on kept-alive HTTP connections
     dns_only = bool(r["src_dns"]) and not (r["src_conn"] or r["src_eve"] or r["src_ssl"] or r["src_http"])
     unit = ("DNS quer" + ("ies" if connections != 1 else "y")) if dns_only else \
         ("connection" + ("s" if connections != 1 else ""))
+    counted = f"{connections} {unit}"
+    if later:
+        counted = f"{connections + later} HTTP requests on {counted}"
     if kind == "beacon" or r.get("weak_beacon") is not None:
         # the period between check-ins, and its jitter, from the burst-shifted intervals (stage 30)
         period = float(r["m"] + r["burst_s"])
@@ -519,7 +525,7 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         span = (r["last_epoch"] - r["first_epoch"])
         checkins = int(r["n"] + r["gaps"] + 1)
         text = (f"beacons every {human_duration(period)} (median {period:.1f} s, jitter {jitter:.0%}) over "
-                f"{_span(span)}, {connections} {unit}")
+                f"{_span(span)}, {counted}")
         if r["gaps"]:
             text += f"; {int(r['gaps'])} sleep gap{'s' if r['gaps'] != 1 else ''} skipped ({_span(r['gap_s'])} asleep)"
         reasons.append(text)
@@ -536,20 +542,24 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         if r["skips"] and r["skips"] >= max(2, 0.1 * r["n"]):
             reasons.append(f"{int(r['skips'])} of {int(r['n'])} intervals longer than {p.win_hi:g}x the median, as "
                            f"missed check-ins make: left out of the jitter figure")
-        extra = connections - checkins - int(r["dns_events"] if r["dns_events"] and r["src_dns"] else 0)
+        extra = connections + later - checkins - int(r["dns_events"] if r["dns_events"] and r["src_dns"] else 0)
         if extra > 0 and not r["src_dns"]:
-            reasons.append(f"{extra} extra connections in bursts folded into {checkins} check-ins "
+            what = "connections or requests" if later else "connections"
+            reasons.append(f"{extra} extra {what} in bursts folded into {checkins} check-ins "
                            f"(tasking, redirects or retries)")
         if r["s_score"] is not None and r["s_score"] >= 0.8 and r.get("median_bytes_out") is not None:
             reasons.append(f"steady request size (~{r['median_bytes_out']:.0f} B out in "
                            f"{r['s_score']:.0%} of check-ins)")
     elif r.get("weak_beacon") is not None:
-        reasons.append(f"{connections} {unit}, weakly periodic: about every {human_duration(period)} "
+        reasons.append(f"{counted}, weakly periodic: about every {human_duration(period)} "
                        f"(jitter {jitter:.0%}), beacon score {r['weak_beacon']:.2f} under --min-score "
                        f"{r['min_score']:.2f}")
     else:
         client = " from a non-browser client" if r["nonbrowser"] or r["mismatch"] else ""
-        reasons.append(f"{connections} {unit}{client}, {why_not_beacon(r, p)}")
+        reasons.append(f"{counted}{client}, {why_not_beacon(r, p)}")
+    if later:
+        reasons.append(f"{later} of the requests reuse a connection kept alive between check-ins: each request "
+                       f"is timed, not only the connection's start")
     if r.get("src_answer"):
         port = f", port {r['dst_port']}" if r["dst_port"] is not None else ""
         reasons.append(f"name taken from this host's own DNS answers for the addresses it connected to "

@@ -89,6 +89,8 @@ class Flow:
     ja3: str | None = None
     ja4: str | None = None
     http: Http | None = None
+    #: later requests on the same (kept-alive) connection: (time, request); the first is ``http``
+    more_http: list[tuple[float, Http]] = field(default_factory=list)
     conn_state: str = "SF"
     uid: str = ""
     flow_id: int = 0
@@ -227,6 +229,40 @@ class Builder:
         self.flow(t, src, host, client, out=180_000, inn=150_000, duration=dur)
         self.scen.truth.append(Truth(label, src, host, True, "keep-alive"))
 
+    def http_keepalive_beacon(self, label: str, src: str, host: str, client: Client, *, sleep: float,
+                              jitter: float, idle_timeout: float = 90.0, max_requests: int = 0,
+                              gaps: int = 0) -> None:
+        """A plain-HTTP implant whose client keeps its connection alive between check-ins (Go's
+        net/http keeps an idle connection 90 s, so any sleep under that reuses one connection): one
+        conn row per connection, hours long, and one http row per request (trans_depth 1, 2, ...).
+        A connection ends when a sleep outlasts ``idle_timeout``, after ``max_requests`` (a server's
+        keepalive_requests; 0: no limit), or in a sleep gap (a laptop lid closed)."""
+        r = self.rng
+        sc = self.scen
+        offline = [(s, s + r.uniform(1, 4) * HOUR) for s in
+                   (r.uniform(sc.start, sc.end - 4 * HOUR) for _ in range(gaps))]
+        conn: Flow | None = None
+        last = 0.0
+        t = sc.start + r.uniform(0, sleep)
+        while t < sc.end:
+            if not any(a <= t < b for a, b in offline):
+                req = Http("POST", host, "/api/v2/beat", client.ua, 200, self.sizes(180), self.sizes(60))
+                reuse = (conn is not None and t - last < idle_timeout
+                         and (not max_requests or len(conn.more_http) + 1 < max_requests))
+                if reuse:
+                    assert conn is not None
+                    conn.more_http.append((t, req))
+                else:
+                    dst = self.resolve(src, host, t)
+                    conn = Flow(t, src, dst, 80, 0.0, 0, 0, http=req)
+                    self.scen.flows.append(conn)
+                conn.duration = round(t - conn.ts + 0.05, 6)
+                conn.orig_bytes += req.request_body_len + 160
+                conn.resp_bytes += req.response_body_len + 140
+                last = t
+            t += sleep * (1 - jitter * r.random())
+        sc.truth.append(Truth(label, src, host, True, "http keep-alive"))
+
     def poisson(self, label: str, src: str, host: str, client: Client, *, rate_s: float, https: bool = True,
                 office_hours: bool = False) -> None:
         r = self.rng
@@ -350,6 +386,8 @@ def _c2(b: Builder) -> None:
     b.keepalive_beacon("keepalive", "10.1.10.23", "poll.quiet-relay.workers.dev", GO)
     b.dns_only("dns-tunnel", "10.1.10.24", "t.exfil-dns.net", sleep=30, jitter=0.2)
     b.contact("stager-download", "10.1.10.25", "payload-cache.pages.dev", POWERSHELL, times=2)
+    b.http_keepalive_beacon("http-keepalive", "10.1.10.26", "edge-telemetry.azurewebsites.net", GO, sleep=45,
+                            jitter=0.3, gaps=2)
 
 
 def build_scenario(name: str = "demo", seed: int = 7, start: float = DEFAULT_START, hours: float = 24.0
@@ -431,6 +469,11 @@ def _rows(scen: Scenario) -> dict[str, list[dict]]:
                          "uri": h.uri, "version": "1.1", "user_agent": h.user_agent,
                          "request_body_len": h.request_body_len, "response_body_len": h.response_body_len,
                          "status_code": h.status})
+            for depth, (t, h) in enumerate(f.more_http, start=2):
+                http.append({**base, "ts": t, "trans_depth": depth, "method": h.method, "host": h.host,
+                             "uri": h.uri, "version": "1.1", "user_agent": h.user_agent,
+                             "request_body_len": h.request_body_len,
+                             "response_body_len": h.response_body_len, "status_code": h.status})
     for d in scen.dns:
         base = {"ts": d.ts, "uid": d.uid, "id.orig_h": d.src, "id.orig_p": d.src_port,
                 "id.resp_h": d.resolver, "id.resp_p": 53}
@@ -444,6 +487,7 @@ def _rows(scen: Scenario) -> dict[str, list[dict]]:
                      "missed_bytes": 0, "history": "Dd", "orig_pkts": 1, "orig_ip_bytes": 68, "resp_pkts": 1,
                      "resp_ip_bytes": 84, "tunnel_parents": []})
     conn.sort(key=lambda r: r["ts"])
+    http.sort(key=lambda r: r["ts"])  # later requests of kept-alive connections interleave
     return {"conn": conn, "ssl": ssl, "http": http, "dns": dns}
 
 
@@ -529,6 +573,10 @@ def _eve_events(scen: Scenario) -> list[tuple[float, dict]]:
                 http["http_user_agent"] = h.user_agent
             ev.append((f.ts + 0.01, {"timestamp": _iso(f.ts + 0.01), "event_type": "http", **base, "tx_id": 0,
                                      "http": http}))
+            for tx, (t, h) in enumerate(f.more_http, start=1):
+                more = {**http, "url": h.uri, "http_method": h.method, "status": h.status,
+                        "length": h.response_body_len}
+                ev.append((t, {"timestamp": _iso(t), "event_type": "http", **base, "tx_id": tx, "http": more}))
     for d in scen.dns:
         base = {"flow_id": d.flow_id, "src_ip": d.src, "src_port": d.src_port, "dest_ip": d.resolver,
                 "dest_port": 53, "proto": "UDP", "pkt_src": "wire/pcap"}

@@ -20,8 +20,9 @@
 --   by_conn  timed by a Zeek conn row;   by_eve   timed by Suricata, or seen by Suricata at all;
 --   by_ssl / by_http  named by a Zeek ssl / http row;   by_dns   a DNS query standing in (stage 22);
 --   by_answer  no SNI or Host: named by the address the host itself resolved the name to (first file
---              of stage 21: scan_answer_names), instead of being keyed by the address alone.
--- Parameters: $t0, $t1 (window, epoch seconds, half-open), $dns_port.
+--              of stage 21: scan_answer_names), instead of being keyed by the address alone;
+--   by_request a later HTTP request on a kept-alive connection (http_c): a check-in, not a connection.
+-- Parameters: $t0, $t1 (window, epoch seconds, half-open), $dns_port, $request_gap_s.
 CREATE OR REPLACE TEMP TABLE scan_events AS
 WITH tls_u AS (
     -- One TLS handshake per connection (Zeek ssl.log, Suricata tls): no GROUP BY uid, which on a big
@@ -35,25 +36,53 @@ WITH tls_u AS (
     LEFT JOIN scan_addrs s ON s.addr = t.src
     LEFT JOIN scan_addrs d ON d.addr = t.dst
     WHERE t.epoch >= $t0 AND t.epoch < $t1 AND t.uid IS NOT NULL
-), http_u AS (
-    -- HTTP rows grouped per connection (keep-alive: several requests per uid), their strings numbered
-    -- per row before the grouping, so that it aggregates integers: the aggregates keep their meaning.
-    -- The Host of the first request: min_by skips a NULL, and '' (no name) has no raw_id, so it counts
-    -- as 0 inside min_by (a first request with Host '' still means no name), NULL after. The smallest
-    -- address: scan_addrs numbers addresses in address order (stage 20). Every Host, User-Agent and
-    -- address of the window is numbered, so a NULL number means a NULL string.
-    SELECT h.uid, nullif(min_by(CASE WHEN h.host IS NOT NULL THEN coalesce(n.raw_id, 0) END, h.epoch), 0) AS raw_id,
-           min_by(u.ua_id, h.epoch) AS ua_id,
-           sum(h.request_body_len) AS req_bytes, sum(h.response_body_len) AS resp_bytes,
-           min(h.epoch) AS epoch, min(s.addr_id) AS src_id, min(d.addr_id) AS dst_id, min(h.dst_port) AS dst_port,
-           min(h.sensor) = 'suricata' AS suri
+), http_r AS (
+    -- Every HTTP request of the window, its strings numbered (the Host: '' is no name, so it has no
+    -- raw_id; 0 marks it, so that min_by below still sees a first request made with Host '').
+    SELECT h.uid, h.epoch, CASE WHEN h.host IS NOT NULL THEN coalesce(n.raw_id, 0) END AS host_id,
+           u.ua_id, h.request_body_len AS req_bytes, h.response_body_len AS resp_bytes,
+           s.addr_id AS src_id, d.addr_id AS dst_id, h.dst_port, h.sensor = 'suricata' AS suri
     FROM http h
     LEFT JOIN scan_raw_names n ON n.raw_name = h.host                -- '' is no name: not in scan_raw_names
     LEFT JOIN scan_agents u ON u.user_agent = h.user_agent
     LEFT JOIN scan_addrs s ON s.addr = h.src
     LEFT JOIN scan_addrs d ON d.addr = h.dst
     WHERE h.epoch >= $t0 AND h.epoch < $t1 AND h.uid IS NOT NULL
-    GROUP BY h.uid
+), http_u AS (
+    -- HTTP requests grouped per connection (its first request names and times it), aggregating the
+    -- numbers of http_r, so the aggregates keep their meaning: the Host of the first request (min_by
+    -- skips a NULL; 0, a first request with Host '', becomes NULL: no name); the smallest address
+    -- (scan_addrs numbers addresses in address order, stage 20). Every Host, User-Agent and address of
+    -- the window is numbered, so a NULL number means a NULL string.
+    SELECT uid, nullif(min_by(host_id, epoch), 0) AS raw_id, min_by(ua_id, epoch) AS ua_id,
+           sum(req_bytes) AS req_bytes, sum(resp_bytes) AS resp_bytes, min(epoch) AS epoch,
+           min(src_id) AS src_id, min(dst_id) AS dst_id, min(dst_port) AS dst_port, min(suri) AS suri,
+           count(*) AS requests
+    FROM http_r
+    GROUP BY uid
+), http_c AS (
+    -- The HTTP side of the join below: one row per connection (http_u, later = FALSE), plus one row
+    -- per later request of a kept-alive connection that comes after $request_gap_s or more of quiet
+    -- on it (later = TRUE), each an event of its own. An implant whose HTTP client keeps its
+    -- connection open between check-ins (Go's net/http keeps an idle connection 90 s) makes one
+    -- connection, hours long, with a request every sleep; timed by connection starts alone it would be
+    -- one event. A browser's page load sends its requests on one connection within a second or two:
+    -- those stay part of the request before them, as stage 30 would fold a burst of connections (a
+    -- page's worth of sub-second gaps on every connection would otherwise be most of the channel's
+    -- gaps, and set its adaptive burst gap below them). Joined on uid like the first request, a later
+    -- one gets its connection's TLS client and addresses.
+    SELECT uid, raw_id, ua_id, req_bytes, resp_bytes, epoch, src_id, dst_id, dst_port, suri, FALSE AS later
+    FROM http_u
+    UNION ALL
+    SELECT uid, coalesce(nullif(host_id, 0), conn_raw_id), ua_id, req_bytes, resp_bytes, epoch,
+           src_id, dst_id, dst_port, suri, TRUE
+    FROM (
+        SELECT r.*, u.raw_id AS conn_raw_id,
+               r.epoch - lag(r.epoch) OVER (PARTITION BY r.uid ORDER BY r.epoch) AS quiet_s
+        FROM http_r r
+        JOIN (SELECT uid, raw_id FROM http_u WHERE requests > 1) u ON u.uid = r.uid
+    ) k
+    WHERE quiet_s >= $request_gap_s          -- NULL for the connection's first request: it is in http_u
 ), conn_w AS (
     SELECT c.uid, c.epoch, s.addr_id AS src_id, d.addr_id AS dst_id, c.dst_port, c.duration,
            CASE WHEN c.sensor = 'suricata' THEN c.orig_ip_bytes ELSE c.orig_bytes END AS orig_bytes,
@@ -74,15 +103,22 @@ WITH tls_u AS (
     FROM conn_w c
     FULL OUTER JOIN tls_u t ON t.uid = c.uid
 ), ev AS (
+    -- A later request (h.later) is an event at its own time with its own bytes, named and keyed like
+    -- its connection; the logs that saw the connection are credited once, by its first row.
     SELECT coalesce(ct.src_id, h.src_id) AS src_id, coalesce(ct.dst_id, h.dst_id) AS dst_id,
-           coalesce(ct.dst_port, h.dst_port) AS dst_port, coalesce(ct.epoch, h.epoch) AS epoch, ct.duration,
-           coalesce(ct.orig_bytes, h.req_bytes) AS bytes_out, coalesce(ct.resp_bytes, h.resp_bytes) AS bytes_in,
+           coalesce(ct.dst_port, h.dst_port) AS dst_port,
+           CASE WHEN h.later THEN h.epoch ELSE coalesce(ct.epoch, h.epoch) END AS epoch,
+           CASE WHEN h.later THEN NULL ELSE ct.duration END AS duration,
+           CASE WHEN h.later THEN h.req_bytes ELSE coalesce(ct.orig_bytes, h.req_bytes) END AS bytes_out,
+           CASE WHEN h.later THEN h.resp_bytes ELSE coalesce(ct.resp_bytes, h.resp_bytes) END AS bytes_in,
            coalesce(ct.raw_id, h.raw_id, ct.answer_raw_id) AS raw_id, ct.client_id, h.ua_id,
            ct.raw_id IS NULL AND h.raw_id IS NULL AND ct.answer_raw_id IS NOT NULL AS by_answer,
-           coalesce(ct.has_conn, FALSE) AS has_conn, coalesce(ct.has_tls, FALSE) AS has_tls,
-           h.uid IS NOT NULL AS has_http, coalesce(ct.suri, h.suri, FALSE) AS suri
+           coalesce(ct.has_conn AND NOT h.later, ct.has_conn, FALSE) AS has_conn,
+           coalesce(ct.has_tls AND NOT h.later, ct.has_tls, FALSE) AS has_tls,
+           h.uid IS NOT NULL AS has_http, coalesce(ct.suri, h.suri, FALSE) AS suri,
+           coalesce(h.later, FALSE) AS by_request
     FROM ct
-    FULL OUTER JOIN http_u h ON h.uid = ct.uid
+    FULL OUTER JOIN http_c h ON h.uid = ct.uid
 )
 SELECT src_id, dst_id, dst_port, epoch, duration, bytes_out, bytes_in, raw_id, client_id, ua_id,
        has_conn AND NOT suri AS by_conn,
@@ -90,5 +126,6 @@ SELECT src_id, dst_id, dst_port, epoch, duration, bytes_out, bytes_in, raw_id, c
        has_tls AND NOT suri AS by_ssl,
        has_http AND NOT suri AS by_http,
        FALSE AS by_dns,
-       by_answer
+       by_answer,
+       by_request
 FROM ev;

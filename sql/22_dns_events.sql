@@ -30,7 +30,7 @@ WITH named AS (
 )
 SELECT q.src_id, CAST(NULL AS INTEGER), CAST(NULL AS INTEGER), q.epoch, CAST(NULL AS DOUBLE),
        CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), q.raw_id, CAST(NULL AS INTEGER), CAST(NULL AS INTEGER),
-       FALSE, coalesce(q.suri, FALSE), FALSE, FALSE, TRUE, FALSE
+       FALSE, coalesce(q.suri, FALSE), FALSE, FALSE, TRUE, FALSE, FALSE
 FROM q
 LEFT JOIN (SELECT src_id, lname_id, count(*) AS queries FROM q GROUP BY src_id, lname_id) qn
        ON qn.src_id = q.src_id AND qn.lname_id = q.lname_id

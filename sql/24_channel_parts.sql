@@ -5,7 +5,8 @@
 -- and stage 25 keys and numbers channels on this small table instead of on every event.
 -- The aggregates are the ones stages 27 and 45 report, all of which roll up (counts and sums add,
 -- minima and maxima of parts are those of the whole): count, first/last time, bytes, which logs saw
--- the events, the longest connection, and the longest long-lived low-volume one (>= $long_conn_s
+-- the events, how many are later requests on kept-alive HTTP connections (stage 21), the longest
+-- connection, and the longest long-lived low-volume one (>= $long_conn_s
 -- seconds, < $long_conn_max_bps bytes/s both ways: a beacon inside one keep-alive TLS connection).
 -- An event without a source host cannot be attributed to anyone: left out.
 CREATE OR REPLACE TEMP TABLE scan_parts AS
@@ -18,6 +19,7 @@ SELECT src_id, raw_id, by_dns, dst_id, dst_port, client_id, ua_id,
        max(CASE WHEN by_ssl THEN 1 ELSE 0 END) AS src_ssl,
        max(CASE WHEN by_http THEN 1 ELSE 0 END) AS src_http,
        max(CASE WHEN by_answer THEN 1 ELSE 0 END) AS src_answer,
+       sum(CASE WHEN by_request THEN 1 ELSE 0 END) AS later_requests,
        max(duration) AS longest_s,
        max(CASE WHEN duration >= $long_conn_s
                  AND (coalesce(bytes_out, 0) + coalesce(bytes_in, 0)) / duration < $long_conn_max_bps

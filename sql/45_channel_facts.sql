@@ -1,4 +1,5 @@
--- Stage 45: what a finding reports about its channel: counts, time span, bytes, the most frequent
+-- Stage 45: what a finding reports about its channel: counts (connections: the events less the later
+-- requests on kept-alive HTTP connections, counted apart), time span, bytes, the most frequent
 -- name (the group name for a named group) and address, the client strings (from stage 25), which
 -- logs saw it, and the longest connection (and the longest long-lived low-volume one: how a beacon
 -- inside one keep-alive TLS connection shows up, stage 24). All of it rolled up from the parts of
@@ -27,6 +28,7 @@ WITH name_attr AS (
            max(src_answer) AS src_answer,
            max(CASE WHEN by_dns THEN 1 ELSE 0 END) AS src_dns,
            sum(CASE WHEN by_dns THEN cnt ELSE 0 END) AS dns_events,
+           sum(later_requests) AS later_requests,
            max(longest_s) AS longest_s, max(long_conn_s) AS long_conn_s
     FROM scan_parts
     GROUP BY chan_id, dst_id, dst_port
@@ -37,7 +39,7 @@ WITH name_attr AS (
     JOIN scan_addrs a ON a.addr_id = t.dst_id
 ), agg AS (
     SELECT chan_id,
-           sum(cnt) AS connections,
+           sum(cnt) - sum(later_requests) AS connections, sum(later_requests) AS later_requests,
            min(first_epoch) AS first_epoch, max(last_epoch) AS last_epoch,
            sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in,
            max(src_conn) AS src_conn, max(src_eve) AS src_eve, max(src_ssl) AS src_ssl,

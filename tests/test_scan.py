@@ -23,7 +23,7 @@ from analyzer.store import Store
 
 C2_LABELS = ["cs-60s-j0", "cs-60s-j50", "cs-300s-j30-office", "cs-120s-j40-gaps", "cs-60s-j30-tasking",
              "cs-1800s-j30", "cs-3600s-j50", "appscript-redirect", "spoofed-ua", "rotating-workers", "dns-cached",
-             "nonserverless-beacon", "dns-tunnel"]
+             "nonserverless-beacon", "dns-tunnel", "http-keepalive"]
 
 
 def _scan(name: str, seed: int = 7, hours: float = 24.0, **kw) -> tuple[ScanResult, object]:
@@ -170,6 +170,22 @@ def test_keepalive_channel_and_stager_are_contacts(mixed) -> None:
     assert any("too few check-ins to time" in r for r in stager.reasons)
     assert not any("periodic" in r for r in stager.reasons)  # two downloads say nothing about timing
     assert keep.score > stager.score  # a 9 h quiet connection says more than two downloads
+
+
+def test_requests_inside_kept_alive_http_connections_are_timed_one_by_one(mixed) -> None:
+    """A Go implant over plain HTTP reuses its connection between check-ins: a few connections, hours
+    long, carrying ~1600 requests. Timed by connection starts it was a contact; by request, a beacon
+    with the implant's sleep (45 s, jitter 30 %: median ~38 s), and the finding says how it was timed."""
+    result, scen = mixed
+    (f,) = _find(result, _truth(scen, "http-keepalive").src)
+    assert f.kind == "beacon" and f.host == "edge-telemetry.azurewebsites.net" and f.user_agent == "Go-http-client/1.1"
+    assert 33 <= f.period_s <= 42 and 0.15 <= f.jitter <= 0.45
+    conns = [fl for fl in scen.flows if fl.src == f.src]
+    requests = sum(1 + len(fl.more_http) for fl in conns)
+    assert f.connections == len(conns) and len(conns) <= 6 and requests > 1000
+    assert any(f"{requests} HTTP requests on {len(conns)} connections" in r for r in f.reasons)
+    assert any("reuse a connection kept alive" in r for r in f.reasons)
+    assert f.sources[:2] == ["conn", "http"]
 
 
 def test_non_serverless_beacon_is_reported_in_its_category(mixed) -> None:

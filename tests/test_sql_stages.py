@@ -21,6 +21,7 @@ from analyzer.store import Store
 T0 = 1_800_000_000.0
 CHROME_JA4 = "t13d1516h2_8daaf6152771_02713d6af862"
 TOOL_JA4 = "t13d1812h1_85036bcba153_375ca2c5e164"
+CHROME_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 
 
 def _conn_tls(con, src: str, name: str | None, times: list[float], ja4: str = TOOL_JA4, size: int = 400,
@@ -505,3 +506,63 @@ def test_a_scripting_tool_outranks_an_unrecognised_non_browser_on_the_same_timer
     assert [(h, t) for h, t, _, _ in rows] == [("tile-service.example.com", False), ("www.alexa.com", True)]
     (_, _, wns_lo, wns_hi), (_, _, ps_lo, ps_hi) = rows
     assert ps_lo > wns_hi and wns_lo == wns_hi and ps_hi < 1.0
+
+
+def _kept_alive(con, src: str, host: str, uid: str, times: list[float], ua: str, *, https_ja4: str | None = None,
+                dst: str = "93.184.216.34") -> None:
+    """One connection (conn row at times[0], as long as the requests) carrying one HTTP request per time;
+    with ``https_ja4`` it is TLS decrypted by the sensor: an ssl row with that JA4 and the same uid."""
+    port = 443 if https_ja4 else 80
+    con.execute("INSERT INTO conn (ts, epoch, uid, src, src_port, dst, dst_port, proto, service, duration, orig_bytes,"
+                " resp_bytes, conn_state, sensor) VALUES (NULL, ?, ?, ?, 50000, ?, ?, 'tcp', 'http', ?, ?, ?, 'SF', 'zeek')",
+                [times[0], uid, src, dst, port, times[-1] - times[0] + 0.1, 500 * len(times), 300 * len(times)])
+    if https_ja4:
+        con.execute("INSERT INTO tls (epoch, uid, src, dst, dst_port, server_name, ja4, sensor) "
+                    "VALUES (?, ?, ?, ?, 443, ?, ?, 'zeek')", [times[0] + 0.005, uid, src, dst, host, https_ja4])
+    con.executemany(
+        "INSERT INTO http (epoch, uid, src, src_port, dst, dst_port, method, host, uri, user_agent, status,"
+        " request_body_len, response_body_len, sensor) VALUES (?,?,?,50000,?,?,'POST',?,'/b',?,200,180,60,'zeek')",
+        [(t + 0.01, uid, src, dst, port, host, ua) for t in times])
+
+
+def test_each_request_on_a_kept_alive_connection_is_a_checkin() -> None:
+    """An implant that holds one HTTP connection open between check-ins is timed by its requests: one
+    connection event plus one event per later request, keyed like the connection (a decrypted TLS
+    connection's later requests keep its JA4); a browser's burst of requests on one connection is one
+    check-in, not a beacon."""
+    store = Store()
+    beacon = _times([45 * (1 - 0.3 * ((i * 7919) % 100) / 100) for i in range(400)])
+    _kept_alive(store.con, "10.0.0.1", "edge.acct.azurewebsites.net", "Ck1", beacon[:200], "Go-http-client/1.1")
+    _kept_alive(store.con, "10.0.0.1", "edge.acct.azurewebsites.net", "Ck2", beacon[200:], "Go-http-client/1.1")
+    _kept_alive(store.con, "10.0.0.2", "cdn.acct.azurewebsites.net", "Ck3", beacon[:50], "Go-http-client/1.1",
+                https_ja4=TOOL_JA4)
+    # a person reading news: a page now and then (about every 20 min, at random), 25 requests within 3 s
+    # on one connection per page; on every 4th page a click 20-60 s later loads 5 more on it
+    rng = random.Random(3)
+    pages = list(itertools.accumulate((rng.expovariate(1 / 1200) for _ in range(40)), initial=T0))[1:]
+
+    def reading(t: float, k: int) -> list[float]:
+        click = t + 20 + (k * 13 % 40)
+        return [t + 0.12 * j for j in range(25)] + ([click + 0.1 * j for j in range(5)] if k % 4 == 0 else [])
+    for k, t in enumerate(pages):
+        _kept_alive(store.con, "10.0.0.3", "news.example.org", f"Cb{k}", reading(t, k), CHROME_UA)
+    _run(store, "21")
+    rows = store.con.execute("SELECT s.addr, count(*), count(*) FILTER (WHERE by_request), "
+                             "count(*) FILTER (WHERE by_conn), count(DISTINCT client_id), count(DISTINCT raw_id) "
+                             "FROM scan_events e JOIN scan_addrs s ON s.addr_id = e.src_id "
+                             "GROUP BY s.addr ORDER BY s.addr").fetchall()
+    assert rows == [("10.0.0.1", 400, 398, 2, 0, 1), ("10.0.0.2", 50, 49, 1, 1, 1), ("10.0.0.3", 50, 10, 40, 0, 1)]
+    # the later requests carry their own times and bytes; the connection event the connection's
+    times = [r[0] for r in store.con.execute("SELECT epoch FROM scan_events e JOIN scan_addrs s ON s.addr_id = e.src_id "
+                                             "WHERE s.addr = '10.0.0.1' AND by_request ORDER BY epoch").fetchall()]
+    assert times == pytest.approx([t + 0.01 for t in beacon[1:200] + beacon[201:]])
+    assert _one(store.con, "SELECT min(bytes_out), max(bytes_out) FROM scan_events WHERE by_request") == (180, 180)
+    store = Store()    # and scored: the implant is a beacon, the reader is not
+    _kept_alive(store.con, "10.0.0.1", "edge.acct.azurewebsites.net", "Ck1", beacon[:200], "Go-http-client/1.1")
+    _kept_alive(store.con, "10.0.0.1", "edge.acct.azurewebsites.net", "Ck2", beacon[200:], "Go-http-client/1.1")
+    for k, t in enumerate(pages):
+        _kept_alive(store.con, "10.0.0.3", "news.example.org", f"Cb{k}", reading(t, k), CHROME_UA)
+    _run(store)
+    found = store.con.execute("SELECT src, host, kind, connections, later_requests FROM scan_findings "
+                              "WHERE kind = 'beacon' ORDER BY src").fetchall()
+    assert found == [("10.0.0.1", "edge.acct.azurewebsites.net", "beacon", 2, 398)]

@@ -12,6 +12,10 @@ scorer is measured on timing it was not written against:
   3 % of check-ins are lost; tasking bursts of 3-6 quick follow-ups now and then. Destinations are
   Cloudflare Workers, Lambda function URLs, API Gateway, Azure Functions, Cloud Functions, Netlify,
   Vercel and Apps Script; clients are a Go TLS stack, Python requests (plain HTTP) or WinINet.
+* 12 plain-HTTP implants (sleep 10, 30 and 60 s, the four jitters) whose client keeps its connection
+  open between check-ins, so one connection carries hours of requests; 30 people browsing plain-HTTP
+  sites whose browser keeps connections open as well (pages of a few requests, clicks seconds to
+  minutes apart).
 * 120 users browsing (Chrome) from morning to evening, legitimate serverless sites included, and 40
   Poisson pollers (Go or Python clients) to serverless tenants, at mean rates of 2-20 minutes.
 
@@ -98,6 +102,24 @@ class Day:
             self.rows["http"].append((t + 0.05, uid, src, sport, dst, 80, "GET", name, "/" + self.rid(6), client[2],
                                       0, inn, 200))
 
+    def kept_alive(self, times: list[float], src: str, name: str, client: tuple, idle: float) -> None:
+        """Plain-HTTP requests at ``times`` on connections the client keeps open: a request reuses the
+        open connection unless it was idle ``idle`` s or more (the server then closed it). One conn row
+        per connection (start, length, bytes of all its requests), one http row per request."""
+        conns: list[list] = []
+        for t in times:
+            if not conns or t - conns[-1][2] >= idle:
+                conns.append(["C" + self.rid(17, string.ascii_letters + string.digits), t, t, 0, 0,
+                              self.rng.randint(40000, 65000)])
+            c = conns[-1]
+            out, inn = self.rng.randint(200, 400), self.rng.randint(100, 3000)
+            self.rows["http"].append((t + 0.05, c[0], src, c[5], self.ip(name), 80, "POST", name,
+                                      "/" + self.rid(6), client[2], out, inn, 200))
+            c[2], c[3], c[4] = t, c[3] + out + 150, c[4] + inn + 150
+        for uid, start, last, out, inn, sport in conns:
+            self.rows["conn"].append((start, uid, src, sport, self.ip(name), 80, "tcp", "http",
+                                      last - start + 0.3, out, inn, "SF"))
+
     def query(self, t: float, src: str, name: str) -> None:
         self.rows["dns"].append((t, "D" + self.rid(16), src, self.rng.randint(1024, 65000), "10.0.0.53", 53, name,
                                  "A", "NOERROR", self.ip(name), 300.0))
@@ -163,6 +185,34 @@ def build(seed: int) -> Day:
             d.flow(t, src, name, client)
             t += d.rng.expovariate(1 / rate)
         d.truth.append(dict(kind="poisson", src=src, host=name, rate=rate))
+    # Plain-HTTP implants whose client keeps its connection open (Go's net/http, a requests.Session):
+    # sleeps under the server's idle timeout (60-120 s) ride one connection for hours.
+    k = 0
+    for sleep in (10, 30, 60):
+        for jitter in JITTERS:
+            k += 1
+            src, name = f"10.4.0.{k + 10}", d.rng.choice(platforms)()
+            activity = d.rng.choice(sorted(ACTIVITY))
+            times = d.schedule(sleep, jitter, d.rng.choice(MODELS), ACTIVITY[activity])
+            d.kept_alive(times, src, name, d.rng.choice((GO, PY)), idle=d.rng.uniform(60, 120))
+            for t in times[::max(1, int(300 / sleep))]:
+                d.query(t - 0.02, src, name)
+            d.truth.append(dict(kind="c2-keepalive", src=src, host=name, sleep=sleep, jitter=jitter,
+                                activity=activity, checkins=len(times)))
+    # ... and people on plain-HTTP sites, whose browser keeps connections open too: a page is a few
+    # requests within seconds; the next click comes 5 s to 10 min later, on the same connection when soon
+    for u in range(30):
+        src = f"10.5.0.{u + 10}"
+        t, end = START + d.rng.uniform(7, 10) * 3600, START + d.rng.uniform(16, 19) * 3600
+        while t < end:
+            site, times = f"www.{d.rid(6)}-news.com", []
+            for _ in range(d.rng.randint(1, 12)):   # pages read on this site
+                times += [t + i * d.rng.uniform(0.05, 0.8) for i in range(d.rng.randint(1, 8))]
+                t = times[-1] + d.rng.expovariate(1 / 60) + 5
+            d.kept_alive(times, src, site, CHROME, idle=d.rng.uniform(60, 120))
+            d.query(times[0] - 0.01, src, site)
+            t += d.rng.expovariate(1 / 600)
+        d.truth.append(dict(kind="browsing-http", src=src))
     return d
 
 
@@ -193,9 +243,12 @@ def evaluate(truth: list[dict], findings: list[dict]) -> dict:
         cell[1] += 1
         if not hit:
             missed.append((t, [(f["kind"], f["score"]) for f in by_src[t["src"]]]))
-    c2 = {t["src"] for t in truth if t["kind"] == "c2"}
+    kept = [t for t in truth if t["kind"] == "c2-keepalive"]
+    kept_missed = [(t, [(f["kind"], f["score"]) for f in by_src[t["src"]]]) for t in kept
+                   if not any(f["kind"] == "beacon" and f["host"] == t["host"] for f in by_src[t["src"]])]
+    c2 = {t["src"] for t in truth if t["kind"] in ("c2", "c2-keepalive")}
     benign = [f for f in findings if f["src"] not in c2]
-    return {"cells": cells, "missed": missed,
+    return {"cells": cells, "missed": missed, "kept": kept, "kept_missed": kept_missed,
             "c2_lowest": min((f["score"] for f in findings if f["src"] in c2 and f["kind"] == "beacon"), default=None),
             "benign_highest": max((f["score"] for f in benign), default=None),
             "benign_beacons": [f for f in benign if f["kind"] == "beacon"], "benign_findings": len(benign)}
@@ -228,6 +281,14 @@ def main() -> None:
           f" all: {sum(v[0] for v in r['cells'].values())}/{sum(v[1] for v in r['cells'].values())}")
     for t, fs in r["missed"]:
         print(f"  missed: sleep {t['sleep']} s, jitter {t['jitter']:.0%} ({t['model']}, {t['activity']}, "
+              f"{t['checkins']} check-ins) -> {t['host'][:40]}: {fs or 'no finding'}")
+    kept, kept_missed = r["kept"], r["kept_missed"]
+    kept_50 = [t for t in kept if t["jitter"] <= 0.5]
+    print(f"plain-HTTP implants on kept-alive connections (sleep 10-60 s): {len(kept) - len(kept_missed)}/{len(kept)}"
+          f" found as beacons; jitter <= 50 %: {len(kept_50) - sum(1 for t, _ in kept_missed if t['jitter'] <= 0.5)}"
+          f"/{len(kept_50)}")
+    for t, fs in kept_missed:
+        print(f"  missed: kept-alive, sleep {t['sleep']} s, jitter {t['jitter']:.0%} ({t['activity']}, "
               f"{t['checkins']} check-ins) -> {t['host'][:40]}: {fs or 'no finding'}")
     print(f"lowest C2 beacon score {r['c2_lowest']}; benign hosts: {r['benign_findings']} findings, highest score "
           f"{r['benign_highest']}, beacon findings {len(r['benign_beacons'])}")

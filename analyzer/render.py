@@ -77,29 +77,73 @@ def _fmt_period(f: Finding) -> str:
     return period + (f" ±{f.jitter:.0%}" if f.jitter is not None else "")
 
 
+#: hosts named in full under a grouped finding before "and N more"
+GROUP_LIST_MAX = 20
+#: periods within this fraction of the group's first are one cadence
+GROUP_PERIOD_TOL = 0.05
+
+
+def _group_key(f: Finding, host: str) -> tuple:
+    """What members of one fleet share: everything shown in a row but the source, its counts and its
+    exact period (compared apart, with a tolerance)."""
+    return (f.kind, f.severity, f"{f.score:.2f}", host, f.platform, f.tenant, f.ja4 or f.ja3 or f.user_agent)
+
+
+def _same_cadence(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= GROUP_PERIOD_TOL * max(a, b)
+
+
 def render_table(result: ScanResult, *, reasons: bool = True) -> str:
-    """A terminal table, best first, each finding's reasons below it; then a summary line."""
-    rows = []
+    """A terminal table, best first, each finding's reasons below it; then a summary line.
+
+    Findings that differ only by their source host (one destination, client, kind, score and period:
+    a fleet of agents, several hosts running one implant) are shown once, where the best of them
+    ranks, with the other sources named below it: a nightly report of a network with a 500-host
+    monitoring agent stays readable. The JSON, ndjson and CSV formats keep one finding per channel.
+    """
     # one host reached twice by one source (two ports of a name seen without SNI, a browser and an
     # implant at script.google.com): the port tells the rows apart when it differs
     ports: dict[tuple[str, str | None], set[int | None]] = {}
     for f in result.findings:
         ports.setdefault((f.src, f.host), set()).add(f.dst_port)
+    groups: list[list[tuple[Finding, str]]] = []
+    by_key: dict[tuple, list[list[tuple[Finding, str]]]] = {}
     for f in result.findings:
         host = f.host or f"{f.dst}:{f.dst_port}"
         if f.host and len(ports[(f.src, f.host)]) > 1 and f.dst_port is not None:
             host = f"{f.host}:{f.dst_port}"
-        rows.append([f.severity, f"{f.score:.2f}", f.kind, f.src, host,
+        candidates = by_key.setdefault(_group_key(f, host), [])
+        group = next((g for g in candidates if _same_cadence(g[0][0].period_s, f.period_s)), None)
+        if group is None:
+            group = []
+            candidates.append(group)
+            groups.append(group)
+        group.append((f, host))
+    rows = []
+    for members in groups:
+        f, host = members[0]
+        src = f.src if len(members) == 1 else f"{f.src} +{len(members) - 1}"
+        rows.append([f.severity, f"{f.score:.2f}", f.kind, src, host,
                      f.platform or f.category, f.tenant or "", f.connections, _fmt_period(f)])
     headers = ["sev", "score", "kind", "src", "host", "platform", "tenant", "conns", "period"]
     safe = [[strip_control(c) for c in row] for row in rows]
     out = [tabulate(safe, headers=headers, tablefmt="simple", disable_numparse=True)] if rows else ["no findings"]
     if reasons and result.findings:
         out.append("")
-        for i, f in enumerate(result.findings, start=1):
-            out.append(f"[{i}] {strip_control(f.src)} -> {strip_control(f.host or f.dst)}")
+        for i, members in enumerate(groups, start=1):
+            f, host = members[0]
+            more = f" and {len(members) - 1} more host{'s' if len(members) > 2 else ''}" if len(members) > 1 else ""
+            out.append(f"[{i}] {strip_control(f.src)}{more} -> {strip_control(f.host or f.dst)}")
             for r in f.reasons:
                 out.append(f"    - {strip_control(r)}")
+            if len(members) > 1:
+                others = [m.src for m, _ in members[1:]]
+                listed = ", ".join(strip_control(s) for s in others[:GROUP_LIST_MAX])
+                rest = f" and {len(others) - GROUP_LIST_MAX} more" if len(others) > GROUP_LIST_MAX else ""
+                out.append(f"    - the same finding (destination, client, score, period) from {listed}{rest}; "
+                           f"the reasons above are {strip_control(f.src)}'s")
     out.append("")
     out.append(strip_control(summary_line(result)))
     return "\n".join(out) + "\n"

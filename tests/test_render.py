@@ -86,6 +86,29 @@ def test_table_names_the_port_only_where_one_host_has_two() -> None:
     assert "c2.acct.workers.dev " in out and "c2.acct.workers.dev:443" not in out
 
 
+def test_table_shows_a_fleet_once_and_names_every_member() -> None:
+    """Findings that differ only by source are one row (the best member's, '+N'), their sources listed
+    under it; a different score, client or period is a finding of its own. JSON keeps them all."""
+    fleet = [_finding(src=f"10.1.40.{i}\x1b[1m", host="uptime.azurewebsites.net", score=0.7, severity="medium",
+                      period_s=60.0 + i / 10, connections=1400 + i) for i in range(1, 26)]
+    implant = _finding(src="10.1.40.99", host="uptime.azurewebsites.net", score=0.7, severity="medium",
+                       period_s=75.0)   # same destination and client, another cadence
+    other_client = _finding(src="10.1.40.98", host="uptime.azurewebsites.net", score=0.7, severity="medium",
+                            period_s=60.0, ja4="t13d1516h2_8daaf6152771_02713d6af862")
+    result = _result(_finding(), *fleet, implant, other_client)
+    table, details = render_table(result).split("\n\n")[:2]
+    rows = table.splitlines()[2:]
+    assert len(rows) == 4
+    assert "10.1.40.1[1m +24" in rows[1] and "1401" in rows[1]
+    assert "10.1.40.99" in rows[2] and "10.1.40.98" in rows[3]
+    assert "[2] 10.1.40.1[1m and 24 more hosts -> uptime.azurewebsites.net" in details
+    listed = next(line for line in details.splitlines() if "the same finding" in line)
+    assert "10.1.40.2[1m, 10.1.40.3[1m" in listed and "10.1.40.21[1m and 4 more" in listed
+    assert "10.1.40.22" not in listed and "\x1b" not in details
+    assert "[3] 10.1.40.99 -> " in details and "[4] 10.1.40.98 -> " in details
+    assert len(json.loads(render_json(result))["findings"]) == 28
+
+
 def test_table_without_findings_says_so() -> None:
     assert render_table(_result()).startswith("no findings")
 

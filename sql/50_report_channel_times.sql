@@ -10,8 +10,11 @@
 --   $ja4, $ja3  client fingerprint: JA4 first, else JA3 (the channel key's precedence)
 --   $ua         User-Agent, used only when the channel has no TLS fingerprint (cleartext HTTP)
 --   $since, $until  the report window as epoch seconds, [since, until)
--- Output: one row per connection: epoch DOUBLE, origin VARCHAR ('conn' | 'tls' | 'http' | 'dns'),
--- ordered by time. Named channels are timed by the conn start of each uid seen in TLS/HTTP with that
+--   $request_gap_s  quiet time after which a later request on a kept-alive HTTP connection is a
+--               check-in of its own (the scan's ScanParams.request_gap_s, stage 21)
+-- Output: one row per check-in time: epoch DOUBLE, origin VARCHAR ('conn' | 'tls' | 'http' | 'dns'),
+-- ordered by time: each connection, plus each later HTTP request on one of its kept-alive connections
+-- that follows $request_gap_s or more of quiet on it (as stage 21 times them). Named channels are timed by the conn start of each uid seen in TLS/HTTP with that
 -- name (the scan's own definition); DNS query times are used only when no TLS/HTTP row matches
 -- (a dns-only store); (dst, dst_port) only for channels without a name.
 WITH
@@ -51,6 +54,18 @@ named_starts AS (
     LEFT JOIN conn AS c ON c.uid = n.uid AND c.src = $src
     GROUP BY n.uid
 ),
+later_requests AS (
+    SELECT epoch, 'http' AS origin
+    FROM (
+        SELECT h.epoch, h.epoch - lag(h.epoch) OVER (PARTITION BY h.uid ORDER BY h.epoch) AS quiet_s
+        FROM http AS h
+        WHERE h.uid IN (SELECT uid FROM named)
+          AND h.src = $src
+          AND ($since IS NULL OR h.epoch >= $since)
+          AND ($until IS NULL OR h.epoch < $until)
+    ) AS k
+    WHERE quiet_s >= $request_gap_s
+),
 dns_hits AS (
     SELECT d.epoch, 'dns' AS origin
     FROM dns AS d
@@ -71,6 +86,8 @@ ip_hits AS (
       AND ($until IS NULL OR c.epoch < $until)
 )
 SELECT epoch, origin FROM named_starts
+UNION ALL
+SELECT epoch, origin FROM later_requests
 UNION ALL
 SELECT epoch, origin FROM dns_hits WHERE NOT EXISTS (SELECT 1 FROM named)
 UNION ALL

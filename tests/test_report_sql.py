@@ -259,3 +259,24 @@ def test_channel_times_follow_a_redirect_pair(store):
     finding = replace(scenario_findings()[0], src="10.4.4.4", host="script.google.com", platform="Google Apps Script",
                       tenant=None)
     assert len(channel_times(store, finding, None, None).epochs) == 8
+
+
+def test_channel_times_include_the_later_requests_of_a_kept_alive_connection(store):
+    """The timeline shows what the scan timed: a plain-HTTP implant's requests on its one kept-alive
+    connection, each after 5 s or more of quiet; a page load's follow-up requests within a second are
+    part of the request before them, as in stage 21."""
+    src, host, ua = "10.0.0.20", "edge.acct.azurewebsites.net", "Go-http-client/1.1"
+    beats = [T0 + 100 + 45 * i for i in range(30)]
+    store.con.execute("INSERT INTO conn (epoch, uid, src, dst, dst_port, proto, service, sensor) "
+                      "VALUES (?, 'Ck', ?, '20.1.1.1', 80, 'tcp', 'http', 'zeek')", [beats[0], src])
+    store.con.executemany(
+        "INSERT INTO http (epoch, uid, src, dst, dst_port, method, host, user_agent, sensor) "
+        "VALUES (?, 'Ck', ?, '20.1.1.1', 80, 'POST', ?, ?, 'zeek')",
+        [(t + 0.01, src, host, ua) for t in beats] + [(t + 0.4, src, host, ua) for t in beats[::3]])
+    finding = Finding(src=src, host=host, platform="Azure Functions", tenant="acct", category="faas-edge",
+                      score=0.9, severity="high", connections=1, period_s=45.0, jitter=0.0, first_seen=DAY,
+                      last_seen=DAY, user_agent=ua, ja3=None, ja4=None, bytes_out=0, bytes_in=0, reasons=[],
+                      sources=["conn", "http"])
+    times = channel_times(store, finding, None, None)
+    assert times.epochs == pytest.approx([beats[0]] + [t + 0.01 for t in beats[1:]])
+    assert times.origin == "http"

@@ -16,6 +16,7 @@ from analyzer.findings import SEVERITIES, Finding, ScanResult
 from analyzer.report.health import Health, collect_health
 from analyzer.report.history import ChannelHistory, History, channel_key, load_history
 from analyzer.report.tuning import Suggestion, suggest
+from analyzer.scan import ScanParams
 from analyzer.sqlfiles import read_sql
 from analyzer.store import Store
 
@@ -187,7 +188,8 @@ def _has_table(store: Store, name: str) -> bool:
 
 
 def channel_times(store: Store, finding: Finding, since: datetime | None, until: datetime | None) -> ChannelTimes:
-    """The connection start times of ``finding``'s channel (``sql/50_report_channel_times.sql``)."""
+    """The check-in times of ``finding``'s channel (``sql/50_report_channel_times.sql``): connection
+    starts, and the later requests of kept-alive HTTP connections the scan times too."""
     fingerprint_ua = finding.user_agent if not (finding.ja4 or finding.ja3) else None
     rows = store.con.execute(
         read_sql("50_report_channel_times"),
@@ -201,6 +203,7 @@ def channel_times(store: Store, finding: Finding, since: datetime | None, until:
             "ua": fingerprint_ua,
             "since": _epoch(since),
             "until": _epoch(until),
+            "request_gap_s": ScanParams().request_gap_s,
         },
     ).fetchall()
     origins = Counter(origin for _, origin in rows)

@@ -27,7 +27,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from tabulate import tabulate
 
@@ -95,6 +95,25 @@ def _same_cadence(a: float | None, b: float | None) -> bool:
     return abs(a - b) <= GROUP_PERIOD_TOL * max(a, b)
 
 
+def fleet_groups(findings: Sequence[Finding], display_host: Callable[[Finding], str] | None = None) -> list[list[int]]:
+    """Indexes of ``findings`` grouped into fleets: findings that differ only by their source host
+    (the same destination as ``display_host`` shows it, client, kind, severity, score, and a cadence
+    within GROUP_PERIOD_TOL). Groups are in the order of their first member, members in input order;
+    a finding alike no other is a group of one."""
+    show = display_host or (lambda f: f.host or f"{f.dst}:{f.dst_port}")
+    groups: list[list[int]] = []
+    by_key: dict[tuple, list[list[int]]] = {}
+    for i, f in enumerate(findings):
+        candidates = by_key.setdefault(_group_key(f, show(f)), [])
+        group = next((g for g in candidates if _same_cadence(findings[g[0]].period_s, f.period_s)), None)
+        if group is None:
+            group = []
+            candidates.append(group)
+            groups.append(group)
+        group.append(i)
+    return groups
+
+
 def render_table(result: ScanResult, *, reasons: bool = True) -> str:
     """A terminal table, best first, each finding's reasons below it; then a summary line.
 
@@ -108,19 +127,14 @@ def render_table(result: ScanResult, *, reasons: bool = True) -> str:
     ports: dict[tuple[str, str | None], set[int | None]] = {}
     for f in result.findings:
         ports.setdefault((f.src, f.host), set()).add(f.dst_port)
-    groups: list[list[tuple[Finding, str]]] = []
-    by_key: dict[tuple, list[list[tuple[Finding, str]]]] = {}
-    for f in result.findings:
-        host = f.host or f"{f.dst}:{f.dst_port}"
+
+    def display_host(f: Finding) -> str:
         if f.host and len(ports[(f.src, f.host)]) > 1 and f.dst_port is not None:
-            host = f"{f.host}:{f.dst_port}"
-        candidates = by_key.setdefault(_group_key(f, host), [])
-        group = next((g for g in candidates if _same_cadence(g[0][0].period_s, f.period_s)), None)
-        if group is None:
-            group = []
-            candidates.append(group)
-            groups.append(group)
-        group.append((f, host))
+            return f"{f.host}:{f.dst_port}"
+        return f.host or f"{f.dst}:{f.dst_port}"
+
+    groups = [[(result.findings[i], display_host(result.findings[i])) for i in g]
+              for g in fleet_groups(result.findings, display_host)]
     rows = []
     for members in groups:
         f, host = members[0]

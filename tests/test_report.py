@@ -242,3 +242,30 @@ def test_non_finite_numbers_do_not_break_json_or_pages(seeded):
     assert doc["findings"][0]["jitter"] is None and doc["findings"][0]["period_s"] is None
     assert "| 288 | - | - |" in render(rep, "md")        # period and jitter shown as unknown
     assert render(rep, "html") and render(rep, "csv")
+
+
+def test_a_fleet_is_plotted_once_and_its_other_hosts_named(seeded):
+    """Six hosts running one monitoring agent (findings alike but for their source) take one of the
+    top N plots, under their best-ranked member, which names the others; every one of them is still a
+    row of the findings table, marked as the same finding. A different cadence is not the fleet."""
+    base = scenario_findings()
+    agent = replace(base[1], host="uptime.example-fn.azurewebsites.net", severity="high", score=0.85,
+                    period_s=60.0, ja4="t13d1311h2_f57a46bbacb6_e7c285222651")
+    fleet = [replace(agent, src=f"10.1.40.{i}", period_s=60.0 + i / 10) for i in range(1, 7)]
+    other = replace(agent, src="10.1.40.99", period_s=300.0)
+    result = replace(scenario_result(), findings=[*base, *fleet, other])
+    rep = build_report(seeded, result, top_n=4)
+    top = [(rf.finding.src, rf.finding.host) for rf in rep.top]
+    assert len(top) == 4 and top.count(("10.1.40.1", agent.host)) == 1
+    assert not any(src in {f"10.1.40.{i}" for i in range(2, 7)} for src, _ in top)
+    lead = next(rf for rf in rep.findings if rf.finding.src == "10.1.40.1")
+    assert lead.fleet == [f"10.1.40.{i}" for i in range(2, 7)] and lead.same_as is None
+    members = [rf for rf in rep.findings if rf.finding.src in {f"10.1.40.{i}" for i in range(2, 7)}]
+    assert len(members) == 5 and {rf.same_as for rf in members} == {lead.rank}
+    assert all(rf.times is None and not rf.top for rf in members)
+    assert next(rf for rf in rep.findings if rf.finding.src == "10.1.40.99").same_as is None
+    html = render(rep, "html")
+    assert "from 5 more host(s), not plotted again" in html and f"the same finding as #{lead.rank}" in html
+    doc = json.loads(render(rep, "json"))
+    assert sum(1 for f in doc["findings"] if f["same_as"] == lead.rank) == 5
+    assert f"the same finding as #{lead.rank}" in render(rep, "md")

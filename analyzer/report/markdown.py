@@ -53,7 +53,8 @@ def render_markdown(report: Report, max_findings: int = 50) -> str:
                 md_text(f.platform or "-", 60) + (" " + md_code(f.tenant, 80) if f.tenant else ""),
                 _num(f.connections), human_seconds(f.period_s), _pct(f.jitter),
                 md_code(f.ja4 or f.ja3 or f.user_agent or "", 90),
-                "; ".join(md_text(r, 200) for r in f.reasons[:3])
+                (f"the same finding as #{rf.same_as}, from another host of its fleet; " if rf.same_as else "")
+                + "; ".join(md_text(r, 200) for r in f.reasons[:3])
                 + (f" (+{len(f.reasons) - 3} more)" if len(f.reasons) > 3 else ""),
                 "new" if rf.history.status == "new" else f"seen {rf.history.runs_seen}x",
             ])

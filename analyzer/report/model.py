@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
 from analyzer.findings import SEVERITIES, Finding, ScanResult
+from analyzer.render import fleet_groups
 from analyzer.report.health import Health, collect_health
 from analyzer.report.history import ChannelHistory, History, channel_key, load_history
 from analyzer.report.tuning import Suggestion, suggest
@@ -38,6 +39,9 @@ class RankedFinding:
     finding: Finding
     history: ChannelHistory
     times: ChannelTimes | None = None      # only for the top N
+    top: bool = False                      # one of the top N plotted (a fleet counts once)
+    same_as: int | None = None             # rank of the fleet member shown for this one (render.fleet_groups)
+    fleet: list[str] = field(default_factory=list)   # on that member: the other sources of its fleet
 
 
 @dataclass
@@ -82,7 +86,8 @@ class Report:
 
     @property
     def top(self) -> list[RankedFinding]:
-        return self.findings[: self.top_n]
+        """The findings plotted: the best top_n, a fleet (findings alike but for their source) once."""
+        return [rf for rf in self.findings if rf.top]
 
     def to_dict(self) -> dict:
         """The JSON document (``--format json``): plain types, ISO-8601 UTC times."""
@@ -105,7 +110,8 @@ class Report:
             item = rf.finding.to_dict()
             item.update(rank=rf.rank, channel_key=rf.key, status=rf.history.status,
                         earlier_reports=rf.history.runs_seen,
-                        first_reported=rf.history.first_reported)
+                        first_reported=rf.history.first_reported,
+                        same_as=rf.same_as, fleet=rf.fleet)
             if rf.times is not None:
                 item["timeline"] = {"origin": rf.times.origin, "epochs": rf.times.epochs}
             findings.append(item)
@@ -251,12 +257,17 @@ def build_report(
     ranked = rank_findings(result.findings)
     keys = [channel_key(f) for f in ranked]
     history = load_history(store.con, keys)
-    items: list[RankedFinding] = []
-    for rank, (f, key) in enumerate(zip(ranked, keys), 1):
-        item = RankedFinding(rank, key, f, history.channels.get(key, ChannelHistory("new", 0, None, False)))
-        if rank <= top_n:
-            item.times = channel_times(store, f, result.window_start, result.window_end)
-        items.append(item)
+    items = [RankedFinding(rank, key, f, history.channels.get(key, ChannelHistory("new", 0, None, False)))
+             for rank, (f, key) in enumerate(zip(ranked, keys), 1)]
+    # a fleet (a monitoring agent on 40 hosts) is plotted once, under its best-ranked member
+    for group in fleet_groups(ranked):
+        lead = items[group[0]]
+        lead.fleet = [items[i].finding.src for i in group[1:]]
+        for i in group[1:]:
+            items[i].same_as = lead.rank
+    for item in [i for i in items if i.same_as is None][:top_n]:
+        item.top = True
+        item.times = channel_times(store, item.finding, result.window_start, result.window_end)
     by_sev = Counter(f.severity for f in ranked)
     summary = Summary(
         findings=len(ranked),

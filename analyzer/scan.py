@@ -104,6 +104,7 @@ class ScanParams:
     w_new: float = 0.05
     w_dns: float = 0.1
     w_intel: float = 0.3
+    w_inbound: float = 0.5           # an outside address reaching a private one: a monitor or scanner, mostly
     w_long_conn: float = 0.3
     contact_base: float = 0.2
     contact_cap: float = 0.6
@@ -265,15 +266,21 @@ def _build_client_class(con: Any) -> None:
 
 
 def _build_dst_class(con: Any, beacon_min: float) -> None:
-    """Class each distinct destination address of the channels that time as beacons (beacon score
-    at least ``beacon_min``, the only ones stage 49 asks about), once:
+    """Class each distinct destination and source address of the channels that time as beacons
+    (beacon score at least ``beacon_min``, the only ones stage 49 asks about), once:
 
-    - private: not globally routable (RFC 1918, loopback, link-local, CGNAT, ULA ...): a fast cadence
-      to such an address is a scanner, brute force or monitoring, not an implant calling out;
-    - no_reply: multicast or the limited broadcast (SSDP to 239.255.255.250 every 2 minutes, LLMNR,
-      WS-Discovery): announcements to whoever listens, which no server answers with commands.
+    - private (a destination): not globally routable (RFC 1918, loopback, link-local, CGNAT, ULA ...):
+      a fast cadence to such an address is a scanner, brute force or monitoring, not an implant
+      calling out;
+    - no_reply (a destination): multicast or the limited broadcast (SSDP to 239.255.255.250 every 2
+      minutes, LLMNR, WS-Discovery): announcements to whoever listens, which no server answers with
+      commands;
+    - outside (a source, ``scan_src_class``): a globally routable address. Connecting to a private
+      destination, it is an outside host reaching in (an uptime monitor, a scanner), not an internal
+      host calling out. A public source to a public destination is not judged: networks that number
+      their hosts in public space exist, and a sensor cannot tell them from the Internet.
 
-    Anything that is not an IP literal is neither.
+    Anything that is not an IP literal is none of these.
     """
     rows = con.execute(
         "SELECT DISTINCT f.dst FROM scan_facts f JOIN scan_beacon b ON b.chan_id = f.chan_id "
@@ -281,15 +288,27 @@ def _build_dst_class(con: Any, beacon_min: float) -> None:
     ).fetchall()
     out = []
     for (dst,) in rows:
-        try:
-            ip = ipaddress.ip_address(dst)
-        except ValueError:
+        ip = _ip(dst)
+        if ip is None:
             out.append((dst, False, False))
             continue
         no_reply = ip.is_multicast or (ip.version == 4 and int(ip) == 0xFFFFFFFF)
         out.append((dst, not ip.is_global, no_reply))
     _create_filled(con, "scan_dst_class", (("dst", "VARCHAR"), ("private", "BOOLEAN"), ("no_reply", "BOOLEAN")),
                    out)
+    rows = con.execute(
+        "SELECT DISTINCT f.src FROM scan_facts f JOIN scan_beacon b ON b.chan_id = f.chan_id "
+        "WHERE f.src IS NOT NULL AND b.beacon >= $b", {"b": beacon_min},
+    ).fetchall()
+    srcs = [(src, ip is not None and ip.is_global) for (src,) in rows for ip in [_ip(src)]]
+    _create_filled(con, "scan_src_class", (("src", "VARCHAR"), ("outside", "BOOLEAN")), srcs)
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
 
 
 def _create_filled(con: Any, table: str, columns: tuple[tuple[str, str], ...], rows: list[tuple[Any, ...]]) -> None:
@@ -584,22 +603,28 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
             reasons.append(f"non-browser TLS fingerprint: {r['client_label']} (JA4 {r['ja4']})")
         else:
             reasons.append(f"non-browser TLS client (JA4 {r['ja4']}: not a browser's ALPN/cipher/extension set)")
+    if r.get("inbound"):
+        reasons.append(f"inbound: {r['src']} is an outside address reaching an internal one (an uptime monitor "
+                       f"or a scanner, mostly; or a controller reaching a listening implant): weighs "
+                       f"{p.w_inbound:g}x, as this tool looks for internal hosts calling out")
     prev, fp_prev, fleet = r["prevalence"], r["fp_prevalence"], r["fleet"]
-    overall = f" ({int(prev)} internal hosts in all)" if prev and fp_prev and prev > fp_prev else ""
+    hosts = "sources" if r.get("inbound") else "internal hosts"
+    overall = f" ({int(prev)} {hosts} in all)" if prev and fp_prev and prev > fp_prev else ""
     # no JA4, JA3 or User-Agent (a connection named from DNS answers is told apart by its port): no client
     with_client = " with this client" if r["ja4"] or r["ja3"] or r["user_agent"] else ""
     if fp_prev == 1:
-        reasons.append(f"only this internal host talks to it{with_client}{overall}")
+        reasons.append(f"only this {'source' if r.get('inbound') else 'internal host'} talks to it"
+                       f"{with_client}{overall}")
     elif fleet and fleet >= p.prev_common:
-        reasons.append(f"{int(fp_prev)} internal hosts talk to it{with_client} (fleet-wide: less suspicious)")
+        reasons.append(f"{int(fp_prev)} {hosts} talk to it{with_client} (fleet-wide: less suspicious)")
     elif fp_prev and fp_prev >= p.prev_common:
         # stage 46: hosts beaconing at another cadence are no fleet, nor (no client seen) mere visitors
         # of a front door that names no tenant
         nor = "" if with_client else ", nor, with no client seen, visitors of a front door that names no tenant"
-        reasons.append(f"{int(fp_prev)} internal hosts talk to it{with_client}, but only {int(fleet or 0)} count "
+        reasons.append(f"{int(fp_prev)} {hosts} talk to it{with_client}, but only {int(fleet or 0)} count "
                        f"toward a fleet (hosts beaconing at another cadence do not{nor}): no discount")
     elif fp_prev:
-        reasons.append(f"{int(fp_prev)} internal hosts talk to it{with_client}{overall}")
+        reasons.append(f"{int(fp_prev)} {hosts} talk to it{with_client}{overall}")
     if r["is_new"]:
         reasons.append(f"first seen in the store at {_utc(r['store_first_epoch']):%Y-%m-%d %H:%M} UTC (new destination)")
     if r["long_conn"]:

@@ -36,6 +36,10 @@
 --                    serverless". contact_ok / contact_score / contact_severity are kept on beacon
 --                    rows too: a beacon under the caller's --min-score is still listed as this
 --                    contact when it qualifies (scan.py), so a weak timer never hides a contact.
+-- Inbound (an outside, globally routable source reaching a private destination: scan.py's
+-- scan_src_class and scan_dst_class): an uptime monitor or scanner far more often than a controller
+-- reaching a listening implant, and not what this tool looks for (internal hosts calling out): a
+-- beacon's score is weighted by $w_inbound, and such a channel is never a contact.
 -- Severity from the score ($sev_high / $sev_medium / $sev_low); non-serverless beacons and contacts
 -- are capped one level lower (medium / low) so serverless weighs more.
 CREATE OR REPLACE TEMP TABLE scan_findings AS
@@ -57,8 +61,11 @@ WITH b0 AS (
            ON cc.ua = coalesce(f.user_agent, '') AND cc.ja4 = coalesce(f.ja4, '') AND cc.ja3 = coalesce(f.ja3, '')
 ), fast AS (
     SELECT b.*, coalesce(dc.private, FALSE) AS dst_private, coalesce(dc.no_reply, FALSE) AS dst_no_reply,
+           coalesce(sc.outside, FALSE) AND coalesce(dc.private, FALSE) AS inbound,
            beacon IS NOT NULL AND beacon >= $beacon_min AND m + burst_s < $min_period_s AS fast_cadence
-    FROM b0 b LEFT JOIN scan_dst_class dc ON dc.dst = b.dst
+    FROM b0 b
+    LEFT JOIN scan_dst_class dc ON dc.dst = b.dst
+    LEFT JOIN scan_src_class sc ON sc.src = b.src
 ), fanout AS (
     SELECT fast.*, sum(CASE WHEN fast_cadence THEN 1 ELSE 0 END) OVER (PARTITION BY src) AS src_fast_channels
     FROM fast
@@ -89,7 +96,7 @@ WITH b0 AS (
     SELECT ev.*,
            (platform IS NOT NULL AND coalesce(low_conf, 0) = 0 AND (nonbrowser OR mismatch OR long_conn))
            OR intel_pattern IS NOT NULL
-           OR (long_conn AND platform IS NULL AND fp_prevalence = 1 AND nonbrowser) AS contact_ok,
+           OR (long_conn AND platform IS NULL AND fp_prevalence = 1 AND nonbrowser AND NOT inbound) AS contact_ok,
            greatest(0.0, least($contact_cap,
                     $contact_base + evidence + CASE WHEN long_conn THEN $w_long_conn ELSE 0 END)) AS contact_score,
            coalesce(beacon >= $beacon_min
@@ -109,6 +116,7 @@ WITH b0 AS (
            CASE WHEN is_beacon
                 THEN greatest(0.0, least(1.0, beacon * CASE WHEN platform IS NOT NULL THEN $w_serverless
                                                           ELSE $w_other END + evidence))
+                     * CASE WHEN inbound THEN $w_inbound ELSE 1 END
                 ELSE contact_score
            END AS score
     FROM kinds

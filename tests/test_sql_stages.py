@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 import pytest
 
 from analyzer.errors import AnalyzerError
-from analyzer.scan import ScanOptions, ScanParams, prepare_inputs, run_stage, score_channels, scoring_stages
+from analyzer.scan import ScanOptions, ScanParams, prepare_inputs, run_scan, run_stage, score_channels, scoring_stages
 from analyzer.sqlfiles import list_sql, read_sql
 from analyzer.store import Store
 
@@ -566,3 +566,27 @@ def test_each_request_on_a_kept_alive_connection_is_a_checkin() -> None:
     found = store.con.execute("SELECT src, host, kind, connections, later_requests FROM scan_findings "
                               "WHERE kind = 'beacon' ORDER BY src").fetchall()
     assert found == [("10.0.0.1", "edge.acct.azurewebsites.net", "beacon", 2, 398)]
+
+
+def test_an_outside_address_reaching_an_internal_one_weighs_half_and_says_inbound() -> None:
+    """An uptime monitor on the Internet polling an internal web server is timed like any channel but
+    is not an internal host calling out: its score is weighted by w_inbound and its reasons say so.
+    The same timer from an internal host out, or between two public addresses (a network numbered
+    in public space), is not inbound."""
+    store = Store()
+    timer = [T0 + 300.0 * i + (i * 7 % 5) for i in range(200)]
+    _conn_tls(store.con, "216.245.221.83", None, timer, dst="10.0.0.80")          # in
+    _conn_tls(store.con, "10.0.0.5", None, timer, dst="93.184.216.34")            # out
+    _conn_tls(store.con, "93.184.216.40", None, timer, dst="93.184.216.35")       # public to public
+    _run(store)
+    rows = {r[0]: r[1:] for r in store.con.execute(
+        "SELECT src, kind, inbound, score FROM scan_findings ORDER BY src").fetchall()}
+    assert set(rows) == {"216.245.221.83", "10.0.0.5", "93.184.216.40"}
+    assert rows["216.245.221.83"][:2] == ("beacon", True) and not rows["10.0.0.5"][1] and not rows["93.184.216.40"][1]
+    assert rows["216.245.221.83"][2] == pytest.approx(ScanParams().w_inbound * rows["10.0.0.5"][2])
+    result = run_scan(store, ScanOptions(min_score=0.0))
+    (inbound,) = [f for f in result.findings if f.src == "216.245.221.83"]
+    assert any(r.startswith("inbound: 216.245.221.83 is an outside address") for r in inbound.reasons)
+    assert "only this source talks to it" in inbound.reasons and not any("only this internal host" in r for r in inbound.reasons)
+    (out,) = [f for f in result.findings if f.src == "10.0.0.5"]
+    assert not any(r.startswith("inbound") for r in out.reasons) and out.score > inbound.score

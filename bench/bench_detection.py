@@ -22,6 +22,12 @@ scorer is measured on timing it was not written against:
     python bench/bench_detection.py                 # seed 1, logs in a temporary folder
     python bench/bench_detection.py --seed 2 --keep /tmp/det2
     python bench/bench_detection.py --logs conn,dns      # a sensor that logs connections and DNS only
+    python bench/bench_detection.py --rita               # also score every channel with RITA v5's formula
+
+``--rita`` also scores every (source, SNI or Host) channel with RITA v5's beacon score
+(``bench/rita_v5.py``, checked against the published figures) and reports, next to ours, how many
+implants RITA puts at "low" (score >= 0.7) or "medium" (>= 0.9) and above, and how many benign channels
+it scores that high.
 
 Reported: for each (sleep, jitter), how many implants came out as beacon findings at the default
 --min-score (0.5); each implant missed; the highest score of any finding on a benign host (contacts
@@ -254,10 +260,28 @@ def evaluate(truth: list[dict], findings: list[dict]) -> dict:
             "benign_beacons": [f for f in benign if f["kind"] == "beacon"], "benign_findings": len(benign)}
 
 
+def rita_scores(d: Day) -> dict[tuple[str, str], float | None]:
+    """RITA v5's beacon score of every (source, FQDN) channel: its 'sni' beacon type, timed by the conn
+    start of each connection whose TLS SNI or HTTP Host is the FQDN, sizes from originator bytes;
+    HTTP connections with several requests are left out, as RITA leaves out multi-request rows."""
+    from rita_v5 import beacon_score
+
+    conn = {row[1]: (row[0], row[9]) for row in d.rows["conn"]}
+    requests = collections.Counter(row[1] for row in d.rows["http"])
+    times: dict[tuple[str, str], list[tuple[float, float]]] = collections.defaultdict(list)
+    for row in d.rows["ssl"]:
+        times[(row[2], row[7])].append(conn.get(row[1], (row[0], 0)))
+    for row in d.rows["http"]:
+        if requests[row[1]] == 1:
+            times[(row[2], row[7])].append(conn.get(row[1], (row[0], 0)))
+    return {key: beacon_score([t for t, _ in v], [b for _, b in v], START, START + DAY) for key, v in times.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", type=Path, default=None, help="write the logs here and keep them")
+    ap.add_argument("--rita", action="store_true", help="also score the channels with RITA v5's beacon formula")
     ap.add_argument("--logs", default=",".join(LOGS),
                     help="which logs to write, e.g. conn,dns for a sensor without ssl/http logs (default: all)")
     args = ap.parse_args()
@@ -290,8 +314,42 @@ def main() -> None:
     for t, fs in kept_missed:
         print(f"  missed: kept-alive, sleep {t['sleep']} s, jitter {t['jitter']:.0%} ({t['activity']}, "
               f"{t['checkins']} check-ins) -> {t['host'][:40]}: {fs or 'no finding'}")
+    if args.rita:
+        _print_rita(d, r)
     print(f"lowest C2 beacon score {r['c2_lowest']}; benign hosts: {r['benign_findings']} findings, highest score "
           f"{r['benign_highest']}, beacon findings {len(r['benign_beacons'])}")
+
+
+def _print_rita(d: Day, r: dict) -> None:
+    rita = rita_scores(d)
+    found = {(t["src"], t["host"]) for t in d.truth if t["kind"] == "c2"} - {
+        (t["src"], t["host"]) for t, _ in r["missed"]}
+    print("\nRITA v5 beacon score on the same channels (bench/rita_v5.py): implants at >= 0.7 ('low') / "
+          ">= 0.9 ('medium'), against ours found as beacons:")
+    print("sleep   " + "".join(f"  j={j:<15.0%}" for j in JITTERS))
+    cells: dict = collections.defaultdict(lambda: [0, 0, 0, 0])
+    for t in (t for t in d.truth if t["kind"] == "c2"):
+        score = rita.get((t["src"], t["host"])) or 0.0
+        c = cells[(t["sleep"], t["jitter"])]
+        c[0] += (t["src"], t["host"]) in found
+        c[1] += score >= 0.7
+        c[2] += score >= 0.9
+        c[3] += 1
+    for sl in SLEEPS:
+        print(f"{sl:>5} s " + "".join(f"  ours {cells[(sl, j)][0]} RITA {cells[(sl, j)][1]}/{cells[(sl, j)][2]} of "
+                                      f"{cells[(sl, j)][3]}" for j in JITTERS))
+    tot = [sum(c[i] for c in cells.values()) for i in range(4)]
+    low = [sum(c[i] for (sl, j), c in cells.items() if j <= 0.5) for i in range(4)]
+    print(f"all implants: ours {tot[0]}/{tot[3]}, RITA >= 0.7 {tot[1]}/{tot[3]}, >= 0.9 {tot[2]}/{tot[3]}; "
+          f"jitter <= 50 %: ours {low[0]}/{low[3]}, RITA >= 0.7 {low[1]}/{low[3]}, >= 0.9 {low[2]}/{low[3]}")
+    kept = [rita.get((t["src"], t["host"])) or 0.0 for t in d.truth if t["kind"] == "c2-keepalive"]
+    print(f"kept-alive plain-HTTP implants: RITA >= 0.7: {sum(x >= 0.7 for x in kept)}/{len(kept)} (RITA leaves "
+          f"multi-request HTTP connections out)")
+    c2 = {t["src"] for t in d.truth if t["kind"] in ("c2", "c2-keepalive")}
+    benign = [v for (src, _), v in rita.items() if src not in c2 and v is not None]
+    print(f"benign channels RITA scores (of {len(benign)}): >= 0.7: {sum(v >= 0.7 for v in benign)}, >= 0.9: "
+          f"{sum(v >= 0.9 for v in benign)}, highest {max(benign, default=0):.3f}; "
+          f"ours: {len(r['benign_beacons'])} beacon findings")
 
 
 if __name__ == "__main__":

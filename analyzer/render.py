@@ -155,7 +155,8 @@ def render_table(result: ScanResult, *, reasons: bool = True) -> str:
             if len(members) > 1:
                 others = [m.src for m, _ in members[1:]]
                 listed = ", ".join(strip_control(s) for s in others[:GROUP_LIST_MAX])
-                rest = f" and {len(others) - GROUP_LIST_MAX} more" if len(others) > GROUP_LIST_MAX else ""
+                rest = (f" and {len(others) - GROUP_LIST_MAX} more (--format json lists every finding)"
+                        if len(others) > GROUP_LIST_MAX else "")
                 out.append(f"    - the same finding (destination, client, score, period) from {listed}{rest}; "
                            f"the reasons above are {strip_control(f.src)}'s")
     out.append("")

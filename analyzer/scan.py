@@ -265,7 +265,7 @@ def _build_client_class(con: Any) -> None:
                                               ("tool", "BOOLEAN"), ("client_label", "VARCHAR")), out)
 
 
-def _build_dst_class(con: Any, beacon_min: float) -> None:
+def _build_addr_class(con: Any, beacon_min: float) -> None:
     """Class each distinct destination and source address of the channels that time as beacons
     (beacon score at least ``beacon_min``, the only ones stage 49 asks about), once:
 
@@ -386,7 +386,7 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
         for i, name in enumerate(stages):
             if name.startswith("49_"):
                 _build_client_class(con)
-                _build_dst_class(con, params.beacon_min)
+                _build_addr_class(con, params.beacon_min)
             run_stage(con, name, values)
             # a stage number may span files (21_duckdb_answer_names, 21_events): "21" ends after the last
             nxt = stages[i + 1] if i + 1 < len(stages) else ""

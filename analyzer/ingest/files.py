@@ -35,9 +35,21 @@ GZIP_MAGIC = b"\x1f\x8b"
 MAX_HEADER_LINES = 100_000      # header lines remembered per file (a hostile file may have millions)
 MAX_HEADER_TEXT = 64 * 1024     # a header line longer than this is truncated (it is then no valid header)
 
-_HEADER_RE = re.compile(
-    rb"(?m)^[ \t]*#(?:fields|types|path|separator|set_separator|unset_field|empty_field)\b[^\n]*"
-)
+#: a Zeek header keyword and the rest of its line; a header line is one where only spaces or TABs
+#: precede it (``_header_lines``). Searched from the '#', not with a multi-line ``^``: the regex
+#: engine then skips to each '#' at C speed instead of trying every line start (20x faster on a
+#: decompressed hourly log, where the header and the data arrive as one chunk).
+_HEADER_RE = re.compile(rb"#(?:fields|types|path|separator|set_separator|unset_field|empty_field)\b[^\n]*")
+
+
+def _header_lines(block: bytes) -> Iterator[tuple[int, bytes]]:
+    """(offset of the line, the line up to its newline) of each Zeek header line in ``block``: a line
+    of optional spaces or TABs, then ``#fields``, ``#types`` ... (the line start is the block start or
+    just after a newline)."""
+    for m in _HEADER_RE.finditer(block):
+        start = block.rfind(b"\n", 0, m.start()) + 1
+        if not block[start:m.start()].strip(b" \t"):
+            yield start, block[start:m.end()]
 
 
 def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
@@ -246,17 +258,20 @@ def scan_file(
         for chunk in iter_bytes(path, gz, gzstate):
             if out_fd is not None:
                 os.write(out_fd, chunk)
-            # fingerprint snapshots at earlier consumed sizes
-            start = 0
+            # fingerprint snapshots at earlier consumed sizes (each byte hashed and counted once: a
+            # folder of 96 hourly files has ~95 earlier sizes, and counting each from the chunk start
+            # made the scan quadratic in the number of files)
+            start = lines_in = 0
+            view = memoryview(chunk)
             while si < len(sizes) and sizes[si] <= pos + len(chunk):
                 cut = sizes[si] - pos
-                h.update(chunk[start:cut])
-                lines_at = lines + chunk.count(b"\n", 0, cut)
+                h.update(view[start:cut])
+                lines_in += chunk.count(b"\n", start, cut)
                 ends_nl = (chunk[cut - 1:cut] if cut > 0 else last_byte) == b"\n"
-                scan.snapshots[sizes[si]] = Snapshot(sizes[si], h.copy().hexdigest(), lines_at, ends_nl)
+                scan.snapshots[sizes[si]] = Snapshot(sizes[si], h.copy().hexdigest(), lines + lines_in, ends_nl)
                 start = cut
                 si += 1
-            h.update(chunk[start:])
+            h.update(view[start:])
             # sanity flags (an ASCII chunk with no multi-byte sequence pending is valid UTF-8)
             if utf8_ok and not (chunk.isascii() and not utf8.getstate()[0]):
                 try:
@@ -283,10 +298,10 @@ def scan_file(
                     if len(scan.header_lines) < MAX_HEADER_LINES and b"#" in whole:
                         ln = carry_line
                         prev = 0
-                        for m in _HEADER_RE.finditer(whole):
-                            ln += whole.count(b"\n", prev, m.start())
-                            prev = m.start()
-                            text = m.group(0)[:MAX_HEADER_TEXT].decode("utf-8", "backslashreplace")
+                        for start, line in _header_lines(whole):
+                            ln += whole.count(b"\n", prev, start)
+                            prev = start
+                            text = line[:MAX_HEADER_TEXT].decode("utf-8", "backslashreplace")
                             scan.header_lines.append((ln, text))
                             if len(scan.header_lines) >= MAX_HEADER_LINES:
                                 break

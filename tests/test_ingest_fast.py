@@ -40,6 +40,7 @@ def run(paths: list[Path], fast: bool, monkeypatch: pytest.MonkeyPatch) -> tuple
     with monkeypatch.context() as m:
         if fast:
             m.setattr(pipeline, "FAST_MIN_BYTES", 0)  # small test files take it too
+            m.setattr(pipeline, "FAST_MIN_GZ_BYTES", 0)
             real = pipeline.account_fast
             m.setattr(pipeline, "account_fast", lambda *a: (taken.append(a[2].path), real(*a))[1])
         else:
@@ -134,6 +135,7 @@ def test_grown_file_loads_only_its_new_lines_on_the_fast_path(tmp_path, monkeypa
     p.write_text(HEADER + "".join(row(i) for i in range(30)))
     with monkeypatch.context() as m:
         m.setattr(pipeline, "FAST_MIN_BYTES", 0)
+        m.setattr(pipeline, "FAST_MIN_GZ_BYTES", 0)
         with Store() as s:
             first = ingest_paths(s, [p]).files[0]
             with p.open("a") as fh:
@@ -249,6 +251,7 @@ def test_rotated_copy_of_a_loaded_live_file_adds_only_the_rest(tmp_path, monkeyp
     live.write_text(head + "".join(make(i) for i in range(30)))
     rotated.write_text(head + "".join(make(i) for i in range(50)))
     monkeypatch.setattr(pipeline, "FAST_MIN_BYTES", 0)
+    monkeypatch.setattr(pipeline, "FAST_MIN_GZ_BYTES", 0)
     with Store() as s:
         first = ingest_paths(s, [live]).files[0]
         second = ingest_paths(s, [rotated]).files[0]

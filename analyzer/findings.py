@@ -37,6 +37,9 @@ class Finding:
     dst_port: int | None = None
     cname_of: str | None = None   # the name that was CNAMEd to `host`, when the match came from a CNAME
     channel_key: str | None = None  # stable identity of the channel, for "new since last report"
+    # HTTP requests timed as check-ins when requests after the first on kept-alive connections were
+    # (those connections' requests and the other connections); None when every check-in is a connection
+    http_requests: int | None = None
     # component scores: beacon, poisson_z, periodicity, regularity, size, context, qcd
     scores: dict[str, float] = field(default_factory=dict)
 

@@ -47,7 +47,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 CSV_COLUMNS = ("severity", "score", "kind", "src", "host", "platform", "tenant", "category", "connections",
                "period_s", "jitter", "first_seen", "last_seen", "user_agent", "ja3", "ja4", "bytes_out",
-               "bytes_in", "dst", "dst_port", "cname_of", "sources", "reasons", "channel_key")
+               "bytes_in", "dst", "dst_port", "cname_of", "sources", "reasons", "channel_key", "http_requests")
 
 
 def strip_control(s: object) -> str:
@@ -139,8 +139,9 @@ def render_table(result: ScanResult, *, reasons: bool = True) -> str:
     for members in groups:
         f, host = members[0]
         src = f.src if len(members) == 1 else f"{f.src} +{len(members) - 1}"
+        conns = f"{f.connections} ({f.http_requests} req)" if f.http_requests else f.connections
         rows.append([f.severity, f"{f.score:.2f}", f.kind, src, host,
-                     f.platform or f.category, f.tenant or "", f.connections, _fmt_period(f)])
+                     f.platform or f.category, f.tenant or "", conns, _fmt_period(f)])
     headers = ["sev", "score", "kind", "src", "host", "platform", "tenant", "conns", "period"]
     safe = [[strip_control(c) for c in row] for row in rows]
     out = [tabulate(safe, headers=headers, tablefmt="simple", disable_numparse=True)] if rows else ["no findings"]

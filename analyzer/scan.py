@@ -667,4 +667,5 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         bytes_in=None if r["bytes_in"] is None else int(r["bytes_in"]),
         reasons=reasons, sources=sources, kind=kind, dst=r["dst"], dst_port=r["dst_port"], cname_of=cname_of,
         channel_key=f"{r['src']}|{r['dest_key']}|{r['fp']}", scores=scores,
+        http_requests=connections + later if later else None,
     )

@@ -109,6 +109,14 @@ def test_table_shows_a_fleet_once_and_names_every_member() -> None:
     assert len(json.loads(render_json(result))["findings"]) == 28
 
 
+def test_table_counts_kept_alive_requests_beside_connections() -> None:
+    kept = _finding(src="10.1.10.26", connections=3, http_requests=1628)
+    rows = render_table(_result(kept, _finding(host="other.acct.workers.dev"))).split("\n\n")[0].splitlines()[2:]
+    assert "3 (1628 req)" in rows[0] and " 412 " in rows[1] and "req" not in rows[1]
+    row = dict(zip(CSV_COLUMNS, next(csv.reader(io.StringIO(render_csv([kept]).splitlines()[1])))))
+    assert row["connections"] == "3" and row["http_requests"] == "1628"
+
+
 def test_table_without_findings_says_so() -> None:
     assert render_table(_result()).startswith("no findings")
 

@@ -51,7 +51,8 @@ def render_markdown(report: Report, max_findings: int = 50) -> str:
                 str(rf.rank), md_text(f.severity, 10), f"{f.score:.2f}", md_code(f.src, 64),
                 md_code(_dest(f), 120),
                 md_text(f.platform or "-", 60) + (" " + md_code(f.tenant, 80) if f.tenant else ""),
-                _num(f.connections), human_seconds(f.period_s), _pct(f.jitter),
+                _num(f.connections) + (f" ({_num(f.http_requests)} req)" if f.http_requests else ""),
+                human_seconds(f.period_s), _pct(f.jitter),
                 md_code(f.ja4 or f.ja3 or f.user_agent or "", 90),
                 (f"the same finding as #{rf.same_as}, from another host of its fleet; " if rf.same_as else "")
                 + "; ".join(md_text(r, 200) for r in f.reasons[:3])

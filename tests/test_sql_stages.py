@@ -530,12 +530,7 @@ def test_each_request_on_a_kept_alive_connection_is_a_checkin() -> None:
     connection event plus one event per later request, keyed like the connection (a decrypted TLS
     connection's later requests keep its JA4); a browser's burst of requests on one connection is one
     check-in, not a beacon."""
-    store = Store()
     beacon = _times([45 * (1 - 0.3 * ((i * 7919) % 100) / 100) for i in range(400)])
-    _kept_alive(store.con, "10.0.0.1", "edge.acct.azurewebsites.net", "Ck1", beacon[:200], "Go-http-client/1.1")
-    _kept_alive(store.con, "10.0.0.1", "edge.acct.azurewebsites.net", "Ck2", beacon[200:], "Go-http-client/1.1")
-    _kept_alive(store.con, "10.0.0.2", "cdn.acct.azurewebsites.net", "Ck3", beacon[:50], "Go-http-client/1.1",
-                https_ja4=TOOL_JA4)
     # a person reading news: a page now and then (about every 20 min, at random), 25 requests within 3 s
     # on one connection per page; on every 4th page a click 20-60 s later loads 5 more on it
     rng = random.Random(3)
@@ -544,8 +539,19 @@ def test_each_request_on_a_kept_alive_connection_is_a_checkin() -> None:
     def reading(t: float, k: int) -> list[float]:
         click = t + 20 + (k * 13 % 40)
         return [t + 0.12 * j for j in range(25)] + ([click + 0.1 * j for j in range(5)] if k % 4 == 0 else [])
-    for k, t in enumerate(pages):
-        _kept_alive(store.con, "10.0.0.3", "news.example.org", f"Cb{k}", reading(t, k), CHROME_UA)
+
+    def seeded(with_tls: bool) -> Store:
+        store = Store()
+        _kept_alive(store.con, "10.0.0.1", "edge.acct.azurewebsites.net", "Ck1", beacon[:200], "Go-http-client/1.1")
+        _kept_alive(store.con, "10.0.0.1", "edge.acct.azurewebsites.net", "Ck2", beacon[200:], "Go-http-client/1.1")
+        if with_tls:
+            _kept_alive(store.con, "10.0.0.2", "cdn.acct.azurewebsites.net", "Ck3", beacon[:50], "Go-http-client/1.1",
+                        https_ja4=TOOL_JA4)
+        for k, t in enumerate(pages):
+            _kept_alive(store.con, "10.0.0.3", "news.example.org", f"Cb{k}", reading(t, k), CHROME_UA)
+        return store
+
+    store = seeded(with_tls=True)
     _run(store, "21")
     rows = store.con.execute("SELECT s.addr, count(*), count(*) FILTER (WHERE by_request), "
                              "count(*) FILTER (WHERE by_conn), count(DISTINCT client_id), count(DISTINCT raw_id) "
@@ -557,11 +563,7 @@ def test_each_request_on_a_kept_alive_connection_is_a_checkin() -> None:
                                              "WHERE s.addr = '10.0.0.1' AND by_request ORDER BY epoch").fetchall()]
     assert times == pytest.approx([t + 0.01 for t in beacon[1:200] + beacon[201:]])
     assert _one(store.con, "SELECT min(bytes_out), max(bytes_out) FROM scan_events WHERE by_request") == (180, 180)
-    store = Store()    # and scored: the implant is a beacon, the reader is not
-    _kept_alive(store.con, "10.0.0.1", "edge.acct.azurewebsites.net", "Ck1", beacon[:200], "Go-http-client/1.1")
-    _kept_alive(store.con, "10.0.0.1", "edge.acct.azurewebsites.net", "Ck2", beacon[200:], "Go-http-client/1.1")
-    for k, t in enumerate(pages):
-        _kept_alive(store.con, "10.0.0.3", "news.example.org", f"Cb{k}", reading(t, k), CHROME_UA)
+    store = seeded(with_tls=False)    # and scored: the implant is a beacon, the reader is not
     _run(store)
     found = store.con.execute("SELECT src, host, kind, connections, later_requests FROM scan_findings "
                               "WHERE kind = 'beacon' ORDER BY src").fetchall()

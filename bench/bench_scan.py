@@ -7,6 +7,7 @@
                                                         # again, reusing those logs and their stored DB
     python bench/bench_scan.py ... --compare /tmp/old    # also time scan-only with the analyzer in /tmp/old
     python bench/bench_scan.py --rows 1000000 --hourly-gz  # the same day as Zeek archives it: 24 hourly .gz per log
+    python bench/bench_scan.py --rows 10000000 --dir /tmp/b10m --reuse --memory-limit 8GB  # what memory buys
 
 What it does, in one run:
 
@@ -37,6 +38,8 @@ import time
 from pathlib import Path
 
 import duckdb
+
+from analyzer.store import DEFAULT_MEMORY_LIMIT
 
 DAY_START = 1_795_651_200.0  # 2026-11-26T00:00:00Z
 
@@ -159,12 +162,15 @@ def generate(outdir: Path, rows: int, channels: int, seed: int) -> list[Path]:
 
 
 BASELINE = r"""
-import duckdb, gzip, json, sys, time
+import duckdb, gzip, json, os, sys, time
 PEAK_RSS
 ZEEK = {"time": "DOUBLE", "interval": "DOUBLE", "double": "DOUBLE", "count": "UBIGINT", "int": "BIGINT",
         "port": "UINTEGER", "bool": "BOOLEAN"}
 t = time.perf_counter()
 con = duckdb.connect()
+if os.environ.get("SC2_READ_CAP"):  # step read-capped: under the scan's memory cap, spilling like it
+    con.execute("SET memory_limit = ?", [os.environ["SC2_READ_CAP"]])
+    con.execute("SET temp_directory = ?", [os.environ["SC2_READ_TMP"]])
 for i, p in enumerate(sys.argv[1:]):
     with (gzip.open(p, "rt", encoding="utf-8") if p.endswith(".gz") else open(p, encoding="utf-8")) as fh:
         head = [next(fh) for _ in range(8)]
@@ -207,13 +213,13 @@ def peak_rss_mb():
 """
 
 
-def measure(code: str, args: list[str], code_dir: Path | None = None) -> dict:
+def measure(code: str, args: list[str], code_dir: Path | None = None, extra_env: dict | None = None) -> dict:
     """Run ``code`` in a fresh interpreter; ``code_dir`` (a checkout holding analyzer/ and sql/) is put
     first on the import path, to time another version of the analyzer in the same run."""
     code = code.replace("PEAK_RSS", PEAK_RSS)
-    env = None
+    env = {**os.environ, **(extra_env or {})}
     if code_dir is not None:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(code_dir), os.environ.get("PYTHONPATH")]))}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code_dir), os.environ.get("PYTHONPATH")]))
     # -P: not the current directory first on the path, or a run from a checkout would import that
     # checkout's analyzer whatever code_dir says.
     proc = subprocess.run([sys.executable, "-P", "-c", code, *args], capture_output=True, text=True, env=env)
@@ -223,6 +229,8 @@ def measure(code: str, args: list[str], code_dir: Path | None = None) -> dict:
 
 
 STEPS = ("read", "e2e", "ingest", "scan")
+#: steps run only when asked for
+EXTRA_STEPS = ("read-capped",)
 
 
 def main() -> None:
@@ -237,18 +245,23 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true",
                     help="with --dir: reuse logs (and bench.duckdb) already there instead of regenerating")
     ap.add_argument("--steps", default=",".join(STEPS),
-                    help=f"comma-separated subset of {','.join(STEPS)} (scan needs the stored DB of ingest)")
+                    help=f"comma-separated subset of {','.join(STEPS)} (scan needs the stored DB of ingest), "
+                         "plus read-capped: the same read under the scan's memory cap (--memory-limit, else "
+                         "the tool's default), spilling to a temporary folder as the scan does")
     ap.add_argument("--hourly-gz", action="store_true",
                     help="measure the day as 24 hourly .gz files per log (Zeek's archive layout) instead of 4 files")
+    ap.add_argument("--memory-limit", default=None, metavar="SIZE",
+                    help="pass --memory-limit SIZE to scan (e2e and scan-only; default: the tool's own 1.6GB), "
+                         "to measure what memory buys")
     ap.add_argument("--compare", type=Path, default=None, metavar="DIR",
                     help="also time scan-only with the analyzer in DIR (e.g. `git archive HEAD analyzer sql | "
                          "tar -x -C DIR`), in the same run, for a before/after ratio on a noisy machine")
     args = ap.parse_args()
     channels = args.channels or max(100, args.rows // 100)
-    workdir = args.dir or Path(tempfile.mkdtemp(prefix="sc2-bench-"))
     steps = [x.strip() for x in args.steps.split(",") if x.strip()]
-    if unknown := set(steps) - set(STEPS):
+    if unknown := set(steps) - set(STEPS) - set(EXTRA_STEPS):
         ap.error(f"unknown step(s): {', '.join(sorted(unknown))}")
+    workdir = args.dir or Path(tempfile.mkdtemp(prefix="sc2-bench-"))
     try:
         paths = [workdir / f"{log}.log" for log in SELECTS]
         db = workdir / "bench.duckdb"
@@ -272,20 +285,31 @@ def main() -> None:
         result: dict = {"rows_conn": args.rows, "channels": channels, "files": len(files),
                         "input_mib": round(size / 2**20, 1)}
         base = None
+        limit = ["--memory-limit", args.memory_limit] if args.memory_limit else []
+        if args.memory_limit:
+            result["memory_limit"] = args.memory_limit
         # read and e2e alternate --repeat times; each keeps its fastest run (a shared machine only
         # ever makes a run slower), so the ratio compares the two at their best
-        reads, e2es = [], []
+        reads, e2es, capped = [], [], []
+        cap = args.memory_limit or DEFAULT_MEMORY_LIMIT
         for _ in range(args.repeat):
             if "read" in steps:
                 reads.append(measure(BASELINE, files))
+            if "read-capped" in steps:
+                with tempfile.TemporaryDirectory(prefix="sc2-read-spill-") as spill:
+                    capped.append(measure(BASELINE, files, extra_env={"SC2_READ_CAP": cap, "SC2_READ_TMP": spill}))
             if "e2e" in steps:
-                e2es.append(measure(RUN_CLI, ["scan", *files, "--format", "json", "-q"]))
+                e2es.append(measure(RUN_CLI, ["scan", *files, "--format", "json", "-q", *limit]))
         if reads:
             base = min(reads, key=lambda r: r["s"])
             result.update(duckdb_read_s=round(base["s"], 2), duckdb_read_rss_mb=round(base["rss_mb"]),
                           rows_read=base["rows"])
             if args.repeat > 1:
                 result["duckdb_read_runs_s"] = [round(r["s"], 2) for r in reads]
+        if capped:
+            best = min(capped, key=lambda r: r["s"])
+            result.update(duckdb_read_capped_s=round(best["s"], 2), duckdb_read_capped_rss_mb=round(best["rss_mb"]),
+                          read_cap=cap)
         if e2es:
             e2e = min(e2es, key=lambda r: r["s"])
             result.update(scan_end_to_end_s=round(e2e["s"], 2),
@@ -294,12 +318,14 @@ def main() -> None:
                 result["scan_end_to_end_runs_s"] = [round(r["s"], 2) for r in e2es]
             if base:
                 result["ratio_end_to_end_vs_read"] = round(e2e["s"] / base["s"], 2)
+            if capped:
+                result["ratio_end_to_end_vs_read_capped"] = round(e2e["s"] / result["duckdb_read_capped_s"], 2)
         if "ingest" in steps or ("scan" in steps and not (args.reuse and db.exists())):
             db.unlink(missing_ok=True)
             ing = measure(RUN_CLI, ["ingest", *files, "--db", str(db), "-q"])
             result.update(ingest_only_s=round(ing["s"], 2), ingest_only_rss_mb=round(ing["rss_mb"]))
         if "scan" in steps:
-            scan_args = ["scan", "--db", str(db), "--format", "json", "-q"]
+            scan_args = ["scan", "--db", str(db), "--format", "json", "-q", *limit]
             if args.compare is None:
                 scan = measure(RUN_CLI, scan_args)
             else:

@@ -1,0 +1,51 @@
+"""bench/bench_scan.py, the speed benchmark the notes and the README quote, measures what it says:
+every step runs on a small day, the baseline reads every data line of the generated logs, the capped
+read runs under the cap it reports, and each ratio is the quotient of the two times it prints.
+(Nothing here is timed: the timings are only checked for consistency with each other.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "bench_scan.py"
+
+
+def _data_lines(path: Path) -> int:
+    with path.open("rb") as fh:
+        return sum(1 for line in fh if line.strip() and not line.startswith(b"#"))
+
+
+def _ratio_of(ratio: float, num: float, den: float) -> None:
+    """``ratio`` is num / den, each of the three as printed (rounded to 0.01)."""
+    lo, hi = (num - 0.005) / (den + 0.005), (num + 0.005) / max(den - 0.005, 1e-9)
+    assert lo - 0.005 <= ratio <= hi + 0.005, (ratio, num, den)
+
+
+def test_small_day_every_step(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, str(BENCH), "--rows", "20000", "--dir", str(tmp_path), "--memory-limit", "900MB",
+         "--steps", "read,read-capped,e2e,ingest,scan"],
+        capture_output=True, text=True, check=True,
+    )
+    r = json.loads(out.stdout)
+    logs = sorted(tmp_path.glob("*.log"))
+    assert [p.name for p in logs] == ["conn.log", "dns.log", "http.log", "ssl.log"]
+    assert r["rows_conn"] == _data_lines(tmp_path / "conn.log") == 20000
+    # the baseline loads every data line of the four logs, and nothing else
+    assert r["rows_read"] == sum(_data_lines(p) for p in logs)
+    assert r["read_cap"] == r["memory_limit"] == "900MB"
+    _ratio_of(r["ratio_end_to_end_vs_read"], r["scan_end_to_end_s"], r["duckdb_read_s"])
+    _ratio_of(r["ratio_end_to_end_vs_read_capped"], r["scan_end_to_end_s"], r["duckdb_read_capped_s"])
+    # the planted workers.dev beacons are found end to end and from the stored DB alike
+    assert r["findings"] == r["scan_only_findings"] >= 1
+    assert (tmp_path / "bench.duckdb").exists()
+
+
+def test_unknown_step_is_refused(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, str(BENCH), "--rows", "1000", "--dir", str(tmp_path), "--steps", "raed"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "unknown step(s): raed" in out.stderr
+    assert not list(tmp_path.glob("*.log"))  # refused before generating anything

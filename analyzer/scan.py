@@ -355,6 +355,7 @@ def _ensure_name_matches(con: Any) -> None:
 #: What stays after a scan is per channel: scan_channels, scan_facts, scan_beacon, scan_findings ...
 _DROP_AFTER = {
     "21": ("TABLE scan_answer_names",),
+    "22": ("TABLE scan_addr_apart",),
     "25": ("TABLE scan_clients", "TABLE scan_agents"),
     "26": ("TABLE scan_events", "TABLE scan_raw_names"),
     "30": ("TABLE scan_raw",),

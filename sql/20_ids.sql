@@ -5,24 +5,25 @@
 -- these small tables; later stages turn numbers back into strings per channel, not per event.
 --   scan_clients    (client_id, ja3, ja4)    the TLS fingerprints ('' counts as none)
 --   scan_addrs      (addr_id, addr)          every source and destination address of the window, numbered
---                   in address order, so that the smallest number is the smallest address (stage 21
---                   takes min(src_id) over one connection's HTTP rows where it took min(src))
+--                   by addr_key(addr) (first file of this stage), so that stage 21 computes an event's
+--                   numbers instead of joining 17M rows on address strings; the addresses whose keys
+--                   collide are numbered below zero instead, in address order
+--   scan_addr_apart (addr_id, addr)          those, normally none: a lookup is
+--                   coalesce(scan_addr_apart.addr_id, addr_key(addr))
 --   scan_raw_names  (raw_id, raw_name, lname_id)  every name an event can carry (SNI, HTTP Host, DNS
 --                   query) as logged, '' left out (it means no name); lname_id numbers lower(raw_name),
 --                   which is how stage 22 compares a DNS query with a connection's name
 --   scan_agents     (ua_id, user_agent)      the HTTP User-Agents
 -- These are supersets of what the events use (every row of the window, not only those that become
 -- events): a number is only ever compared for equality, so an unused one changes nothing. The
--- numbers themselves mean nothing beyond that order (channels are numbered by their key strings,
--- stage 25).
+-- numbers themselves mean nothing (channels are numbered by their key strings, stage 25).
 -- Parameters: $t0, $t1 (window, epoch seconds, half-open).
 CREATE OR REPLACE TEMP TABLE scan_clients AS
 SELECT CAST(row_number() OVER (ORDER BY ja3, ja4) AS INTEGER) AS client_id, ja3, ja4
 FROM (SELECT DISTINCT nullif(ja3, '') AS ja3, nullif(ja4, '') AS ja4 FROM tls) c;
 
 CREATE OR REPLACE TEMP TABLE scan_addrs AS
-SELECT CAST(row_number() OVER (ORDER BY addr) AS INTEGER) AS addr_id, addr
-FROM (
+WITH a AS (
     SELECT DISTINCT src AS addr FROM conn WHERE epoch >= $t0 AND epoch < $t1
     UNION SELECT DISTINCT dst FROM conn WHERE epoch >= $t0 AND epoch < $t1
     UNION SELECT DISTINCT src FROM tls WHERE epoch >= $t0 AND epoch < $t1
@@ -30,8 +31,17 @@ FROM (
     UNION SELECT DISTINCT src FROM http WHERE epoch >= $t0 AND epoch < $t1
     UNION SELECT DISTINCT dst FROM http WHERE epoch >= $t0 AND epoch < $t1
     UNION SELECT DISTINCT src FROM dns WHERE epoch >= $t0 AND epoch < $t1
-) a
-WHERE addr IS NOT NULL;
+), k AS (
+    SELECT addr, addr_key(addr) AS k, count(*) OVER (PARTITION BY addr_key(addr)) AS sharing
+    FROM a
+    WHERE addr IS NOT NULL
+)
+SELECT k AS addr_id, addr FROM k WHERE sharing = 1
+UNION ALL
+SELECT 0 - row_number() OVER (ORDER BY addr), addr FROM k WHERE sharing > 1;
+
+CREATE OR REPLACE TEMP TABLE scan_addr_apart AS
+SELECT addr_id, addr FROM scan_addrs WHERE addr_id < 0;
 
 CREATE OR REPLACE TEMP TABLE scan_raw_names AS
 SELECT CAST(row_number() OVER () AS INTEGER) AS raw_id, raw_name,

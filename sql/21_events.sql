@@ -5,9 +5,10 @@
 -- their own ts: the full outer joins keep them, in one pass instead of one anti-join per log.
 -- DNS connections are left out here: DNS is scored from dns rows (stage 22 and 47).
 -- This table holds every event of the day, so it holds numbers only (stage 20): src_id / dst_id
--- (scan_addrs), raw_id (scan_raw_names: the SNI, else the Host), client_id (scan_clients: JA3, JA4),
--- ua_id (scan_agents). The strings are mapped to numbers on each log's own rows, before the joins on
--- uid, so that those hash tables carry integers, not names and addresses.
+-- (scan_addrs: addr_key(addr), computed, not joined, unless scan_addr_apart holds the address), raw_id
+-- (scan_raw_names: the SNI, else the Host), client_id (scan_clients: JA3, JA4), ua_id (scan_agents).
+-- The strings are mapped to numbers on each log's own rows, before the joins on uid, so that those
+-- hash tables carry integers, not names and addresses.
 -- Join sides: every hash join here is written with the side to build on (the smaller) on the right:
 -- the small number tables, the TLS rows (at most one per connection, fewer than the conn rows) and
 -- the HTTP connections. (DuckDB may still choose the other side from its estimates; forcing the
@@ -28,35 +29,37 @@ WITH tls_u AS (
     -- One TLS handshake per connection (Zeek ssl.log, Suricata tls): no GROUP BY uid, which on a big
     -- day is the most memory-hungry step of the scan. A second handshake row for one uid would add a
     -- same-instant event, which the burst collapse of stage 30 folds into the first.
-    SELECT t.uid, n.raw_id, k.client_id, t.epoch, s.addr_id AS src_id, d.addr_id AS dst_id, t.dst_port,
+    SELECT t.uid, n.raw_id, k.client_id, t.epoch, coalesce(s.addr_id, addr_key(t.src)) AS src_id,
+           coalesce(d.addr_id, addr_key(t.dst)) AS dst_id, t.dst_port,
            t.sensor = 'suricata' AS suri
     FROM tls t
     JOIN scan_clients k ON k.ja3 IS NOT DISTINCT FROM nullif(t.ja3, '') AND k.ja4 IS NOT DISTINCT FROM nullif(t.ja4, '')
     LEFT JOIN scan_raw_names n ON n.raw_name = t.server_name     -- '' is no name: not in scan_raw_names
-    LEFT JOIN scan_addrs s ON s.addr = t.src
-    LEFT JOIN scan_addrs d ON d.addr = t.dst
+    LEFT JOIN scan_addr_apart s ON s.addr = t.src
+    LEFT JOIN scan_addr_apart d ON d.addr = t.dst
     WHERE t.epoch >= $t0 AND t.epoch < $t1 AND t.uid IS NOT NULL
 ), http_r AS (
     -- Every HTTP request of the window, its strings numbered (the Host: '' is no name, so it has no
     -- raw_id; 0 marks it, so that min_by below still sees a first request made with Host '').
     SELECT h.uid, h.epoch, CASE WHEN h.host IS NOT NULL THEN coalesce(n.raw_id, 0) END AS host_id,
            u.ua_id, h.request_body_len AS req_bytes, h.response_body_len AS resp_bytes,
-           s.addr_id AS src_id, d.addr_id AS dst_id, h.dst_port, h.sensor = 'suricata' AS suri
+           coalesce(s.addr_id, addr_key(h.src)) AS src_id, coalesce(d.addr_id, addr_key(h.dst)) AS dst_id,
+           h.dst_port, h.sensor = 'suricata' AS suri
     FROM http h
     LEFT JOIN scan_raw_names n ON n.raw_name = h.host                -- '' is no name: not in scan_raw_names
     LEFT JOIN scan_agents u ON u.user_agent = h.user_agent
-    LEFT JOIN scan_addrs s ON s.addr = h.src
-    LEFT JOIN scan_addrs d ON d.addr = h.dst
+    LEFT JOIN scan_addr_apart s ON s.addr = h.src
+    LEFT JOIN scan_addr_apart d ON d.addr = h.dst
     WHERE h.epoch >= $t0 AND h.epoch < $t1 AND h.uid IS NOT NULL
 ), http_u AS (
     -- HTTP requests grouped per connection (its first request names and times it), aggregating the
     -- numbers of http_r, so the aggregates keep their meaning: the Host of the first request (min_by
-    -- skips a NULL; 0, a first request with Host '', becomes NULL: no name); the smallest address
-    -- (scan_addrs numbers addresses in address order, stage 20). Every Host, User-Agent and address of
-    -- the window is numbered, so a NULL number means a NULL string.
+    -- skips a NULL; 0, a first request with Host '', becomes NULL: no name); its addresses (all the
+    -- requests of one connection have the same). Every Host, User-Agent and address of the window is
+    -- numbered, so a NULL number means a NULL string.
     SELECT uid, nullif(min_by(host_id, epoch), 0) AS raw_id, min_by(ua_id, epoch) AS ua_id,
            sum(req_bytes) AS req_bytes, sum(resp_bytes) AS resp_bytes, min(epoch) AS epoch,
-           min(src_id) AS src_id, min(dst_id) AS dst_id, min(dst_port) AS dst_port, min(suri) AS suri,
+           min_by(src_id, epoch) AS src_id, min_by(dst_id, epoch) AS dst_id, min(dst_port) AS dst_port, min(suri) AS suri,
            count(*) AS requests
     FROM http_r
     GROUP BY uid
@@ -84,16 +87,17 @@ WITH tls_u AS (
     ) k
     WHERE quiet_s >= $request_gap_s          -- NULL for the connection's first request: it is in http_u
 ), conn_w AS (
-    SELECT c.uid, c.epoch, s.addr_id AS src_id, d.addr_id AS dst_id, c.dst_port, c.duration,
+    SELECT c.uid, c.epoch, c.src_id, c.dst_id, c.dst_port, c.duration,
            CASE WHEN c.sensor = 'suricata' THEN c.orig_ip_bytes ELSE c.orig_bytes END AS orig_bytes,
            CASE WHEN c.sensor = 'suricata' THEN c.resp_ip_bytes ELSE c.resp_bytes END AS resp_bytes,
            c.sensor = 'suricata' AS suri, an.raw_id AS answer_raw_id
-    FROM conn c
-    LEFT JOIN scan_addrs s ON s.addr = c.src
-    LEFT JOIN scan_addrs d ON d.addr = c.dst
-    LEFT JOIN scan_answer_names an ON an.src_id = s.addr_id AND an.dst_id = d.addr_id
-    WHERE c.epoch >= $t0 AND c.epoch < $t1
-      AND NOT (coalesce(c.dst_port, -1) = $dns_port OR coalesce(c.service, '') = 'dns')
+    FROM (SELECT c.*, coalesce(s.addr_id, addr_key(c.src)) AS src_id, coalesce(d.addr_id, addr_key(c.dst)) AS dst_id
+          FROM conn c
+          LEFT JOIN scan_addr_apart s ON s.addr = c.src
+          LEFT JOIN scan_addr_apart d ON d.addr = c.dst
+          WHERE c.epoch >= $t0 AND c.epoch < $t1
+            AND NOT (coalesce(c.dst_port, -1) = $dns_port OR coalesce(c.service, '') = 'dns')) c
+    LEFT JOIN scan_answer_names an ON an.src_id = c.src_id AND an.dst_id = c.dst_id
 ), ct AS (
     SELECT coalesce(c.uid, t.uid) AS uid, c.uid IS NOT NULL AS has_conn,
            coalesce(c.epoch, t.epoch) AS epoch, coalesce(c.src_id, t.src_id) AS src_id,

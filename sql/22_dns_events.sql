@@ -22,13 +22,14 @@ WITH named AS (
     JOIN scan_raw_names n ON n.raw_id = p.raw_id
     GROUP BY p.src_id, n.lname_id
 ), q AS (
-    SELECT s.addr_id AS src_id, d.epoch, n.raw_id, n.lname_id, d.sensor = 'suricata' AS suri
+    SELECT coalesce(s.addr_id, addr_key(d.src)) AS src_id, d.epoch, n.raw_id, n.lname_id,
+           d.sensor = 'suricata' AS suri
     FROM dns d
     JOIN scan_raw_names n ON n.raw_name = d.query      -- every query of the window that is not ''
-    LEFT JOIN scan_addrs s ON s.addr = d.src
+    LEFT JOIN scan_addr_apart s ON s.addr = d.src      -- addresses are numbered as in stage 21
     WHERE d.epoch >= $t0 AND d.epoch < $t1 AND d.query IS NOT NULL AND d.query <> ''
 )
-SELECT q.src_id, CAST(NULL AS INTEGER), CAST(NULL AS INTEGER), q.epoch, CAST(NULL AS DOUBLE),
+SELECT q.src_id, CAST(NULL AS BIGINT), CAST(NULL AS INTEGER), q.epoch, CAST(NULL AS DOUBLE),
        CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), q.raw_id, CAST(NULL AS INTEGER), CAST(NULL AS INTEGER),
        FALSE, coalesce(q.suri, FALSE), FALSE, FALSE, TRUE, FALSE, FALSE
 FROM q

@@ -33,10 +33,12 @@ WITH name_attr AS (
     FROM scan_parts
     GROUP BY chan_id, dst_id, dst_port
 ), top_dst AS (
-    SELECT t.chan_id, a.addr AS dst, t.dst_port, t.dsts
-    FROM (SELECT chan_id, max_by(dst_id, cnt) AS dst_id, max_by(dst_port, cnt) AS dst_port, count(*) AS dsts
-          FROM per_dst WHERE dst_id IS NOT NULL GROUP BY chan_id) t
-    JOIN scan_addrs a ON a.addr_id = t.dst_id
+    -- The channel's busiest address and port; a tie goes to the smallest address (numbers have no order).
+    SELECT chan_id, dst, dst_port, dsts
+    FROM (SELECT d.chan_id, a.addr AS dst, d.dst_port, count(*) OVER (PARTITION BY d.chan_id) AS dsts,
+                 row_number() OVER (PARTITION BY d.chan_id ORDER BY d.cnt DESC, a.addr, d.dst_port) AS rank_in_chan
+          FROM per_dst d JOIN scan_addrs a ON a.addr_id = d.dst_id) t
+    WHERE rank_in_chan = 1
 ), agg AS (
     SELECT chan_id,
            sum(cnt) - sum(later_requests) AS connections, sum(later_requests) AS later_requests,

@@ -381,3 +381,34 @@ def test_with_conn_and_dns_logs_only_beacons_keep_their_serverless_names(tmp_pat
     assert not [f for f in beacons if f.host is None]  # no beacon left keyed by a bare address
     browsing = {t.src for t in scen.truth if t.note == "browsing"}
     assert browsing and not [f for f in result.findings if f.src in browsing]
+
+
+def test_addresses_whose_keys_collide_are_numbered_apart(mixed, monkeypatch) -> None:
+    """Stage 20 numbers addresses by a hash (addr_key); when two addresses share a key, both get numbers
+    of their own (scan_addr_apart), so no two hosts merge. Forced here with a key that collides for
+    every two addresses of the same length: the findings are exactly those of the real key."""
+    import analyzer.scan as scan_mod
+
+    real = scan_mod.read_sql
+
+    def colliding(name: str) -> str:
+        if name.startswith("20_duckdb_addr_key"):
+            return "CREATE OR REPLACE TEMP MACRO addr_key(a) AS CAST(length(a) AS BIGINT);"
+        return real(name)
+
+    monkeypatch.setattr(scan_mod, "read_sql", colliding)
+    scen = build_scenario("mixed", seed=7, hours=24.0)
+    store = Store()
+    load_into_store(scen, store.con)
+    prepare = ScanOptions(min_score=0.0)
+    scan_mod.prepare_inputs(store.con, prepare)
+    lo, hi = store.con.execute("SELECT min(epoch), max(epoch) FROM conn").fetchone()
+    scan_mod.score_channels(store.con, lo, hi + 1, prepare.params, stop_after="20")
+    apart, addrs, ids = store.con.execute(
+        "SELECT (SELECT count(*) FROM scan_addr_apart), count(*), count(DISTINCT addr_id) FROM scan_addrs").fetchone()
+    assert apart > 0 and addrs == ids  # collisions happened, and every address still has its own number
+    assert store.con.execute("SELECT max(addr_id) FROM scan_addr_apart").fetchone()[0] < 0
+
+    result = run_scan(store, prepare)
+    got, want = [f.to_dict() for f in result.findings], [f.to_dict() for f in mixed[0].findings]
+    assert got == want and len(got) > 10

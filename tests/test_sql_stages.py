@@ -93,7 +93,7 @@ def test_every_parameter_has_a_value(name: str) -> None:
 
 
 DUCKDB_ONLY = ("list_entropy", "string_split", "quantile_cont", "median(", "mode(", "arg_max", "arg_min",
-               "filter (", "::", "epoch(", "list_", "struct_", "unnest(")
+               "filter (", "::", "epoch(", "list_", "struct_", "unnest(", "hash(", ">>", "macro")
 
 
 @pytest.mark.parametrize("name", scoring_stages())
@@ -109,7 +109,7 @@ def test_duckdb_only_functions_are_isolated(name: str) -> None:
 def test_run_stage_refuses_an_unbound_parameter() -> None:
     store = Store()
     with pytest.raises(AnalyzerError, match="t0"):
-        run_stage(store.con, scoring_stages()[0], {})
+        run_stage(store.con, next(n for n in scoring_stages() if "$t0" in read_sql(n)), {})
 
 
 # --- behaviour, stage by stage --------------------------------------------------------------------

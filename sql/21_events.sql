@@ -59,8 +59,8 @@ WITH tls_u AS (
     -- numbered, so a NULL number means a NULL string.
     SELECT uid, nullif(min_by(host_id, epoch), 0) AS raw_id, min_by(ua_id, epoch) AS ua_id,
            sum(req_bytes) AS req_bytes, sum(resp_bytes) AS resp_bytes, min(epoch) AS epoch,
-           min_by(src_id, epoch) AS src_id, min_by(dst_id, epoch) AS dst_id, min(dst_port) AS dst_port, min(suri) AS suri,
-           count(*) AS requests
+           min_by(src_id, epoch) AS src_id, min_by(dst_id, epoch) AS dst_id, min(dst_port) AS dst_port,
+           min(suri) AS suri, count(*) AS requests
     FROM http_r
     GROUP BY uid
 ), http_c AS (

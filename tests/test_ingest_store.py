@@ -199,3 +199,79 @@ def test_header_only_live_file_then_grows(tmp_path):
     assert n_files == (2,)
 
 
+
+
+def _gz(path: Path, text: str) -> Path:
+    import gzip
+
+    with gzip.open(path, "wt") as fh:
+        fh.write(text)
+    return path
+
+
+def _loaded(report, con):
+    files = [(Path(f.path).name, f.status, f.rows_loaded, f.first_line, f.lines_rejected) for f in report.files]
+    rows = con.execute("SELECT f.path, d.uid, d.line FROM dns d JOIN ingest_files f USING (file_id) "
+                       "ORDER BY f.path, d.line").fetchall()
+    return files, [(Path(p).name, uid, line) for p, uid, line in rows]
+
+
+def test_gzip_files_scanned_ahead_load_as_one_by_one(tmp_path, monkeypatch):
+    """In a folder of .gz logs the next file is scanned while the one before loads (_LookAhead). What
+    is loaded is exactly what ingesting the files one call at a time loads, including a later .gz
+    that repeats an earlier one's lines and more (an archive snapshot taken twice): only the rest."""
+    from analyzer.ingest import pipeline
+
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    _gz(folder / "dns.09.log.gz", HEADER + ROWS[0])
+    _gz(folder / "dns.10.log.gz", HEADER + "".join(ROWS) + "#close\t2026-11-27-10-00-00\n")  # grown copy of 09
+    _gz(folder / "dns.11.log.gz", HEADER + ROWS[1] + "not\ta\trow\n")
+    (folder / "dns.12.log").write_text(HEADER + ROWS[2])
+    _gz(folder / "dns.13.log.gz", HEADER + ROWS[0] + ROWS[2])
+    _gz(folder / "weird.14.log.gz", "#path\tweird\n#fields\tts\tname\n1\tx\n")           # skipped from its head
+
+    scanned_ahead: list[str] = []
+    real = pipeline._pre_scan
+
+    def spy(path, sizes):
+        scanned_ahead.append(path.name)
+        return real(path, sizes)
+
+    monkeypatch.setattr(pipeline, "_pre_scan", spy)
+    with Store() as s:
+        together = _loaded(ingest_paths(s, [folder]), s.con)
+    monkeypatch.setattr(pipeline, "_pre_scan", real)
+    with Store() as s:
+        report = pipeline.IngestReport()
+        for p in sorted(folder.iterdir()):
+            report.files.extend(ingest_paths(s, [p]).files)
+        one_by_one = _loaded(report, s.con)
+
+    assert scanned_ahead == ["dns.10.log.gz", "dns.11.log.gz", "dns.13.log.gz", "weird.14.log.gz"]
+    assert together == one_by_one
+    files = {name: (status, rows, first) for name, status, rows, first, _ in together[0]}
+    assert files["dns.10.log.gz"] == ("appended", 2, 10)
+    assert files["weird.14.log.gz"][0] == "skipped"
+    assert [r for _, _, _, _, r in together[0]] == [0, 0, 1, 0, 0, 0]
+
+
+def test_a_scan_ahead_never_taken_leaves_no_temporary_copy(tmp_path, monkeypatch):
+    """--strict stops at a rejected line; the next file, already scanned (decompressed to a temporary
+    copy), is never ingested, and its copy is removed."""
+    import tempfile
+
+    from analyzer.errors import InputError
+
+    spill = tmp_path / "tmp"
+    spill.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spill))
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    _gz(folder / "dns.1.log.gz", HEADER + ROWS[0] + "not\ta\trow\n")
+    _gz(folder / "dns.2.log.gz", HEADER + ROWS[1])
+    with Store() as s:
+        with pytest.raises(InputError, match="rejected"):
+            ingest_paths(s, [folder], strict=True)
+        assert s.con.execute("SELECT count(*) FROM dns").fetchone() == (0,)
+    assert list(spill.iterdir()) == []

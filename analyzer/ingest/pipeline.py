@@ -7,7 +7,9 @@ lines with DuckDB, load the rows, record the rejects and the ``ingest_files`` ro
 A crash or kill at any point before the commit leaves the store as it was before that file.
 
 For a file not seen before, DuckDB reads its lines while the scan runs (two cores instead of one
-after the other); that read is kept only when it provably holds every consumed byte.
+after the other); that read is kept only when it provably holds every consumed byte. A gzip file
+cannot be read that way (DuckDB reads the scan's decompressed copy), so in a folder of archived
+logs the next gzip file is scanned while the one before it is loaded instead (:class:`_LookAhead`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import hashlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -82,14 +84,117 @@ def ingest_paths(
     total = sum(sizes)
     done = 0
     report = IngestReport()
-    for path, size in zip(files, sizes):
-        if progress is not None:
-            progress(str(path), done, total)
-        report.files.append(ingest_file(con, path, strict=strict))
-        done += size
+    with _LookAhead(con) as ahead:
+        for i, (path, size) in enumerate(zip(files, sizes)):
+            if progress is not None:
+                progress(str(path), done, total)
+            nxt = files[i + 1] if i + 1 < len(files) else None
+            report.files.append(ingest_file(
+                con, path, strict=strict, pre=ahead.take(path),
+                on_scanned=(lambda scan, nxt=nxt: ahead.start(nxt, scan.consumed_bytes)) if nxt else None,
+            ))
+            done += size
     if progress is not None:
         progress("", done, total)
     return report
+
+
+@dataclass
+class _Pre:
+    """What ingest_file learns of a file before it touches the store, made ahead on another thread:
+    its first bytes, what they are, and (unless they say it is skipped) its scan."""
+
+    head: bytes
+    det: Detection
+    scan: Scan | None
+    scan_error: Exception | None = None   # raised where the sequential scan would have raised it
+
+
+class _LookAhead:
+    """Scans the next gzip file while the file before it is loaded (Python's zlib and hashlib release
+    the GIL, DuckDB too): the decompression, fingerprint and line count of an hourly .gz file then
+    overlap the previous file's typed read and commit instead of following them.
+
+    The scan is the one the sequential path would make: it is started once the file before has been
+    scanned, and gets the consumed sizes of every earlier ingest (all formats: a size of another
+    format only adds an unused fingerprint) plus that file's own, which its load is about to record.
+    At most one scan is ahead; a scan never taken (the ingest stopped: --strict) has its temporary
+    copy removed on exit."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: tuple[Path, Future[_Pre]] | None = None
+
+    def __enter__(self) -> "_LookAhead":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pending is not None:
+            self._drop(self._pending[1])
+            self._pending = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def start(self, path: Path, just_scanned: int) -> None:
+        if self._pending is not None or not is_gzip(path):
+            return
+        known = {
+            int(s) for (s,) in self._con.execute(
+                f"SELECT DISTINCT size_bytes FROM ingest_files WHERE {_CONSUMED} AND size_bytes > 0").fetchall()
+        }
+        known.add(just_scanned)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sc2-scan-ahead")
+        self._pending = (path, self._pool.submit(_pre_scan, path, sorted(known)))
+
+    def take(self, path: Path) -> Future[_Pre] | None:
+        """The scan started for ``path``, if it is the one ahead."""
+        if self._pending is None or self._pending[0] != path:
+            return None
+        fut = self._pending[1]
+        self._pending = None
+        return fut
+
+    @staticmethod
+    def _drop(fut: Future[_Pre]) -> None:
+        try:
+            pre = fut.result()
+        except Exception:  # the file was never ingested: its error is not this ingest's
+            return
+        if pre.scan is not None:
+            pre.scan.cleanup()
+
+
+def _pre_scan(path: Path, sizes: list[int]) -> _Pre:
+    """read_head + detect + scan_file for a gzip file, as ingest_file would make them (no store)."""
+    head = read_head(path, True)
+    det = detect(head, path.name)
+    if _skip_reason(det) is not None:
+        return _Pre(head, det, None)
+    try:
+        return _Pre(head, det, _scan(path, True, sizes, det))
+    except Exception as exc:  # noqa: BLE001 (ingest_file re-raises it in its own handler)
+        return _Pre(head, det, None, exc)
+
+
+def _skip_reason(det: Detection) -> str | None:
+    """Why a file is skipped from its first bytes alone, or None."""
+    skip = det.skip
+    if skip is None and det.format in (ZEEK_TSV, ZEEK_JSON) and not det.kind_per_line:
+        if det.kind not in ZEEK_KINDS:
+            skip = (
+                f"unknown/unsupported log kind {det.kind!r}" if det.kind
+                else "unknown log kind (no #path, and neither name nor fields tell)"
+            )
+    return skip
+
+
+def _scan(path: Path, gz: bool, sizes: Sequence[int], det: Detection) -> Scan:
+    json_lines = det.format != ZEEK_TSV
+    return scan_file(
+        path, gz, sizes, keep_tail_if=json_line_complete if json_lines else _meta_line, json_lines=json_lines,
+    )
 
 
 def _size(p: Path) -> int:
@@ -99,47 +204,55 @@ def _size(p: Path) -> int:
         return 0
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, strict: bool = False) -> FileReport:
-    """Ingest one file (see :func:`ingest_paths`). The ingest macros must exist on ``con``."""
+def ingest_file(
+    con: duckdb.DuckDBPyConnection, path: Path, *, strict: bool = False,
+    pre: Future[_Pre] | None = None, on_scanned: Callable[[Scan], None] | None = None,
+) -> FileReport:
+    """Ingest one file (see :func:`ingest_paths`). The ingest macros must exist on ``con``.
+
+    ``pre``: this (gzip) file's head, detection and scan, made ahead (:class:`_LookAhead`).
+    ``on_scanned(scan)``: called once this file's scan is known, before it is loaded."""
     fr = FileReport(path=str(path))
+    pre_scan: Scan | None = None
+    pre_error: Exception | None = None
     try:
-        gz = is_gzip(path)
-        head = read_head(path, gz)
+        if pre is not None:
+            ahead = pre.result()
+            gz, head, det, pre_scan, pre_error = True, ahead.head, ahead.det, ahead.scan, ahead.scan_error
+        else:
+            gz = is_gzip(path)
+            head = read_head(path, gz)
+            det = detect(head, path.name)
     except OSError as exc:
         fr.status, fr.reason = FAILED, f"cannot read: {exc.strerror or exc}"
         return fr
-    det = detect(head, path.name)
     fr.format, fr.kind = det.format, det.kind
-    skip = det.skip
-    if skip is None and det.format in (ZEEK_TSV, ZEEK_JSON) and not det.kind_per_line:
-        if det.kind not in ZEEK_KINDS:
-            skip = (
-                f"unknown/unsupported log kind {det.kind!r}" if det.kind
-                else "unknown log kind (no #path, and neither name nor fields tell)"
-            )
+    skip = _skip_reason(det)
     if skip is not None:
         return _skip(con, fr, path, head, skip)
 
-    scan: Scan | None = None
+    scan: Scan | None = pre_scan
     try:
-        sizes = [
-            int(s) for (s,) in con.execute(
-                f"SELECT DISTINCT size_bytes FROM ingest_files WHERE {_CONSUMED} "
-                "AND format = $fmt AND size_bytes > 0", {"fmt": det.format},
-            ).fetchall()
-        ]
-        json_lines = det.format != ZEEK_TSV
+        if pre_error is not None:
+            raise pre_error
+        if pre_scan is None:
+            sizes = [
+                int(s) for (s,) in con.execute(
+                    f"SELECT DISTINCT size_bytes FROM ingest_files WHERE {_CONSUMED} "
+                    "AND format = $fmt AND size_bytes > 0", {"fmt": det.format},
+                ).fetchall()
+            ]
         # gzip: the size that counts is the decompressed one, known after the scan (below)
         plan = _fast_plan(head, det) if gz or _size(path) >= FAST_MIN_BYTES else None
         typed = None
         if plan is not None and not gz:  # a gzip file is read only after the scan
             typed = lambda: _fast_read(con, plan, str(path), plan.skip)  # noqa: E731
-        scan, prefetched, fast = _scan_and_prefetch(
-            con, path, gz, lambda: scan_file(
-                path, gz, sizes, keep_tail_if=json_line_complete if json_lines else _meta_line,
-                json_lines=json_lines,
-            ), typed,
-        )
+        if pre_scan is not None:
+            prefetched, fast = False, None
+        else:
+            scan, prefetched, fast = _scan_and_prefetch(con, path, gz, lambda: _scan(path, gz, sizes, det), typed)
+        if on_scanned is not None:
+            on_scanned(scan)
         if gz and scan.total_bytes < FAST_MIN_GZ_BYTES:
             plan = None
         # _raw holds the lines when the read-ahead may be used and did not type them (plan or not,

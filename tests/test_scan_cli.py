@@ -145,3 +145,38 @@ def test_memory_limit_default_is_the_stores() -> None:
 
     option = next(p for p in scan.params if p.name == "memory_limit")
     assert option.default == DEFAULT_MEMORY_LIMIT
+
+
+def _progress(monkeypatch, tty: bool, **kw):
+    import sys
+
+    from analyzer.cli import ingest_cmd
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: tty, raising=False)
+    monkeypatch.setattr(ingest_cmd._Progress, "EVERY", 0.0)
+    return ingest_cmd._Progress(False, **kw)
+
+
+def test_scan_shows_ingest_progress_on_a_terminal_only(monkeypatch, capsys) -> None:
+    """scan shows which file it is loading on a terminal (one line, rewritten, file names escaped);
+    to a pipe or cron's mail, where `ingest` prints a line every few seconds, scan prints nothing."""
+    hostile = "/logs/conn.\x1b[2J.log"
+    for tty, tty_only in ((True, True), (False, True), (False, False)):
+        p = _progress(monkeypatch, tty, tty_only=tty_only)
+        p(hostile, 0, 2048)
+        p("/logs/dns.log", 1024, 2048)
+        p("", 2048, 2048)
+        err = capsys.readouterr().err
+        if tty:
+            assert err == "\r\x1b[K[1] 0 B/2.0 KiB (0%) /logs/conn.\\x1b[2J.log\r\x1b[K[2] 1.0 KiB/2.0 KiB (50%) /logs/dns.log\n"
+        elif tty_only:
+            assert err == ""
+        else:
+            assert err.splitlines() == ["[1] 0 B/2.0 KiB (0%) /logs/conn.\\x1b[2J.log", "[2] 1.0 KiB/2.0 KiB (50%) /logs/dns.log"]
+
+
+def test_scan_to_a_pipe_says_only_what_it_loaded(tmp_path: Path) -> None:
+    logs = write_logs(build_scenario("demo", seed=7, hours=2.0), tmp_path / "logs")
+    code, out, err = _run(*map(str, logs), "--format", "json")
+    assert code == 0 and json.loads(out)["schema"] == "serverless-c2/scan"
+    assert err.splitlines()[0].startswith(f"ingested ") and "[1]" not in err

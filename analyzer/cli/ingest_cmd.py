@@ -40,13 +40,14 @@ def _human(n: float) -> str:
 
 class _Progress:
     """Progress on stderr: on a terminal one line, rewritten per file; otherwise (cron, a pipe) a
-    line every few seconds once the ingest is long; nothing when quiet."""
+    line every few seconds once the ingest is long, unless ``tty_only`` (``scan``, whose stderr a
+    nightly job mails: only its summary belongs there); nothing when quiet."""
 
     EVERY = 5.0
 
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
+    def __init__(self, quiet: bool, *, tty_only: bool = False):
         self.tty = sys.stderr.isatty()
+        self.quiet = quiet or (tty_only and not self.tty)
         self.count = 0
         self.last = time.monotonic()
 

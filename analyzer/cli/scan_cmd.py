@@ -46,9 +46,10 @@ def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: 
     with Store(db) as store:
         _limit_memory(store, memory_limit)
         if inputs:
+            from analyzer.cli.ingest_cmd import _Progress
             from analyzer.ingest import ingest_paths
 
-            report = ingest_paths(store, [str(p) for p in inputs])
+            report = ingest_paths(store, [str(p) for p in inputs], progress=_Progress(quiet, tty_only=True))
             _say(quiet, f"ingested {report.rows_loaded} rows from {len(report.files)} file(s)"
                         + (f", {report.lines_rejected} lines rejected" if report.lines_rejected else ""))
         return run_scan(store, options)

@@ -139,11 +139,7 @@ class _LookAhead:
     def start(self, path: Path, just_scanned: int) -> None:
         if self._pending is not None or not is_gzip(path):
             return
-        known = {
-            int(s) for (s,) in self._con.execute(
-                f"SELECT DISTINCT size_bytes FROM ingest_files WHERE {_CONSUMED} AND size_bytes > 0").fetchall()
-        }
-        known.add(just_scanned)
+        known = set(_consumed_sizes(self._con, None, any_format=True)) | {just_scanned}
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sc2-scan-ahead")
         self._pending = (path, self._pool.submit(_pre_scan, path, sorted(known)))
@@ -164,6 +160,16 @@ class _LookAhead:
             return
         if pre.scan is not None:
             pre.scan.cleanup()
+
+
+def _consumed_sizes(con: duckdb.DuckDBPyConnection, fmt: str | None, *, any_format: bool = False) -> list[int]:
+    """The sizes of the prefixes earlier ingests of format ``fmt`` (or of any, ``any_format``)
+    consumed: where a scan takes fingerprint snapshots, so that a file that only grew is recognised."""
+    rows = con.execute(
+        f"SELECT DISTINCT size_bytes FROM ingest_files WHERE {_CONSUMED} AND size_bytes > 0 "
+        "AND ($any OR format = $fmt)", {"any": any_format, "fmt": fmt},
+    ).fetchall()
+    return [int(s) for (s,) in rows]
 
 
 def _pre_scan(path: Path, sizes: list[int]) -> _Pre:
@@ -236,12 +242,7 @@ def ingest_file(
         if pre_error is not None:
             raise pre_error
         if pre_scan is None:
-            sizes = [
-                int(s) for (s,) in con.execute(
-                    f"SELECT DISTINCT size_bytes FROM ingest_files WHERE {_CONSUMED} "
-                    "AND format = $fmt AND size_bytes > 0", {"fmt": det.format},
-                ).fetchall()
-            ]
+            sizes = _consumed_sizes(con, det.format)
         # gzip: the size that counts is the decompressed one, known after the scan (below)
         plan = _fast_plan(head, det) if gz or _size(path) >= FAST_MIN_BYTES else None
         typed = None

@@ -5,7 +5,7 @@
     python bench/bench_scan.py --rows 10000000 --dir /tmp/b10m        # the 10 M target; files kept in /tmp/b10m
     python bench/bench_scan.py --rows 10000000 --dir /tmp/b10m --reuse --steps read,scan
                                                         # again, reusing those logs and their stored DB
-    python bench/bench_scan.py ... --compare /tmp/old    # also time scan-only with the analyzer in /tmp/old
+    python bench/bench_scan.py ... --compare /tmp/old    # also time e2e and scan-only with the analyzer in /tmp/old
     python bench/bench_scan.py --rows 1000000 --hourly-gz  # the same day as Zeek archives it: 24 hourly .gz per log
     python bench/bench_scan.py --rows 10000000 --dir /tmp/b10m --reuse --memory-limit 8GB  # what memory buys
 
@@ -20,8 +20,10 @@ What it does, in one run:
    gzip files per log, as Zeek's log archive holds it, and both sides read those.
 3. ``serverless-c2 scan FILES --format json`` (ingest into memory + scan), in a fresh process;
    then ingest into a file store and ``scan --db`` separately, to split the two costs.
-4. Prints wall time and peak RSS of each, and the ratio scan / baseline. Each measurement is its own
-   process, so peak RSS is that step's alone (``ru_maxrss`` of the child).
+4. Prints wall time, CPU time (user + system, all threads) and peak RSS of each, and the ratio scan /
+   baseline of both times. Each measurement is its own process, so peak RSS is that step's alone.
+   On a shared machine the CPU ratio is the steadier one: a neighbour's load stretches wall time
+   (and the read most, as it keeps both cores busiest) far more than it changes CPU seconds.
 """
 
 from __future__ import annotations
@@ -166,7 +168,7 @@ import duckdb, gzip, json, os, sys, time
 PEAK_RSS
 ZEEK = {"time": "DOUBLE", "interval": "DOUBLE", "double": "DOUBLE", "count": "UBIGINT", "int": "BIGINT",
         "port": "UINTEGER", "bool": "BOOLEAN"}
-t = time.perf_counter()
+t, c = time.perf_counter(), cpu_s()
 con = duckdb.connect()
 if os.environ.get("SC2_READ_CAP"):  # step read-capped: under the scan's memory cap, spilling like it
     con.execute("SET memory_limit = ?", [os.environ["SC2_READ_CAP"]])
@@ -181,7 +183,7 @@ for i, p in enumerate(sys.argv[1:]):
     con.execute(f"CREATE TABLE t{i} AS SELECT * FROM read_csv(?, delim='\t', header=false, quote='', escape='',"
                 " skip=8, nullstr='-', columns=?, ignore_errors=true, auto_detect=false)", [p, cols])
 rows = sum(con.execute(f"SELECT count(*) FROM t{i}").fetchone()[0] for i in range(len(sys.argv) - 1))
-print(json.dumps({"s": time.perf_counter() - t, "rss_mb": peak_rss_mb(), "rows": rows}))
+print(json.dumps({"s": time.perf_counter() - t, "cpu_s": cpu_s() - c, "rss_mb": peak_rss_mb(), "rows": rows}))
 """
 
 RUN_CLI = r"""
@@ -189,15 +191,15 @@ import json, sys, time
 PEAK_RSS
 from click.testing import CliRunner
 from analyzer.cli import cli
-t = time.perf_counter()
+t, c = time.perf_counter(), cpu_s()
 r = CliRunner().invoke(cli, sys.argv[1:])
-elapsed = time.perf_counter() - t
+elapsed, cpu = time.perf_counter() - t, cpu_s() - c
 if r.exit_code != 0:
     print(r.output, r.stderr if hasattr(r, "stderr") else "", file=sys.stderr)
     raise SystemExit(r.exit_code)
 out = r.stdout
 findings = len(json.loads(out)["findings"]) if out.startswith("{") else None
-print(json.dumps({"s": elapsed, "rss_mb": peak_rss_mb(), "findings": findings}))
+print(json.dumps({"s": elapsed, "cpu_s": cpu, "rss_mb": peak_rss_mb(), "findings": findings}))
 """
 
 
@@ -210,6 +212,11 @@ def peak_rss_mb():
             return int(line.split()[1]) / 1024
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+def cpu_s():  # CPU seconds of the process, all its threads (DuckDB's included), user + system
+    import resource
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 """
 
 
@@ -254,7 +261,7 @@ def main() -> None:
                     help="pass --memory-limit SIZE to scan (e2e and scan-only; default: the tool's own 1.6GB), "
                          "to measure what memory buys")
     ap.add_argument("--compare", type=Path, default=None, metavar="DIR",
-                    help="also time scan-only with the analyzer in DIR (e.g. `git archive HEAD analyzer sql | "
+                    help="also time e2e and scan-only with the analyzer in DIR (e.g. `git archive HEAD analyzer sql | "
                          "tar -x -C DIR`), in the same run, for a before/after ratio on a noisy machine")
     args = ap.parse_args()
     channels = args.channels or max(100, args.rows // 100)
@@ -290,7 +297,7 @@ def main() -> None:
             result["memory_limit"] = args.memory_limit
         # read and e2e alternate --repeat times; each keeps its fastest run (a shared machine only
         # ever makes a run slower), so the ratio compares the two at their best
-        reads, e2es, capped = [], [], []
+        reads, e2es, capped, e2e_other = [], [], [], []
         cap = args.memory_limit or DEFAULT_MEMORY_LIMIT
         for _ in range(args.repeat):
             if "read" in steps:
@@ -299,11 +306,15 @@ def main() -> None:
                 with tempfile.TemporaryDirectory(prefix="sc2-read-spill-") as spill:
                     capped.append(measure(BASELINE, files, extra_env={"SC2_READ_CAP": cap, "SC2_READ_TMP": spill}))
             if "e2e" in steps:
-                e2es.append(measure(RUN_CLI, ["scan", *files, "--format", "json", "-q", *limit]))
+                # with --compare, the two versions alternate (this, other; then other, this ...)
+                codes = [None] if args.compare is None else [None, args.compare][::1 if len(e2es) % 2 == 0 else -1]
+                for code in codes:
+                    run = measure(RUN_CLI, ["scan", *files, "--format", "json", "-q", *limit], code)
+                    (e2es if code is None else e2e_other).append(run)
         if reads:
             base = min(reads, key=lambda r: r["s"])
             result.update(duckdb_read_s=round(base["s"], 2), duckdb_read_rss_mb=round(base["rss_mb"]),
-                          rows_read=base["rows"])
+                          rows_read=base["rows"], duckdb_read_cpu_s=round(min(r["cpu_s"] for r in reads), 2))
             if args.repeat > 1:
                 result["duckdb_read_runs_s"] = [round(r["s"], 2) for r in reads]
         if capped:
@@ -313,13 +324,26 @@ def main() -> None:
         if e2es:
             e2e = min(e2es, key=lambda r: r["s"])
             result.update(scan_end_to_end_s=round(e2e["s"], 2),
+                          scan_end_to_end_cpu_s=round(min(r["cpu_s"] for r in e2es), 2),
                           scan_end_to_end_rss_mb=round(max(r["rss_mb"] for r in e2es)), findings=e2e["findings"])
             if args.repeat > 1:
                 result["scan_end_to_end_runs_s"] = [round(r["s"], 2) for r in e2es]
             if base:
                 result["ratio_end_to_end_vs_read"] = round(e2e["s"] / base["s"], 2)
+                result["ratio_cpu_end_to_end_vs_read"] = round(
+                    result["scan_end_to_end_cpu_s"] / result["duckdb_read_cpu_s"], 2)
             if capped:
                 result["ratio_end_to_end_vs_read_capped"] = round(e2e["s"] / result["duckdb_read_capped_s"], 2)
+        if e2e_other:
+            other_e2e = min(e2e_other, key=lambda r: r["s"])
+            result.update(compare_end_to_end_s=round(other_e2e["s"], 2),
+                          compare_end_to_end_cpu_s=round(min(r["cpu_s"] for r in e2e_other), 2),
+                          compare_end_to_end_rss_mb=round(max(r["rss_mb"] for r in e2e_other)),
+                          compare_findings_end_to_end=other_e2e["findings"])
+            if args.repeat > 1:
+                result["compare_end_to_end_runs_s"] = [round(r["s"], 2) for r in e2e_other]
+            if base:
+                result["compare_ratio_end_to_end_vs_read"] = round(other_e2e["s"] / base["s"], 2)
         if "ingest" in steps or ("scan" in steps and not (args.reuse and db.exists())):
             db.unlink(missing_ok=True)
             ing = measure(RUN_CLI, ["ingest", *files, "--db", str(db), "-q"])

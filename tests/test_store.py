@@ -44,3 +44,22 @@ def test_file_store_spills_beside_its_file_and_keeps_no_private_folder(tmp_path)
 def test_bad_memory_limit_is_a_store_error():
     with pytest.raises(StoreError, match="memory limit"):
         Store(memory_limit="lots")
+
+
+def test_a_scratch_store_leaves_out_the_columns_no_stage_reads():
+    from analyzer.store import SCRATCH_OMITS
+
+    with Store() as full, Store(scratch=True) as scratch:
+        for table, omitted in SCRATCH_OMITS.items():
+            have_full = [r[0] for r in full.con.execute(f"DESCRIBE {table}").fetchall()]
+            have = [r[0] for r in scratch.con.execute(f"DESCRIBE {table}").fetchall()]
+            assert set(omitted) <= set(have_full)            # the names are real columns
+            assert have == [c for c in have_full if c not in omitted]
+        assert [r[0] for r in scratch.con.execute("DESCRIBE ingest_files").fetchall()] == \
+            [r[0] for r in full.con.execute("DESCRIBE ingest_files").fetchall()]
+
+
+def test_a_scratch_store_lives_in_memory(tmp_path):
+    with pytest.raises(ValueError, match="memory"):
+        Store(tmp_path / "s.duckdb", scratch=True)
+    assert not (tmp_path / "s.duckdb").exists()

@@ -89,7 +89,8 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
             click.echo(clean(msg), err=True)
 
     try:
-        with Store(db) as store:
+        # without --db the store is thrown away after the report: a scratch store (store.SCRATCH_OMITS)
+        with Store(db, scratch=db is None) as store:
             inputs = list(paths)
             if demo:
                 from analyzer import simulate

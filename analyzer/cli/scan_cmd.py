@@ -43,7 +43,8 @@ def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: 
     from analyzer.scan import run_scan
     from analyzer.store import Store
 
-    with Store(db) as store:
+    # without --db the store is thrown away after the scan: a scratch store (store.SCRATCH_OMITS)
+    with Store(db, scratch=db is None) as store:
         _limit_memory(store, memory_limit)
         if inputs:
             from analyzer.cli.ingest_cmd import _Progress

@@ -19,9 +19,12 @@ from collections.abc import Callable
 
 import duckdb
 
-from analyzer.ingest.common import DATA_JSON, JSON_REASON, FastRead, StageQuery, Tally, number_lines
+from analyzer.ingest.common import (
+    DATA_JSON, JSON_REASON, FastRead, StageQuery, Tally, file_order_unless, insert_head, number_lines,
+    row_values,
+)
 from analyzer.ingest.detect import ZEEK_KINDS
-from analyzer.ingest.zeek_fields import SPECS, Col, table_columns, typed_stage_sql
+from analyzer.ingest.zeek_fields import SPECS, Col, typed_stage_sql
 
 
 def _path(field: str) -> str:
@@ -139,16 +142,15 @@ def fast_read(
         "FROM read_json($path, format='newline_delimited', columns=$cols, auto_detect=false) AS j) AS r "
         "WHERE kind IS NULL OR kind = $kind"
     )
-    names = table_columns(table)
     stage = typed_stage_sql(table, source, "v[1]", raw)
-    insert = (
-        f"INSERT INTO {table} ({', '.join(names)}, sensor, file_id, line) "
-        f"SELECT {', '.join(names)}, 'zeek', $fid, line FROM ({stage}) AS st WHERE reason IS NULL"
-    )
+    head, have = insert_head(con, table, row_values(table, "'zeek'", "$fid", "line"))
+    insert = f"{head} FROM ({stage}) AS st WHERE reason IS NULL"  # reason checks every field, kept or not
     try:
-        row = con.execute(insert, {"path": data_path, "cols": columns, "kind": kind, "fid": file_id}).fetchone()
+        with file_order_unless(con, "line" in have):
+            row = con.execute(insert, {"path": data_path, "cols": columns, "kind": kind, "fid": file_id}).fetchone()
     except duckdb.Error:
         return None
     rows = int(row[0]) if row else 0
-    number_lines(con, table, file_id, 1)
+    if "line" in have:
+        number_lines(con, table, file_id, 1)
     return FastRead(table, 0, rows, 0, data_path, file_id, kind)

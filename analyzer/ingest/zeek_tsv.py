@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from analyzer.ingest.common import DATA_TSV, FastRead, StageQuery, Tally, number_lines, used_params
+from analyzer.ingest.common import (
+    DATA_TSV, FastRead, StageQuery, Tally, file_order_unless, insert_head, number_lines, row_values,
+    used_params,
+)
 from analyzer.ingest.detect import ZEEK_KINDS
-from analyzer.ingest.zeek_fields import NULL_SQL, SPECS, Col, table_columns, typed_stage_sql
+from analyzer.ingest.zeek_fields import NULL_SQL, SPECS, Col, typed_stage_sql
 
 _ESC = re.compile(r"\\(?:x([0-9A-Fa-f]{2})|([tns\\]))")
 _SIMPLE = {"t": "\t", "n": "\n", "s": " ", "\\": "\\"}
@@ -242,20 +245,26 @@ def fast_read(
             exprs.append(f"c{i} AS {c.name}")
     for t in (_FAST_REJ, _FAST_SCAN):
         con.execute(f"DROP TABLE IF EXISTS {t}")
-    names = table_columns(table)
+    head, have = insert_head(con, table, {**row_values(table, "'zeek'", "$fid", "NULL"), "ts": "ingest_ts(epoch)"})
+    # A column a scratch store does not keep is still typed by the reader, so that a line with a bad
+    # value there fails the fast read as it would in a full store: without a use, DuckDB would not
+    # even parse it (projection pushdown). This always-true test is that use.
+    checks = [f"({c.name} IS NULL OR {c.name} IS NOT NULL)" for c, i in used
+              if i is not None and c.name not in have and c.type not in ("str", "list_str")]
     sql = (
-        f"INSERT INTO {table} ({', '.join(names)}, sensor, file_id, line) "
-        f"SELECT ingest_ts(epoch), {', '.join(names[1:])}, 'zeek', $fid, NULL "
+        f"{head} "
         f"FROM (SELECT {', '.join(exprs)} FROM read_csv($path, delim=$sep, quote='', escape='', header=false, "
         "auto_detect=false, new_line='\\n', skip=$skip, columns=$cols, nullstr=$unset, store_rejects=true, "
         f"rejects_table='{_FAST_REJ}', rejects_scan='{_FAST_SCAN}', rejects_limit=$limit)) AS typed"
+        + (f" WHERE {' AND '.join(checks)}" if checks else "")
     )
     params = {
         "path": data_path, "sep": block.sep, "skip": skip, "cols": types, "unset": block.unset,
         "empty": block.empty, "setsep": block.set_sep, "limit": _FAST_REJECTS_LIMIT, "fid": file_id,
     }
     try:
-        row = con.execute(sql, used_params(sql, params)).fetchone()
+        with file_order_unless(con, "line" in have):
+            row = con.execute(sql, used_params(sql, params)).fetchone()
         rows = int(row[0]) if row else 0
         rej = con.execute(f"SELECT DISTINCT line, csv_line FROM {_FAST_REJ} ORDER BY line").fetchall()
     except duckdb.Error:
@@ -267,5 +276,6 @@ def fast_read(
         text = str(text or "")
         if ln is None or int(ln) <= skip + rows or not text.lstrip(" \t").startswith("#") or "\n" in text:
             return None
-    number_lines(con, table, file_id, skip + 1)
+    if "line" in have:
+        number_lines(con, table, file_id, skip + 1)
     return FastRead(table, skip, rows, len(rej), data_path, file_id, block.path)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,6 +41,12 @@ def read_lines(con: duckdb.DuckDBPyConnection, data_path: Path, size: int) -> No
     with such a line is read again with a limit as large as the file (at most 1 GiB), which costs a
     bigger buffer only for those rare files.
     """
+    with insertion_order(con, keep=True):  # rowid + 1 is the line number
+        _read_lines(con, data_path, size)
+    con.execute("CREATE OR REPLACE TEMP VIEW _lines AS SELECT rowid + 1 AS line, l FROM _raw")
+
+
+def _read_lines(con: duckdb.DuckDBPyConnection, data_path: Path, size: int) -> None:
     sql = (
         "CREATE OR REPLACE TEMP TABLE _raw AS SELECT l FROM read_csv($path, columns={'l': 'VARCHAR'}, "
         "delim='\\0', quote='', escape='', header=false, auto_detect=false, new_line='\\n', "
@@ -52,7 +59,6 @@ def read_lines(con: duckdb.DuckDBPyConnection, data_path: Path, size: int) -> No
             raise
         max_line = min(size + 16, 1 << 30)
         con.execute(sql, {"path": str(data_path), "max_line": max_line, "buffer": 2 * max_line})
-    con.execute("CREATE OR REPLACE TEMP VIEW _lines AS SELECT rowid + 1 AS line, l FROM _raw")
 
 
 def drop_temps(con: duckdb.DuckDBPyConnection) -> None:
@@ -113,17 +119,25 @@ class FastRead:
     kind: str | None
 
 
-def stored_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+#: stored_columns per connection: a store's log tables are shaped once, when it is opened
+_COLUMNS: "weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, dict[str, frozenset[str]]]" = \
+    weakref.WeakKeyDictionary()
+
+
+def stored_columns(con: duckdb.DuckDBPyConnection, table: str) -> frozenset[str]:
     """The columns log table ``table`` has in this store: all of sql/00_schema.sql, or fewer in a
     scratch store (analyzer.store.SCRATCH_OMITS)."""
-    rows = con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
-        "AND schema_name = 'main' AND table_name = $t", {"t": table},
-    ).fetchall()
-    return {str(r[0]) for r in rows}
+    known = _COLUMNS.setdefault(con, {})
+    if table not in known:
+        rows = con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name = $t", {"t": table},
+        ).fetchall()
+        known[table] = frozenset(str(r[0]) for r in rows)
+    return known[table]
 
 
-def insert_head(con: duckdb.DuckDBPyConnection, table: str, values: dict[str, str]) -> tuple[str, set[str]]:
+def insert_head(con: duckdb.DuckDBPyConnection, table: str, values: dict[str, str]) -> tuple[str, frozenset[str]]:
     """``INSERT INTO table (columns) SELECT expressions`` for the columns ``table`` has, and those
     columns. ``values`` maps every column a log table can have (``table_columns`` plus ``sensor``,
     ``file_id``, ``line``) to its SQL expression; a scratch store's table lacks some, which are left
@@ -142,19 +156,21 @@ def row_values(table: str, sensor: str, file_id: str, line: str) -> dict[str, st
 
 
 @contextmanager
-def file_order_unless(con: duckdb.DuckDBPyConnection, needed: bool) -> Iterator[None]:
-    """Let DuckDB insert a fast read's rows in any order unless ``needed`` (number_lines needs file
-    order; a scratch store keeps no line, so its rows may land as the reader's threads finish:
-    about a fifth less time for a big file, measured on 10M conn rows)."""
-    if needed:
+def insertion_order(con: duckdb.DuckDBPyConnection, keep: bool) -> Iterator[None]:
+    """DuckDB's ``preserve_insertion_order`` set to ``keep`` inside, restored after. Rows land in
+    file order only with it on: number_lines and the line table of read_lines need that. A scratch
+    store numbers no rows, so its ingest turns it off around everything but read_lines, and a big
+    file's rows land as the reader's threads finish (about a fifth less time, 10M conn rows)."""
+    row = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+    was = bool(row and row[0])
+    if was == keep:
         yield
         return
-    row = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
-    con.execute("SET preserve_insertion_order = false")
+    con.execute(f"SET preserve_insertion_order = {'true' if keep else 'false'}")
     try:
         yield
     finally:
-        con.execute(f"SET preserve_insertion_order = {'true' if row and row[0] else 'false'}")
+        con.execute(f"SET preserve_insertion_order = {'true' if was else 'false'}")
 
 
 def number_lines(con: duckdb.DuckDBPyConnection, table: str, file_id: int, first_line: int) -> None:

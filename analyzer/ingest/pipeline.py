@@ -27,7 +27,8 @@ import duckdb
 from analyzer.errors import InputError
 from analyzer.ingest import eve, zeek_json, zeek_tsv
 from analyzer.ingest.common import (
-    JSON_META, TSV_META, FastRead, Tally, account_fast, drop_temps, line_classes, read_lines,
+    JSON_META, TSV_META, FastRead, Tally, account_fast, drop_temps, insertion_order, line_classes, read_lines,
+    stored_columns,
 )
 from analyzer.ingest.detect import EVE, ZEEK_JSON, ZEEK_KINDS, ZEEK_TSV, Detection, detect, json_line_complete
 from analyzer.ingest.files import HEAD_BYTES, Scan, expand_paths, is_gzip, read_head, scan_file
@@ -84,7 +85,9 @@ def ingest_paths(
     total = sum(sizes)
     done = 0
     report = IngestReport()
-    with _LookAhead(con) as ahead:
+    # rows need to land in file order only to be numbered (number_lines): not in a scratch store
+    numbered = any("line" in stored_columns(con, t) for t in ("conn", "dns", "tls", "http"))
+    with insertion_order(con, keep=numbered), _LookAhead(con) as ahead:
         for i, (path, size) in enumerate(zip(files, sizes)):
             if progress is not None:
                 progress(str(path), done, total)
@@ -454,14 +457,13 @@ def _previous(con: duckdb.DuckDBPyConnection, scan: Scan, fmt: str | None) -> tu
         (s.size, s.sha256, s.lines + (0 if s.ends_with_newline else 1))
         for s in scan.snapshots.values() if s.size < scan.consumed_bytes
     ]
-    known = {
-        (int(size), sha): int(fid)
-        for size, sha, fid in con.execute(
-            "SELECT size_bytes, head_sha256, max(file_id) FROM ingest_files "
-            f"WHERE {_CONSUMED} AND format = $fmt AND size_bytes <= $max GROUP BY ALL",
-            {"fmt": fmt, "max": scan.consumed_bytes},
-        ).fetchall()
-    }
+    known: dict[tuple[int, str], int] = {}
+    for size, sha, fid in con.execute(  # the latest of each content (no GROUP BY: a millisecond per file)
+        f"SELECT size_bytes, head_sha256, file_id FROM ingest_files WHERE {_CONSUMED} AND format = $fmt "
+        "AND size_bytes <= $max", {"fmt": fmt, "max": scan.consumed_bytes},
+    ).fetchall():
+        key = (int(size), sha)
+        known[key] = max(known.get(key, 0), int(fid))
     for size, sha, lines in sorted(candidates, reverse=True):
         fid = known.get((size, sha))
         if fid is not None:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 import duckdb
 
 from analyzer.ingest.common import (
-    DATA_JSON, JSON_REASON, FastRead, StageQuery, Tally, file_order_unless, insert_head, number_lines,
+    DATA_JSON, JSON_REASON, FastRead, StageQuery, Tally, insert_head, number_lines,
     row_values,
 )
 from analyzer.ingest.detect import ZEEK_KINDS
@@ -146,8 +146,7 @@ def fast_read(
     head, have = insert_head(con, table, row_values(table, "'zeek'", "$fid", "line"))
     insert = f"{head} FROM ({stage}) AS st WHERE reason IS NULL"  # reason checks every field, kept or not
     try:
-        with file_order_unless(con, "line" in have):
-            row = con.execute(insert, {"path": data_path, "cols": columns, "kind": kind, "fid": file_id}).fetchone()
+        row = con.execute(insert, {"path": data_path, "cols": columns, "kind": kind, "fid": file_id}).fetchone()
     except duckdb.Error:
         return None
     rows = int(row[0]) if row else 0

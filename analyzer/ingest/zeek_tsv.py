@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from analyzer.ingest.common import (
-    DATA_TSV, FastRead, StageQuery, Tally, file_order_unless, insert_head, number_lines, row_values,
+    DATA_TSV, FastRead, StageQuery, Tally, insert_head, number_lines, row_values,
     used_params,
 )
 from analyzer.ingest.detect import ZEEK_KINDS
@@ -263,8 +263,7 @@ def fast_read(
         "empty": block.empty, "setsep": block.set_sep, "limit": _FAST_REJECTS_LIMIT, "fid": file_id,
     }
     try:
-        with file_order_unless(con, "line" in have):
-            row = con.execute(sql, used_params(sql, params)).fetchone()
+        row = con.execute(sql, used_params(sql, params)).fetchone()
         rows = int(row[0]) if row else 0
         rej = con.execute(f"SELECT DISTINCT line, csv_line FROM {_FAST_REJ} ORDER BY line").fetchall()
     except duckdb.Error:

@@ -134,6 +134,10 @@ class ScanOptions:
     params: ScanParams = field(default_factory=ScanParams)
     #: Fills ``name_matches`` (see ``build_name_matches``); replaceable so tests can isolate scoring.
     name_matcher: Callable[[Any, "ScanOptions"], None] | None = None
+    #: Drop the log tables from the store once the scoring stages have read them (``_RELEASE_AFTER``),
+    #: so that the later stages have their memory: for a store that ends with the scan (the CLI's
+    #: scratch store), never for one kept or reported on afterwards.
+    release_logs: bool = False
 
 
 def parse_window(text: str) -> float:
@@ -361,18 +365,24 @@ _DROP_AFTER = {
     "30": ("TABLE scan_raw",),
     "43": ("TABLE scan_intervals",),
     "45": ("TABLE scan_parts", "TABLE scan_addrs"),
+    "46": ("TABLE scan_seen", "TABLE scan_store_span"),
 }
+
+#: With ScanOptions.release_logs, the log tables dropped after a stage: no later stage reads them
+#: (stage 21 reads conn, tls and http for the last time, 21_first_seen included; 47 reads dns).
+_RELEASE_AFTER = {"21": ("conn", "tls", "http"), "47": ("dns",)}
 
 
 #: DuckDB settings the scan turns off while it runs, and restores after (names are constants, not data).
 _SCAN_SETTINGS = ("preserve_insertion_order", "enable_progress_bar")
 
 
-def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_after: str | None = None) -> None:
+def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_after: str | None = None,
+                   release_logs: bool = False) -> None:
     """Run the scoring stages over [t0, t1) (``name_matches`` and ``scan_name_groups`` must exist).
 
     ``stop_after`` (a stage file name prefix such as ``"30"``) stops early and keeps every
-    intermediate table: tests inspect them that way.
+    intermediate table: tests inspect them that way. ``release_logs``: see ScanOptions.
     """
     values: dict[str, Any] = {**asdict(params), "t0": t0, "t1": t1, "data_span": _data_span(con, t0, t1),
                               "p0_tight": p0_window(params.tight_win, params.gap_factor)}
@@ -397,6 +407,8 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
                 for kind_and_name in _DROP_AFTER.get(name[:2], ()):
                     kind, table = kind_and_name.split()
                     con.execute(f"DROP {kind} IF EXISTS {table}")
+                for table in _RELEASE_AFTER.get(name[:2], ()) if release_logs else ():
+                    con.execute(f"DROP TABLE IF EXISTS {table}")
     finally:
         for setting, value in saved.items():
             con.execute(f"SET {setting} = {'true' if value else 'false'}")
@@ -436,7 +448,7 @@ def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:
     result.window_start, result.window_end = _utc(t0), _utc(t1)
 
     prepare_inputs(con, options)
-    score_channels(con, t0, t1, options.params)
+    score_channels(con, t0, t1, options.params, release_logs=options.release_logs)
 
     result.channels_scored = con.execute("SELECT count(*) FROM scan_beacon").fetchone()[0]
     result.hosts = con.execute("SELECT count(DISTINCT src) FROM scan_channels").fetchone()[0]

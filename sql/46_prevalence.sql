@@ -19,8 +19,9 @@
 --                  look like a fleet agent). Elsewhere, how many hosts use a name or tenant still says
 --                  how ordinary it is here (WRCCDC: firewalls polling their vendor's cloud).
 --   first_epoch the first time any host in the whole store used one of the destination's names
---               (TLS SNI, HTTP Host or DNS query); is_new when that is inside the window and the
---               store holds data from before the window (otherwise "new" would mean nothing).
+--               (TLS SNI, HTTP Host or DNS query: scan_seen, stage 21); is_new when that is inside
+--               the window and the store holds data from before the window (otherwise "new" would
+--               mean nothing).
 -- One row per channel.
 CREATE OR REPLACE TEMP TABLE scan_prevalence AS
 WITH prev AS (
@@ -47,25 +48,11 @@ WITH prev AS (
                                        AND ln($fleet_period_ratio) FOLLOWING) AS same_beat,
            period, beat, no_client
     FROM timed
-), seen AS (
-    -- grouped on the name as logged first, then on its normal form: the normal form is computed per
-    -- distinct name instead of per row of the whole store (the minimum of minima is the minimum)
-    SELECT lower(server_name) AS name, min(first_epoch) AS first_epoch
-    FROM (SELECT server_name, min(epoch) AS first_epoch FROM tls GROUP BY server_name) t
-    GROUP BY lower(server_name)
-    UNION ALL
-    SELECT lower(regexp_replace(host, ':[0-9]+$', '')), min(first_epoch)
-    FROM (SELECT host, min(epoch) AS first_epoch FROM http GROUP BY host) h
-    GROUP BY lower(regexp_replace(host, ':[0-9]+$', ''))
-    UNION ALL
-    SELECT lower(query), min(first_epoch)
-    FROM (SELECT query, min(epoch) AS first_epoch FROM dns GROUP BY query) d
-    GROUP BY lower(query)
 ), names AS (
     SELECT DISTINCT c.dest_key, e.name FROM scan_chan_names e JOIN scan_channels c ON c.chan_id = e.chan_id
 ), first_seen AS (
     SELECT n.dest_key, min(s.first_epoch) AS store_first_epoch
-    FROM names n JOIN seen s ON s.name = n.name
+    FROM names n JOIN scan_seen s ON s.name = n.name  -- stage 21 (21_first_seen)
     GROUP BY n.dest_key
 ), shared AS (
     -- serverless front doors that name no tenant (script.google.com: the script is in the URL path)
@@ -74,8 +61,6 @@ WITH prev AS (
     JOIN scan_channels c ON c.chan_id = k.chan_id
     JOIN scan_names n ON n.name = k.name
     WHERE n.platform IS NOT NULL AND n.tenant IS NULL
-), store_span AS (
-    SELECT min(epoch) AS store_min FROM conn
 )
 SELECT fp.chan_id, fp.dest_key, fp.fp, p.prevalence, fp.fp_prevalence,
        CASE WHEN sh.dest_key IS NOT NULL AND fp.no_client
@@ -88,4 +73,4 @@ FROM fp_prev fp
 JOIN prev p ON p.dest_key = fp.dest_key
 LEFT JOIN first_seen f ON f.dest_key = fp.dest_key
 LEFT JOIN shared sh ON sh.dest_key = fp.dest_key
-CROSS JOIN store_span ss;
+CROSS JOIN scan_store_span ss;                 -- stage 21 (21_first_seen)

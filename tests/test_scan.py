@@ -420,10 +420,14 @@ def test_a_scratch_store_scans_exactly_as_a_full_store(tmp_path, fmt) -> None:
     stage reads): the same logs give the same findings, field for field, as in a full store."""
     scen = build_scenario("mixed", seed=7, hours=24.0)
     paths = [str(p) for p in write_logs(scen, tmp_path, fmt=fmt)]
-    got = {}
+    got, left = {}, {}
     for scratch in (False, True):
         with Store(scratch=scratch) as s:
             ingest_paths(s, paths)
-            got[scratch] = [f.to_dict() for f in run_scan(s, ScanOptions(min_score=0.0)).findings]
+            # as the CLI does: a scratch store's log tables are dropped once read (release_logs)
+            got[scratch] = [f.to_dict() for f in run_scan(s, ScanOptions(min_score=0.0, release_logs=scratch)).findings]
+            left[scratch] = {r[0] for r in s.con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()} & {"conn", "dns", "tls", "http"}
     assert got[True] == got[False]
     assert sum(f["kind"] == "beacon" for f in got[True]) > 10
+    assert left == {False: {"conn", "dns", "tls", "http"}, True: set()}

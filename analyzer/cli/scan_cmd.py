@@ -111,7 +111,8 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str, since
     try:
         options = ScanOptions(window=window, since=_parse_time(since, "--since"), until=_parse_time(until, "--until"),
                               min_score=min_score, include_contacts=not no_contacts, catalog_files=tuple(catalogs),
-                              intel_files=tuple(intel), allowlist=allowlist)
+                              intel_files=tuple(intel), allowlist=allowlist,
+                              release_logs=db is None)  # the scratch store ends with the scan
         with tempfile.TemporaryDirectory(prefix="serverless-c2-") as tmp:
             inputs: list[Path] = list(paths)
             if demo:

@@ -1,0 +1,26 @@
+-- Stage 21 (with the events): when each name was first used anywhere in the store, not only in the
+-- window, and when the store begins; stage 46 reads them for novelty ("a tenant new to the store").
+-- Computed here, from the same log tables as the events, so that a scan which owns its store (scan
+-- without --db: ScanOptions.release_logs) can drop conn, tls and http once this stage has read
+-- them, and the stages after it work in the memory those tables held (at 10M connections, 2.9 GB
+-- against the 1.6 GB default cap).
+--   scan_seen       (name, first_epoch)  the name lower-cased (an HTTP Host without its port): TLS
+--                                        SNI, HTTP Host, DNS query
+--   scan_store_span (store_min)          the first connection in the store
+-- Names are grouped as logged first, then on their normal form: the normal form is computed per
+-- distinct name instead of per row of the whole store (the minimum of minima is the minimum).
+CREATE OR REPLACE TEMP TABLE scan_seen AS
+SELECT lower(server_name) AS name, min(first_epoch) AS first_epoch
+FROM (SELECT server_name, min(epoch) AS first_epoch FROM tls GROUP BY server_name) t
+GROUP BY lower(server_name)
+UNION ALL
+SELECT lower(regexp_replace(host, ':[0-9]+$', '')), min(first_epoch)
+FROM (SELECT host, min(epoch) AS first_epoch FROM http GROUP BY host) h
+GROUP BY lower(regexp_replace(host, ':[0-9]+$', ''))
+UNION ALL
+SELECT lower(query), min(first_epoch)
+FROM (SELECT query, min(epoch) AS first_epoch FROM dns GROUP BY query) d
+GROUP BY lower(query);
+
+CREATE OR REPLACE TEMP TABLE scan_store_span AS
+SELECT min(epoch) AS store_min FROM conn;

@@ -297,8 +297,9 @@ class Tally:
 
         The typed stage is computed in the INSERT itself: no TEMP copy of every row (that copy cost
         as much time as the typing, and its memory at the peak). Only when fewer rows were loaded
-        than ``source_sql`` has lines is the stage computed again, for the lines not loaded only,
-        to record each one's reason.
+        than ``source_sql`` has lines is the stage computed again, for the lines not loaded only
+        (in a scratch store, which keeps no line, for every line, keeping those with a reason), to
+        record each one's reason.
         """
         source_sql, stage_sql, params = query.source_sql, query.build, query.params
         fid = {"fid": self.file_id}

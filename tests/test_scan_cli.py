@@ -180,3 +180,30 @@ def test_scan_to_a_pipe_says_only_what_it_loaded(tmp_path: Path) -> None:
     code, out, err = _run(*map(str, logs), "--format", "json")
     assert code == 0 and json.loads(out)["schema"] == "serverless-c2/scan"
     assert err.splitlines()[0].startswith(f"ingested ") and "[1]" not in err
+
+
+def test_without_db_the_scan_uses_a_scratch_store_and_releases_it(tmp_path: Path, monkeypatch) -> None:
+    """scan PATH loads a scratch store (fewer columns, tables dropped once read); scan PATH --db keeps
+    a full store with its tables; both list the same findings."""
+    import analyzer.scan as scan_mod
+    from analyzer.store import Store
+
+    seen: list[tuple[bool, bool, set[str]]] = []
+    real_run_scan = scan_mod.run_scan
+
+    def spy(store: Store, options):  # type: ignore[no-untyped-def]
+        result = real_run_scan(store, options)
+        tables = {r[0] for r in store.con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary")
+                  .fetchall()} & {"conn", "dns", "tls", "http"}
+        seen.append((store.scratch, options.release_logs, tables))
+        return result
+
+    monkeypatch.setattr(scan_mod, "run_scan", spy)
+    logs = [str(p) for p in write_logs(build_scenario("demo", seed=7), tmp_path / "logs")]
+    outs = []
+    for extra in ([], ["--db", str(tmp_path / "kept.duckdb")]):
+        code, out, err = _run(*logs, "--format", "json", *extra)
+        assert code == 0, err
+        outs.append(json.loads(out)["findings"])
+    assert seen == [(True, True, set()), (False, False, {"conn", "dns", "tls", "http"})]
+    assert outs[0] == outs[1] and any(f["kind"] == "beacon" for f in outs[0])

@@ -194,12 +194,7 @@ def account_fast(con: duckdb.DuckDBPyConnection, tally: "Tally", fast: FastRead)
     tally.rows[fast.table] = tally.rows.get(fast.table, 0) + fast.rows
     tally.lines_loaded += fast.rows
     if fast.rows:
-        row = con.execute(
-            f"SELECT ingest_ts(min(epoch)), ingest_ts(max(epoch)) FROM {fast.table} WHERE file_id = $fid",
-            {"fid": fast.file_id},
-        ).fetchone()
-        if row is not None:
-            tally.add_ts(row[0], row[1])
+        tally.add_rows_ts(con, fast.table)
 
 
 @dataclass(frozen=True)
@@ -232,6 +227,16 @@ class Tally:
             self.min_ts = lo if self.min_ts is None else min(self.min_ts, lo)
         if hi is not None:
             self.max_ts = hi if self.max_ts is None else max(self.max_ts, hi)
+
+    def add_rows_ts(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
+        """Widen the time range by that of the rows this file put in ``table`` (from ``epoch``, which
+        every store keeps: a scratch store has no ``ts``)."""
+        row = con.execute(
+            f"SELECT ingest_ts(min(epoch)), ingest_ts(max(epoch)) FROM {table} WHERE file_id = $fid",
+            {"fid": self.file_id},
+        ).fetchone()
+        if row is not None:
+            self.add_ts(row[0], row[1])
 
     def reject_lines(self, con: duckdb.DuckDBPyConnection, source: str, count: int) -> None:
         """Record the rejects of ``source`` (a TEMP table with ``line, reason``); ``count`` of them."""
@@ -313,11 +318,7 @@ class Tally:
         self.rows[table] = self.rows.get(table, 0) + good
         self.lines_loaded += good
         if good:
-            row = con.execute(
-                f"SELECT ingest_ts(min(epoch)), ingest_ts(max(epoch)) FROM {table} WHERE file_id = $fid", fid
-            ).fetchone()
-            if row is not None:
-                self.add_ts(row[0], row[1])
+            self.add_rows_ts(con, table)
         if total > good:
             if "line" in have:  # type only the lines that were not loaded
                 missing = (

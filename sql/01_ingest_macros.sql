@@ -35,6 +35,10 @@ CREATE OR REPLACE TEMP MACRO ingest_epoch(x) AS
 -- The range of times accepted: 1970-01-01 (relative pcap replays start there) to 2100.
 CREATE OR REPLACE TEMP MACRO ingest_epoch_ok(e) AS e >= 0 AND e < 4102444800;
 
+-- A uid as a scratch store keeps it (analyzer.store.SCRATCH_KEYS): its 64-bit hash, a join key.
+-- NULL stays NULL (hash(NULL) is a number), so that a row without a uid still joins nothing.
+CREATE OR REPLACE TEMP MACRO ingest_uid_key(u) AS CASE WHEN u IS NOT NULL THEN hash(u) END;
+
 -- Epoch seconds to a naive UTC TIMESTAMP with microsecond precision (no time zone involved).
 CREATE OR REPLACE TEMP MACRO ingest_ts(e) AS
     CASE WHEN ingest_epoch_ok(e) THEN make_timestamp(CAST(round(e * 1e6) AS BIGINT)) END;

@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from analyzer.errors import StoreError
+from analyzer.sqlfiles import read_sql
 from analyzer.store import Store
 
 
@@ -58,6 +59,28 @@ def test_a_scratch_store_leaves_out_the_columns_no_stage_reads():
             assert have == [c for c in have_full if c not in omitted]
         assert [r[0] for r in scratch.con.execute("DESCRIBE ingest_files").fetchall()] == \
             [r[0] for r in full.con.execute("DESCRIBE ingest_files").fetchall()]
+
+
+def test_a_scratch_store_keeps_uids_as_keys_and_the_sensor_as_an_enum():
+    """store.SCRATCH_KEYS: equal uids get equal keys, distinct ones distinct keys, NULL stays NULL,
+    through every ingest path (insert_head wraps the value in the key macro)."""
+    from analyzer.ingest.common import insert_head, row_values
+
+    with Store(scratch=True) as s, Store() as full:
+        types = {r[0]: r[1] for r in s.con.execute("DESCRIBE conn").fetchall()}
+        assert types["uid"] == "UBIGINT" and types["sensor"].startswith("ENUM")
+        assert {r[0]: r[1] for r in full.con.execute("DESCRIBE conn").fetchall()}["uid"] == "VARCHAR"
+        s.con.execute(read_sql("01_ingest_macros"))
+        head, _have = insert_head(s.con, "conn", row_values("conn", "'suricata'", "7", "NULL"))
+        s.con.execute("CREATE TEMP TABLE src AS SELECT * FROM (VALUES ('Ca1', 1.0), ('Ca1', 2.0), ('Cb2', 3.0),"
+                      " (NULL, 4.0)) v(uid, epoch)")
+        cols = ", ".join(f"NULL AS {c}" for c in types if c not in ("uid", "epoch", "sensor", "file_id"))
+        s.con.execute(f"{head} FROM (SELECT uid, epoch, {cols} FROM src)")
+        rows = s.con.execute("SELECT epoch, uid, sensor, file_id FROM conn ORDER BY epoch").fetchall()
+        assert rows[0][1] == rows[1][1] != rows[2][1] and rows[3][1] is None
+        assert {r[2] for r in rows} == {"suricata"} and {r[3] for r in rows} == {7}
+        with pytest.raises(duckdb.Error):   # the enum holds the two sensors only
+            s.con.execute("INSERT INTO conn (sensor) VALUES ('other')")
 
 
 def test_a_scratch_store_lives_in_memory(tmp_path):

@@ -25,6 +25,7 @@ import duckdb
 
 from analyzer.ingest.report import Reject
 from analyzer.ingest.zeek_fields import table_columns
+from analyzer.store import SCRATCH_KEYS
 
 #: rejected lines stored in ingest_rejects per file (all are counted); their text is cut to this
 MAX_STORED_REJECTS = 1000
@@ -120,20 +121,21 @@ class FastRead:
 
 
 #: stored_columns per connection: a store's log tables are shaped once, when it is opened
-_COLUMNS: "weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, dict[str, frozenset[str]]]" = \
+_COLUMNS: "weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, dict[str, dict[str, str]]]" = \
     weakref.WeakKeyDictionary()
 
 
-def stored_columns(con: duckdb.DuckDBPyConnection, table: str) -> frozenset[str]:
-    """The columns log table ``table`` has in this store: all of sql/00_schema.sql, or fewer in a
-    scratch store (analyzer.store.SCRATCH_OMITS)."""
+def stored_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """The columns log table ``table`` has in this store, with their types: all of
+    sql/00_schema.sql, or fewer in a scratch store (analyzer.store.SCRATCH_OMITS), some of them
+    numbers there (analyzer.store.SCRATCH_KEYS)."""
     known = _COLUMNS.setdefault(con, {})
     if table not in known:
         rows = con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
             "AND schema_name = 'main' AND table_name = $t", {"t": table},
         ).fetchall()
-        known[table] = frozenset(str(r[0]) for r in rows)
+        known[table] = {str(name): str(type_) for name, type_ in rows}
     return known[table]
 
 
@@ -141,13 +143,18 @@ def insert_head(con: duckdb.DuckDBPyConnection, table: str, values: dict[str, st
     """``INSERT INTO table (columns) SELECT expressions`` for the columns ``table`` has, and those
     columns. ``values`` maps every column a log table can have (``table_columns`` plus ``sensor``,
     ``file_id``, ``line``) to its SQL expression; a scratch store's table lacks some, which are left
-    out of the INSERT (their expressions are still what the caller makes of them: see fast_read)."""
+    out of the INSERT (their expressions are still what the caller makes of them: see fast_read),
+    and keeps some as numbers, whose expressions are wrapped in the macro that makes the number."""
     have = stored_columns(con, table)
-    missing = have - set(values)
+    missing = set(have) - set(values)
     if missing:  # a programming error: a column would be filled with NULL unnoticed
         raise ValueError(f"no value for {table} column(s) {sorted(missing)}")
     cols = [c for c in values if c in have]
-    return f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(values[c] for c in cols)}", have
+    exprs = []
+    for c in cols:
+        macro, type_ = SCRATCH_KEYS.get(c, ("", ""))
+        exprs.append(f"{macro}({values[c]})" if macro and have[c] == type_ else values[c])
+    return f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(exprs)}", frozenset(have)
 
 
 def row_values(table: str, sensor: str, file_id: str, line: str) -> dict[str, str]:

@@ -1,9 +1,9 @@
--- Stage 21 (with the events): when each name was first used anywhere in the store, not only in the
--- window, and when the store begins; stage 46 reads them for novelty ("a tenant new to the store").
--- Computed here, from the same log tables as the events, so that a scan which owns its store (scan
--- without --db: ScanOptions.release_logs) can drop conn, tls and http once this stage has read
--- them, and the stages after it work in the memory those tables held (at 10M connections, 2.9 GB
--- against the 1.6 GB default cap).
+-- Stage 20 (before the events of stage 21): when each name was first used anywhere in the store, not
+-- only in the window, and when the store begins; stage 46 reads them for novelty ("a tenant new to
+-- the store"). Computed before stage 21, from the log tables stage 21 reads for the last time, so that
+-- a scan which owns its store (scan without --db: ScanOptions.release_logs) can drop each of tls, http
+-- and conn as soon as stage 21 has read it, and the stages after it work in the memory those tables
+-- held (at 10M connections, 2.9 GB against the 1.6 GB default cap).
 --   scan_seen       (name, first_epoch)  the name lower-cased (an HTTP Host without its port): TLS
 --                                        SNI, HTTP Host, DNS query
 --   scan_store_span (store_min)          the first connection in the store

@@ -1,0 +1,52 @@
+-- Stage 21, second file (see 21_events_1_tls.sql): the HTTP side of the events, as the table
+-- scan_http_c, which 21_events_3_conn joins to the connections by uid.
+-- Parameters: $t0, $t1 (window, epoch seconds, half-open), $request_gap_s.
+CREATE OR REPLACE TEMP TABLE scan_http_c AS
+WITH http_r AS (
+    -- Every HTTP request of the window, its strings numbered (the Host: '' is no name, so it has no
+    -- raw_id; 0 marks it, so that min_by below still sees a first request made with Host '').
+    SELECT h.uid, h.epoch, CASE WHEN h.host IS NOT NULL THEN coalesce(n.raw_id, 0) END AS host_id,
+           u.ua_id, h.request_body_len AS req_bytes, h.response_body_len AS resp_bytes,
+           coalesce(s.addr_id, addr_key(h.src)) AS src_id, coalesce(d.addr_id, addr_key(h.dst)) AS dst_id,
+           h.dst_port, h.sensor = 'suricata' AS suri
+    FROM http h
+    LEFT JOIN scan_raw_names n ON n.raw_name = h.host                -- '' is no name: not in scan_raw_names
+    LEFT JOIN scan_agents u ON u.user_agent = h.user_agent
+    LEFT JOIN scan_addr_apart s ON s.addr = h.src
+    LEFT JOIN scan_addr_apart d ON d.addr = h.dst
+    WHERE h.epoch >= $t0 AND h.epoch < $t1 AND h.uid IS NOT NULL
+), http_u AS (
+    -- HTTP requests grouped per connection (its first request names and times it), aggregating the
+    -- numbers of http_r, so the aggregates keep their meaning: the Host of the first request (min_by
+    -- skips a NULL; 0, a first request with Host '', becomes NULL: no name); its addresses (all the
+    -- requests of one connection have the same). Every Host, User-Agent and address of the window is
+    -- numbered, so a NULL number means a NULL string.
+    SELECT uid, nullif(min_by(host_id, epoch), 0) AS raw_id, min_by(ua_id, epoch) AS ua_id,
+           sum(req_bytes) AS req_bytes, sum(resp_bytes) AS resp_bytes, min(epoch) AS epoch,
+           min_by(src_id, epoch) AS src_id, min_by(dst_id, epoch) AS dst_id, min(dst_port) AS dst_port,
+           min(suri) AS suri, count(*) AS requests
+    FROM http_r
+    GROUP BY uid
+)
+-- The HTTP side of the join below: one row per connection (http_u, later = FALSE), plus one row
+-- per later request of a kept-alive connection that comes after $request_gap_s or more of quiet
+-- on it (later = TRUE), each an event of its own. An implant whose HTTP client keeps its
+-- connection open between check-ins (Go's net/http keeps an idle connection 90 s) makes one
+-- connection, hours long, with a request every sleep; timed by connection starts alone it would be
+-- one event. A browser's page load sends its requests on one connection within a second or two:
+-- those stay part of the request before them, as stage 30 would fold a burst of connections (a
+-- page's worth of sub-second gaps on every connection would otherwise be most of the channel's
+-- gaps, and set its adaptive burst gap below them). Joined on uid like the first request, a later
+-- one gets its connection's TLS client and addresses.
+SELECT uid, raw_id, ua_id, req_bytes, resp_bytes, epoch, src_id, dst_id, dst_port, suri, FALSE AS later
+FROM http_u
+UNION ALL
+SELECT uid, coalesce(nullif(host_id, 0), conn_raw_id), ua_id, req_bytes, resp_bytes, epoch,
+       src_id, dst_id, dst_port, suri, TRUE
+FROM (
+    SELECT r.*, u.raw_id AS conn_raw_id,
+           r.epoch - lag(r.epoch) OVER (PARTITION BY r.uid ORDER BY r.epoch) AS quiet_s
+    FROM http_r r
+    JOIN (SELECT uid, raw_id FROM http_u WHERE requests > 1) u ON u.uid = r.uid
+) k
+WHERE quiet_s >= $request_gap_s          -- NULL for the connection's first request: it is in http_u;

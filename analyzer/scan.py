@@ -382,9 +382,9 @@ _SCAN_SETTINGS = ("preserve_insertion_order", "enable_progress_bar")
 #: DuckDB settings for one stage file while it runs (engine-specific, so kept out of the SQL).
 #: 21_events_3_conn: its SQL puts the side to build each hash join on at the right, the smaller one.
 #: DuckDB's optimizer picks sides from its estimates instead, and for the join of the connections to
-#: the TLS handshakes it guesses wrong: the connections after their filters are estimated below the
-#: handshakes (10M against 7M at 10M connections), so it built on the connections and partitioned
-#: them to disk under the memory cap. Keeping the written sides: that join 3.2 -> 1.5 CPU-s, the
+#: the TLS handshakes it guesses wrong: it estimated the 10M connections, after their filters, at
+#: fewer rows than the 7M handshakes, so it built on the connections and partitioned them to disk
+#: under the memory cap. Keeping the written sides: that join 3.2 -> 1.5 CPU-s, the
 #: file 5.7 -> 4.6 s (DuckDB's profile, 10M connections, 1.6 GB cap).
 _STAGE_SETTINGS: dict[str, dict[str, str]] = {
     "21_events_3_conn.sql": {"disabled_optimizers": "build_side_probe_side"},

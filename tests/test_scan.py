@@ -431,3 +431,38 @@ def test_a_scratch_store_scans_exactly_as_a_full_store(tmp_path, fmt) -> None:
     assert got[True] == got[False]
     assert sum(f["kind"] == "beacon" for f in got[True]) > 10
     assert left == {False: {"conn", "dns", "tls", "http"}, True: set()}
+
+
+def test_each_log_is_released_right_after_the_last_stage_file_that_reads_it(tmp_path, monkeypatch) -> None:
+    """release_logs drops tls, http and conn each after its own file of stage 21 and dns after 47
+    (scan._RELEASE_AFTER): every later file runs without the table, so one that still read it would
+    fail the scan. The join file runs with the written join sides (scan._STAGE_SETTINGS), and the
+    setting is back to what it was after it."""
+    import analyzer.scan as scan_mod
+
+    assert set(scan_mod._RELEASE_AFTER) <= set(scan_mod.scoring_stages())
+    assert set(scan_mod._STAGE_SETTINGS) <= set(scan_mod.scoring_stages())
+    scen = build_scenario("mixed", seed=7, hours=24.0)
+    paths = [str(p) for p in write_logs(scen, tmp_path, fmt="zeek-tsv")]
+    seen: list[tuple[str, frozenset[str], str]] = []
+    real = scan_mod.run_stage
+
+    def spy(con, name, values):
+        logs = frozenset(r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()) & {"conn", "dns", "tls", "http"}
+        seen.append((name, logs, con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]))
+        real(con, name, values)
+
+    monkeypatch.setattr(scan_mod, "run_stage", spy)
+    with Store(scratch=True) as s:
+        ingest_paths(s, paths)
+        findings = run_scan(s, ScanOptions(min_score=0.0, release_logs=True)).findings
+        assert s.con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0] == ""
+    assert sum(f.kind == "beacon" for f in findings) > 10
+    logs = {name: tables for name, tables, _opt in seen}
+    assert logs["21_events_1_tls.sql"] == {"conn", "dns", "tls", "http"}
+    assert logs["21_events_2_http.sql"] == {"conn", "dns", "http"}
+    assert logs["21_events_3_conn.sql"] == {"conn", "dns"}
+    assert logs["22_dns_events.sql"] == logs["47_dns_evidence.sql"] == {"dns"}
+    assert logs["48_duckdb_label_entropy.sql"] == set()
+    assert {name: opt for name, _t, opt in seen if opt} == {"21_events_3_conn.sql": "build_side_probe_side"}

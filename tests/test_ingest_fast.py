@@ -344,3 +344,25 @@ def test_rotated_copy_of_a_loaded_live_file_adds_only_the_rest(tmp_path, monkeyp
     assert (first.status, first.rows_loaded) == ("loaded", 30)
     assert (second.status, second.rows_loaded, second.lines_rejected) == ("appended", 20, 0), second.reason
     assert uids == (50, 50)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast-path", "line-path"])
+def test_no_temporary_table_is_left_after_a_file(monkeypatch, fast):
+    """drop_temps drops the line-by-line path's tables only when that path ran: whichever path each
+    file took (the fixtures hold Zeek TSV and JSON, eve.json, bad lines, gzip), nothing is left."""
+    from analyzer.ingest import common
+
+    left = []
+    real = common.drop_temps
+
+    def check(con):
+        real(con)
+        left.extend(r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary UNION ALL "
+            "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall())
+
+    monkeypatch.setattr(pipeline, "drop_temps", check)
+    report, tables, taken = run([FIX], fast, monkeypatch, scratch=True)
+    assert len(report.files) > 10 and tables["conn"] and tables["ingest_rejects"]
+    assert (taken > 0) == fast
+    assert left == []

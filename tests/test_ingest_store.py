@@ -256,6 +256,39 @@ def test_gzip_files_scanned_ahead_load_as_one_by_one(tmp_path, monkeypatch):
     assert [r for _, _, _, _, r in together[0]] == [0, 0, 1, 0, 0, 0]
 
 
+def test_the_ingest_ledger_answers_as_the_store_would(tmp_path):
+    """ingest_paths reads ingest_files once and extends its copy (pipeline._Ledger) with each file it
+    records, instead of asking the store for every file. Ingesting a folder in one call, twice, must
+    record exactly what one call per file records, where each call reads the store afresh: the same
+    file_ids, statuses, sizes and fingerprints, the second pass unchanged or skipped again under the
+    first pass's ids, and a grown copy appended after its prefix."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    _gz(folder / "dns.09.log.gz", HEADER + ROWS[0])
+    _gz(folder / "dns.10.log.gz", HEADER + "".join(ROWS) + "#close\t2026-11-27-10-00-00\n")
+    (folder / "dns.11.log").write_text(HEADER + ROWS[0])                                # same content as 09
+    (folder / "dns.12.log").write_text(HEADER)                                          # header only: skipped
+    _gz(folder / "weird.14.log.gz", "#path\tweird\n#fields\tts\tname\n1\tx\n")          # skipped from its head
+    files = sorted(folder.iterdir())
+    query = ("SELECT file_id, path, kind, format, size_bytes, head_sha256, data_lines, rows_loaded, "
+             "lines_rejected, status, reason FROM ingest_files ORDER BY file_id")
+    got = {}
+    for together in (True, False):
+        with Store() as s:
+            statuses = []
+            for _ in range(2):
+                calls = [files] if together else [[p] for p in files]
+                statuses.append([(Path(f.path).name, f.status, f.file_id)
+                                 for c in calls for f in ingest_paths(s, c).files])
+            got[together] = (statuses, s.con.execute(query).fetchall(),
+                             s.con.execute("SELECT file_id, uid FROM dns ORDER BY ALL").fetchall())
+    assert got[True] == got[False]
+    (first, second), rows, dns = got[True]
+    assert [st for _n, st, _i in first] == ["loaded", "appended", "unchanged", "skipped", "skipped"]
+    assert [st for _n, st, _i in second] == ["unchanged"] * 4 + ["skipped"]   # a skip from the head repeats
+    assert [i for *_x, i in second] == [i for *_x, i in first] and len(rows) == 4 and len(dns) == 3
+
+
 def test_a_scan_ahead_never_taken_leaves_no_temporary_copy(tmp_path, monkeypatch):
     """--strict stops at a rejected line; the next file, already scanned (decompressed to a temporary
     copy), is never ingested, and its copy is removed."""

@@ -72,16 +72,27 @@ _LINE_TEMPS = (
     "DROP TABLE IF EXISTS _jl", "DROP TABLE IF EXISTS _jr", "DROP TABLE IF EXISTS _eve",
     "DROP TABLE IF EXISTS _dnsev",
 )
-#: connections that have read lines (read_lines) since their last drop_temps
+#: connections that have read lines (read_lines), or made a typed fast read (mark_fast_read),
+#: since their last drop_temps
 _LINES_READ: "weakref.WeakSet[duckdb.DuckDBPyConnection]" = weakref.WeakSet()
+_FAST_READ: "weakref.WeakSet[duckdb.DuckDBPyConnection]" = weakref.WeakSet()
+
+
+def mark_fast_read(con: duckdb.DuckDBPyConnection) -> bool:
+    """Note that a typed fast read is about to make its reject tables; True when one already did
+    since the last drop_temps (its tables may still exist)."""
+    made = con in _FAST_READ
+    _FAST_READ.add(con)
+    return made
 
 
 def drop_temps(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop the temporary tables of the file just ingested. Those of the line-by-line path only when
-    it ran: each DROP is a statement and a transaction of its own, and for the 96 hourly files of a
-    1M-connection day, dropping all nine after every file cost about 0.6 s of a 6 s ingest."""
-    stmts = _FAST_TEMPS + (_LINE_TEMPS if con in _LINES_READ else ())
+    """Drop the temporary tables of the file just ingested, of the paths that ran only: each DROP is
+    a statement and a transaction of its own, and for the 96 hourly files of a 1M-connection day,
+    dropping all nine after every file cost about 0.6 s of a 6 s ingest."""
+    stmts = (_FAST_TEMPS if con in _FAST_READ else ()) + (_LINE_TEMPS if con in _LINES_READ else ())
     _LINES_READ.discard(con)
+    _FAST_READ.discard(con)
     for stmt in stmts:
         try:
             con.execute(stmt)

@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -44,7 +44,57 @@ Progress = Callable[[str, int, int], None]
 #: count too: a header-only live log that grows later, a JSON stream of other kinds that later gets
 #: dns lines. (Files skipped from their first bytes store the sha256 of their first 64 KiB with their
 #: on-disk size; that can only match a prefix of exactly that content.)
-_CONSUMED = "status IN ('loaded', 'appended', 'skipped')"
+_CONSUMED_STATUSES = frozenset({LOADED, APPENDED, SKIPPED})
+
+
+@dataclass
+class _Ledger:
+    """``ingest_files`` as one ingest knows it: read once when the ingest starts, then extended with
+    each row the ingest records, once that row's transaction has committed. The questions asked for
+    every file (the sizes earlier ingests consumed, whether this content was ingested before, the
+    next file_id, whether this path was seen) were each a DuckDB statement of about a millisecond, for
+    every file of a folder of hourly archives. Nothing else writes ``ingest_files`` meanwhile: only
+    the ingest does, and DuckDB lets one process at a time write a store file."""
+
+    #: (file_id, resolved path, format, consumed size, head sha256, status) per ingest_files row
+    rows: list[tuple[int, str, str | None, int, str | None, str]] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, con: duckdb.DuckDBPyConnection) -> "_Ledger":
+        return cls([
+            (int(fid), str(path), fmt, int(size or 0), sha, str(status))
+            for fid, path, fmt, size, sha, status in con.execute(
+                "SELECT file_id, path, format, size_bytes, head_sha256, status FROM ingest_files"
+            ).fetchall()
+        ])
+
+    def add(self, file_id: int, path: str, fmt: str | None, size: int, sha: str | None, status: str) -> None:
+        self.rows.append((file_id, path, fmt, size, sha, status))
+
+    def next_file_id(self) -> int:
+        return max((r[0] for r in self.rows), default=0) + 1
+
+    def consumed_sizes(self, fmt: str | None, *, any_format: bool = False) -> list[int]:
+        """The sizes of the prefixes earlier ingests of format ``fmt`` (or of any, ``any_format``)
+        consumed: where a scan takes fingerprint snapshots, so that a file that only grew is recognised."""
+        return sorted({size for _f, _p, f, size, _h, status in self.rows
+                       if status in _CONSUMED_STATUSES and size > 0 and (any_format or f == fmt)})
+
+    def contents(self, fmt: str | None, max_size: int) -> dict[tuple[int, str | None], int]:
+        """(size, sha256) -> the latest file_id, of the consumed contents of format ``fmt`` up to ``max_size``."""
+        known: dict[tuple[int, str | None], int] = {}
+        for fid, _p, f, size, sha, status in self.rows:
+            if status in _CONSUMED_STATUSES and f == fmt and size <= max_size:
+                known[(size, sha)] = max(known.get((size, sha), 0), fid)
+        return known
+
+    def path_seen(self, path: str) -> bool:
+        return any(p == path for _f, p, *_rest in self.rows)
+
+    def skipped(self, path: str, size: int, sha: str) -> int | None:
+        """The file_id of an earlier skip of this path with this size and first bytes."""
+        return next((fid for fid, p, _f, sz, h, status in self.rows
+                     if status == SKIPPED and p == path and sz == size and h == sha), None)
 
 #: Plain Zeek TSV/JSON files from this size on disk try the typed fast path (zeek_tsv.fast_read).
 #: Below it the line-by-line path costs milliseconds, less than the fast path's fixed cost plus, for
@@ -87,13 +137,14 @@ def ingest_paths(
     report = IngestReport()
     # rows need to land in file order only to be numbered (number_lines): not in a scratch store
     numbered = any("line" in stored_columns(con, t) for t in ("conn", "dns", "tls", "http"))
-    with insertion_order(con, keep=numbered), _LookAhead(con) as ahead:
+    ledger = _Ledger.read(con)
+    with insertion_order(con, keep=numbered), _LookAhead(ledger) as ahead:
         for i, (path, size) in enumerate(zip(files, sizes)):
             if progress is not None:
                 progress(str(path), done, total)
             nxt = files[i + 1] if i + 1 < len(files) else None
             report.files.append(ingest_file(
-                con, path, strict=strict, pre=ahead.take(path),
+                con, path, strict=strict, pre=ahead.take(path), ledger=ledger,
                 on_scanned=(lambda scan, nxt=nxt: ahead.start(nxt, scan.consumed_bytes)) if nxt else None,
             ))
             done += size
@@ -124,8 +175,8 @@ class _LookAhead:
     At most one scan is ahead; a scan never taken (the ingest stopped: --strict) has its temporary
     copy removed on exit."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self._con = con
+    def __init__(self, ledger: "_Ledger") -> None:
+        self._ledger = ledger
         self._pool: ThreadPoolExecutor | None = None
         self._pending: tuple[Path, Future[_Pre]] | None = None
 
@@ -142,7 +193,7 @@ class _LookAhead:
     def start(self, path: Path, just_scanned: int) -> None:
         if self._pending is not None or not is_gzip(path):
             return
-        known = set(_consumed_sizes(self._con, None, any_format=True)) | {just_scanned}
+        known = set(self._ledger.consumed_sizes(None, any_format=True)) | {just_scanned}
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sc2-scan-ahead")
         self._pending = (path, self._pool.submit(_pre_scan, path, sorted(known)))
@@ -163,16 +214,6 @@ class _LookAhead:
             return
         if pre.scan is not None:
             pre.scan.cleanup()
-
-
-def _consumed_sizes(con: duckdb.DuckDBPyConnection, fmt: str | None, *, any_format: bool = False) -> list[int]:
-    """The sizes of the prefixes earlier ingests of format ``fmt`` (or of any, ``any_format``)
-    consumed: where a scan takes fingerprint snapshots, so that a file that only grew is recognised."""
-    rows = con.execute(
-        f"SELECT DISTINCT size_bytes FROM ingest_files WHERE {_CONSUMED} AND size_bytes > 0 "
-        "AND ($any OR format = $fmt)", {"any": any_format, "fmt": fmt},
-    ).fetchall()
-    return [int(s) for (s,) in rows]
 
 
 def _pre_scan(path: Path, sizes: list[int]) -> _Pre:
@@ -216,12 +257,16 @@ def _size(p: Path) -> int:
 def ingest_file(
     con: duckdb.DuckDBPyConnection, path: Path, *, strict: bool = False,
     pre: Future[_Pre] | None = None, on_scanned: Callable[[Scan], None] | None = None,
+    ledger: _Ledger | None = None,
 ) -> FileReport:
     """Ingest one file (see :func:`ingest_paths`). The ingest macros must exist on ``con``.
 
     ``pre``: this (gzip) file's head, detection and scan, made ahead (:class:`_LookAhead`).
-    ``on_scanned(scan)``: called once this file's scan is known, before it is loaded."""
+    ``on_scanned(scan)``: called once this file's scan is known, before it is loaded.
+    ``ledger``: the ingest's view of ``ingest_files`` (read from the store when not given)."""
     fr = FileReport(path=str(path))
+    if ledger is None:
+        ledger = _Ledger.read(con)
     pre_scan: Scan | None = None
     pre_error: Exception | None = None
     try:
@@ -238,23 +283,24 @@ def ingest_file(
     fr.format, fr.kind = det.format, det.kind
     skip = _skip_reason(det)
     if skip is not None:
-        return _skip(con, fr, path, head, skip)
+        return _skip(con, ledger, fr, path, head, skip)
 
     scan: Scan | None = pre_scan
     try:
         if pre_error is not None:
             raise pre_error
         if pre_scan is None:
-            sizes = _consumed_sizes(con, det.format)
+            sizes = ledger.consumed_sizes(det.format)
         # gzip: the size that counts is the decompressed one, known after the scan (below)
         plan = _fast_plan(head, det) if gz or _size(path) >= FAST_MIN_BYTES else None
         typed = None
         if plan is not None and not gz:  # a gzip file is read only after the scan
-            typed = lambda: _fast_read(con, plan, str(path), plan.skip)  # noqa: E731
+            typed = lambda: _fast_read(con, plan, str(path), plan.skip, ledger.next_file_id())  # noqa: E731
         if pre_scan is not None:
             prefetched, fast = False, None
         else:
-            scan, prefetched, fast = _scan_and_prefetch(con, path, gz, lambda: _scan(path, gz, sizes, det), typed)
+            scan, prefetched, fast = _scan_and_prefetch(
+                con, path, gz, lambda: _scan(path, gz, sizes, det), typed, seen=ledger.path_seen(str(path.resolve())))
         if on_scanned is not None:
             on_scanned(scan)
         if gz and scan.total_bytes < FAST_MIN_GZ_BYTES:
@@ -269,7 +315,7 @@ def ingest_file(
         fr.bytes_read = scan.consumed_bytes
         fr.total_lines = scan.consumed_lines + (1 if scan.partial_tail else 0)
         first_line = 1
-        prev = _previous(con, scan, det.format)
+        prev = _previous(ledger, scan, det.format)
         if prev is not None:
             if fast is not None:  # read ahead as a new file, but this content was seen before
                 _rollback(con)
@@ -285,12 +331,12 @@ def ingest_file(
             first_line = prev_lines + 1
         fr.first_line = first_line
         if plan is not None:
-            fast = _checked_fast(con, scan, plan, first_line, fast, refused=raw_ready)
+            fast = _checked_fast(con, scan, plan, first_line, fast, ledger.next_file_id(), refused=raw_ready)
         elif fast is not None:
             _rollback(con)
             fast = None
         _load(
-            con, fr, path, det, scan, first_line, appended=prev is not None, strict=strict,
+            con, ledger, fr, path, det, scan, first_line, appended=prev is not None, strict=strict,
             prefetched=raw_ready, fast=fast,
         )
         return fr
@@ -309,7 +355,7 @@ def ingest_file(
 
 def _scan_and_prefetch(
     con: duckdb.DuckDBPyConnection, path: Path, gz: bool, scan: Callable[[], Scan],
-    fast_read: Callable[[], FastRead | None] | None = None,
+    fast_read: Callable[[], FastRead | None] | None = None, *, seen: bool,
 ) -> tuple[Scan, bool, FastRead | None]:
     """Run ``scan()``; for a file never seen at this path, let DuckDB read it meanwhile: its typed
     rows (``fast_read``, Zeek TSV with one header block at the top: inserted in an open
@@ -319,14 +365,12 @@ def _scan_and_prefetch(
     cores at once. What was read ahead is kept only when it is what the sequential path would
     have read: the file itself (not gzip, not sanitized) and holding at least every consumed byte
     (its size before the read began covers them; a live log that grew during the scan is read
-    again). A file seen before at this path is most likely unchanged, so it is not read ahead.
+    again). A file seen before at this path (``seen``) is most likely unchanged, so it is not read
+    ahead.
     Returns the scan, whether the read-ahead may be used, and the typed read (None: ``_raw``
     holds the lines, when the read-ahead may be used).
     """
-    seen = con.execute(
-        "SELECT 1 FROM ingest_files WHERE path = $p LIMIT 1", {"p": str(path.resolve())}
-    ).fetchone()
-    if gz or seen is not None:
+    if gz or seen:
         return scan(), False, None
     fast = None
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -384,13 +428,15 @@ def _fast_plan(head: bytes, det: Detection) -> _FastPlan | None:
     return None
 
 
-def _fast_read(con: duckdb.DuckDBPyConnection, plan: _FastPlan, data_path: str, skip: int) -> FastRead | None:
+def _fast_read(
+    con: duckdb.DuckDBPyConnection, plan: _FastPlan, data_path: str, skip: int, file_id: int
+) -> FastRead | None:
     """Begin this file's transaction and insert its typed rows (``plan.read``). On success the
     transaction stays open (the caller commits it with the file's ingest_files row, or rolls it
     back); on None it is rolled back."""
     con.execute("BEGIN TRANSACTION")
     try:
-        fast = plan.read(con, data_path, skip, _next_file_id(con))
+        fast = plan.read(con, data_path, skip, file_id)
     except BaseException:
         _rollback(con)
         raise
@@ -399,15 +445,9 @@ def _fast_read(con: duckdb.DuckDBPyConnection, plan: _FastPlan, data_path: str, 
     return fast
 
 
-def _next_file_id(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM ingest_files").fetchone()
-    assert row is not None
-    return int(row[0])
-
-
 def _checked_fast(
     con: duckdb.DuckDBPyConnection, scan: Scan, plan: _FastPlan, first_line: int,
-    fast: FastRead | None, *, refused: bool = False,
+    fast: FastRead | None, file_id: int, *, refused: bool = False,
 ) -> FastRead | None:
     """The typed rows to keep, when they are provably exactly the lines ``first_line..`` of the
     consumed part: nothing to sanitize and no cut last line; for Zeek TSV the scan saw one header
@@ -429,7 +469,7 @@ def _checked_fast(
         fast = None
     if usable and fast is None and not (refused and start == plan.skip):
         assert scan.data_path is not None
-        fast = _fast_read(con, plan, str(scan.data_path), start)
+        fast = _fast_read(con, plan, str(scan.data_path), start, file_id)
     if fast is not None and fast.skip + fast.rows + fast.trailing_meta != scan.consumed_lines:
         _rollback(con)  # a line DuckDB skipped without a word (a blank line)
         fast = None
@@ -450,20 +490,14 @@ def _meta_line(tail: bytes) -> bool:
     return tail.lstrip(b" \t").startswith(b"#")
 
 
-def _previous(con: duckdb.DuckDBPyConnection, scan: Scan, fmt: str | None) -> tuple[int, int, int] | None:
+def _previous(ledger: _Ledger, scan: Scan, fmt: str | None) -> tuple[int, int, int] | None:
     """The earlier ingest whose consumed content is the longest prefix of this file: (file_id, size, lines)."""
     candidates = [(scan.consumed_bytes, scan.sha256, scan.consumed_lines)]
     candidates += [
         (s.size, s.sha256, s.lines + (0 if s.ends_with_newline else 1))
         for s in scan.snapshots.values() if s.size < scan.consumed_bytes
     ]
-    known: dict[tuple[int, str], int] = {}
-    for size, sha, fid in con.execute(  # the latest of each content (no GROUP BY: a millisecond per file)
-        f"SELECT size_bytes, head_sha256, file_id FROM ingest_files WHERE {_CONSUMED} AND format = $fmt "
-        "AND size_bytes <= $max", {"fmt": fmt, "max": scan.consumed_bytes},
-    ).fetchall():
-        key = (int(size), sha)
-        known[key] = max(known.get(key, 0), int(fid))
+    known = ledger.contents(fmt, scan.consumed_bytes)
     for size, sha, lines in sorted(candidates, reverse=True):
         fid = known.get((size, sha))
         if fid is not None:
@@ -472,7 +506,7 @@ def _previous(con: duckdb.DuckDBPyConnection, scan: Scan, fmt: str | None) -> tu
 
 
 def _load(
-    con: duckdb.DuckDBPyConnection, fr: FileReport, path: Path, det: Detection, scan: Scan,
+    con: duckdb.DuckDBPyConnection, ledger: _Ledger, fr: FileReport, path: Path, det: Detection, scan: Scan,
     first_line: int, *, appended: bool, strict: bool, prefetched: bool = False,
     fast: FastRead | None = None,
 ) -> None:
@@ -484,7 +518,7 @@ def _load(
     if fast is None:  # (the typed rows are in the transaction their read began)
         con.execute("BEGIN TRANSACTION")
     try:
-        file_id = fast.file_id if fast is not None else _next_file_id(con)
+        file_id = fast.file_id if fast is not None else ledger.next_file_id()
         tally = Tally(file_id)
         meta_sql = TSV_META if det.format == ZEEK_TSV else JSON_META
         if fast is not None:
@@ -540,21 +574,23 @@ def _load(
                 f"{fr.lines_rejected} line(s) rejected (--strict); first: {first.reason if first else '?'}",
                 path=str(path), line=first.line if first else None,
             )
-        _record(con, fr, path, det, scan)
+        apath = str(path.resolve())
+        _record(con, fr, apath, det, scan)
         con.execute("COMMIT")
     except BaseException:
         _rollback(con)
         raise
+    ledger.add(file_id, apath, det.format, scan.consumed_bytes, scan.sha256, fr.status)
 
 
-def _record(con: duckdb.DuckDBPyConnection, fr: FileReport, path: Path, det: Detection, scan: Scan) -> None:
+def _record(con: duckdb.DuckDBPyConnection, fr: FileReport, apath: str, det: Detection, scan: Scan) -> None:
     con.execute(
         "INSERT INTO ingest_files (file_id, path, kind, format, size_bytes, head_sha256, data_lines, "
         "rows_loaded, lines_rejected, skipped_events, status, reason, min_ts, max_ts, loaded_at) "
         "VALUES ($id, $path, $kind, $format, $size, $sha, $data, $rows, $rej, $skipped, $status, $reason, "
         "$min_ts, $max_ts, $now)",
         {
-            "id": fr.file_id, "path": str(path.resolve()), "kind": fr.kind, "format": det.format,
+            "id": fr.file_id, "path": apath, "kind": fr.kind, "format": det.format,
             "size": scan.consumed_bytes, "sha": scan.sha256, "data": fr.data_lines, "rows": fr.rows_loaded,
             "rej": fr.lines_rejected, "skipped": fr.skipped_events, "status": fr.status,
             "reason": "; ".join([x for x in [fr.reason, *fr.warnings] if x]) or None,
@@ -564,24 +600,21 @@ def _record(con: duckdb.DuckDBPyConnection, fr: FileReport, path: Path, det: Det
     )
 
 
-def _skip(con: duckdb.DuckDBPyConnection, fr: FileReport, path: Path, head: bytes, reason: str) -> FileReport:
+def _skip(
+    con: duckdb.DuckDBPyConnection, ledger: _Ledger, fr: FileReport, path: Path, head: bytes, reason: str
+) -> FileReport:
     """Record a skipped file once: skipping the same file again adds no ingest_files row."""
     fr.status, fr.reason = SKIPPED, reason
     size = _size(path)
     sha = hashlib.sha256(head[:HEAD_BYTES]).hexdigest()
     apath = str(path.resolve())
-    seen = con.execute(
-        "SELECT file_id FROM ingest_files WHERE status = 'skipped' AND path = $p AND size_bytes = $s "
-        "AND head_sha256 = $h LIMIT 1", {"p": apath, "s": size, "h": sha},
-    ).fetchone()
+    seen = ledger.skipped(apath, size, sha)
     if seen is not None:
-        fr.file_id = int(seen[0])
+        fr.file_id = seen
         return fr
     con.execute("BEGIN TRANSACTION")
     try:
-        row = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM ingest_files").fetchone()
-        assert row is not None
-        fr.file_id = int(row[0])
+        fr.file_id = ledger.next_file_id()
         con.execute(
             "INSERT INTO ingest_files (file_id, path, kind, format, size_bytes, head_sha256, data_lines, "
             "rows_loaded, lines_rejected, skipped_events, status, reason, loaded_at) "
@@ -593,6 +626,7 @@ def _skip(con: duckdb.DuckDBPyConnection, fr: FileReport, path: Path, head: byte
     except BaseException:
         _rollback(con)
         raise
+    ledger.add(fr.file_id, apath, fr.format, size, sha, SKIPPED)
     return fr
 
 

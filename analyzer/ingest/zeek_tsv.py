@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from analyzer.ingest.common import (
-    DATA_TSV, FastRead, StageQuery, Tally, insert_head, number_lines, row_values,
+    DATA_TSV, FastRead, StageQuery, Tally, insert_head, mark_fast_read, number_lines, row_values,
     used_params,
 )
 from analyzer.ingest.detect import ZEEK_KINDS
@@ -243,8 +243,9 @@ def fast_read(
             exprs.append(f"CAST(zeek_list(c{i}, $unset, $empty, $setsep) AS DOUBLE[]) AS {c.name}")
         else:
             exprs.append(f"c{i} AS {c.name}")
-    for t in (_FAST_REJ, _FAST_SCAN):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
+    if mark_fast_read(con):  # a read before this one, in this file, made them
+        for t in (_FAST_REJ, _FAST_SCAN):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
     head, have = insert_head(con, table, {**row_values(table, "'zeek'", "$fid", "NULL"), "ts": "ingest_ts(epoch)"})
     # A column a scratch store does not keep is still typed by the reader, so that a line with a bad
     # value there fails the fast read as it would in a full store: without a use, DuckDB would not

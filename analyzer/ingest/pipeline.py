@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -47,54 +47,63 @@ Progress = Callable[[str, int, int], None]
 _CONSUMED_STATUSES = frozenset({LOADED, APPENDED, SKIPPED})
 
 
-@dataclass
 class _Ledger:
     """``ingest_files`` as one ingest knows it: read once when the ingest starts, then extended with
     each row the ingest records, once that row's transaction has committed. The questions asked for
     every file (the sizes earlier ingests consumed, whether this content was ingested before, the
     next file_id, whether this path was seen) were each a DuckDB statement of about a millisecond, for
     every file of a folder of hourly archives. Nothing else writes ``ingest_files`` meanwhile: only
-    the ingest does, and DuckDB lets one process at a time write a store file."""
+    the ingest does, and DuckDB lets one process at a time write a store file. Each question is a
+    lookup, so a store that has recorded a year of hourly files answers as fast as a new one."""
 
-    #: (file_id, resolved path, format, consumed size, head sha256, status) per ingest_files row
-    rows: list[tuple[int, str, str | None, int, str | None, str]] = field(default_factory=list)
+    def __init__(self) -> None:
+        self._max_id = 0
+        self._sizes: dict[str | None, set[int]] = {}           # format -> consumed sizes (> 0)
+        self._contents: dict[tuple[str | None, int, str | None], int] = {}  # (format, size, sha) -> latest id
+        self._paths: set[str] = set()
+        self._skips: dict[tuple[str, int, str | None], int] = {}  # (path, size, sha) of a skip -> its id
 
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection) -> "_Ledger":
-        return cls([
-            (int(fid), str(path), fmt, int(size or 0), sha, str(status))
-            for fid, path, fmt, size, sha, status in con.execute(
-                "SELECT file_id, path, format, size_bytes, head_sha256, status FROM ingest_files"
-            ).fetchall()
-        ])
+        ledger = cls()
+        for fid, path, fmt, size, sha, status in con.execute(
+            "SELECT file_id, path, format, size_bytes, head_sha256, status FROM ingest_files ORDER BY file_id"
+        ).fetchall():
+            ledger.add(int(fid), str(path), fmt, int(size or 0), sha, str(status))
+        return ledger
 
     def add(self, file_id: int, path: str, fmt: str | None, size: int, sha: str | None, status: str) -> None:
-        self.rows.append((file_id, path, fmt, size, sha, status))
+        self._max_id = max(self._max_id, file_id)
+        self._paths.add(path)
+        if status in _CONSUMED_STATUSES:
+            if size > 0:
+                self._sizes.setdefault(fmt, set()).add(size)
+            key = (fmt, size, sha)
+            self._contents[key] = max(self._contents.get(key, 0), file_id)
+        if status == SKIPPED:
+            self._skips.setdefault((path, size, sha), file_id)
 
     def next_file_id(self) -> int:
-        return max((r[0] for r in self.rows), default=0) + 1
+        return self._max_id + 1
 
     def consumed_sizes(self, fmt: str | None, *, any_format: bool = False) -> list[int]:
         """The sizes of the prefixes earlier ingests of format ``fmt`` (or of any, ``any_format``)
         consumed: where a scan takes fingerprint snapshots, so that a file that only grew is recognised."""
-        return sorted({size for _f, _p, f, size, _h, status in self.rows
-                       if status in _CONSUMED_STATUSES and size > 0 and (any_format or f == fmt)})
+        if any_format:
+            return sorted(set().union(*self._sizes.values()))
+        return sorted(self._sizes.get(fmt, ())) if fmt is not None else []   # as SQL: NULL matches nothing
 
-    def contents(self, fmt: str | None, max_size: int) -> dict[tuple[int, str | None], int]:
-        """(size, sha256) -> the latest file_id, of the consumed contents of format ``fmt`` up to ``max_size``."""
-        known: dict[tuple[int, str | None], int] = {}
-        for fid, _p, f, size, sha, status in self.rows:
-            if status in _CONSUMED_STATUSES and f == fmt and size <= max_size:
-                known[(size, sha)] = max(known.get((size, sha), 0), fid)
-        return known
+    def content_id(self, fmt: str | None, size: int, sha: str | None) -> int | None:
+        """The latest file_id that consumed exactly this content (format, size, sha256), if any."""
+        return self._contents.get((fmt, size, sha)) if fmt is not None else None
 
     def path_seen(self, path: str) -> bool:
-        return any(p == path for _f, p, *_rest in self.rows)
+        return path in self._paths
 
     def skipped(self, path: str, size: int, sha: str) -> int | None:
         """The file_id of an earlier skip of this path with this size and first bytes."""
-        return next((fid for fid, p, _f, sz, h, status in self.rows
-                     if status == SKIPPED and p == path and sz == size and h == sha), None)
+        return self._skips.get((path, size, sha))
+
 
 #: Plain Zeek TSV/JSON files from this size on disk try the typed fast path (zeek_tsv.fast_read).
 #: Below it the line-by-line path costs milliseconds, less than the fast path's fixed cost plus, for
@@ -497,9 +506,8 @@ def _previous(ledger: _Ledger, scan: Scan, fmt: str | None) -> tuple[int, int, i
         (s.size, s.sha256, s.lines + (0 if s.ends_with_newline else 1))
         for s in scan.snapshots.values() if s.size < scan.consumed_bytes
     ]
-    known = ledger.contents(fmt, scan.consumed_bytes)
     for size, sha, lines in sorted(candidates, reverse=True):
-        fid = known.get((size, sha))
+        fid = ledger.content_id(fmt, size, sha)
         if fid is not None:
             return fid, size, lines
     return None

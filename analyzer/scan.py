@@ -34,8 +34,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -44,6 +43,7 @@ from typing import Any
 from analyzer.errors import AnalyzerError, InputError
 from analyzer.findings import Finding, ScanResult
 from analyzer.sqlfiles import list_sql, read_sql
+from analyzer.store import settings
 
 #: Names that are one logical destination although they differ: a Google Apps Script web app answers
 #: every call on script.google.com with a 302 to script.googleusercontent.com, so one check-in makes two
@@ -376,8 +376,11 @@ _RELEASE_AFTER = {"21_events_1_tls.sql": ("tls",), "21_events_2_http.sql": ("htt
                   "21_events_3_conn.sql": ("conn",), "47_dns_evidence.sql": ("dns",)}
 
 
-#: DuckDB settings the scan turns off while it runs, and restores after (names are constants, not data).
-_SCAN_SETTINGS = ("preserve_insertion_order", "enable_progress_bar")
+#: DuckDB settings while the scan runs, restored after (names are constants, not data). No stage
+#: reads rows in insertion order (results are ordered explicitly where order matters), and keeping it
+#: makes DuckDB buffer whole per-event results to reassemble the order. The progress bar goes to
+#: stdout, into the JSON a nightly job redirects there.
+_SCAN_SETTINGS = {"preserve_insertion_order": False, "enable_progress_bar": False}
 
 #: DuckDB settings for one stage file while it runs (engine-specific, so kept out of the SQL).
 #: 21_events_3_conn: its SQL puts the side to build each hash join on at the right, the smaller one.
@@ -391,19 +394,6 @@ _STAGE_SETTINGS: dict[str, dict[str, str]] = {
 }
 
 
-@contextmanager
-def _stage_settings(con: Any, settings: dict[str, str]) -> Iterator[None]:
-    """``settings`` set while inside, each restored after to what it was."""
-    saved = {k: con.execute(f"SELECT current_setting('{k}')").fetchone()[0] for k in settings}
-    for key, value in settings.items():
-        con.execute(f"SET {key} = ?", [value])
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            con.execute(f"SET {key} = ?", [value])
-
-
 def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_after: str | None = None,
                    release_logs: bool = False) -> None:
     """Run the scoring stages over [t0, t1) (``name_matches`` and ``scan_name_groups`` must exist).
@@ -413,19 +403,13 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
     """
     values: dict[str, Any] = {**asdict(params), "t0": t0, "t1": t1, "data_span": _data_span(con, t0, t1),
                               "p0_tight": p0_window(params.tight_win, params.gap_factor)}
-    # No stage reads rows in insertion order (results are ordered explicitly where order matters), and
-    # keeping it makes DuckDB buffer whole per-event results to reassemble the order: off for the scan.
-    # The progress bar goes to stdout, into the JSON a nightly job redirects there: off as well.
-    saved = {s: con.execute(f"SELECT current_setting('{s}')").fetchone()[0] for s in _SCAN_SETTINGS}
-    for setting in _SCAN_SETTINGS:
-        con.execute(f"SET {setting} = false")
-    try:
+    with settings(con, _SCAN_SETTINGS):
         stages = scoring_stages()
         for i, name in enumerate(stages):
             if name.startswith("49_"):
                 _build_client_class(con)
                 _build_addr_class(con, params.beacon_min)
-            with _stage_settings(con, _STAGE_SETTINGS.get(name, {})):
+            with settings(con, _STAGE_SETTINGS.get(name, {})):
                 run_stage(con, name, values)
             # a stage number may span files (21_duckdb_answer_names, 21_events_1_tls ...): "21" ends after the last
             nxt = stages[i + 1] if i + 1 < len(stages) else ""
@@ -438,9 +422,6 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
                 for kind_and_name in _DROP_AFTER.get(name[:2], ()):
                     kind, table = kind_and_name.split()
                     con.execute(f"DROP {kind} IF EXISTS {table}")
-    finally:
-        for setting, value in saved.items():
-            con.execute(f"SET {setting} = {'true' if value else 'false'}")
 
 
 def prepare_inputs(con: Any, options: ScanOptions) -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import shutil
 import tempfile
 import weakref
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -124,6 +127,23 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextmanager
+def settings(con: duckdb.DuckDBPyConnection, values: Mapping[str, Any]) -> Iterator[None]:
+    """DuckDB settings ``values`` (names are constants of the caller, never data) while inside, each
+    restored after to what it was; one already at its value is left alone (no statement)."""
+    saved = {}
+    for name, value in values.items():
+        row = con.execute(f"SELECT current_setting('{name}')").fetchone()
+        if row is None or row[0] != value:
+            saved[name] = row[0] if row else None
+            con.execute(f"SET {name} = ?", [value])
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            con.execute(f"SET {name} = ?", [value])
 
 
 def _private_folder(prefix: str, owner: object) -> str:

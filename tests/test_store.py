@@ -96,3 +96,16 @@ def test_a_memory_store_is_never_checkpointed_and_a_file_store_is(tmp_path):
     with Store() as mem, Store(tmp_path / "s.duckdb") as disk:
         assert mem.con.execute(threshold).fetchone()[0].endswith("TiB")
         assert disk.con.execute(threshold).fetchone()[0] == duckdb.connect().execute(threshold).fetchone()[0]
+
+
+def test_settings_are_restored_after_the_block_even_on_error():
+    from analyzer.store import settings
+
+    with Store() as s:
+        get = lambda n: s.con.execute(f"SELECT current_setting('{n}')").fetchone()[0]  # noqa: E731
+        with pytest.raises(RuntimeError):
+            with settings(s.con, {"preserve_insertion_order": False, "disabled_optimizers": "build_side_probe_side"}):
+                assert get("preserve_insertion_order") is False
+                assert get("disabled_optimizers") == "build_side_probe_side"
+                raise RuntimeError("stage failed")
+        assert get("preserve_insertion_order") is True and get("disabled_optimizers") == ""

@@ -25,7 +25,7 @@ import duckdb
 
 from analyzer.ingest.report import Reject
 from analyzer.ingest.zeek_fields import table_columns
-from analyzer.store import SCRATCH_KEYS
+from analyzer.store import SCRATCH_KEYS, settings
 
 #: rejected lines stored in ingest_rejects per file (all are counted); their text is cut to this
 MAX_STORED_REJECTS = 1000
@@ -194,16 +194,8 @@ def insertion_order(con: duckdb.DuckDBPyConnection, keep: bool) -> Iterator[None
     file order only with it on: number_lines and the line table of read_lines need that. A scratch
     store numbers no rows, so its ingest turns it off around everything but read_lines, and a big
     file's rows land as the reader's threads finish (about a fifth less time, 10M conn rows)."""
-    row = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
-    was = bool(row and row[0])
-    if was == keep:
+    with settings(con, {"preserve_insertion_order": keep}):
         yield
-        return
-    con.execute(f"SET preserve_insertion_order = {'true' if keep else 'false'}")
-    try:
-        yield
-    finally:
-        con.execute(f"SET preserve_insertion_order = {'true' if was else 'false'}")
 
 
 def number_lines(con: duckdb.DuckDBPyConnection, table: str, file_id: int, first_line: int) -> None:

@@ -128,8 +128,8 @@ def _slow(raw: str) -> NormalizedName:
     if s.endswith("."):
         s = s[:-1]
         notes.append("trailing dot stripped")
-    if not s:
-        return NormalizedName(None, "empty", "; ".join(notes + ["nothing left"]))
+    if not s or s in _EMPTY_MARKERS:  # Zeek's unset or empty marker with a port or a dot: '-:', '-.'
+        return NormalizedName(None, "empty", "; ".join(notes + ["nothing left" if not s else "empty value"]))
     if s[-1].isdigit():  # no colon is left here, so only an IPv4 literal is possible, and it ends in a digit
         try:
             ip = ipaddress.ip_address(s)

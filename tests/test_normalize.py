@@ -47,6 +47,8 @@ CASES = [
     ("", None, "empty"),
     ("-", None, "empty"),                                                 # Zeek unset marker
     ("(empty)", None, "empty"),                                           # Zeek empty marker
+    ("-:", None, "empty"),                                                # the unset marker with an empty port
+    ("-.", None, "empty"),                                                # ... or a trailing dot
     (None, None, "empty"),
 ]
 

@@ -42,6 +42,7 @@ from typing import Any
 
 from analyzer.errors import AnalyzerError, InputError
 from analyzer.findings import Finding, ScanResult
+from analyzer.narrow import drop_narrowed, narrow
 from analyzer.sqlfiles import list_sql, read_sql
 from analyzer.store import settings
 
@@ -359,7 +360,9 @@ def _ensure_name_matches(con: Any) -> None:
 #: Per-event tables, dropped as soon as no later stage reads them (memory: they hold every event).
 #: What stays after a scan is per channel: scan_channels, scan_facts, scan_beacon, scan_findings ...
 _DROP_AFTER = {
-    "21": ("TABLE scan_answer_names", "TABLE scan_tls_u", "TABLE scan_http_c"),
+    # (and conn_n, tls_n after 21: tables or views, analyzer.narrow.drop_narrowed)
+    "21": ("TABLE scan_answer_names", "TABLE scan_http_c", "TABLE scan_addr_dict", "TABLE scan_name_dict",
+           "TABLE scan_client_dict", "TABLE scan_tls_names", "TABLE scan_conn_span"),
     "22": ("TABLE scan_addr_apart",),
     "25": ("TABLE scan_clients", "TABLE scan_agents"),
     "26": ("TABLE scan_events", "TABLE scan_raw_names"),
@@ -370,10 +373,12 @@ _DROP_AFTER = {
 }
 
 #: With ScanOptions.release_logs, the log tables dropped after a stage file: no later file reads
-#: them. Each of tls, http and conn is read for the last time by its own file of stage 21 (stage 20,
-#: 20_first_seen included, reads them all before), dns by stage 47.
-_RELEASE_AFTER = {"21_events_1_tls.sql": ("tls",), "21_events_2_http.sql": ("http",),
-                  "21_events_3_conn.sql": ("conn",), "47_dns_evidence.sql": ("dns",)}
+#: them. http is read for the last time by its file of stage 21, conn and tls, narrowed (conn_n, tls_n:
+#: analyzer.narrow), by the file that joins them (stage 20, 20_first_seen included, reads what it
+#: needs before), dns by stage 47. A store that ends with the scan has had its conn and tls emptied
+#: already, as they were narrowed.
+_RELEASE_AFTER = {"21_events_1_http.sql": ("http",),
+                  "21_events_2_conn.sql": ("conn", "tls", "conn_n", "tls_n"), "47_dns_evidence.sql": ("dns",)}
 
 
 #: DuckDB settings while the scan runs, restored after (names are constants, not data). No stage
@@ -383,14 +388,14 @@ _RELEASE_AFTER = {"21_events_1_tls.sql": ("tls",), "21_events_2_http.sql": ("htt
 _SCAN_SETTINGS = {"preserve_insertion_order": False, "enable_progress_bar": False}
 
 #: DuckDB settings for one stage file while it runs (engine-specific, so kept out of the SQL).
-#: 21_events_3_conn: its SQL puts the side to build each hash join on at the right, the smaller one.
+#: 21_events_2_conn: its SQL puts the side to build each hash join on at the right, the smaller one.
 #: DuckDB's optimizer picks sides from its estimates instead, and for the join of the connections to
 #: the TLS handshakes it guesses wrong: it estimated the 10M connections, after their filters, at
 #: fewer rows than the 7M handshakes, so it built on the connections and partitioned them to disk
 #: under the memory cap. Keeping the written sides: that join 3.2 -> 1.5 CPU-s, the
 #: file 5.7 -> 4.6 s (DuckDB's profile, 10M connections, 1.6 GB cap).
 _STAGE_SETTINGS: dict[str, dict[str, str]] = {
-    "21_events_3_conn.sql": {"disabled_optimizers": "build_side_probe_side"},
+    "21_events_2_conn.sql": {"disabled_optimizers": "build_side_probe_side"},
 }
 
 
@@ -401,6 +406,7 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
     ``stop_after`` (a stage file name prefix such as ``"30"``) stops early and keeps every
     intermediate table: tests inspect them that way. ``release_logs``: see ScanOptions.
     """
+    narrow(con, release=release_logs)
     values: dict[str, Any] = {**asdict(params), "t0": t0, "t1": t1, "data_span": _data_span(con, t0, t1),
                               "p0_tight": p0_window(params.tight_win, params.gap_factor)}
     with settings(con, _SCAN_SETTINGS):
@@ -411,7 +417,7 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
                 _build_addr_class(con, params.beacon_min)
             with settings(con, _STAGE_SETTINGS.get(name, {})):
                 run_stage(con, name, values)
-            # a stage number may span files (21_duckdb_answer_names, 21_events_1_tls ...): "21" ends after the last
+            # a stage number may span files (21_duckdb_answer_names, 21_events_1_http ...): "21" ends after the last
             nxt = stages[i + 1] if i + 1 < len(stages) else ""
             if stop_after is not None and name.startswith(stop_after) and not nxt.startswith(stop_after):
                 return
@@ -419,13 +425,17 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
                 for table in _RELEASE_AFTER.get(name, ()):
                     con.execute(f"DROP TABLE IF EXISTS {table}")
             if stop_after is None and nxt[:2] != name[:2]:
+                if name[:2] == "21":
+                    drop_narrowed(con)
                 for kind_and_name in _DROP_AFTER.get(name[:2], ()):
                     kind, table = kind_and_name.split()
                     con.execute(f"DROP {kind} IF EXISTS {table}")
 
 
 def prepare_inputs(con: Any, options: ScanOptions) -> None:
-    """Create the tables the scoring SQL reads besides the logs: name_matches, scan_name_groups."""
+    """Create the tables the scoring SQL reads besides the logs: name_matches, scan_name_groups (and
+    the narrowed conn and tls, analyzer.narrow, whose TLS names the matcher reads)."""
+    narrow(con)
     _ensure_name_matches(con)
     (options.name_matcher or build_name_matches)(con, options)
     con.execute("CREATE OR REPLACE TEMP TABLE scan_name_groups (name VARCHAR, group_name VARCHAR)")
@@ -433,9 +443,10 @@ def prepare_inputs(con: Any, options: ScanOptions) -> None:
 
 
 def _latest_epoch(con: Any) -> tuple[float | None, float | None]:
+    """The first and last instant of the logs (conn and tls narrowed: analyzer.narrow)."""
     row = con.execute(
-        "SELECT min(lo), max(hi) FROM (SELECT min(epoch) lo, max(epoch) hi FROM conn UNION ALL "
-        "SELECT min(epoch), max(epoch) FROM tls UNION ALL SELECT min(epoch), max(epoch) FROM http UNION ALL "
+        "SELECT min(lo), max(hi) FROM (SELECT min(first_epoch) lo, max(last_epoch) hi FROM scan_conn_span UNION ALL "
+        "SELECT min(epoch), max(epoch) FROM tls_n UNION ALL SELECT min(epoch), max(epoch) FROM http UNION ALL "
         "SELECT min(epoch), max(epoch) FROM dns)").fetchone()
     return row[0], row[1]
 
@@ -447,6 +458,7 @@ def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:
     """
     options = options or ScanOptions()
     con = store.con
+    narrow(con, release=options.release_logs)
     _, latest = _latest_epoch(con)
     result = ScanResult()
     if latest is None:

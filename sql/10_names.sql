@@ -10,6 +10,10 @@
 --                name_cname_edges(query_raw VARCHAR, target_raw VARCHAR)
 --                  a DNS query name and a name in its answers (CNAME chain members; addresses are left out).
 -- Parameters: none.
+-- TLS names: those in tls, and those of scan_tls_names, where a scan that owns its store keeps the
+-- SNI of the rows it has moved out of tls (analyzer.narrow); empty when nothing was narrowed.
+
+CREATE TEMP TABLE IF NOT EXISTS scan_tls_names (server_name VARCHAR, first_epoch DOUBLE);
 
 CREATE OR REPLACE TEMP TABLE _name_answers AS
 SELECT DISTINCT query, answer
@@ -30,6 +34,8 @@ WITH sightings AS (
     SELECT answer, 1 FROM _name_answers
     UNION ALL
     SELECT server_name, 16 FROM tls WHERE server_name IS NOT NULL AND server_name <> ''
+    UNION ALL
+    SELECT server_name, 16 FROM scan_tls_names
     UNION ALL
     SELECT host, 8 FROM http WHERE host IS NOT NULL AND host <> ''
     UNION ALL

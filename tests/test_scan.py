@@ -383,20 +383,26 @@ def test_with_conn_and_dns_logs_only_beacons_keep_their_serverless_names(tmp_pat
     assert browsing and not [f for f in result.findings if f.src in browsing]
 
 
-def test_addresses_whose_keys_collide_are_numbered_apart(mixed, monkeypatch) -> None:
-    """Stage 20 numbers addresses by a hash (addr_key); when two addresses share a key, both get numbers
-    of their own (scan_addr_apart), so no two hosts merge. Forced here with a key that collides for
-    every two addresses of the same length: the findings are exactly those of the real key."""
+def test_strings_whose_keys_collide_are_numbered_apart(mixed, monkeypatch) -> None:
+    """Addresses, names and TLS clients are numbered by a hash (sql/03_duckdb_keys.sql); when two share
+    a key, the later ones get numbers of their own below zero (sql/05_narrow_3_dicts.sql), so no two
+    hosts, names or clients merge. Forced here with keys that collide for every two strings of the
+    same length: the findings are exactly those of the real keys."""
+    import analyzer.narrow as narrow_mod
     import analyzer.scan as scan_mod
 
-    real = scan_mod.read_sql
+    real = narrow_mod.read_sql
 
     def colliding(name: str) -> str:
-        if name.startswith("20_duckdb_addr_key"):
-            return "CREATE OR REPLACE TEMP MACRO addr_key(a) AS CAST(length(a) AS BIGINT);"
+        if name.startswith("03_duckdb_keys"):
+            return ("CREATE OR REPLACE TEMP MACRO addr_key(a) AS CAST(length(a) AS BIGINT);"
+                    "CREATE OR REPLACE TEMP MACRO name_key(n) AS "
+                    "CASE WHEN n IS NOT NULL AND n <> '' THEN CAST(length(n) AS BIGINT) END;"
+                    "CREATE OR REPLACE TEMP MACRO client_key(ja3, ja4) AS "
+                    "CAST(length(coalesce(ja3, '')) + length(coalesce(ja4, '')) AS BIGINT);")
         return real(name)
 
-    monkeypatch.setattr(scan_mod, "read_sql", colliding)
+    monkeypatch.setattr(narrow_mod, "read_sql", colliding)
     scen = build_scenario("mixed", seed=7, hours=24.0)
     store = Store()
     load_into_store(scen, store.con)
@@ -404,10 +410,13 @@ def test_addresses_whose_keys_collide_are_numbered_apart(mixed, monkeypatch) -> 
     scan_mod.prepare_inputs(store.con, prepare)
     lo, hi = store.con.execute("SELECT min(epoch), max(epoch) FROM conn").fetchone()
     scan_mod.score_channels(store.con, lo, hi + 1, prepare.params, stop_after="20")
-    apart, addrs, ids = store.con.execute(
-        "SELECT (SELECT count(*) FROM scan_addr_apart), count(*), count(DISTINCT addr_id) FROM scan_addrs").fetchone()
-    assert apart > 0 and addrs == ids  # collisions happened, and every address still has its own number
-    assert store.con.execute("SELECT max(addr_id) FROM scan_addr_apart").fetchone()[0] < 0
+    for table, id_, value in (("scan_addrs", "addr_id", "addr"), ("scan_raw_names", "raw_id", "raw_name"),
+                              ("scan_clients", "client_id", "ja3 || '/' || ja4")):
+        apart, rows, ids, values = store.con.execute(
+            f"SELECT count(*) FILTER (WHERE {id_} < 0), count(*), count(DISTINCT {id_}), count(DISTINCT {value}) "
+            f"FROM {table}").fetchone()
+        assert apart > 0 and rows == ids, table  # collisions happened, and every string has its own number
+        assert values == rows or table == "scan_clients", table  # (a client may lack a fingerprint)
 
     result = run_scan(store, prepare)
     got, want = [f.to_dict() for f in result.findings], [f.to_dict() for f in mixed[0].findings]
@@ -434,9 +443,10 @@ def test_a_scratch_store_scans_exactly_as_a_full_store(tmp_path, fmt) -> None:
 
 
 def test_each_log_is_released_right_after_the_last_stage_file_that_reads_it(tmp_path, monkeypatch) -> None:
-    """release_logs drops tls, http and conn each after its own file of stage 21 and dns after 47
-    (scan._RELEASE_AFTER): every later file runs without the table, so one that still read it would
-    fail the scan. The join file runs with the written join sides (scan._STAGE_SETTINGS), and the
+    """release_logs narrows conn and tls before the scan and empties them (analyzer.narrow); it drops
+    http after its own file of stage 21, conn and tls, narrowed or not, after the file that joins
+    them, and dns after 47 (scan._RELEASE_AFTER): every later file runs without the table, so one
+    that still read it would fail the scan. The join file runs with the written join sides (scan._STAGE_SETTINGS), and the
     setting is back to what it was after it."""
     import analyzer.scan as scan_mod
 
@@ -448,9 +458,12 @@ def test_each_log_is_released_right_after_the_last_stage_file_that_reads_it(tmp_
     real = scan_mod.run_stage
 
     def spy(con, name, values):
-        logs = frozenset(r[0] for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()) & {"conn", "dns", "tls", "http"}
+        logs = frozenset(r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()) & {
+            "conn", "dns", "tls", "http", "conn_n", "tls_n"}
         seen.append((name, logs, con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]))
+        if name.startswith("20_"):  # narrowed, and emptied as they were (analyzer.narrow)
+            assert con.execute("SELECT (SELECT count(*) FROM conn) + (SELECT count(*) FROM tls)").fetchone()[0] == 0
+            assert con.execute("SELECT count(*) FROM conn_n").fetchone()[0] > 0
         real(con, name, values)
 
     monkeypatch.setattr(scan_mod, "run_stage", spy)
@@ -460,9 +473,8 @@ def test_each_log_is_released_right_after_the_last_stage_file_that_reads_it(tmp_
         assert s.con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0] == ""
     assert sum(f.kind == "beacon" for f in findings) > 10
     logs = {name: tables for name, tables, _opt in seen}
-    assert logs["21_events_1_tls.sql"] == {"conn", "dns", "tls", "http"}
-    assert logs["21_events_2_http.sql"] == {"conn", "dns", "http"}
-    assert logs["21_events_3_conn.sql"] == {"conn", "dns"}
+    assert logs["21_events_1_http.sql"] == {"conn", "dns", "tls", "http", "conn_n", "tls_n"}
+    assert logs["21_events_2_conn.sql"] == {"conn", "dns", "tls", "conn_n", "tls_n"}
     assert logs["22_dns_events.sql"] == logs["47_dns_evidence.sql"] == {"dns"}
     assert logs["48_duckdb_label_entropy.sql"] == set()
-    assert {name: opt for name, _t, opt in seen if opt} == {"21_events_3_conn.sql": "build_side_probe_side"}
+    assert {name: opt for name, _t, opt in seen if opt} == {"21_events_2_conn.sql": "build_side_probe_side"}

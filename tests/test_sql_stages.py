@@ -77,7 +77,7 @@ def _code(name: str) -> str:
     return re.sub(r"'[^']*'", "''", sql)
 
 
-@pytest.mark.parametrize("name", scoring_stages())
+@pytest.mark.parametrize("name", scoring_stages() + [n for n in list_sql() if n[:2] in ("03", "04", "05")])
 def test_no_magic_numbers(name: str) -> None:
     """Tunables are bound parameters; the only literals left are 0 and 1 (identities, indexes) and the
     quartile levels of percentile_cont (the definition of a median or quartile, not a tunable)."""
@@ -96,7 +96,15 @@ DUCKDB_ONLY = ("list_entropy", "string_split", "quantile_cont", "median(", "mode
                "filter (", "::", "epoch(", "list_", "struct_", "unnest(", "hash(", ">>", "macro")
 
 
-@pytest.mark.parametrize("name", scoring_stages())
+#: the stages that narrow conn and tls for the scan (analyzer.narrow), held to the same rules
+NARROWING_STAGES = [n for n in list_sql() if n[:2] in ("03", "04", "05")]
+
+
+def test_the_narrowing_stages_exist() -> None:
+    assert NARROWING_STAGES[0] == "03_duckdb_keys.sql" and len(NARROWING_STAGES) >= 5
+
+
+@pytest.mark.parametrize("name", scoring_stages() + NARROWING_STAGES)
 def test_duckdb_only_functions_are_isolated(name: str) -> None:
     code = _code(name).lower()
     hits = [f for f in DUCKDB_ONLY if f in code]

@@ -49,8 +49,12 @@ def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: 
         if inputs:
             from analyzer.cli.ingest_cmd import _Progress
             from analyzer.ingest import ingest_paths
+            from analyzer.narrow import narrow_when_big
 
-            report = ingest_paths(store, [str(p) for p in inputs], progress=_Progress(quiet, tty_only=True))
+            # a store that ends with the scan narrows conn and tls as they come (analyzer.narrow)
+            after = (lambda: narrow_when_big(store.con)) if options.release_logs else None
+            report = ingest_paths(store, [str(p) for p in inputs], progress=_Progress(quiet, tty_only=True),
+                                  after_file=after)
             _say(quiet, f"ingested {report.rows_loaded} rows from {len(report.files)} file(s)"
                         + (f", {report.lines_rejected} lines rejected" if report.lines_rejected else ""))
         return run_scan(store, options)

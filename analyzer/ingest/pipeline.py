@@ -124,6 +124,7 @@ def ingest_paths(
     *,
     strict: bool = False,
     progress: Progress | None = None,
+    after_file: Callable[[], object] | None = None,
 ) -> IngestReport:
     """Load every log found under ``paths`` into ``store``; return what happened to each file.
 
@@ -134,6 +135,7 @@ def ingest_paths(
     ``progress(path, bytes_done, bytes_total)`` is called before each file and once at the end
     (with an empty path). Unexpected errors in one file (I/O, DuckDB) roll that file back and mark
     it ``failed``; the ingest goes on with the next file.
+    ``after_file()`` is called after each file, once it is committed (scan: analyzer.narrow).
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]  # one path, not a sequence of characters
@@ -156,6 +158,8 @@ def ingest_paths(
                 con, path, strict=strict, pre=ahead.take(path), ledger=ledger,
                 on_scanned=(lambda scan, nxt=nxt: ahead.start(nxt, scan.consumed_bytes)) if nxt else None,
             ))
+            if after_file is not None:
+                after_file()
             done += size
     if progress is not None:
         progress("", done, total)

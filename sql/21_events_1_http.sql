@@ -1,5 +1,33 @@
--- Stage 21, second file (see 21_events_1_tls.sql): the HTTP side of the events, as the table
--- scan_http_c, which 21_events_3_conn joins to the connections by uid.
+-- Stage 21 (first of three files): one row per connection start inside the scan window, with the
+-- name it was made to.
+-- Timing comes from connection starts (Zeek conn.log / Suricata flow), the name from the TLS SNI or
+-- the HTTP Host of the same connection (joined by uid = Zeek uid or Suricata flow_id). TLS/HTTP rows
+-- whose connection row is not in the window (only ssl.log or http.log was given) still count, with
+-- their own ts: the full outer joins keep them, in one pass instead of one anti-join per log.
+-- DNS connections are left out here: DNS is scored from dns rows (stage 22 and 47).
+-- This table holds every event of the day, so it holds numbers only (stage 20): src_id / dst_id
+-- (scan_addrs), raw_id (scan_raw_names: the SNI, else the Host), client_id (scan_clients: JA3, JA4),
+-- ua_id (scan_agents). conn and tls are read narrowed (conn_n, tls_n: stage 05, their strings
+-- already numbers); http's strings are numbered on its own rows, before the joins on uid, so that
+-- those hash tables carry integers, not names and addresses.
+-- Join sides: every hash join here is written with the side to build on (the smaller) on the right:
+-- the small number tables, the TLS rows (at most one per connection, fewer than the conn rows) and
+-- the HTTP connections. DuckDB chooses sides from its estimates, and for 21_events_2_conn it
+-- chose the connections; the runner keeps the written sides there (analyzer.scan._STAGE_SETTINGS:
+-- a DuckDB setting, so not in this SQL).
+-- Bytes: Zeek's payload bytes, or a Suricata flow's bytes on the wire (stage 04 says why).
+-- Which logs saw the event is kept as the flags stage 45 reports:
+--   by_conn  timed by a Zeek conn row;   by_eve   timed by Suricata, or seen by Suricata at all;
+--   by_ssl / by_http  named by a Zeek ssl / http row;   by_dns   a DNS query standing in (stage 22);
+--   by_answer  no SNI or Host: named by the address the host itself resolved the name to (first file
+--              of stage 21: scan_answer_names), instead of being keyed by the address alone;
+--   by_request a later HTTP request on a kept-alive connection (http_c): a check-in, not a connection.
+-- Stage 21 runs as two files, each a table: 21_events_1_http (scan_http_c), then 21_events_2_conn
+-- (scan_events, joining the HTTP side and tls_n, the TLS handshakes, to the connections). Apart,
+-- http is read for the last time by its own file, so that a scan that owns its store
+-- (ScanOptions.release_logs) drops it before the connections are joined.
+-- This file: the HTTP side of the events, as the table scan_http_c, which 21_events_2_conn joins to
+-- the connections by uid.
 -- Parameters: $t0, $t1 (window, epoch seconds, half-open), $request_gap_s.
 CREATE OR REPLACE TEMP TABLE scan_http_c AS
 WITH http_r AS (

@@ -1,0 +1,130 @@
+"""Narrowing: conn and tls as the scan reads them, numbers instead of strings (sql/03-05).
+
+At 10M connections the two logs take 2.5 GB of memory as logged, past the 1.6 GB default cap: held
+together, most of them were written to the spill folder during the ingest and read back by every
+stage that used them. Narrowed (``conn_n``, ``tls_n``: addresses, names and TLS clients as numbers,
+the strings once each in dictionaries), they take 1 GB.
+
+Two ways, one SQL:
+
+- A store the scan does not own (``--db``, ``report``) keeps its logs: :func:`narrow` builds the
+  dictionaries from all of them, once per scan, and ``conn_n``/``tls_n`` are views that number the
+  rows as stage 21 reads them (a copy would write a big day's rows once more, for one read).
+- A store that ends with the scan (``scan`` of log files without ``--db``: ScanOptions.release_logs)
+  narrows during the ingest: :func:`narrow_when_big`, called after each file, moves the rows of
+  conn and tls into the narrowed tables once they pass :data:`BATCH_ROWS`, and empties the logs, so
+  that the two are never held as logged together. :func:`narrow` with ``release=True`` moves the
+  rest before the scan.
+
+Library code: no printing, no exit.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from analyzer.sqlfiles import read_sql
+
+#: rows of conn + tls, as logged, past which a scan-owned store narrows them during its ingest: about
+#: 250 MB of memory. Each batch costs a few statements, so an hourly file is not one batch on its own.
+BATCH_ROWS = 2_000_000
+
+#: the tables of stage 04, and the narrowed rows (tables when moved, views when the logs are kept)
+_TABLES = ("scan_addr_dict", "scan_name_dict", "scan_client_dict", "scan_tls_names", "scan_conn_span")
+_NARROWED = ("conn_n", "tls_n")
+_BATCH_TEMPS = ("_nb_conn", "_nb_tls", "_nb_addrs", "_nb_names", "_nb_clients")
+
+#: connections whose logs are moved into the narrowed tables and emptied (release); and per connection,
+#: the row counts of (conn, tls, http, dns) when its narrowed tables were last completed
+_RELEASED: "weakref.WeakSet[Any]" = weakref.WeakSet()
+_DONE_AT: "weakref.WeakKeyDictionary[Any, tuple[int, ...]]" = weakref.WeakKeyDictionary()
+
+
+def _run(con: Any, name: str) -> None:
+    for statement in con.extract_statements(read_sql(name)):
+        con.execute(statement.query)
+
+
+def _counts(con: Any, tables: tuple[str, ...] = ("conn", "tls", "http", "dns")) -> tuple[int, ...]:
+    """Row counts of log tables (DuckDB answers a bare count(*) from the table's metadata)."""
+    row = con.execute("SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in tables)).fetchone()
+    return tuple(int(x) for x in row)
+
+
+def _exists(con: Any, table: str, *, temporary: bool = True) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary = ? AND table_name = ?",
+                            [temporary, table]).fetchone()[0])
+
+
+def _kind(con: Any, name: str) -> str | None:
+    """'TABLE' or 'VIEW' for a temporary object ``name``, None when there is none."""
+    if _exists(con, name):
+        return "TABLE"
+    row = con.execute("SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = ?", [name]).fetchone()
+    return "VIEW" if row[0] else None
+
+
+def drop_narrowed(con: Any) -> None:
+    """Drop conn_n and tls_n, tables or views (stage 21 is their last reader)."""
+    for name in _NARROWED:  # constants, never data
+        kind = _kind(con, name)
+        if kind is not None:
+            con.execute(f"DROP {kind} {name}")
+
+
+def _batch(con: Any, *, last: bool, move: bool) -> None:
+    _run(con, "03_duckdb_keys")
+    _run(con, "04_narrow_dicts")
+    _run(con, "05_narrow_1_batch")
+    if last:
+        _run(con, "05_narrow_2_wide")
+    _run(con, "05_narrow_3_dicts")
+    _run(con, "05_narrow_4_views")
+    _run(con, "05_narrow_5_move" if move else "05_narrow_5_view")
+    for table in _BATCH_TEMPS:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _empty_logs(con: Any) -> None:
+    """Empty conn and tls, freeing their memory (a DELETE keeps it): the same table, no rows."""
+    for table in ("conn", "tls"):  # constants, never data
+        con.execute(f"CREATE OR REPLACE TABLE _empty_{table} AS SELECT * FROM {table} LIMIT 0")
+        con.execute(f"DROP TABLE {table}")
+        con.execute(f"ALTER TABLE _empty_{table} RENAME TO {table}")
+
+
+def narrow(con: Any, *, release: bool = False) -> None:
+    """Make ``conn_n``, ``tls_n`` and the dictionaries hold every row of conn and tls, and every
+    address and name of all four logs (sql/03-05).
+
+    ``release``: the store ends with the scan; the rows of conn and tls are moved into tables, and the
+    two left empty. Otherwise they are kept, the dictionaries rebuilt, and conn_n/tls_n are views. A call that finds the store as
+    the last one left it changes nothing (run_scan, prepare_inputs and score_channels each call it)."""
+    release = release or con in _RELEASED
+    if not all(_exists(con, t, temporary=False) for t in ("conn", "tls", "http", "dns")):
+        return  # a store that ended with its scan: its logs are gone (ScanOptions.release_logs)
+    if (_DONE_AT.get(con) == _counts(con) and all(_exists(con, t) for t in _TABLES)
+            and all(_kind(con, t) for t in _NARROWED)):
+        return
+    if release:
+        _RELEASED.add(con)
+    else:
+        for table in _TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        drop_narrowed(con)
+    _batch(con, last=True, move=release)
+    if release:
+        _empty_logs(con)
+    _DONE_AT[con] = _counts(con)
+
+
+def narrow_when_big(con: Any) -> bool:
+    """For a store that ends with the scan, called after each file of its ingest: narrow conn and tls
+    once they hold :data:`BATCH_ROWS` rows or more, and empty them. True when it did."""
+    if sum(_counts(con, ("conn", "tls"))) < BATCH_ROWS:
+        return False
+    _RELEASED.add(con)
+    _batch(con, last=False, move=True)
+    _empty_logs(con)
+    return True

@@ -1,0 +1,56 @@
+-- Stage 21, last file (see 21_events_1_http.sql): scan_events, the connections of the window (conn_n)
+-- joined by uid to the TLS handshakes of the window (tls_n) and the HTTP requests (scan_http_c).
+-- Parameters: $t0, $t1 (window, epoch seconds, half-open), $dns_port.
+CREATE OR REPLACE TEMP TABLE scan_events AS
+WITH conn_w AS (
+    -- conn_n: the connections already numbered (stage 05), their bytes those stage 04 describes
+    SELECT uid, epoch, src_id, dst_id, dst_port, duration, orig_bytes, resp_bytes, suri
+    FROM conn_n
+    WHERE epoch >= $t0 AND epoch < $t1
+      AND coalesce(dst_port, -1) <> $dns_port   -- (those whose service is DNS are not in conn_n)
+), tls_w AS (
+    -- One TLS handshake per connection (Zeek ssl.log, Suricata tls): no GROUP BY uid, which on a big
+    -- day is the most memory-hungry step of the scan. A second handshake row for one uid would add a
+    -- same-instant event, which the burst collapse of stage 30 folds into the first.
+    SELECT uid, raw_id, client_id, epoch, src_id, dst_id, dst_port, suri
+    FROM tls_n
+    WHERE epoch >= $t0 AND epoch < $t1 AND uid IS NOT NULL
+), ct AS (
+    SELECT coalesce(c.uid, t.uid) AS uid, c.uid IS NOT NULL AS has_conn,
+           coalesce(c.epoch, t.epoch) AS epoch, coalesce(c.src_id, t.src_id) AS src_id,
+           coalesce(c.dst_id, t.dst_id) AS dst_id, coalesce(c.dst_port, t.dst_port) AS dst_port,
+           coalesce(c.suri, t.suri) AS suri, c.duration, c.orig_bytes, c.resp_bytes,
+           t.uid IS NOT NULL AS has_tls, t.raw_id, t.client_id
+    FROM conn_w c
+    FULL OUTER JOIN tls_w t ON t.uid = c.uid
+), ev AS (
+    -- A later request (h.later) is an event at its own time with its own bytes, named and keyed like
+    -- its connection; the logs that saw the connection are credited once, by its first row.
+    SELECT coalesce(ct.src_id, h.src_id) AS src_id, coalesce(ct.dst_id, h.dst_id) AS dst_id,
+           coalesce(ct.dst_port, h.dst_port) AS dst_port,
+           CASE WHEN h.later THEN h.epoch ELSE coalesce(ct.epoch, h.epoch) END AS epoch,
+           CASE WHEN h.later THEN NULL ELSE ct.duration END AS duration,
+           CASE WHEN h.later THEN h.req_bytes ELSE coalesce(ct.orig_bytes, h.req_bytes) END AS bytes_out,
+           CASE WHEN h.later THEN h.resp_bytes ELSE coalesce(ct.resp_bytes, h.resp_bytes) END AS bytes_in,
+           coalesce(ct.raw_id, h.raw_id) AS named_raw_id, ct.client_id, h.ua_id,
+           -- a connection with no name of its own is looked up in the answers below (by its
+           -- addresses); the key is NULL for every other row, which no answer matches
+           CASE WHEN ct.has_conn AND ct.raw_id IS NULL AND h.raw_id IS NULL THEN ct.dst_id END AS answer_dst_id,
+           coalesce(ct.has_conn AND NOT h.later, ct.has_conn, FALSE) AS has_conn,
+           coalesce(ct.has_tls AND NOT h.later, ct.has_tls, FALSE) AS has_tls,
+           h.uid IS NOT NULL AS has_http, coalesce(ct.suri, h.suri, FALSE) AS suri,
+           coalesce(h.later, FALSE) AS by_request
+    FROM ct
+    FULL OUTER JOIN scan_http_c h ON h.uid = ct.uid
+)
+SELECT ev.src_id, ev.dst_id, ev.dst_port, ev.epoch, ev.duration, ev.bytes_out, ev.bytes_in,
+       coalesce(ev.named_raw_id, an.raw_id) AS raw_id, ev.client_id, ev.ua_id,
+       ev.has_conn AND NOT ev.suri AS by_conn,
+       ev.suri AS by_eve,
+       ev.has_tls AND NOT ev.suri AS by_ssl,
+       ev.has_http AND NOT ev.suri AS by_http,
+       FALSE AS by_dns,
+       an.raw_id IS NOT NULL AS by_answer,
+       ev.by_request
+FROM ev
+LEFT JOIN scan_answer_names an ON an.src_id = ev.src_id AND an.dst_id = ev.answer_dst_id;

@@ -13,8 +13,9 @@ Two ways, one SQL:
 - A store that ends with the scan (``scan`` of log files without ``--db``: ScanOptions.release_logs)
   narrows during the ingest: :func:`narrow_when_big`, called after each file, moves the rows of
   conn and tls into the narrowed tables once they pass :data:`BATCH_ROWS`, and empties the logs, so
-  that the two are never held as logged together. :func:`narrow` with ``release=True`` moves the
-  rest before the scan.
+  that the two are never held as logged together. :func:`narrow` moves the rest before the scan.
+  A day that never reached a batch is narrowed as a kept store is (views): copying 1M rows costs
+  more than reading them once.
 
 Library code: no printing, no exit.
 """
@@ -94,27 +95,27 @@ def _empty_logs(con: Any) -> None:
         con.execute(f"ALTER TABLE _empty_{table} RENAME TO {table}")
 
 
-def narrow(con: Any, *, release: bool = False) -> None:
+def narrow(con: Any) -> None:
     """Make ``conn_n``, ``tls_n`` and the dictionaries hold every row of conn and tls, and every
     address and name of all four logs (sql/03-05).
 
-    ``release``: the store ends with the scan; the rows of conn and tls are moved into tables, and the
-    two left empty. Otherwise they are kept, the dictionaries rebuilt, and conn_n/tls_n are views. A call that finds the store as
-    the last one left it changes nothing (run_scan, prepare_inputs and score_channels each call it)."""
-    release = release or con in _RELEASED
+    When :func:`narrow_when_big` has moved batches of rows out of conn and tls during the ingest, the
+    rest is moved too, and the two left empty. Otherwise (a kept store, or a day too small for a
+    batch) the logs stay, the dictionaries are rebuilt, and conn_n/tls_n are views of the logs. A
+    call that finds the store as the last one left it changes nothing (run_scan, prepare_inputs and
+    score_channels each call it)."""
     if not all(_exists(con, t, temporary=False) for t in ("conn", "tls", "http", "dns")):
         return  # a store that ended with its scan: its logs are gone (ScanOptions.release_logs)
     if (_DONE_AT.get(con) == _counts(con) and all(_exists(con, t) for t in _TABLES)
             and all(_kind(con, t) for t in _NARROWED)):
         return
-    if release:
-        _RELEASED.add(con)
-    else:
+    moved = con in _RELEASED
+    if not moved:
         for table in _TABLES:
             con.execute(f"DROP TABLE IF EXISTS {table}")
         drop_narrowed(con)
-    _batch(con, last=True, move=release)
-    if release:
+    _batch(con, last=True, move=moved)
+    if moved:
         _empty_logs(con)
     _DONE_AT[con] = _counts(con)
 

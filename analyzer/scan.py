@@ -374,11 +374,11 @@ _DROP_AFTER = {
 
 #: With ScanOptions.release_logs, the log tables dropped after a stage file: no later file reads
 #: them. http is read for the last time by its file of stage 21, conn and tls, narrowed (conn_n, tls_n:
-#: analyzer.narrow), by the file that joins them (stage 20, 20_first_seen included, reads what it
-#: needs before), dns by stage 47. A store that ends with the scan has had its conn and tls emptied
-#: already, as they were narrowed.
+#: analyzer.narrow, dropped after stage 21 in any store), by the file that joins them (stage 20,
+#: 20_first_seen included, reads what it needs before), dns by stage 47. A store that ends with the
+#: scan has had its conn and tls emptied already when they were narrowed during its ingest.
 _RELEASE_AFTER = {"21_events_1_http.sql": ("http",),
-                  "21_events_2_conn.sql": ("conn", "tls", "conn_n", "tls_n"), "47_dns_evidence.sql": ("dns",)}
+                  "21_events_2_conn.sql": ("conn", "tls"), "47_dns_evidence.sql": ("dns",)}
 
 
 #: DuckDB settings while the scan runs, restored after (names are constants, not data). No stage
@@ -406,7 +406,7 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
     ``stop_after`` (a stage file name prefix such as ``"30"``) stops early and keeps every
     intermediate table: tests inspect them that way. ``release_logs``: see ScanOptions.
     """
-    narrow(con, release=release_logs)
+    narrow(con)
     values: dict[str, Any] = {**asdict(params), "t0": t0, "t1": t1, "data_span": _data_span(con, t0, t1),
                               "p0_tight": p0_window(params.tight_win, params.gap_factor)}
     with settings(con, _SCAN_SETTINGS):
@@ -443,12 +443,21 @@ def prepare_inputs(con: Any, options: ScanOptions) -> None:
 
 
 def _latest_epoch(con: Any) -> tuple[float | None, float | None]:
-    """The first and last instant of the logs (conn and tls narrowed: analyzer.narrow)."""
+    """The first and last instant of the logs. conn's come from scan_conn_span (analyzer.narrow:
+    the DNS connections are not in conn_n); tls's from the log, and from tls_n when rows were moved
+    there during the ingest (otherwise tls_n is a view of the log, and reading it would number the
+    rows for nothing)."""
+    moved = "UNION ALL SELECT min(epoch), max(epoch) FROM tls_n " if _is_table(con, "tls_n") else ""
     row = con.execute(
-        "SELECT min(lo), max(hi) FROM (SELECT min(first_epoch) lo, max(last_epoch) hi FROM scan_conn_span UNION ALL "
-        "SELECT min(epoch), max(epoch) FROM tls_n UNION ALL SELECT min(epoch), max(epoch) FROM http UNION ALL "
-        "SELECT min(epoch), max(epoch) FROM dns)").fetchone()
+        "SELECT min(lo), max(hi) FROM (SELECT min(first_epoch) lo, max(last_epoch) hi FROM scan_conn_span "
+        f"UNION ALL SELECT min(epoch), max(epoch) FROM tls {moved}"
+        "UNION ALL SELECT min(epoch), max(epoch) FROM http UNION ALL SELECT min(epoch), max(epoch) FROM dns)"
+    ).fetchone()
     return row[0], row[1]
+
+
+def _is_table(con: Any, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0])
 
 
 def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:
@@ -458,7 +467,7 @@ def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:
     """
     options = options or ScanOptions()
     con = store.con
-    narrow(con, release=options.release_logs)
+    narrow(con)
     _, latest = _latest_epoch(con)
     result = ScanResult()
     if latest is None:

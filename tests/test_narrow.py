@@ -172,14 +172,25 @@ def test_narrowing_a_kept_store_again_rebuilds_only_when_its_logs_changed() -> N
     assert con.execute("SELECT count(*) FROM conn").fetchone()[0] == 2  # a kept store keeps its logs
 
 
-def test_release_moves_the_rows_and_empties_the_logs() -> None:
+def test_once_batches_were_moved_the_rest_is_moved_too(monkeypatch) -> None:
+    """After narrow_when_big has moved a batch out of conn and tls, narrow() moves the rest into the
+    same tables and empties the logs again; a day that never reached a batch is not copied (views)."""
+    monkeypatch.setattr(narrow_mod, "BATCH_ROWS", 1)
     with Store() as store:
         con = store.con
         _conn(con, "C1", 1e9, "10.0.0.1", "192.0.2.1", "ssl")
-        narrow_mod.narrow(con, release=True)
+        assert narrow_mod.narrow_when_big(con)
         assert con.execute("SELECT (SELECT count(*) FROM conn), (SELECT count(*) FROM conn_n)").fetchone() == (0, 1)
         assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('conn_n', 'tls_n')").fetchone()[0] == 2
         _conn(con, "C2", 1e9 + 60, "10.0.0.1", "192.0.2.2", "ssl")
-        narrow_mod.narrow(con)  # once released, always: the new row is moved, not the table rebuilt
+        narrow_mod.narrow(con)  # the new row is moved, not the table rebuilt
         assert con.execute("SELECT (SELECT count(*) FROM conn), (SELECT count(*) FROM conn_n)").fetchone() == (0, 2)
         assert con.execute("SELECT count(*) FROM scan_addr_dict").fetchone()[0] == 3
+    monkeypatch.setattr(narrow_mod, "BATCH_ROWS", 10)
+    with Store() as store:
+        con = store.con
+        _conn(con, "C1", 1e9, "10.0.0.1", "192.0.2.1", "ssl")
+        assert not narrow_mod.narrow_when_big(con)
+        narrow_mod.narrow(con)
+        assert con.execute("SELECT (SELECT count(*) FROM conn), (SELECT count(*) FROM conn_n)").fetchone() == (1, 1)
+        assert con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name IN ('conn_n', 'tls_n')").fetchone()[0] == 2

@@ -443,11 +443,13 @@ def test_a_scratch_store_scans_exactly_as_a_full_store(tmp_path, fmt) -> None:
 
 
 def test_each_log_is_released_right_after_the_last_stage_file_that_reads_it(tmp_path, monkeypatch) -> None:
-    """release_logs narrows conn and tls before the scan and empties them (analyzer.narrow); it drops
+    """A scan-owned store narrows conn and tls during the ingest and empties them (analyzer.narrow);
+    release_logs drops
     http after its own file of stage 21, conn and tls, narrowed or not, after the file that joins
     them, and dns after 47 (scan._RELEASE_AFTER): every later file runs without the table, so one
     that still read it would fail the scan. The join file runs with the written join sides (scan._STAGE_SETTINGS), and the
     setting is back to what it was after it."""
+    import analyzer.narrow as narrow_mod
     import analyzer.scan as scan_mod
 
     assert set(scan_mod._RELEASE_AFTER) <= set(scan_mod.scoring_stages())
@@ -467,8 +469,9 @@ def test_each_log_is_released_right_after_the_last_stage_file_that_reads_it(tmp_
         real(con, name, values)
 
     monkeypatch.setattr(scan_mod, "run_stage", spy)
+    monkeypatch.setattr(narrow_mod, "BATCH_ROWS", 1)  # narrowed during the ingest, as the CLI does
     with Store(scratch=True) as s:
-        ingest_paths(s, paths)
+        ingest_paths(s, paths, after_file=lambda: narrow_mod.narrow_when_big(s.con))
         findings = run_scan(s, ScanOptions(min_score=0.0, release_logs=True)).findings
         assert s.con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0] == ""
     assert sum(f.kind == "beacon" for f in findings) > 10

@@ -90,6 +90,24 @@ def test_batches_during_the_ingest_scan_exactly_as_a_kept_store(mixed_logs, kept
     assert sum(f["kind"] == "beacon" for f in got) > 10
 
 
+@pytest.mark.parametrize("fmt", ["eve", "zeek-json"])
+def test_batches_of_other_formats_scan_as_a_kept_store(tmp_path, monkeypatch, fmt) -> None:
+    """Suricata's eve.json (every log kind in one file, bytes on the wire) and Zeek JSON, narrowed
+    during the ingest of a scratch store, give the findings of a store that keeps them."""
+    scen = build_scenario("mixed", seed=5, hours=12.0)
+    paths = [str(p) for p in write_logs(scen, tmp_path, fmt=fmt)]
+    with Store() as store:
+        ingest_paths(store, paths)
+        want = _findings(store, release=False)
+    monkeypatch.setattr(narrow_mod, "BATCH_ROWS", 1)
+    with Store(scratch=True) as store:
+        moved = []
+        ingest_paths(store, paths, after_file=lambda: moved.append(narrow_mod.narrow_when_big(store.con)))
+        got = _findings(store, release=True)
+    assert any(moved) and got == want
+    assert sum(f["kind"] == "beacon" for f in got) > 5
+
+
 def test_the_cli_narrows_during_the_ingest_of_a_scan_without_db(mixed_logs, kept_findings, monkeypatch, tmp_path) -> None:
     """``scan FILES`` (no --db) narrows as the files come; ``scan --db`` keeps the logs. Same findings."""
     monkeypatch.setattr(narrow_mod, "BATCH_ROWS", 1)

@@ -26,6 +26,7 @@ import weakref
 from typing import Any
 
 from analyzer.sqlfiles import read_sql
+from analyzer.store import drop, kind_of
 
 #: rows of conn + tls, as logged, past which a scan-owned store narrows them during its ingest: about
 #: 250 MB of memory. Each batch costs a few statements, so an hourly file is not one batch on its own.
@@ -36,9 +37,7 @@ _TABLES = ("scan_addr_dict", "scan_name_dict", "scan_client_dict", "scan_tls_nam
 _NARROWED = ("conn_n", "tls_n")
 _BATCH_TEMPS = ("_nb_conn", "_nb_tls", "_nb_addrs", "_nb_names", "_nb_clients")
 
-#: connections whose logs are moved into the narrowed tables and emptied (release); and per connection,
-#: the row counts of (conn, tls, http, dns) when its narrowed tables were last completed
-_RELEASED: "weakref.WeakSet[Any]" = weakref.WeakSet()
+#: per connection, the row counts of (conn, tls, http, dns) when its narrowed tables were last completed
 _DONE_AT: "weakref.WeakKeyDictionary[Any, tuple[int, ...]]" = weakref.WeakKeyDictionary()
 
 
@@ -53,25 +52,10 @@ def _counts(con: Any, tables: tuple[str, ...] = ("conn", "tls", "http", "dns")) 
     return tuple(int(x) for x in row)
 
 
-def _exists(con: Any, table: str, *, temporary: bool = True) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary = ? AND table_name = ?",
-                            [temporary, table]).fetchone()[0])
-
-
-def _kind(con: Any, name: str) -> str | None:
-    """'TABLE' or 'VIEW' for a temporary object ``name``, None when there is none."""
-    if _exists(con, name):
-        return "TABLE"
-    row = con.execute("SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = ?", [name]).fetchone()
-    return "VIEW" if row[0] else None
-
-
-def drop_narrowed(con: Any) -> None:
-    """Drop conn_n and tls_n, tables or views (stage 21 is their last reader)."""
-    for name in _NARROWED:  # constants, never data
-        kind = _kind(con, name)
-        if kind is not None:
-            con.execute(f"DROP {kind} {name}")
+def moved(con: Any) -> bool:
+    """Whether rows of conn and tls were moved into the narrowed tables (narrow_when_big), so that
+    conn_n/tls_n are tables; otherwise they are views of the logs, or not made yet."""
+    return kind_of(con, "conn_n") == "TABLE"
 
 
 def _batch(con: Any, *, last: bool, move: bool) -> None:
@@ -104,18 +88,16 @@ def narrow(con: Any) -> None:
     batch) the logs stay, the dictionaries are rebuilt, and conn_n/tls_n are views of the logs. A
     call that finds the store as the last one left it changes nothing (run_scan, prepare_inputs and
     score_channels each call it)."""
-    if not all(_exists(con, t, temporary=False) for t in ("conn", "tls", "http", "dns")):
+    if not all(kind_of(con, t) == "TABLE" for t in ("conn", "tls", "http", "dns")):
         return  # a store that ended with its scan: its logs are gone (ScanOptions.release_logs)
-    if (_DONE_AT.get(con) == _counts(con) and all(_exists(con, t) for t in _TABLES)
-            and all(_kind(con, t) for t in _NARROWED)):
+    if _DONE_AT.get(con) == _counts(con) and all(kind_of(con, t) for t in _TABLES + _NARROWED):
         return
-    moved = con in _RELEASED
-    if not moved:
-        for table in _TABLES:
-            con.execute(f"DROP TABLE IF EXISTS {table}")
-        drop_narrowed(con)
-    _batch(con, last=True, move=moved)
-    if moved:
+    move = moved(con)
+    if not move:
+        for name in _TABLES + _NARROWED:
+            drop(con, name)
+    _batch(con, last=True, move=move)
+    if move:
         _empty_logs(con)
     _DONE_AT[con] = _counts(con)
 
@@ -125,7 +107,6 @@ def narrow_when_big(con: Any) -> bool:
     once they hold :data:`BATCH_ROWS` rows or more, and empty them. True when it did."""
     if sum(_counts(con, ("conn", "tls"))) < BATCH_ROWS:
         return False
-    _RELEASED.add(con)
     _batch(con, last=False, move=True)
     _empty_logs(con)
     return True

@@ -42,9 +42,9 @@ from typing import Any
 
 from analyzer.errors import AnalyzerError, InputError
 from analyzer.findings import Finding, ScanResult
-from analyzer.narrow import drop_narrowed, narrow
+from analyzer.narrow import moved, narrow
 from analyzer.sqlfiles import list_sql, read_sql
-from analyzer.store import settings
+from analyzer.store import drop, settings
 
 #: Names that are one logical destination although they differ: a Google Apps Script web app answers
 #: every call on script.google.com with a 302 to script.googleusercontent.com, so one check-in makes two
@@ -359,17 +359,17 @@ def _ensure_name_matches(con: Any) -> None:
 
 #: Per-event tables, dropped as soon as no later stage reads them (memory: they hold every event).
 #: What stays after a scan is per channel: scan_channels, scan_facts, scan_beacon, scan_findings ...
+#: (conn_n and tls_n are tables or views, analyzer.narrow: each is dropped as whichever it is.)
 _DROP_AFTER = {
-    # (and conn_n, tls_n after 21: tables or views, analyzer.narrow.drop_narrowed)
-    "21": ("TABLE scan_answer_names", "TABLE scan_http_c", "TABLE scan_addr_dict", "TABLE scan_name_dict",
-           "TABLE scan_client_dict", "TABLE scan_tls_names", "TABLE scan_conn_span"),
-    "22": ("TABLE scan_addr_apart",),
-    "25": ("TABLE scan_clients", "TABLE scan_agents"),
-    "26": ("TABLE scan_events", "TABLE scan_raw_names"),
-    "30": ("TABLE scan_raw",),
-    "43": ("TABLE scan_intervals",),
-    "45": ("TABLE scan_parts", "TABLE scan_addrs"),
-    "46": ("TABLE scan_seen", "TABLE scan_store_span"),
+    "21": ("scan_answer_names", "scan_http_c", "conn_n", "tls_n", "scan_addr_dict", "scan_name_dict",
+           "scan_client_dict", "scan_tls_names", "scan_conn_span"),
+    "22": ("scan_addr_apart",),
+    "25": ("scan_clients", "scan_agents"),
+    "26": ("scan_events", "scan_raw_names"),
+    "30": ("scan_raw",),
+    "43": ("scan_intervals",),
+    "45": ("scan_parts", "scan_addrs"),
+    "46": ("scan_seen", "scan_store_span"),
 }
 
 #: With ScanOptions.release_logs, the log tables dropped after a stage file: no later file reads
@@ -423,13 +423,10 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
                 return
             if stop_after is None and release_logs:
                 for table in _RELEASE_AFTER.get(name, ()):
-                    con.execute(f"DROP TABLE IF EXISTS {table}")
+                    drop(con, table)
             if stop_after is None and nxt[:2] != name[:2]:
-                if name[:2] == "21":
-                    drop_narrowed(con)
-                for kind_and_name in _DROP_AFTER.get(name[:2], ()):
-                    kind, table = kind_and_name.split()
-                    con.execute(f"DROP {kind} IF EXISTS {table}")
+                for table in _DROP_AFTER.get(name[:2], ()):
+                    drop(con, table)
 
 
 def prepare_inputs(con: Any, options: ScanOptions) -> None:
@@ -447,17 +444,13 @@ def _latest_epoch(con: Any) -> tuple[float | None, float | None]:
     the DNS connections are not in conn_n); tls's from the log, and from tls_n when rows were moved
     there during the ingest (otherwise tls_n is a view of the log, and reading it would number the
     rows for nothing)."""
-    moved = "UNION ALL SELECT min(epoch), max(epoch) FROM tls_n " if _is_table(con, "tls_n") else ""
+    tls_n = "UNION ALL SELECT min(epoch), max(epoch) FROM tls_n " if moved(con) else ""
     row = con.execute(
         "SELECT min(lo), max(hi) FROM (SELECT min(first_epoch) lo, max(last_epoch) hi FROM scan_conn_span "
-        f"UNION ALL SELECT min(epoch), max(epoch) FROM tls {moved}"
+        f"UNION ALL SELECT min(epoch), max(epoch) FROM tls {tls_n}"
         "UNION ALL SELECT min(epoch), max(epoch) FROM http UNION ALL SELECT min(epoch), max(epoch) FROM dns)"
     ).fetchone()
     return row[0], row[1]
-
-
-def _is_table(con: Any, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0])
 
 
 def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:

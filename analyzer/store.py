@@ -148,6 +148,22 @@ def settings(con: duckdb.DuckDBPyConnection, values: Mapping[str, Any]) -> Itera
             con.execute(f"SET {name} = ?", [value])
 
 
+def kind_of(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """'TABLE' or 'VIEW' for the table or view ``name`` (temporary or not), None when there is none."""
+    row = con.execute(
+        "SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name = $n), "
+        "(SELECT count(*) FROM duckdb_views() WHERE view_name = $n AND NOT internal)", {"n": name},
+    ).fetchone()
+    return "TABLE" if row and row[0] else "VIEW" if row and row[1] else None
+
+
+def drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop the table or view ``name`` (a constant of the caller, never data), if there is one."""
+    kind = kind_of(con, name)
+    if kind is not None:
+        con.execute(f"DROP {kind} {name}")
+
+
 def _private_folder(prefix: str, owner: object) -> str:
     """A new temporary folder, removed on :meth:`Store.close` or, for a store never closed, when the
     store is garbage-collected or the interpreter exits."""

@@ -2,9 +2,9 @@
 -- that stay as logged (http, dns: small, and read by name later), added to the batch so that every
 -- address and name of the store has one number in one dictionary.
 INSERT INTO _nb_addrs
-SELECT src FROM http UNION ALL SELECT dst FROM http UNION ALL SELECT src FROM dns;
+SELECT src FROM http UNION SELECT dst FROM http UNION SELECT src FROM dns;
 
 INSERT INTO _nb_names
 SELECT host FROM http WHERE host <> ''
-UNION ALL
+UNION
 SELECT query FROM dns WHERE query <> '';

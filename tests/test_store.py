@@ -109,3 +109,16 @@ def test_settings_are_restored_after_the_block_even_on_error():
                 assert get("disabled_optimizers") == "build_side_probe_side"
                 raise RuntimeError("stage failed")
         assert get("preserve_insertion_order") is True and get("disabled_optimizers") == ""
+
+
+def test_drop_takes_a_table_or_a_view_by_name() -> None:
+    from analyzer.store import drop, kind_of
+
+    with Store() as s:
+        s.con.execute("CREATE TEMP TABLE t1 AS SELECT 1 AS a")
+        s.con.execute("CREATE TEMP VIEW v1 AS SELECT * FROM t1")
+        assert (kind_of(s.con, "t1"), kind_of(s.con, "v1"), kind_of(s.con, "none")) == ("TABLE", "VIEW", None)
+        drop(s.con, "v1")
+        drop(s.con, "t1")
+        drop(s.con, "none")  # nothing there: nothing done
+        assert (kind_of(s.con, "t1"), kind_of(s.con, "v1")) == (None, None)

@@ -5,13 +5,15 @@
 --   _nb_clients (ja3, ja4)                  its TLS clients ('' counts as none)
 -- and appends each SNI with its first use in the batch to scan_tls_names, and the batch's first and
 -- last connection to scan_conn_span.
--- GROUPING SETS make each table's distinct values in one pass: the column a row of a set does not
--- group by is NULL there, GROUPING(column) = 0 says which set a row is of.
+-- conn is grouped on its (source, destination) pairs, one hash table keyed on both strings: far fewer
+-- pairs than rows, and the two address sets and the span are read from those few (10M connections:
+-- 1.4 s against 1.9 s for GROUPING SETS of each address and the total).
+-- For tls, GROUPING SETS make each of its distinct values in one pass: the column a row of a set does
+-- not group by is NULL there, GROUPING(column) = 0 says which set a row is of.
 CREATE OR REPLACE TEMP TABLE _nb_conn AS
-SELECT src, dst, min(epoch) AS first_epoch, max(epoch) AS last_epoch,
-       GROUPING(src) = 0 AS is_src, GROUPING(dst) = 0 AS is_dst
+SELECT src, dst, min(epoch) AS first_epoch, max(epoch) AS last_epoch
 FROM conn
-GROUP BY GROUPING SETS ((src), (dst), ());
+GROUP BY src, dst;
 
 CREATE OR REPLACE TEMP TABLE _nb_tls AS
 SELECT server_name, ja3, ja4, src, dst, min(epoch) AS first_epoch,
@@ -20,7 +22,9 @@ FROM (SELECT server_name, nullif(ja3, '') AS ja3, nullif(ja4, '') AS ja4, src, d
 GROUP BY GROUPING SETS ((server_name), (ja3, ja4), (src), (dst));
 
 CREATE OR REPLACE TEMP TABLE _nb_addrs AS
-SELECT CASE WHEN is_src THEN src ELSE dst END AS addr FROM _nb_conn WHERE is_src OR is_dst
+SELECT src AS addr FROM _nb_conn
+UNION ALL
+SELECT dst FROM _nb_conn
 UNION ALL
 SELECT CASE WHEN is_src THEN src ELSE dst END FROM _nb_tls WHERE NOT is_name AND NOT is_client;
 
@@ -34,4 +38,6 @@ INSERT INTO scan_tls_names
 SELECT server_name, first_epoch FROM _nb_tls WHERE is_name AND server_name <> '';
 
 INSERT INTO scan_conn_span
-SELECT first_epoch, last_epoch FROM _nb_conn WHERE NOT is_src AND NOT is_dst AND first_epoch IS NOT NULL;
+SELECT first_epoch, last_epoch
+FROM (SELECT min(first_epoch) AS first_epoch, max(last_epoch) AS last_epoch FROM _nb_conn) s
+WHERE first_epoch IS NOT NULL;

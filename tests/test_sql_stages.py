@@ -80,8 +80,11 @@ def _code(name: str) -> str:
 @pytest.mark.parametrize("name", scoring_stages() + [n for n in list_sql() if n[:2] in ("03", "04", "05")])
 def test_no_magic_numbers(name: str) -> None:
     """Tunables are bound parameters; the only literals left are 0 and 1 (identities, indexes) and the
-    quartile levels of percentile_cont (the definition of a median or quartile, not a tunable)."""
+    quartile levels of percentile_cont (the definition of a median or quartile, not a tunable), alone or
+    as the array of the three quartiles, and the positions in that array."""
     code = re.sub(r"percentile_cont\((0\.25|0\.50?|0\.75)\)", "percentile_cont(q)", _code(name))
+    code = re.sub(r"percentile_cont\(ARRAY\[0\.25, 0\.50, 0\.75\]\)", "percentile_cont(qs)", code)
+    code = re.sub(r"\b(q)\[[123]\]", r"\1[i]", code)  # the quartiles of that array, by position
     numbers = re.findall(r"(?<![\w$.])(\d+(?:\.\d+)?)(?![\w.])", code)
     assert set(numbers) <= {"0", "1", "0.0", "1.0"}, (name, sorted(set(numbers)))
 

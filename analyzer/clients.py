@@ -28,6 +28,9 @@ class ClientInfo:
     family: str      # e.g. "python-requests", "powershell", "browser", "empty", "unknown"
     browser: bool
     label: str
+    #: a scripting runtime or attack tool (PowerShell, curl, certutil ...), not an OS service
+    #: (Windows CryptoAPI fetching revocation lists) or an unrecognised client
+    tool: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class _UaRule:
     regex: re.Pattern[str]
     browser: bool
     label: str
+    tool: bool
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ class Clients:
     ja3: dict[str, ToolFingerprint]
 
 
-_EMPTY = ClientInfo("empty", False, "empty User-Agent")
+_EMPTY = ClientInfo("empty", False, "empty User-Agent", True)
 _UNKNOWN = ClientInfo("unknown", False, "unrecognized non-browser User-Agent")
 
 
@@ -70,7 +74,7 @@ def classify_user_agent(ua: str | None) -> ClientInfo:
     text = ua[:1024]  # bound regex work on attacker-sized headers
     for rule in load_clients().user_agents:
         if rule.regex.search(text):
-            return ClientInfo(rule.family, rule.browser, rule.label)
+            return ClientInfo(rule.family, rule.browser, rule.label, rule.tool)
     return _UNKNOWN
 
 
@@ -131,7 +135,7 @@ def load_clients(path: str | None = None) -> Clients:
     for i, item in enumerate(data.get("user_agent", [])):
         try:
             uas.append(_UaRule(str(item["family"]), re.compile(item["match"]), bool(item["browser"]),
-                               str(item["label"])))
+                               str(item["label"]), bool(item.get("tool", not item["browser"]))))
         except KeyError as exc:
             bad("user_agent", i, f"missing key {exc}")
         except re.error as exc:

@@ -158,10 +158,14 @@ def render_table(result: ScanResult, *, reasons: bool = True) -> str:
                 listed = ", ".join(strip_control(s) for s in others[:GROUP_LIST_MAX])
                 rest = (f" and {len(others) - GROUP_LIST_MAX} more (--format json lists every finding)"
                         if len(others) > GROUP_LIST_MAX else "")
-                out.append(f"    - the same finding (destination, client, score, period) from {listed}{rest}; "
-                           f"the reasons above are {strip_control(f.src)}'s")
+                out.append(f"    - the same finding (destination, client, score; period within "
+                           f"{GROUP_PERIOD_TOL:.0%}) from {listed}{rest}; the reasons above are "
+                           f"{strip_control(f.src)}'s")
     out.append("")
-    out.append(strip_control(summary_line(result)))
+    summary = summary_line(result)
+    if len(groups) < len(result.findings):
+        summary += f"; shown in {len(groups)} row(s), findings that differ only by their source grouped"
+    out.append(strip_control(summary))
     return "\n".join(out) + "\n"
 
 

@@ -231,10 +231,6 @@ def ja4_browser_like(ja4: str | None) -> bool | None:
     return alpn in ("h2", "h3") and ciphers >= 14 and exts >= 14
 
 
-#: UA families of analyzer/data/clients.toml that name no tool: nothing matched, or a browser.
-_UNRECOGNISED_UA_FAMILIES = frozenset({"unknown", "browser"})
-
-
 def _build_client_class(con: Any) -> None:
     """Judge each distinct (User-Agent, JA4, JA3) of the scored channels once, in Python.
 
@@ -259,9 +255,9 @@ def _build_client_class(con: Any) -> None:
             info = classify_user_agent(ua)
             nonbrowser = not info.browser
             mismatch = info.browser and tls_browser is False
-            # a recognised non-browser family (PowerShell, curl, python-requests, certutil, an empty
-            # UA ...) says more than an unrecognised one (an OS service or an app's own updater)
-            known_tool = known_tool or (nonbrowser and info.family not in _UNRECOGNISED_UA_FAMILIES)
+            # a recognised tool family (PowerShell, curl, python-requests, certutil, an empty UA ...)
+            # says more than an OS service (Windows CryptoAPI) or an unrecognised UA (an app's updater)
+            known_tool = known_tool or (nonbrowser and info.tool)
             label = info.label
             if mismatch and tool is not None:
                 label = f"{info.label}, but the TLS fingerprint is {tool.label}"
@@ -481,7 +477,8 @@ def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:
     findings = []
     for row in cur.fetchall():
         r = dict(zip(cols, row))
-        if r["kind"] == "beacon" and r["score"] < options.min_score:
+        # compared as shown (three decimals): a 0.4996 printed as 0.5 is not hidden by --min-score 0.5
+        if r["kind"] == "beacon" and round(float(r["score"]), 3) < options.min_score:
             if not (r["contact_ok"] and options.include_contacts):
                 continue
             # a timer too weak to list as a beacon is still a non-browser contact (stage 49)
@@ -515,7 +512,9 @@ def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:
 
 
 def human_duration(seconds: float) -> str:
-    """61.2 -> '~61 s', 300 -> '~5 min', 5400 -> '~1.5 h'."""
+    """0.5 -> '~0.5 s', 61.2 -> '~61 s', 300 -> '~5 min', 5400 -> '~1.5 h'."""
+    if seconds < 9.95:
+        return f"~{seconds:.1f} s"
     if seconds < 90:
         return f"~{seconds:.0f} s"
     if seconds < 5400:
@@ -567,7 +566,9 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
     reasons: list[str] = []
     connections = int(r["connections"])
     later = int(r.get("later_requests") or 0)  # requests after the first on kept-alive HTTP connections
-    dns_only = bool(r["src_dns"]) and not (r["src_conn"] or r["src_eve"] or r["src_ssl"] or r["src_http"])
+    # timed by DNS queries only (stage 22): every event is a query standing in for a connection (a
+    # Suricata sensor's queries also mark the channel as seen in eve, so the sources cannot say it)
+    dns_only = bool(r["src_dns"]) and int(r["dns_events"] or 0) >= connections + later
     unit = ("DNS quer" + ("ies" if connections != 1 else "y")) if dns_only else \
         ("connection" + ("s" if connections != 1 else ""))
     counted = f"{connections} {unit}"
@@ -575,15 +576,17 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         counted = f"{connections + later} HTTP requests on {counted}"
     if kind == "beacon" or r.get("weak_beacon") is not None:
         # the period between check-ins, and its jitter, from the burst-shifted intervals (stage 30)
-        period = float(r["m"] + r["burst_s"])
-        jitter = cs_jitter(r["q1"] + r["burst_s"], r["q3"] + r["burst_s"])
+        # rounded as the JSON and the table show them, so that the reasons say the same figures
+        period = round(float(r["m"] + r["burst_s"]), 1)
+        jitter = round(cs_jitter(r["q1"] + r["burst_s"], r["q3"] + r["burst_s"]), 3)
     if kind == "beacon":
         span = (r["last_epoch"] - r["first_epoch"])
         checkins = int(r["n"] + r["gaps"] + 1)
         text = (f"beacons every {human_duration(period)} (median {period:.1f} s, jitter {jitter:.0%}) over "
                 f"{_span(span)}, {counted}")
         if r["gaps"]:
-            text += f"; {int(r['gaps'])} sleep gap{'s' if r['gaps'] != 1 else ''} skipped ({_span(r['gap_s'])} asleep)"
+            text += (f"; {int(r['gaps'])} sleep gap{'s' if r['gaps'] != 1 else ''} skipped "
+                     f"({_span(r['gap_s'])} without check-ins)")
         reasons.append(text)
         if r.get("fast_cadence"):
             reasons.append(f"fast cadence (under {p.min_period_s:g} s) to a public address: the shape of a RAT "
@@ -593,8 +596,13 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
             reasons.append(f"{int(r['k_tight'])} of {int(r['n'])} intervals within +-{p.tight_win:.0%} of the median: "
                            f"a steady timer (z = {r['z']:.1f} against random traffic)")
         else:
-            reasons.append(f"{int(r['k'])} of {int(r['n'])} intervals within {p.win_lo:g}-{p.win_hi:g}x the median "
-                           f"(z = {r['z_wide']:.1f} against random traffic)")
+            text = (f"{int(r['k'])} of {int(r['n'])} intervals within {p.win_lo:g}-{p.win_hi:g}x the median "
+                    f"(z = {r['z_wide']:.1f} against random traffic)")
+            if r["z_tight"] is not None and r["z_tight"] > r["z_wide"]:
+                # the JSON's poisson_z is the stronger of the two tests: name it here too
+                text += (f"; {int(r['k_tight'])} within +-{p.tight_win:.0%} of it "
+                         f"(z = {r['z_tight']:.1f}, the score's poisson_z)")
+            reasons.append(text)
         if r["skips"] and r["skips"] >= max(2, 0.1 * r["n"]):
             reasons.append(f"{int(r['skips'])} of {int(r['n'])} intervals longer than {p.win_hi:g}x the median, as "
                            f"missed check-ins make: left out of the jitter figure")
@@ -606,6 +614,9 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         if r["s_score"] is not None and r["s_score"] >= 0.8 and r.get("median_bytes_out") is not None:
             reasons.append(f"steady request size (~{r['median_bytes_out']:.0f} B out in "
                            f"{r['s_score']:.0%} of check-ins)")
+        if not dns_only and r["bytes_out"] == 0 and r["bytes_in"] == 0:
+            reasons.append(f"no payload either way in any of the {counted}: every attempt failed or was "
+                           f"refused (an implant retrying a controller that is down or blocked)")
     elif r.get("weak_beacon") is not None:
         reasons.append(f"{counted}, weakly periodic: about every {human_duration(period)} "
                        f"(jitter {jitter:.0%}), beacon score {r['weak_beacon']:.2f} under --min-score "
@@ -663,7 +674,9 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
     elif fp_prev:
         reasons.append(f"{int(fp_prev)} {hosts} talk to it{with_client}{overall}")
     if r["is_new"]:
-        reasons.append(f"first seen in the store at {_utc(r['store_first_epoch']):%Y-%m-%d %H:%M} UTC (new destination)")
+        # the name's first use; a connection named later, from the host's own DNS answers, can be earlier
+        first = min(r["store_first_epoch"], r["first_epoch"])
+        reasons.append(f"first seen in the store at {_utc(first):%Y-%m-%d %H:%M} UTC (new destination)")
     if r["long_conn"]:
         total = (r["bytes_out"] or 0) + (r["bytes_in"] or 0)
         reasons.append(f"long-lived low-volume connection: {_span(r['long_conn_s'])} moving {total} bytes "

@@ -3,8 +3,10 @@
 -- JA3), whether the client is a non-browser and whether a browser User-Agent comes with a
 -- non-browser TLS fingerprint.
 --   beacon finding   beacon >= $beacon_min and activity over at least $min_span_s (or, when the logs
---                    themselves cover less, $span_frac of what they cover: a replayed pcap of a few
---                    minutes). A period under $min_period_s is a fast cadence: RAT reconnect loops
+--                    cover less of its source host, $span_frac of what they cover: a replayed pcap of
+--                    a few minutes). What the logs cover is taken per source host (its first to last
+--                    event of the window, src_span), not for the whole store: a capture of a few
+--                    minutes scanned together with another day's logs keeps its own span. A period under $min_period_s is a fast cadence: RAT reconnect loops
 --                    (QuasarRAT every 3.5 s) look like that, and so do scanners and brute force. A fast
 --                    channel is kept only when its destination is a public address
 --                    (scan_dst_class, filled by scan.py) and its source has at most
@@ -67,7 +69,8 @@ WITH b0 AS (
     LEFT JOIN scan_dst_class dc ON dc.dst = b.dst
     LEFT JOIN scan_src_class sc ON sc.src = b.src
 ), fanout AS (
-    SELECT fast.*, sum(CASE WHEN fast_cadence THEN 1 ELSE 0 END) OVER (PARTITION BY src) AS src_fast_channels
+    SELECT fast.*, sum(CASE WHEN fast_cadence THEN 1 ELSE 0 END) OVER (PARTITION BY src) AS src_fast_channels,
+           max(last_epoch) OVER (PARTITION BY src) - min(first_epoch) OVER (PARTITION BY src) AS src_span
     FROM fast
 ), dead AS (
     SELECT fanout.*,
@@ -100,7 +103,7 @@ WITH b0 AS (
            greatest(0.0, least($contact_cap,
                     $contact_base + evidence + CASE WHEN long_conn THEN $w_long_conn ELSE 0 END)) AS contact_score,
            coalesce(beacon >= $beacon_min
-                    AND last_epoch - first_epoch >= least($min_span_s, $span_frac * $data_span)
+                    AND last_epoch - first_epoch >= least($min_span_s, $span_frac * least($data_span, src_span))
                     AND (NOT fast_cadence OR (NOT dst_private AND src_fast_channels <= $strobe_max_fanout))
                     AND NOT dst_no_reply,
                     FALSE) AS is_beacon

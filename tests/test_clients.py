@@ -33,6 +33,8 @@ UAS = [
     (CHROME, "browser", True),
     ("Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0", "browser", True),
     ("MyCustomImplant/1.0", "unknown", False),
+    ("CertUtil URL Agent", "certutil", False),
+    ("Microsoft-CryptoAPI/10.0", "windows-cryptoapi", False),
 ]
 
 
@@ -41,6 +43,17 @@ def test_user_agent_family(ua: str | None, family: str, browser: bool) -> None:
     info = classify_user_agent(ua)
     assert (info.family, info.browser) == (family, browser)
     assert is_browser_ua(ua) is browser
+
+
+@pytest.mark.parametrize(("ua", "tool"), [
+    ("curl/8.4.0", True), ("CertUtil URL Agent", True), ("", True), (None, True),
+    ("Mozilla/5.0 (Windows NT; Windows NT 10.0; en-US) WindowsPowerShell/5.1.19041.3031", True),
+    ("Microsoft-CryptoAPI/10.0", False),   # Windows itself, fetching revocation lists: no tool
+    ("MyCustomImplant/1.0", False), (CHROME, False),
+])
+def test_user_agent_tool_or_not(ua: str | None, tool: bool) -> None:
+    """A scripting runtime or attack tool weighs more than an OS service or an unrecognised client."""
+    assert classify_user_agent(ua).tool is tool
 
 
 def test_ja4_browser_family_and_tools() -> None:

@@ -107,6 +107,9 @@ def test_table_shows_a_fleet_once_and_names_every_member() -> None:
     assert "10.1.40.22" not in listed and "\x1b" not in details
     assert "[3] 10.1.40.99 -> " in details and "[4] 10.1.40.98 -> " in details
     assert len(json.loads(render_json(result))["findings"]) == 28
+    assert "period within 5%" in listed  # the members' periods differ a little: said so, not "the same"
+    summary = render_table(result).rstrip("\n").splitlines()[-1]
+    assert "28 beacon(s)" in summary and "shown in 4 row(s)" in summary
 
 
 def test_table_counts_kept_alive_requests_beside_connections() -> None:

@@ -287,6 +287,7 @@ def test_cs_jitter_inverts_a_uniform_sleep() -> None:
 
 def test_human_duration() -> None:
     assert human_duration(61.2) == "~61 s" and human_duration(300) == "~5 min" and human_duration(5400) == "~1.5 h"
+    assert human_duration(0.5) == "~0.5 s" and human_duration(3.5) == "~3.5 s" and human_duration(9.97) == "~10 s"
 
 
 def test_intel_listed_name_is_reported_even_from_a_browser(tmp_path: Path) -> None:

@@ -182,6 +182,33 @@ def test_scan_to_a_pipe_says_only_what_it_loaded(tmp_path: Path) -> None:
     assert err.splitlines()[0].startswith(f"ingested ") and "[1]" not in err
 
 
+def test_scan_says_which_files_had_warnings_rejects_or_were_skipped(tmp_path: Path) -> None:
+    """A scan hides nothing its ingest found: a truncated .gz, a rejected line (file and line), files
+    that are no log; the files counted as read are those read."""
+    import gzip
+
+    logs = write_logs(build_scenario("demo", seed=7, hours=2.0), tmp_path / "logs")
+    conn = next(p for p in logs if p.name.startswith("conn"))
+    lines = conn.read_text().splitlines(keepends=True)
+    first_data = next(i for i, line in enumerate(lines) if not line.startswith("#"))
+    lines.insert(first_data + 1, "1.0\tonly\tthree\x1b[2J\n")             # wrong field count
+    conn.write_text("".join(lines))
+    dns = next(p for p in logs if p.name.startswith("dns"))
+    packed = gzip.compress(dns.read_bytes())
+    cut = tmp_path / "logs" / "dns.cut.log.gz"
+    cut.write_bytes(packed[: len(packed) // 2])                                 # a truncated archive
+    dns.unlink()
+    (tmp_path / "logs" / "notes.txt").write_text("not a log\n")
+    code, out, err = _run(str(tmp_path / "logs"), "--format", "json")
+    assert code == 0 and json.loads(out)["schema"] == "serverless-c2/scan"
+    assert "lines rejected" in err.splitlines()[0]  # the bad line, and the cut archive's last line
+    # conn, ssl and the cut dns: notes.txt and the header-only http.log of these two hours are skipped
+    assert " from 3 file(s)" in err.splitlines()[0] and "skipped 2 file(s)" in err
+    assert f"{conn}: 1 line(s) rejected" in err and f"{conn}:{first_data + 2}: expected" in err
+    assert f"{cut}: warning: truncated gzip" in err
+    assert "\x1b" not in err
+
+
 def test_without_db_the_scan_uses_a_scratch_store_and_releases_it(tmp_path: Path, monkeypatch) -> None:
     """scan PATH loads a scratch store (fewer columns, tables dropped once read); scan PATH --db keeps
     a full store with its tables; both list the same findings."""

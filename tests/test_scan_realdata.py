@@ -8,6 +8,7 @@ malware run.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,9 @@ from analyzer.store import Store
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 ZED = DATA / "zed-sample-data" / "zeek-default"
 SLIPS = DATA / "slips" / "dataset" / "test6-malicious.suricata.json"
+REMCOS = DATA / "slips" / "dataset" / "test18-malicious-ctu-sme-11-win"
+OTHER_YEAR = DATA / "slips" / "dataset" / "test10-mixed-zeek-dir"
+RITA = DATA / "rita" / "test_data" / "valid_json"
 
 pytestmark = pytest.mark.shared
 
@@ -59,3 +63,52 @@ def test_slips_eve_malware_beacon() -> None:
     assert len(c2) == 3 and all(1100 <= f.period_s <= 1200 and f.jitter < 0.1 for f in c2)
     assert any(any("missed check-ins" in r for r in f.reasons) for f in c2)
     assert not [f for f in result.findings if f.dst == "239.255.255.250"]
+    # timed by its DNS queries alone (Suricata's dns records): they are called queries, not connections
+    google = [f for f in beacons if f.host == "www.google.com"]
+    assert len(google) == 1 and google[0].sources == ["dns", "eve"] and google[0].dst is None
+    assert f"{google[0].connections} DNS queries" in google[0].reasons[0]
+    assert not [r for f in c2 for r in f.reasons if r.startswith("no payload")]  # they got answers
+
+
+@pytest.mark.skipif(not (REMCOS.is_dir() and OTHER_YEAR.is_dir()), reason="../shared/data/slips is not available")
+def test_a_short_capture_scanned_with_another_years_logs_keeps_its_beacon() -> None:
+    """Slips' RemcosRAT capture covers 8 minutes; scanned with another Slips capture (2020), the span a
+    beacon needs is what the logs cover of its own host, not of the whole store."""
+    alone = run_scan(_ingest(REMCOS), ScanOptions(window="3650d"))
+    both = run_scan(_ingest(REMCOS, OTHER_YEAR), ScanOptions(window="3650d"))
+    for result in (alone, both):
+        remcos = [f for f in result.findings if f.kind == "beacon" and f.dst == "66.63.168.35"]
+        assert len(remcos) == 1 and remcos[0].dst_port == 5888 and remcos[0].connections > 700
+        # every one of its connections was refused: said in words, and the 0.5 s period as such
+        assert any(r.startswith("no payload either way in any of the") for r in remcos[0].reasons)
+        assert remcos[0].reasons[0].startswith("beacons every ~0.5 s (median 0.5 s")
+    assert not [f for f in both.findings if f.kind == "beacon" and f.src != "192.168.1.107"]
+
+
+@pytest.mark.skipif(not RITA.is_dir(), reason="../shared/data/rita is not available")
+def test_windows_revocation_fetches_are_not_an_attack_tool() -> None:
+    """RITA's sample: ten hosts fetch crl.comodoca.com hourly with Microsoft-CryptoAPI, Windows itself.
+    A non-browser client, but no scripting or attack tool; PowerShell in the same logs is one."""
+    result = run_scan(_ingest(RITA), ScanOptions(window="3650d", min_score=0.0))
+    crl = [f for f in result.findings if f.host == "crl.comodoca.com"]
+    assert crl and all(f.user_agent.startswith("Microsoft-CryptoAPI/") for f in crl)
+    assert not [r for f in crl for r in f.reasons if "attack-tool" in r]
+    assert all(any("non-browser client" in r for r in f.reasons) for f in crl)
+    ps = [f for f in result.findings if f.user_agent and "WindowsPowerShell" in f.user_agent]
+    assert ps and all(any("attack-tool" in r for r in f.reasons) for f in ps)
+
+
+@pytest.mark.skipif(not (SLIPS.is_file() and OTHER_YEAR.is_dir()), reason="../shared/data/slips is not available")
+def test_first_seen_in_the_reasons_is_never_after_the_findings_first_seen() -> None:
+    """Slips test 6 after a 2020 capture: its destinations are new to the store. The DDNS name on port
+    9765 is first used at 13:57 by a connection named from a DNS answer logged 18 minutes later; the
+    reason's "first seen" is the channel's first event then, not the name's first query."""
+    result = run_scan(_ingest(OTHER_YEAR, SLIPS),
+                      ScanOptions(since=datetime(2021, 1, 1, tzinfo=timezone.utc)))  # the store starts before
+    said = {(f.host, f.dst_port): next((r for r in f.reasons if r.startswith("first seen in the store at ")), None)
+            for f in result.findings}
+    assert said[("www.myedimax.com", 9765)] == "first seen in the store at 2021-06-06 13:57 UTC (new destination)"
+    for f in result.findings:
+        reason = said[(f.host, f.dst_port)]
+        if reason is not None:
+            assert reason[len("first seen in the store at "):][:16] <= f.first_seen.strftime("%Y-%m-%d %H:%M")

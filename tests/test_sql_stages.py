@@ -421,14 +421,30 @@ def test_hostile_names_are_data_not_sql() -> None:
 
 
 def test_fast_short_strobes_are_not_beacons() -> None:
-    """A scanner hitting a port every second for two minutes is regular, but it is not a C2 beacon."""
+    """A scanner hitting a port every second for two minutes is regular, but it is not a C2 beacon;
+    nor is a 7-minute run of regular connections from a host the logs see for 6 hours."""
     store = Store()
     _conn_tls(store.con, "10.0.0.7", None, [T0 + i for i in range(120)], dst="10.0.0.8")
     _conn_tls(store.con, "10.0.0.9", "slow.example.net", [T0 + 30 * i for i in range(15)])  # 7 min only
-    _conn_tls(store.con, "10.0.0.5", "other.example.org", [T0 + 6 * 3600.0])  # the logs cover 6 h
+    _conn_tls(store.con, "10.0.0.9", "other.example.org", [T0 + 6 * 3600.0])  # the host is seen for 6 h
+    _conn_tls(store.con, "10.0.0.7", "other.example.org", [T0 + 6 * 3600.0])
     _run(store)
     assert _one(store.con, "SELECT count(*) FROM scan_beacon")[0] == 2  # both timed ...
     assert _one(store.con, "SELECT count(*) FROM scan_findings WHERE kind = 'beacon'")[0] == 0  # ... neither kept
+
+
+def test_a_short_capture_keeps_its_own_span_beside_other_logs() -> None:
+    """A capture of a few minutes (one host beaconing every 30 s for 7 minutes, all the logs have of
+    it) scanned together with another host's logs of 6 hours: the span a beacon needs is taken from
+    what the logs cover of its own host, so the capture's beacon is kept (real: Slips' RemcosRAT
+    capture scanned with the other Slips folders); a host seen for the 6 hours is held to 10 minutes."""
+    store = Store()
+    _conn_tls(store.con, "10.0.0.9", "slow.example.net", [T0 + 30 * i for i in range(15)])  # the capture
+    _conn_tls(store.con, "10.0.0.5", "slow.example.net", [T0 + 30 * i for i in range(15)])  # same burst ...
+    _conn_tls(store.con, "10.0.0.5", "other.example.org", [T0 + 6 * 3600.0])  # ... from a host seen for 6 h
+    _run(store)
+    found = store.con.execute("SELECT src, host FROM scan_findings WHERE kind = 'beacon'").fetchall()
+    assert found == [("10.0.0.9", "slow.example.net")]
 
 
 def test_fast_cadence_to_a_public_address_is_a_beacon_but_a_scanner_is_not() -> None:

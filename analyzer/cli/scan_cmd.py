@@ -55,14 +55,40 @@ def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: 
             after = (lambda: narrow_when_big(store.con)) if options.release_logs else None
             report = ingest_paths(store, [str(p) for p in inputs], progress=_Progress(quiet, tty_only=True),
                                   after_file=after)
-            _say(quiet, f"ingested {report.rows_loaded} rows from {len(report.files)} file(s)"
+            read = sum(1 for f in report.files if f.status != "skipped")
+            _say(quiet, f"ingested {report.rows_loaded} rows from {read} file(s)"
                         + (f", {report.lines_rejected} lines rejected" if report.lines_rejected else ""))
+            _say_file_notes(quiet, report)
         return run_scan(store, options)
 
 
 def _say(quiet: bool, message: str) -> None:
     if not quiet:
         click.echo(strip_control(message), err=True)
+
+
+#: files whose warnings and rejected lines a scan lists on stderr before it says "and N more"
+SCAN_NOTES_MAX = 20
+
+
+def _say_file_notes(quiet: bool, report) -> None:  # type: ignore[no-untyped-def]
+    """What the ingest would say of each file with a warning or a rejected line (a truncated .gz, a
+    line with the wrong field count ...), and how many files were skipped: a scan hides none of it."""
+    from analyzer.cli.ingest_cmd import _file_notes
+
+    if quiet:
+        return
+    noted = [f for f in report.files if f.warnings or f.lines_rejected]
+    for f in noted[:SCAN_NOTES_MAX]:
+        for note in _file_notes(f):
+            click.echo(note, err=True)
+    if len(noted) > SCAN_NOTES_MAX:
+        click.echo(f"... and {len(noted) - SCAN_NOTES_MAX} more file(s) with warnings or rejected lines "
+                   "(`serverless-c2 ingest` on the same paths lists them all)", err=True)
+    skipped = sum(1 for f in report.files if f.status == "skipped")
+    if skipped:
+        click.echo(f"skipped {skipped} file(s) that are no log this tool reads "
+                   "(`serverless-c2 ingest -v` on the same paths lists them and why)", err=True)
 
 
 @click.command("scan")

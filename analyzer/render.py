@@ -40,8 +40,9 @@ FORMATS = ("table", "json", "ndjson", "csv")
 # characters that reorder or hide text (bidi marks, overrides and isolates, zero-width joiners, BOM,
 # interlinear annotations): a hostname must read as what it is. Shared with the report's sanitizers.
 INVISIBLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
-)
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\ufeff\ufff9-\ufffb]"
+)  # \u2028/\u2029: line and paragraph separators, line breaks to str.splitlines() and many viewers
 _CONTROL_RE = INVISIBLE
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -142,6 +142,10 @@ class ScanOptions:
     release_logs: bool = False
 
 
+#: the longest window: back to 1970 from 2100, the range of times the ingest accepts (sql/01)
+MAX_WINDOW_S = 130 * 365.25 * 86400
+
+
 def parse_window(text: str) -> float:
     """'24h' -> 86400.0. Raises ``InputError`` on anything else."""
     m = _WINDOW_RE.match(text or "")
@@ -150,6 +154,8 @@ def parse_window(text: str) -> float:
     seconds = float(m.group(1)) * _UNIT_S[m.group(2).lower()]
     if seconds <= 0:
         raise InputError(f"bad window {text!r}: must be positive")
+    if not seconds < MAX_WINDOW_S:
+        raise InputError(f"bad window {text!r}: at most {MAX_WINDOW_S / 86400 / 365.25:.0f} years")
     return seconds
 
 

@@ -65,6 +65,75 @@ def test_detect_not_a_log(head):
     assert d.format is None and d.skip
 
 
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gz"])
+@pytest.mark.parametrize("eve", [False, True], ids=["zeek-json", "eve"])
+def test_a_first_line_longer_than_the_head_is_still_detected(tmp_path, gz, eve):
+    """A JSON log whose first record carries a 70 KB field (a long URI, a certificate subject) holds no
+    complete line in the 64 KiB detection reads first: it is read further, not skipped whole as "not
+    a log" (which would hide every record of the file, beacons included)."""
+    import json
+
+    def rec(i, uri):
+        if eve:
+            return {"timestamp": f"2026-11-26T00:{i:02d}:00.000000+0000", "flow_id": 1000 + i, "event_type": "http",
+                    "src_ip": "10.1.1.5", "src_port": 40000 + i, "dest_ip": "104.21.1.1", "dest_port": 80,
+                    "proto": "TCP", "http": {"hostname": "x.evil.workers.dev", "url": uri,
+                                             "http_user_agent": "curl/8.4.0", "http_method": "GET"}}
+        return {"ts": 1795651200.0 + 60 * i, "uid": f"C{i}", "id.orig_h": "10.1.1.5", "id.orig_p": 40000 + i,
+                "id.resp_h": "104.21.1.1", "id.resp_p": 80, "method": "GET", "host": "x.evil.workers.dev",
+                "uri": uri, "user_agent": "curl/8.4.0"}
+    text = "".join(json.dumps(rec(i, "/" + "a" * 70_000 if i == 0 else "/poll")) + "\n" for i in range(30))
+    p = tmp_path / ("eve.json" if eve else "http.log")
+    if gz:
+        p = p.with_name(p.name + ".gz")
+        p.write_bytes(gzip.compress(text.encode()))
+    else:
+        p.write_text(text)
+    with Store() as s:
+        f = only(ingest_paths(s, [str(p)]))
+        assert (f.status, f.format, f.rows_loaded, f.lines_rejected) == ("loaded", EVE if eve else ZEEK_JSON, 30, 0)
+        assert s.con.execute("SELECT max(length(uri)) FROM http").fetchone() == (70_001,)
+
+
+def test_a_gzip_of_which_nothing_decompresses_fails_and_a_plain_file_named_gz_loads(tmp_path):
+    """A .gz damaged from its first block is an unreadable file (failed, with why), not "empty"; a plain
+    log that is merely named .gz is read as what it is, not refused by DuckDB as "not a GZIP stream"."""
+    text = "#separator \\x09\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.resp_h\tid.resp_p\n" + "".join(
+        f"{1795651200 + i}.0\tC{i}\t10.0.0.1\t10.0.0.2\t443\n" for i in range(20))
+    packed = bytearray(gzip.compress(text.encode()))
+    packed[12:40] = b"\xff" * 28                                   # the deflate stream, wrecked at once
+    bad = tmp_path / "conn.bad.log.gz"
+    bad.write_bytes(bytes(packed))
+    named = tmp_path / "conn.plain.log.gz"
+    named.write_text(text)
+    with Store() as s:
+        report = ingest_paths(s, [str(bad), str(named)])
+        got = {Path(f.path).name: f for f in report.files}
+        assert got[bad.name].status == "failed" and got[bad.name].reason.startswith("cannot read: nothing decompresses: ")
+        assert "gzip" in got[bad.name].reason and report.failed == [got[bad.name]]
+        assert (got[named.name].status, got[named.name].rows_loaded) == ("loaded", 20)
+
+
+def test_a_crlf_zeek_tsv_file_loads_as_its_lf_original(tmp_path):
+    """A Zeek TSV log whose lines end in CRLF (copied through Windows): its header is read without the
+    CR too, so every row loads (it was all "data line before any #fields header"), with a warning."""
+    text = "#separator \\x09\n#path\tssl\n#fields\tts\tuid\tid.orig_h\tid.resp_h\tid.resp_p\tserver_name\n" + "".join(
+        f"{1795651200 + 60 * i}.0\tC{i}\t10.0.0.1\t104.21.1.1\t443\tx.evil.workers.dev\n" for i in range(20))
+    lf, crlf = tmp_path / "lf" / "ssl.log", tmp_path / "crlf" / "ssl.log"
+    for p, data in ((lf, text), (crlf, text.replace("\n", "\r\n"))):
+        p.parent.mkdir()
+        p.write_bytes(data.encode())
+    loaded = []
+    for p in (lf, crlf):
+        with Store() as s:
+            f = only(ingest_paths(s, [str(p)]))
+            loaded.append((f.status, f.rows_loaded, f.lines_rejected,
+                           s.con.execute("SELECT list(server_name ORDER BY epoch), list(uid ORDER BY epoch) FROM tls").fetchone()))
+            if p == crlf:
+                assert any("CR characters" in w for w in f.warnings)
+    assert loaded[0] == loaded[1] and loaded[0][:3] == ("loaded", 20, 0)
+
+
 # ---------------------------------------------------------------- scenarios
 
 

@@ -42,6 +42,7 @@ def _result(*findings: Finding) -> ScanResult:
     ("c1\x9bcsi", "c1csi"),
     ("rtl\u202eoverride\u2066iso\u2069", "rtloverrideiso"),
     ("zero\u200bwidth\ufeff", "zerowidth"),
+    ("line\u2028para\u2029sep", "lineparasep"),     # line breaks to str.splitlines() and many viewers
     (None, ""),
 ])
 def test_strip_control(text, expected) -> None:

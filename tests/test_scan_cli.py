@@ -133,10 +133,14 @@ def test_missing_suricata_is_an_error_not_a_traceback(monkeypatch, tmp_path: Pat
     (("--demo", "--window", "forever"), "bad window"),
     (("--demo", "--since", "yesterday"), "--since"),
     (("--demo", "--memory-limit", "lots"), "--memory-limit"),
+    (("--demo", "--since", "inf"), "'inf' is out of the range of dates"),
+    (("--demo", "--until", "1e400"), "--until"),
+    (("--demo", "--since", "9999999999999999999"), "out of the range of dates"),
+    (("--demo", "--window", "99999999999d"), "at most 130 years"),
 ])
 def test_bad_invocations(args, message: str) -> None:
     code, _, err = _run(*args)
-    assert code != 0 and message in err
+    assert code != 0 and message in err and "Traceback" not in err
 
 
 def test_memory_limit_default_is_the_stores() -> None:
@@ -199,11 +203,17 @@ def test_scan_says_which_files_had_warnings_rejects_or_were_skipped(tmp_path: Pa
     cut.write_bytes(packed[: len(packed) // 2])                                 # a truncated archive
     dns.unlink()
     (tmp_path / "logs" / "notes.txt").write_text("not a log\n")
+    wrecked = bytearray(packed)
+    wrecked[12:40] = b"\xff" * 28
+    bad = tmp_path / "logs" / "ssl.bad.log.gz"
+    bad.write_bytes(bytes(wrecked))                                             # nothing decompresses
     code, out, err = _run(str(tmp_path / "logs"), "--format", "json")
     assert code == 0 and json.loads(out)["schema"] == "serverless-c2/scan"
     assert "lines rejected" in err.splitlines()[0]  # the bad line, and the cut archive's last line
     # conn, ssl and the cut dns: notes.txt and the header-only http.log of these two hours are skipped
     assert " from 3 file(s)" in err.splitlines()[0] and "skipped 2 file(s)" in err
+    assert err.splitlines()[0].endswith(", 1 file(s) could not be read")
+    assert f"{bad}: failed: cannot read: nothing decompresses" in err
     assert f"{conn}: 1 line(s) rejected" in err and f"{conn}:{first_data + 2}: expected" in err
     assert f"{cut}: warning: truncated gzip" in err
     assert "\x1b" not in err

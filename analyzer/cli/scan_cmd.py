@@ -25,6 +25,8 @@ def _parse_time(value: str | None, option: str) -> datetime | None:
             return datetime.fromtimestamp(float(value), timezone.utc)
         except ValueError:
             raise click.BadParameter(f"{value!r} is neither ISO-8601 nor epoch seconds", param_hint=option)
+        except (OverflowError, OSError):  # inf, 1e400, past year 9999: no date at all
+            raise click.BadParameter(f"{value!r} is out of the range of dates", param_hint=option)
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
@@ -55,9 +57,10 @@ def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: 
             after = (lambda: narrow_when_big(store.con)) if options.release_logs else None
             report = ingest_paths(store, [str(p) for p in inputs], progress=_Progress(quiet, tty_only=True),
                                   after_file=after)
-            read = sum(1 for f in report.files if f.status != "skipped")
+            read = sum(1 for f in report.files if f.status not in ("skipped", "failed"))
             _say(quiet, f"ingested {report.rows_loaded} rows from {read} file(s)"
-                        + (f", {report.lines_rejected} lines rejected" if report.lines_rejected else ""))
+                        + (f", {report.lines_rejected} lines rejected" if report.lines_rejected else "")
+                        + (f", {len(report.failed)} file(s) could not be read" if report.failed else ""))
             _say_file_notes(quiet, report)
         return run_scan(store, options)
 
@@ -72,18 +75,19 @@ SCAN_NOTES_MAX = 20
 
 
 def _say_file_notes(quiet: bool, report) -> None:  # type: ignore[no-untyped-def]
-    """What the ingest would say of each file with a warning or a rejected line (a truncated .gz, a
-    line with the wrong field count ...), and how many files were skipped: a scan hides none of it."""
+    """What the ingest would say of each file that could not be read (a corrupt .gz), or has a warning
+    or a rejected line (a truncated .gz, a line with the wrong field count ...), and how many files
+    were skipped: a scan hides none of it."""
     from analyzer.cli.ingest_cmd import _file_notes
 
     if quiet:
         return
-    noted = [f for f in report.files if f.warnings or f.lines_rejected]
+    noted = [f for f in report.files if f.warnings or f.lines_rejected or f.status == "failed"]
     for f in noted[:SCAN_NOTES_MAX]:
         for note in _file_notes(f):
             click.echo(note, err=True)
     if len(noted) > SCAN_NOTES_MAX:
-        click.echo(f"... and {len(noted) - SCAN_NOTES_MAX} more file(s) with warnings or rejected lines "
+        click.echo(f"... and {len(noted) - SCAN_NOTES_MAX} more file(s) with errors, warnings or rejected lines "
                    "(`serverless-c2 ingest` on the same paths lists them all)", err=True)
     skipped = sum(1 for f in report.files if f.status == "skipped")
     if skipped:

@@ -51,7 +51,7 @@ def read_lines(con: duckdb.DuckDBPyConnection, data_path: Path, size: int) -> No
 def _read_lines(con: duckdb.DuckDBPyConnection, data_path: Path, size: int) -> None:
     sql = (
         "CREATE OR REPLACE TEMP TABLE _raw AS SELECT l FROM read_csv($path, columns={'l': 'VARCHAR'}, "
-        "delim='\\0', quote='', escape='', header=false, auto_detect=false, new_line='\\n', "
+        "delim='\\0', quote='', escape='', header=false, auto_detect=false, new_line='\\n', compression='none', "
         "strict_mode=false, max_line_size=$max_line, buffer_size=$buffer)"
     )
     try:

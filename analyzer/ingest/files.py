@@ -166,10 +166,11 @@ def iter_bytes(path: Path, gz: bool, state: GzipState | None = None) -> Iterator
                     raw = b""
 
 
-def read_head(path: Path, gz: bool, limit: int = HEAD_BYTES) -> bytes:
-    """The first ``limit`` bytes of the (decompressed) content, for format detection."""
+def read_head(path: Path, gz: bool, limit: int = HEAD_BYTES, state: GzipState | None = None) -> bytes:
+    """The first ``limit`` bytes of the (decompressed) content, for format detection (``state``: how
+    a gzip stream ended, when it ended before ``limit``)."""
     buf = bytearray()
-    for chunk in iter_bytes(path, gz, GzipState()):
+    for chunk in iter_bytes(path, gz, state if state is not None else GzipState()):
         buf += chunk
         if len(buf) >= limit:
             break

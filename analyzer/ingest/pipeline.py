@@ -31,7 +31,7 @@ from analyzer.ingest.common import (
     stored_columns,
 )
 from analyzer.ingest.detect import EVE, ZEEK_JSON, ZEEK_KINDS, ZEEK_TSV, Detection, detect, json_line_complete
-from analyzer.ingest.files import HEAD_BYTES, Scan, expand_paths, is_gzip, read_head, scan_file
+from analyzer.ingest.files import HEAD_BYTES, GzipState, Scan, expand_paths, is_gzip, read_head, scan_file
 from analyzer.ingest.report import (
     APPENDED, FAILED, LOADED, SKIPPED, UNCHANGED, FileReport, IngestReport,
 )
@@ -229,10 +229,30 @@ class _LookAhead:
             pre.scan.cleanup()
 
 
+#: how far detection reads when the first HEAD_BYTES hold no complete line (a JSON log whose first
+#: record carries a 70 KB URI or certificate subject): without it the whole file was "not a log"
+LONG_HEAD_BYTES = 64 * 1024 * 1024
+
+
+def _head_and_detect(path: Path, gz: bool) -> tuple[bytes, Detection]:
+    """The head of the file and what it is. When the head is full and nothing in it could be
+    recognised, but it starts as a log would (``{`` or ``#``), its first line may just be longer
+    than the head: it is read again, up to LONG_HEAD_BYTES. A gzip file of which nothing at all
+    decompresses is unreadable (OSError: the file fails), not an empty file."""
+    state = GzipState()
+    head = read_head(path, gz, state=state)
+    if gz and not head and state.problem:
+        raise OSError(f"nothing decompresses: {state.problem.split(';')[0]}")
+    det = detect(head, path.name)
+    if det.format is None and len(head) >= HEAD_BYTES and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"#"):
+        head = read_head(path, gz, LONG_HEAD_BYTES)
+        det = detect(head, path.name)
+    return head, det
+
+
 def _pre_scan(path: Path, sizes: list[int]) -> _Pre:
     """read_head + detect + scan_file for a gzip file, as ingest_file would make them (no store)."""
-    head = read_head(path, True)
-    det = detect(head, path.name)
+    head, det = _head_and_detect(path, True)
     if _skip_reason(det) is not None:
         return _Pre(head, det, None)
     try:
@@ -288,8 +308,7 @@ def ingest_file(
             gz, head, det, pre_scan, pre_error = True, ahead.head, ahead.det, ahead.scan, ahead.scan_error
         else:
             gz = is_gzip(path)
-            head = read_head(path, gz)
-            det = detect(head, path.name)
+            head, det = _head_and_detect(path, gz)
     except OSError as exc:
         fr.status, fr.reason = FAILED, f"cannot read: {exc.strerror or exc}"
         return fr

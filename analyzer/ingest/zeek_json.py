@@ -139,7 +139,7 @@ def fast_read(
     values = ", ".join(f'j."{f}"' for f in fields)
     source = (
         f"SELECT line, v FROM (SELECT NULL::BIGINT AS line, [{values}] AS v, j._path AS kind "
-        "FROM read_json($path, format='newline_delimited', columns=$cols, auto_detect=false) AS j) AS r "
+        "FROM read_json($path, format='newline_delimited', columns=$cols, auto_detect=false, compression='none') AS j) AS r "
         "WHERE kind IS NULL OR kind = $kind"
     )
     stage = typed_stage_sql(table, source, "v[1]", raw)

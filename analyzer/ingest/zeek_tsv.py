@@ -53,7 +53,9 @@ def parse_blocks(header_lines: list[tuple[int, str]], last_line: int) -> list[Bl
     sep, set_sep, unset, empty, path = "\t", ",", "-", "(empty)", None
     blocks: list[Block] = []
     for ln, text in header_lines:
-        text = text.lstrip(" \t")
+        # a CRLF file (copied through Windows): the data lines lose their CR in the sanitized copy
+        # (files.py), the header lines here; Zeek itself writes a CR in a value only as \x0d
+        text = text.lstrip(" \t").removesuffix("\r")
         if text.startswith("#separator"):
             value = text[len("#separator"):].lstrip(" \t")
             sep = _unescape_header(value) or "\t"
@@ -255,7 +257,8 @@ def fast_read(
     sql = (
         f"{head} "
         f"FROM (SELECT {', '.join(exprs)} FROM read_csv($path, delim=$sep, quote='', escape='', header=false, "
-        "auto_detect=false, new_line='\\n', skip=$skip, columns=$cols, nullstr=$unset, store_rejects=true, "
+        "auto_detect=false, new_line='\\n', compression='none', skip=$skip, columns=$cols, nullstr=$unset, "
+        "store_rejects=true, "
         f"rejects_table='{_FAST_REJ}', rejects_scan='{_FAST_SCAN}', rejects_limit=$limit)) AS typed"
         + (f" WHERE {' AND '.join(checks)}" if checks else "")
     )

@@ -62,3 +62,7 @@ class ScanResult:
     window_end: datetime | None = None
     channels_scored: int = 0
     hosts: int = 0
+    #: the window ends at the latest timestamp of the store (no --until / --since given)
+    window_at_latest: bool = True
+    #: what the scan thinks the reader must know: a window that is probably wrong ...
+    warnings: list[str] = field(default_factory=list)

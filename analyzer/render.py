@@ -166,7 +166,7 @@ def render_table(result: ScanResult, *, reasons: bool = True) -> str:
     summary = summary_line(result)
     if len(groups) < len(result.findings):
         summary += f"; shown in {len(groups)} row(s), findings that differ only by their source grouped"
-    out.append(strip_control(summary))
+    out.extend(strip_control(line) for line in summary.split("\n"))  # its warnings, one per line
     return "\n".join(out) + "\n"
 
 
@@ -176,7 +176,7 @@ def summary_line(result: ScanResult) -> str:
     window = ""
     if result.window_start and result.window_end:
         window = (f" in {result.window_start:%Y-%m-%d %H:%M}..{result.window_end:%Y-%m-%d %H:%M} UTC"
-                  " (window ends at the latest log timestamp)")
+                  + (" (window ends at the latest log timestamp)" if result.window_at_latest else ""))
     text = (f"{beacons} beacon(s), {contacts} contact(s) from {result.channels_scored} timed channels "
             f"of {result.hosts} hosts{window}")
     sup = sum(result.suppressed.values())
@@ -185,6 +185,8 @@ def summary_line(result: ScanResult) -> str:
             f"{n} by {entry}" for entry, n in sorted(result.suppressed.items()))
     if result.expired_allowlist:
         text += f"; {len(result.expired_allowlist)} expired allowlist entr{'y' if len(result.expired_allowlist) == 1 else 'ies'} not applied: " + "; ".join(result.expired_allowlist)
+    for warning in result.warnings:
+        text += f"\nwarning: {warning}"
     return text
 
 
@@ -201,7 +203,7 @@ def to_json_obj(result: ScanResult) -> dict:
         "summary": {"findings": len(result.findings), "beacons": beacons,
                     "contacts": len(result.findings) - beacons, "hosts": result.hosts,
                     "channels_scored": result.channels_scored, "suppressed": dict(result.suppressed),
-                    "expired_allowlist": list(result.expired_allowlist)},
+                    "expired_allowlist": list(result.expired_allowlist), "warnings": list(result.warnings)},
         "findings": [f.to_dict() for f in result.findings],
     }
 

@@ -455,6 +455,31 @@ def _latest_epoch(con: Any) -> tuple[float | None, float | None]:
     return row[0], row[1]
 
 
+#: a window anchored on the latest timestamp is suspect when it holds less than this share of the
+#: rows, and the others end more than a window's length before it starts
+STRAY_END_SHARE = 0.01
+
+
+def _stray_end(con: Any, t0: float, t1: float) -> str | None:
+    """A warning when the window [t0, t1), which ends at the store's latest timestamp, holds almost
+    none of the rows and the rest end long before it: the latest timestamp is then most likely a stray
+    one (a sensor whose clock jumped, a capture with a bogus packet time), and the window misses the
+    day that was meant. None otherwise."""
+    logs = ("conn_n", "tls_n") if moved(con) else ("conn", "tls")
+    union = " UNION ALL ".join(f"SELECT epoch FROM {t}" for t in (*logs, "http", "dns"))  # constants
+    row = con.execute(
+        f"SELECT count(*) FILTER (WHERE epoch >= $t0), count(*) FILTER (WHERE epoch < $t0), "
+        f"max(epoch) FILTER (WHERE epoch < $t0) FROM ({union}) e", {"t0": t0}).fetchone()
+    inside, before, last_before = int(row[0]), int(row[1]), row[2]
+    if not before or inside >= STRAY_END_SHARE * (inside + before) or t0 - last_before <= t1 - t0:
+        return None
+    return (f"the window {_utc(t0):%Y-%m-%d %H:%M}..{_utc(t1):%Y-%m-%d %H:%M} UTC holds {inside} of "
+            f"{inside + before} rows: the others end at {_utc(last_before):%Y-%m-%d %H:%M} UTC, "
+            f"{human_duration(t0 - last_before).lstrip('~')} before it. The latest timestamp may be a stray one "
+            f"(a sensor clock that jumped, a bogus packet time); to scan the day before it: "
+            f"--until {_utc(last_before + 1):%Y-%m-%dT%H:%M:%SZ}")
+
+
 def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:
     """Score every channel in ``store`` and return the findings, best first.
 
@@ -472,6 +497,12 @@ def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:
     if t0 >= t1:
         raise InputError("empty scan window: --since must be before --until")
     result.window_start, result.window_end = _utc(t0), _utc(t1)
+
+    result.window_at_latest = options.until is None and options.since is None
+    if result.window_at_latest:
+        stray = _stray_end(con, t0, t1)
+        if stray:
+            result.warnings.append(stray)
 
     prepare_inputs(con, options)
     score_channels(con, t0, t1, options.params, release_logs=options.release_logs)

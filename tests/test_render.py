@@ -160,3 +160,14 @@ def test_render_dispatch() -> None:
     assert render(r, "json").startswith("{") and render(r, "csv").startswith("severity,")
     with pytest.raises(ValueError):
         render(r, "xml")
+
+
+def test_warnings_follow_the_summary_one_per_line_and_go_into_the_json() -> None:
+    result = _result(_finding())
+    result.warnings = ["the window holds 1 of 6049 rows\x1b[2J"]
+    table = render_table(result).rstrip("\n").splitlines()
+    assert table[-1] == "warning: the window holds 1 of 6049 rows[2J"
+    assert "(window ends at the latest log timestamp)" in table[-2]
+    assert json.loads(render_json(result))["summary"]["warnings"] == result.warnings
+    result.warnings, result.window_at_latest = [], False
+    assert "latest log timestamp" not in render_table(result) and "warning:" not in render_table(result)

@@ -177,3 +177,20 @@ def test_an_unexpected_crash_exits_2_not_1(db, tmp_path, monkeypatch):
     res = run("--db", str(db), "--out", str(tmp_path / "r.html"), "--fail-on", "high")
     assert res.exit_code == 2 and "unexpected RuntimeError: boom" in res.stderr
     assert "\x1b" not in res.stderr and not (tmp_path / "r.html").exists()
+
+
+def test_the_scans_warnings_reach_every_report_format_and_stderr(db, tmp_path, monkeypatch):
+    """A scan warning (a stray latest timestamp: analyzer.scan._stray_end) is in the JSON, the Markdown,
+    the HTML (escaped) and on stderr, not only in `scan`'s output."""
+    warned = scenario_result()
+    warned.warnings = ["the window holds 1 of 6049 rows <b>\x1b[2J"]
+    monkeypatch.setattr(analyzer.scan, "run_scan", lambda store, options=None: warned)
+    res = run("--db", str(db), "--format", "json", "-q", "--no-history")
+    assert json.loads(res.stdout)["warnings"] == warned.warnings
+    res = run("--db", str(db), "--format", "md", "-q", "--no-history")
+    assert "**Warning:** the window holds 1 of 6049 rows" in res.stdout and "\x1b" not in res.stdout
+    out = tmp_path / "r.html"
+    res = run("--db", str(db), "--out", str(out), "--no-history")
+    html = out.read_text()
+    assert "Warning: the window holds 1 of 6049 rows &lt;b&gt;" in html and "<b>" not in html.split("Warning:")[1][:80]
+    assert "warning: the window holds 1 of 6049 rows" in res.stderr and "\x1b" not in res.stderr

@@ -249,6 +249,29 @@ def test_since_until_override_window() -> None:
         run_scan(store, ScanOptions(since=until, until=since))
 
 
+def test_a_stray_latest_timestamp_is_warned_about_not_silently_scanned() -> None:
+    """One row three years after the rest moves "the last 24 h" there, where nothing is: the scan says
+    so and names the --until that scans the day that was meant; the day itself, or an explicit
+    --until, gives no warning, and the beacons are found there."""
+    scen = build_scenario("c2", seed=7, hours=8)
+    store = Store()
+    load_into_store(scen, store.con)
+    plain = run_scan(store, ScanOptions())
+    assert plain.warnings == [] and plain.window_at_latest and plain.findings
+    last = store.con.execute("SELECT max(e) FROM (SELECT max(epoch) AS e FROM conn UNION ALL SELECT max(epoch) FROM tls "
+                             "UNION ALL SELECT max(epoch) FROM http UNION ALL SELECT max(epoch) FROM dns)").fetchone()[0]
+    later = last + 3 * 365 * 86400.0
+    store.con.execute("INSERT INTO dns (ts, epoch, src, query, sensor) VALUES (NULL, ?, '10.9.9.9', 'x.example', 'zeek')",
+                      [later])
+    stray = run_scan(store, ScanOptions())
+    assert stray.findings == [] and len(stray.warnings) == 1
+    until = datetime.fromtimestamp(last + 1, timezone.utc)
+    assert f"--until {until:%Y-%m-%dT%H:%M:%SZ}" in stray.warnings[0] and "holds 1 of " in stray.warnings[0]
+    meant = run_scan(store, ScanOptions(until=until))
+    assert meant.warnings == [] and not meant.window_at_latest
+    assert sorted(f.src for f in meant.findings) == sorted(f.src for f in plain.findings)
+
+
 def test_slow_beacon_is_weak_in_a_day_and_certain_over_the_week() -> None:
     day, scen = _scan("slow", hours=7 * 24, min_score=0.0)
     beacon_src = _truth(scen, "cs-4h-j30").src

@@ -135,6 +135,8 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
     say(f"report: {where} ({len(text.encode('utf-8')) / 1024:.0f} KB): {rep.summary.findings} finding(s) ("
         + ", ".join(f"{counts[s]} {s}" for s in SEVERITIES) + f"), {rep.summary.new} new, "
         f"{len(rep.health.gaps)} coverage gap(s)")
+    for warning in rep.warnings:
+        say(f"warning: {warning}")
     if fail_on is not None:
         limit = SEVERITIES.index(fail_on)
         if any(SEVERITIES.index(f.severity) <= limit for f in result.findings if f.severity in SEVERITIES):

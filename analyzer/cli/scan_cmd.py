@@ -167,7 +167,8 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str, since
     if fmt != "table" and not quiet:
         from analyzer.render import summary_line
 
-        _say(quiet, summary_line(result))
+        for line in summary_line(result).split("\n"):  # the summary, then each warning
+            _say(quiet, line)
 
 
 COMMANDS: list[click.Command] = [scan]

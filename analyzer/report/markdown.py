@@ -65,6 +65,8 @@ def render_markdown(report: Report, max_findings: int = 50) -> str:
             out += [f"... and {len(report.findings) - max_findings} more (see the HTML or JSON report).", ""]
     else:
         out += ["No findings in this window.", ""]
+    for warning in report.warnings:
+        out += [f"**Warning:** {md_text(warning, 600)}", ""]
     if report.suppressed or report.expired_allowlist:
         out += ["Allowlist: " + "; ".join(f"{md_code(k, 200)} suppressed {n}" for k, n in report.suppressed.items())
                 + "".join(f"; {md_code(k, 200)} expired, not applied" for k in report.expired_allowlist), ""]

@@ -83,6 +83,7 @@ class Report:
     tuning: list[Suggestion]
     suppressed: dict[str, int] = field(default_factory=dict)
     expired_allowlist: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)   # the scan's own (ScanResult.warnings)
 
     @property
     def top(self) -> list[RankedFinding]:
@@ -142,6 +143,7 @@ class Report:
             "tuning": [asdict(s) for s in self.tuning],
             "suppressed": self.suppressed,
             "expired_allowlist": self.expired_allowlist,
+            "warnings": self.warnings,
         }
         return conv(doc)  # type: ignore[return-value]
 
@@ -294,4 +296,5 @@ def build_report(
         tuning=suggest(ranked, generated_at),
         suppressed=dict(result.suppressed),
         expired_allowlist=list(result.expired_allowlist),
+        warnings=list(result.warnings),
     )

@@ -97,6 +97,12 @@ class Store:
                 raise
         if not read_only:
             self.con.execute(read_sql("00_schema"))
+        if self.path is not None:
+            try:
+                _check_model(self.con, self.path)
+            except StoreError:
+                self.close()
+                raise
         if scratch:
             self.con.execute("CREATE TYPE sensor_name AS ENUM ('suricata', 'zeek')")  # in text order
             for table, columns in SCRATCH_OMITS.items():
@@ -129,6 +135,45 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _columns(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    rows = con.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = 'main' AND list_contains($t, table_name)",
+        {"t": list(tables)}).fetchall()
+    out: dict[str, dict[str, str]] = {}
+    for table, column, type_ in rows:
+        out.setdefault(table, {})[column] = type_
+    return out
+
+
+_MODEL: dict[str, dict[str, str]] = {}
+
+
+def _model() -> dict[str, dict[str, str]]:
+    """The columns and types of each table of sql/00_schema.sql, as a new store has them."""
+    if not _MODEL:
+        con = duckdb.connect()
+        con.execute(read_sql("00_schema"))
+        tables = tuple(r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall())
+        _MODEL.update(_columns(con, tables))
+        con.close()
+    return _MODEL
+
+
+def _check_model(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    """Refuse a database file whose tables of our names are not ours (another tool's DuckDB file, or
+    a hand-made table): every later statement would fail on it, as a traceback instead of a message."""
+    model = _model()
+    have = _columns(con, tuple(model))
+    for table, columns in model.items():
+        if table not in have:
+            continue  # a read-only store made before the table existed: nothing reads it by mistake
+        wrong = [f"{c} {t}" for c, t in columns.items() if have[table].get(c) != t]
+        if wrong:
+            raise StoreError(f"{path} is not a serverless-c2 store: its table {table} lacks "
+                             f"{', '.join(wrong[:5])}{' ...' if len(wrong) > 5 else ''}")
 
 
 @contextmanager

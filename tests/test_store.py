@@ -122,3 +122,25 @@ def test_drop_takes_a_table_or_a_view_by_name() -> None:
         drop(s.con, "t1")
         drop(s.con, "none")  # nothing there: nothing done
         assert (kind_of(s.con, "t1"), kind_of(s.con, "v1")) == (None, None)
+
+
+def test_a_database_file_that_is_not_ours_is_refused_with_a_message(tmp_path: Path) -> None:
+    """Another tool's DuckDB file with tables of our names (or a hand-made tls table) is refused when
+    opened, naming the file and what is wrong, instead of every later statement failing with a
+    BinderException traceback. A store of ours reopens, and the CLI exits 2 with the message."""
+    from click.testing import CliRunner
+
+    from analyzer.cli import cli
+
+    foreign = tmp_path / "foreign.duckdb"
+    con = duckdb.connect(str(foreign))
+    con.execute("CREATE TABLE tls (a INTEGER)")
+    con.close()
+    with pytest.raises(StoreError, match=r"foreign\.duckdb is not a serverless-c2 store: its table tls lacks "):
+        Store(foreign)
+    r = CliRunner().invoke(cli, ["scan", "--db", str(foreign)])
+    assert r.exit_code == 2 and "is not a serverless-c2 store" in r.stderr and "Traceback" not in r.output
+    ours = tmp_path / "ours.duckdb"
+    Store(ours).close()
+    with Store(ours) as s:  # reopened: the same tables
+        assert s.con.execute("SELECT count(*) FROM tls").fetchone() == (0,)

@@ -91,8 +91,9 @@ def load(
     first = blocks[0].fields_line if blocks else hi + 1
     if lo < first:
         _reject_all(con, tally, lo, min(hi, first - 1), "data line before any #fields header")
-    for b in blocks:
-        b_lo, b_hi = max(lo, b.fields_line + 1), min(hi, b.last_line)
+    for group in _runs(blocks):
+        b = group[0]
+        b_lo, b_hi = max(lo, b.fields_line + 1), min(hi, group[-1].last_line)
         if b_lo > b_hi:
             continue
         kind = b.path or default_kind
@@ -101,9 +102,27 @@ def load(
             _reject_all(con, tally, b_lo, b_hi, f"block of unsupported log kind {kind!r}")
             continue
         if "ts" not in b.fields:
-            warnings.append(f"header block at line {b.fields_line} has no ts field")
+            warnings += [f"header block at line {g.fields_line} has no ts field" for g in group
+                         if max(lo, g.fields_line + 1) <= min(hi, g.last_line)]
         _load_block(con, tally, b, table, b_lo, b_hi)
     return warnings
+
+
+def _runs(blocks: list[Block]) -> list[list[Block]]:
+    """Consecutive header blocks that read their lines alike (the same fields, markers and path: the
+    rotations of one log concatenated with cat or zcat), as one run each. A run is typed by one query
+    over its lines, the '#' lines between its blocks being no data: a file of 2,000 small blocks took
+    a query per block, 17-30 ms each (35 s)."""
+    def reading(b: Block) -> tuple:
+        return (b.fields, b.sep, b.set_sep, b.unset, b.empty, b.path)
+
+    runs: list[list[Block]] = []
+    for b in blocks:
+        if runs and reading(runs[-1][0]) == reading(b):
+            runs[-1].append(b)
+        else:
+            runs.append([b])
+    return runs
 
 
 def _load_block(con: duckdb.DuckDBPyConnection, tally: Tally, b: Block, table: str, lo: int, hi: int) -> None:

@@ -211,7 +211,7 @@ def test_scan_says_which_files_had_warnings_rejects_or_were_skipped(tmp_path: Pa
     assert code == 0 and json.loads(out)["schema"] == "serverless-c2/scan"
     assert "lines rejected" in err.splitlines()[0]  # the bad line, and the cut archive's last line
     # conn, ssl and the cut dns: notes.txt and the header-only http.log of these two hours are skipped
-    assert " from 3 file(s)" in err.splitlines()[0] and "skipped 2 file(s)" in err
+    assert " from 3 file(s)" in err.splitlines()[0] and "skipped 2 file(s): 1 header only, 1 not a log" in err
     assert err.splitlines()[0].endswith(", 1 file(s) could not be read")
     assert f"{bad}: failed: cannot read: nothing decompresses" in err
     assert f"{conn}: 1 line(s) rejected" in err and f"{conn}:{first_data + 2}: expected" in err

@@ -82,6 +82,15 @@ def summary_table(report: IngestReport) -> str:
     return tabulate(rows, headers=["kind", "files", "rows", "rejected", "skipped events", "from (UTC)", "to (UTC)"])
 
 
+def skip_reasons(skipped: list[FileReport]) -> str:
+    """'3 not a log, 1 header only': how many skipped files for each kind of reason, most first."""
+    reasons: dict[str, int] = {}
+    for f in skipped:
+        key = (f.reason or "").split(" (")[0].split(":")[0]  # "not a log", "unknown/unsupported log kind 'x509'"
+        reasons[key] = reasons.get(key, 0) + 1
+    return ", ".join(f"{n} {_safe(k, 60)}" for k, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
+
+
 def _file_notes(f: FileReport) -> list[str]:
     notes = []
     if f.status in ("skipped", "failed") and f.reason:
@@ -127,12 +136,7 @@ def ingest(paths: tuple[str, ...], db: str | None, strict: bool, verbose: bool, 
             for note in _file_notes(f):
                 click.echo(note, err=True)
         if skipped and not verbose:
-            reasons: dict[str, int] = {}
-            for f in skipped:
-                key = (f.reason or "").split(" (")[0].split(":")[0]  # "not a log", "unknown/unsupported log kind 'x509'"
-                reasons[key] = reasons.get(key, 0) + 1
-            listed = ", ".join(f"{n} {_safe(k, 60)}" for k, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
-            click.echo(f"skipped {len(skipped)} file(s): {listed} (-v lists them)", err=True)
+            click.echo(f"skipped {len(skipped)} file(s): {skip_reasons(skipped)} (-v lists them)", err=True)
         bytes_read = sum(f.bytes_read for f in report.files)
         click.echo(f"ingested {len(report.files)} file(s), {_human(bytes_read)} in {elapsed:.2f} s", err=True)
     for f in report.failed:

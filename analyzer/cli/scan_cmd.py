@@ -78,7 +78,7 @@ def _say_file_notes(quiet: bool, report) -> None:  # type: ignore[no-untyped-def
     """What the ingest would say of each file that could not be read (a corrupt .gz), or has a warning
     or a rejected line (a truncated .gz, a line with the wrong field count ...), and how many files
     were skipped: a scan hides none of it."""
-    from analyzer.cli.ingest_cmd import _file_notes
+    from analyzer.cli.ingest_cmd import _file_notes, skip_reasons
 
     if quiet:
         return
@@ -89,10 +89,10 @@ def _say_file_notes(quiet: bool, report) -> None:  # type: ignore[no-untyped-def
     if len(noted) > SCAN_NOTES_MAX:
         click.echo(f"... and {len(noted) - SCAN_NOTES_MAX} more file(s) with errors, warnings or rejected lines "
                    "(`serverless-c2 ingest` on the same paths lists them all)", err=True)
-    skipped = sum(1 for f in report.files if f.status == "skipped")
+    skipped = [f for f in report.files if f.status == "skipped"]
     if skipped:
-        click.echo(f"skipped {skipped} file(s) that are no log this tool reads "
-                   "(`serverless-c2 ingest -v` on the same paths lists them and why)", err=True)
+        click.echo(f"skipped {len(skipped)} file(s): {skip_reasons(skipped)} "
+                   "(`serverless-c2 ingest -v` on the same paths lists them)", err=True)
 
 
 @click.command("scan")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -494,15 +495,26 @@ def _rows(scen: Scenario) -> dict[str, list[dict]]:
 _FIELDS = {"conn": _CONN_FIELDS, "ssl": _SSL_FIELDS, "http": _HTTP_FIELDS, "dns": _DNS_FIELDS}
 
 
+#: a value Zeek writes as it is: printable ASCII but backslash (the common case, checked at C speed)
+_TSV_PLAIN = re.compile(r"[\x20-\x5b\x5d-\x7e]*")
+
+
 def _tsv_escape(s: str) -> str:
     """Zeek ASCII escaping: backslash, TAB, non-printables as \\xNN; a lone '-' or '(empty)' escaped."""
-    out = s.replace("\\", "\\\\")
-    out = "".join(c if c.isprintable() and c != "\t" else "".join(f"\\x{b:02x}" for b in c.encode()) for c in out)
+    if _TSV_PLAIN.fullmatch(s):  # nothing to escape (the demo's 60k rows: 2.2 s -> well under 1 s)
+        out = s
+    else:
+        out = _tsv_escape_chars(s)
     if out == "-":
         return "\\x2d"
     if out == "(empty)":
         return "\\x28empty)"
     return out
+
+
+def _tsv_escape_chars(s: str) -> str:
+    out = s.replace("\\", "\\\\")
+    return "".join(c if c.isprintable() and c != "\t" else "".join(f"\\x{b:02x}" for b in c.encode()) for c in out)
 
 
 def _tsv_value(v: object, ztype: str) -> str:

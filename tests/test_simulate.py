@@ -106,3 +106,15 @@ def test_every_format_ingests_to_the_same_rows(fmt: str, tmp_path: Path) -> None
     assert n_dns == len(scen.dns)
     joined = con.execute("SELECT count(*) FROM conn c JOIN tls t ON t.uid = c.uid").fetchone()[0]
     assert joined == n_tls
+
+
+@pytest.mark.parametrize("value, written", [
+    ("plain.example.com", "plain.example.com"),        # nothing to escape: taken as it is
+    ("a\\b", "a\\\\b"), ("tab\there", "tab\\x09here"), ("esc\x1b[2J", "esc\\x1b[2J"),
+    ("caf\u00e9", "caf\u00e9"), ("zw\u200bsp", "zw\\xe2\\x80\\x8bsp"),
+    ("-", "\\x2d"), ("(empty)", "\\x28empty)"),
+])
+def test_tsv_values_are_escaped_as_zeek_writes_them(value: str, written: str) -> None:
+    from analyzer.simulate import _tsv_escape
+
+    assert _tsv_escape(value) == written

@@ -514,8 +514,8 @@ def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:
     findings = []
     for row in cur.fetchall():
         r = dict(zip(cols, row))
-        # compared as shown (three decimals): a 0.4996 printed as 0.5 is not hidden by --min-score 0.5
-        if r["kind"] == "beacon" and round(float(r["score"]), 3) < options.min_score:
+        # compared as shown: a 0.4996 printed as 0.5 is not hidden by --min-score 0.5
+        if r["kind"] == "beacon" and _shown_score(r["score"]) < options.min_score:
             if not (r["contact_ok"] and options.include_contacts):
                 continue
             # a timer too weak to list as a beacon is still a non-browser contact (stage 49)
@@ -546,6 +546,11 @@ def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:
 
 
 # --- findings and their reasons -------------------------------------------------------------------
+
+
+def _shown_score(score: float) -> float:
+    """A score as findings show it, three decimals: what --min-score is compared with."""
+    return round(float(score), 3)
 
 
 def human_duration(seconds: float) -> str:
@@ -745,9 +750,8 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
     return Finding(
         src=r["src"], host=host, platform=platform, tenant=r["tenant"],
         category=r["category"] or ("serverless" if platform else "non-serverless"),
-        score=round(float(r["score"]), 3), severity=r["severity"], connections=connections,
-        period_s=None if period is None else round(period, 1),
-        jitter=None if jitter is None else round(jitter, 3),
+        score=_shown_score(r["score"]), severity=r["severity"], connections=connections,
+        period_s=period, jitter=jitter,  # rounded above, as the reasons say them
         first_seen=_utc(r["first_epoch"]), last_seen=_utc(r["last_epoch"]),
         user_agent=r["user_agent"], ja3=r["ja3"], ja4=r["ja4"],
         bytes_out=None if r["bytes_out"] is None else int(r["bytes_out"]),

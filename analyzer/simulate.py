@@ -501,7 +501,7 @@ _TSV_PLAIN = re.compile(r"[\x20-\x5b\x5d-\x7e]*")
 
 def _tsv_escape(s: str) -> str:
     """Zeek ASCII escaping: backslash, TAB, non-printables as \\xNN; a lone '-' or '(empty)' escaped."""
-    if _TSV_PLAIN.fullmatch(s):  # nothing to escape (the demo's 60k rows: 2.2 s -> well under 1 s)
+    if _TSV_PLAIN.fullmatch(s):  # nothing to escape (writing the demo's 60k rows: 2.2 -> 1.6 s)
         out = s
     else:
         out = _tsv_escape_chars(s)

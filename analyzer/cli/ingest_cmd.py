@@ -91,7 +91,7 @@ def skip_reasons(skipped: list[FileReport]) -> str:
     return ", ".join(f"{n} {_safe(k, 60)}" for k, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
 
 
-def _file_notes(f: FileReport) -> list[str]:
+def file_notes(f: FileReport) -> list[str]:
     notes = []
     if f.status in ("skipped", "failed") and f.reason:
         notes.append(f"{_safe(f.path, 300)}: {f.status}: {_safe(f.reason, 300)}")
@@ -133,7 +133,7 @@ def ingest(paths: tuple[str, ...], db: str | None, strict: bool, verbose: bool, 
         for f in report.files:
             if f.status == "skipped" and not verbose and not f.lines_rejected and not f.warnings:
                 continue
-            for note in _file_notes(f):
+            for note in file_notes(f):
                 click.echo(note, err=True)
         if skipped and not verbose:
             click.echo(f"skipped {len(skipped)} file(s): {skip_reasons(skipped)} (-v lists them)", err=True)

@@ -57,8 +57,7 @@ def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: 
             after = (lambda: narrow_when_big(store.con)) if options.release_logs else None
             report = ingest_paths(store, [str(p) for p in inputs], progress=_Progress(quiet, tty_only=True),
                                   after_file=after)
-            read = sum(1 for f in report.files if f.status not in ("skipped", "failed"))
-            _say(quiet, f"ingested {report.rows_loaded} rows from {read} file(s)"
+            _say(quiet, f"ingested {report.rows_loaded} rows from {_files_read(report)} file(s)"
                         + (f", {report.lines_rejected} lines rejected" if report.lines_rejected else "")
                         + (f", {len(report.failed)} file(s) could not be read" if report.failed else ""))
             _say_file_notes(quiet, report)
@@ -70,6 +69,12 @@ def _say(quiet: bool, message: str) -> None:
         click.echo(strip_control(message), err=True)
 
 
+def _files_read(report) -> int:  # type: ignore[no-untyped-def]
+    from analyzer.ingest.report import FAILED, SKIPPED
+
+    return sum(1 for f in report.files if f.status not in (SKIPPED, FAILED))
+
+
 #: files whose warnings and rejected lines a scan lists on stderr before it says "and N more"
 SCAN_NOTES_MAX = 20
 
@@ -78,18 +83,19 @@ def _say_file_notes(quiet: bool, report) -> None:  # type: ignore[no-untyped-def
     """What the ingest would say of each file that could not be read (a corrupt .gz), or has a warning
     or a rejected line (a truncated .gz, a line with the wrong field count ...), and how many files
     were skipped: a scan hides none of it."""
-    from analyzer.cli.ingest_cmd import _file_notes, skip_reasons
+    from analyzer.cli.ingest_cmd import file_notes, skip_reasons
+    from analyzer.ingest.report import FAILED, SKIPPED
 
     if quiet:
         return
-    noted = [f for f in report.files if f.warnings or f.lines_rejected or f.status == "failed"]
+    noted = [f for f in report.files if f.warnings or f.lines_rejected or f.status == FAILED]
     for f in noted[:SCAN_NOTES_MAX]:
-        for note in _file_notes(f):
+        for note in file_notes(f):
             click.echo(note, err=True)
     if len(noted) > SCAN_NOTES_MAX:
         click.echo(f"... and {len(noted) - SCAN_NOTES_MAX} more file(s) with errors, warnings or rejected lines "
                    "(`serverless-c2 ingest` on the same paths lists them all)", err=True)
-    skipped = [f for f in report.files if f.status == "skipped"]
+    skipped = [f for f in report.files if f.status == SKIPPED]
     if skipped:
         click.echo(f"skipped {len(skipped)} file(s): {skip_reasons(skipped)} "
                    "(`serverless-c2 ingest -v` on the same paths lists them)", err=True)

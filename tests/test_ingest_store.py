@@ -111,7 +111,8 @@ def test_kill_9_mid_file_leaves_store_as_before_that_file(tmp_path):
     db = tmp_path / "s.duckdb"
     big = tmp_path / "big" / "dns.log"
     big.parent.mkdir()
-    big.write_text(HEADER + "".join(ROWS) * 20000)
+    # the rows of the first file, each in 20,000 other connections (other uids: not repeats of it)
+    big.write_text(HEADER + "".join(r.replace("CdnsA", f"Cbig{i}x") for i in range(20000) for r in ROWS))
     proc = subprocess.run(
         [sys.executable, "-c", KILLER, str(db), str(FIX / "valid_tsv" / "dns.log"), str(big)],
         capture_output=True, text=True, timeout=120,

@@ -73,13 +73,18 @@ def _ts(value: object) -> str:
 
 
 def summary_table(report: IngestReport) -> str:
+    # "repeated": records an earlier file of the same traffic had loaded (analyzer.ingest.duplicates),
+    # shown only when there are any
+    repeated = report.duplicates > 0
     rows = [
-        [s.kind, s.files, s.rows, s.lines_rejected, s.skipped_events, _ts(s.min_ts), _ts(s.max_ts)]
+        [s.kind, s.files, s.rows, s.lines_rejected, s.skipped_events, *([s.duplicates] if repeated else []),
+         _ts(s.min_ts), _ts(s.max_ts)]
         for s in report.summary()
     ]
     rows.append(["total", len(report.files), report.rows_loaded, report.lines_rejected,
-                 sum(f.skipped_events for f in report.files), "", ""])
-    return tabulate(rows, headers=["kind", "files", "rows", "rejected", "skipped events", "from (UTC)", "to (UTC)"])
+                 sum(f.skipped_events for f in report.files), *([report.duplicates] if repeated else []), "", ""])
+    return tabulate(rows, headers=["kind", "files", "rows", "rejected", "skipped events",
+                                   *(["repeated"] if repeated else []), "from (UTC)", "to (UTC)"])
 
 
 def skip_reasons(skipped: list[FileReport]) -> str:

@@ -31,6 +31,7 @@ from analyzer.ingest.common import (
     stored_columns,
 )
 from analyzer.ingest.detect import EVE, ZEEK_JSON, ZEEK_KINDS, ZEEK_TSV, Detection, detect, json_line_complete
+from analyzer.ingest.duplicates import remove_duplicates
 from analyzer.ingest.files import HEAD_BYTES, GzipState, Scan, expand_paths, is_gzip, read_head, scan_file
 from analyzer.ingest.report import (
     APPENDED, FAILED, LOADED, SKIPPED, UNCHANGED, FileReport, IngestReport,
@@ -588,6 +589,14 @@ def _load(
         fr.data_lines = data
         fr.rejects = sorted(tally.rejects, key=lambda r: r.line)
         fr.min_ts, fr.max_ts = tally.min_ts, tally.max_ts
+        dup = remove_duplicates(con, file_id, fr.kind, det.format,
+                                [t for t, n in tally.rows.items() if n], fr.min_ts, fr.max_ts)
+        if dup.total:
+            fr.duplicates = dup.total
+            for table, n in dup.by_table.items():
+                fr.rows_by_table[table] -= n
+            fr.rows_loaded -= dup.total
+            fr.warnings.append(dup.warning() or "")
         if data - (1 if scan.partial_tail else 0) == 0 and not appended:
             fr.status = SKIPPED
             fr.reason = "header only: no data lines" if fr.meta_lines else "no data lines"

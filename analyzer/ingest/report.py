@@ -58,6 +58,7 @@ class FileReport:
     lines_rejected: int = 0
     data_lines: int = 0
     skipped_events: int = 0
+    duplicates: int = 0               # rows an earlier file of the same traffic had loaded: removed (ingest.duplicates)
     meta_lines: int = 0
     blank_lines: int = 0
     total_lines: int = 0
@@ -89,6 +90,7 @@ class KindSummary:
     rows: int = 0
     lines_rejected: int = 0
     skipped_events: int = 0
+    duplicates: int = 0
     min_ts: dt.datetime | None = None
     max_ts: dt.datetime | None = None
 
@@ -108,6 +110,10 @@ class IngestReport:
         return sum(f.lines_rejected for f in self.files)
 
     @property
+    def duplicates(self) -> int:
+        return sum(f.duplicates for f in self.files)
+
+    @property
     def failed(self) -> list[FileReport]:
         return [f for f in self.files if f.status == FAILED]
 
@@ -124,6 +130,7 @@ class IngestReport:
             s.rows += f.rows_loaded
             s.lines_rejected += f.lines_rejected
             s.skipped_events += f.skipped_events
+            s.duplicates += f.duplicates
             if f.min_ts is not None:
                 s.min_ts = f.min_ts if s.min_ts is None else min(s.min_ts, f.min_ts)
             if f.max_ts is not None:

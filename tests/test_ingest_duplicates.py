@@ -1,0 +1,126 @@
+"""analyzer.ingest.duplicates: one traffic logged twice (TSV and JSON, a copy) is loaded once, counted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import analyzer.narrow as narrow_mod
+from analyzer.cli import cli
+from analyzer.ingest import ingest_paths
+from analyzer.scan import ScanOptions, run_scan
+from analyzer.simulate import build_scenario, write_logs
+from analyzer.store import Store
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory) -> dict[str, list[Path]]:
+    """One scenario day written twice: Zeek TSV and Zeek JSON, the same events."""
+    scen = build_scenario("mixed", seed=11, hours=12.0)
+    base = tmp_path_factory.mktemp("dup")
+    return {fmt: write_logs(scen, base / fmt, fmt=fmt) for fmt in ("zeek-tsv", "zeek-json")}
+
+
+def _scan(paths: list[Path], *, scratch: bool) -> tuple[list[dict], object]:
+    with Store(scratch=scratch) as store:
+        after = (lambda: narrow_mod.narrow_when_big(store.con)) if scratch else None
+        report = ingest_paths(store, [str(p) for p in paths], after_file=after)
+        findings = [f.to_dict() for f in run_scan(store, ScanOptions(min_score=0.0, release_logs=scratch)).findings]
+    return findings, report
+
+
+@pytest.mark.parametrize("scratch", [False, True])
+def test_tsv_and_json_of_one_day_count_each_connection_once(day, scratch, monkeypatch) -> None:
+    """The JSON copy beside the TSV adds no row: every record of it is counted as repeated and named
+    in a warning, and the findings (connection counts included) are those of the TSV alone. In the
+    scratch store (BATCH_ROWS = 1) the TSV's conn and ssl rows were already moved to the narrowed
+    tables when the JSON came, so the copy is compared with those."""
+    if scratch:
+        monkeypatch.setattr(narrow_mod, "BATCH_ROWS", 1)
+    alone, alone_rep = _scan(day["zeek-tsv"], scratch=scratch)
+    both, rep = _scan(day["zeek-tsv"] + day["zeek-json"], scratch=scratch)
+    assert both == alone
+    assert sum(f["kind"] == "beacon" for f in both) > 5
+    # moved rows leave out the connections whose service is DNS (the scan never reads them): the
+    # copy's cannot be compared with them, and stay
+    dns_conns = sum(1 for x in day["zeek-tsv"][0].read_text(encoding="utf-8").splitlines()
+                    if not x.startswith("#") and x.split("\t")[7] == "dns") if scratch else 0
+    assert dns_conns > 100 or not scratch
+    assert rep.rows_loaded == alone_rep.rows_loaded + dns_conns > 0
+    json_files = [f for f in rep.files if f.format == "zeek-json"]
+    assert {f.kind for f in json_files} == {"conn", "dns", "ssl", "http"}
+    for f in json_files:
+        kept = dns_conns if f.kind == "conn" else 0
+        assert f.duplicates == f.lines_loaded - kept > 0 and f.rows_loaded == kept, (f.path, f.duplicates)
+        assert f.accounted
+        assert len(f.warnings) == 1 and f"{f.duplicates} record(s) repeat those already loaded from" in f.warnings[0]
+        assert Path(f.warnings[0].split("loaded from ")[1].split(":")[0]).suffix == ".log"  # the TSV it repeats
+    assert all(f.duplicates == 0 and not f.warnings for f in rep.files if f.format == "zeek-tsv")
+
+
+def test_rotated_halves_and_repeated_lines_within_a_file_are_all_kept(day, tmp_path) -> None:
+    """Files that follow each other (a log's rows split in two, as rotation makes them) share no
+    record: nothing is removed. A line repeated inside one file is the log's own: both stay."""
+    conn = day["zeek-tsv"][0]
+    assert conn.name == "conn.log"
+    lines = conn.read_text(encoding="utf-8").splitlines(keepends=True)
+    head = [x for x in lines if x.startswith("#") and not x.startswith("#close")]
+    data = [x for x in lines if not x.startswith("#")]
+    half = len(data) // 2
+    (tmp_path / "conn.0.log").write_text("".join(head + data[:half]), encoding="utf-8")
+    (tmp_path / "conn.1.log").write_text("".join(head + data[half:] + data[-1:]), encoding="utf-8")
+    with Store() as store:
+        rep = ingest_paths(store, [str(tmp_path)])
+        rows = store.con.execute("SELECT count(*), count(DISTINCT uid) FROM conn").fetchone()
+    assert rep.duplicates == 0 and not any(f.warnings for f in rep.files)
+    assert rows == (len(data) + 1, len(data))
+
+
+def test_eve_copy_is_kept_once_but_zeek_and_suricata_are_never_compared(tmp_path) -> None:
+    """A second eve.json of the same events (here with one extra line first, so its fingerprint
+    differs) adds nothing; Zeek logs of the same traffic are another sensor's, whose uids are
+    not Suricata's flow ids: nothing of them is removed."""
+    scen = build_scenario("mixed", seed=3, hours=6.0)
+    eve = write_logs(scen, tmp_path / "eve", fmt="eve")[0]
+    copy = tmp_path / "copy" / "eve.json"
+    copy.parent.mkdir()
+    copy.write_text('{"event_type":"stats","timestamp":"2026-01-01T00:00:00+0000"}\n'
+                    + eve.read_text(encoding="utf-8"), encoding="utf-8")
+    zeek = write_logs(scen, tmp_path / "zeek", fmt="zeek-tsv")
+    with Store() as store:
+        rep = ingest_paths(store, [str(eve), str(copy)] + [str(p) for p in zeek])
+    first, second, *zeek_files = rep.files
+    assert first.duplicates == 0 and first.rows_loaded > 0
+    assert second.duplicates == first.rows_loaded and second.rows_loaded == 0 and second.skipped_events == 1
+    assert second.accounted
+    assert all(f.duplicates == 0 and f.rows_loaded > 0 for f in zeek_files)
+
+
+def test_ingest_cli_shows_repeated_records_in_its_table_and_names_the_file(day, tmp_path) -> None:
+    db = tmp_path / "s.duckdb"
+    dns_tsv = [p for p in day["zeek-tsv"] if p.name == "dns.log"]
+    dns_json = [p for p in day["zeek-json"] if p.name.startswith("dns.")]
+    result = CliRunner().invoke(cli, ["ingest", *map(str, dns_tsv + dns_json), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    header = lines[0].split()
+    assert "repeated" in header
+    dns_row = next(x.split() for x in lines if x.startswith("dns "))
+    rows, repeated = int(dns_row[2]), int(dns_row[header.index("repeated") - 1])  # "skipped events" is two words
+    n = sum(1 for x in dns_tsv[0].read_text(encoding="utf-8").splitlines() if not x.startswith("#"))
+    assert rows == repeated == n
+    assert f"{n} record(s) repeat those already loaded from" in result.stderr
+    assert str(dns_tsv[0].resolve()) in result.stderr
+    # a plain ingest shows no such column
+    plain = CliRunner().invoke(cli, ["ingest", str(dns_tsv[0]), "--db", str(tmp_path / "t.duckdb")])
+    assert "repeated" not in plain.stdout
+
+
+def test_scan_stderr_says_what_was_kept_once(day) -> None:
+    result = CliRunner().invoke(cli, ["scan", *map(str, day["zeek-tsv"] + day["zeek-json"]), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("repeat those already loaded from") == 4
+    assert json.loads(result.stdout)["findings"]

@@ -163,10 +163,10 @@ def render_table(result: ScanResult, *, reasons: bool = True) -> str:
                            f"{GROUP_PERIOD_TOL:.0%}) from {listed}{rest}; the reasons above are "
                            f"{strip_control(f.src)}'s")
     out.append("")
-    summary = summary_line(result)
+    first, *warnings = summary_line(result).split("\n")  # the counts, then its warnings, one per line
     if len(groups) < len(result.findings):
-        summary += f"; shown in {len(groups)} row(s), findings that differ only by their source grouped"
-    out.extend(strip_control(line) for line in summary.split("\n"))  # its warnings, one per line
+        first += f"; shown in {len(groups)} row(s), findings that differ only by their source grouped"
+    out.extend(strip_control(line) for line in (first, *warnings))
     return "\n".join(out) + "\n"
 
 

@@ -42,6 +42,7 @@ from typing import Any
 
 from analyzer.errors import AnalyzerError, InputError
 from analyzer.findings import Finding, ScanResult
+from analyzer.ingest.duplicates import MIN_OVERLAP_SHARE
 from analyzer.narrow import moved, narrow
 from analyzer.sqlfiles import list_sql, read_sql
 from analyzer.store import drop, settings
@@ -480,6 +481,35 @@ def _stray_end(con: Any, t0: float, t1: float) -> str | None:
             f"--until {_utc(last_before + 1):%Y-%m-%dT%H:%M:%SZ}")
 
 
+def _two_sensors(con: Any, t0: float, t1: float) -> str | None:
+    """A warning when Zeek and Suricata logs of the window cover the same hours (for at least half of
+    the shorter file's range, as analyzer.ingest.duplicates compares files): two sensors on one link.
+    Their connection ids differ, so the ingest cannot tell their records of one connection apart, and
+    such a connection counts twice. None otherwise."""
+    row = con.execute(
+        """
+        WITH f AS (
+            SELECT path, format = 'eve' AS suri, epoch(min_ts) AS lo, epoch(max_ts) AS hi
+            FROM ingest_files
+            WHERE status IN ('loaded', 'appended') AND rows_loaded > 0 AND min_ts IS NOT NULL
+              AND epoch(max_ts) >= $t0 AND epoch(min_ts) < $t1
+        )
+        SELECT z.path, e.path, greatest(z.lo, e.lo), least(z.hi, e.hi)
+        FROM f z JOIN f e ON NOT z.suri AND e.suri
+        WHERE least(z.hi, e.hi) - greatest(z.lo, e.lo) >= $share * least(z.hi - z.lo, e.hi - e.lo)
+          AND least(z.hi, e.hi) >= greatest(z.lo, e.lo)
+        ORDER BY least(z.hi, e.hi) - greatest(z.lo, e.lo) DESC, z.path, e.path
+        LIMIT 1
+        """, {"t0": t0, "t1": t1, "share": MIN_OVERLAP_SHARE}).fetchone()
+    if row is None:
+        return None
+    zeek, suri, lo, hi = row
+    return (f"Zeek and Suricata logs cover the same hours (e.g. {Path(zeek).name} and {Path(suri).name}, "
+            f"{_utc(lo):%Y-%m-%d %H:%M}..{_utc(hi):%Y-%m-%d %H:%M} UTC): a connection both sensors saw is "
+            f"counted twice, and a client they fingerprint differently shows as two channels. Scan one "
+            f"sensor's logs at a time for exact counts")
+
+
 def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:
     """Score every channel in ``store`` and return the findings, best first.
 
@@ -503,6 +533,9 @@ def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:
         stray = _stray_end(con, t0, t1)
         if stray:
             result.warnings.append(stray)
+    two = _two_sensors(con, t0, t1)
+    if two:
+        result.warnings.append(two)
 
     prepare_inputs(con, options)
     score_channels(con, t0, t1, options.params, release_logs=options.release_logs)

@@ -124,3 +124,29 @@ def test_scan_stderr_says_what_was_kept_once(day) -> None:
     assert result.exit_code == 0, result.output
     assert result.stderr.count("repeat those already loaded from") == 4
     assert json.loads(result.stdout)["findings"]
+
+
+def test_zeek_and_suricata_of_the_same_hours_are_warned_about_not_merged(tmp_path) -> None:
+    """Two sensors on one link: their ids differ, nothing is removed, and the scan says why its counts
+    may be doubled, in the JSON summary and on stderr. One sensor alone, or the other sensor's logs
+    of another day, give no such warning."""
+    scen = build_scenario("mixed", seed=3, hours=6.0)
+    eve = write_logs(scen, tmp_path / "eve", fmt="eve")
+    zeek = write_logs(scen, tmp_path / "zeek", fmt="zeek-tsv")
+    later = write_logs(build_scenario("mixed", seed=3, hours=6.0, start=1_795_651_200.0 + 3 * 86400),
+                       tmp_path / "later", fmt="eve")
+
+    def scan(paths: list[Path]):
+        return CliRunner().invoke(cli, ["scan", *map(str, paths), "--format", "json", "--window", "7d"])
+
+    both = scan(zeek + eve)
+    assert both.exit_code == 0, both.output
+    warnings = json.loads(both.stdout)["summary"]["warnings"]
+    assert len(warnings) == 1 and warnings[0].startswith("Zeek and Suricata logs cover the same hours (e.g. ")
+    assert "eve.json" in warnings[0] and "counted twice" in warnings[0]
+    assert "counted twice" in both.stderr
+    assert "repeat those already loaded" not in both.stderr
+    for alone in (zeek, eve, zeek + later):
+        r = scan(alone)
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.stdout)["summary"]["warnings"] == []

@@ -111,6 +111,11 @@ def test_table_shows_a_fleet_once_and_names_every_member() -> None:
     assert "period within 5%" in listed  # the members' periods differ a little: said so, not "the same"
     summary = render_table(result).rstrip("\n").splitlines()[-1]
     assert "28 beacon(s)" in summary and "shown in 4 row(s)" in summary
+    # with a warning, the rows count stays on the counts' line and the warning comes after it
+    result.warnings.append("a warning")
+    counts, warning = render_table(result).rstrip("\n").splitlines()[-2:]
+    assert "28 beacon(s)" in counts and "shown in 4 row(s)" in counts
+    assert warning == "warning: a warning"
 
 
 def test_table_counts_kept_alive_requests_beside_connections() -> None:

@@ -7,12 +7,15 @@
 -- twice: a channel of 41 check-ins would say 82.
 -- Which files are compared, cheaply first:
 -- 1. `earlier`: files of one sensor (Zeek with Zeek, Suricata with Suricata: their uids never
---    match) and one kind, whose time ranges overlap for at least $min_share of the shorter range.
+--    match) and one kind (conn with open_conn, ssl with open_ssl, http with open_http), whose time ranges overlap for at least $min_share of the shorter range.
 --    That alone does not tell a copy from the next hourly rotation: a conn.log's range starts at its
 --    longest connection, hours before the hour it holds.
 -- 2. `<table>_probe`: whether any of the first $probe rows of this file is in one of those files.
 --    A copy repeats every row; a rotation repeats none. Only then does `<table>` delete, so that a
---    folder of hourly logs never pays for a comparison of whole files.
+--    folder of hourly logs never pays for a comparison of whole files. An open_* log (connections
+--    still open at a rotation, Zeek's open-connections package) is always compared: some of its
+--    connections were logged before, by the previous hour's open log or by conn.log once closed,
+--    and a probe of its first rows would not tell.
 -- Within one file nothing is removed: two alike records of one file are both the log's.
 -- A record is a duplicate when an earlier file holds one with the same identity, at the same time
 -- give or take $same_s (a copy may spell the time otherwise: JSON's float, an export cut to
@@ -30,7 +33,7 @@
 -- Every removed record is counted, per file, and said (FileReport.duplicates, a warning naming the
 -- earlier file): nothing is dropped silently.
 -- Parameters: $file_id (the file being loaded), $earlier (the ids of the files it overlaps),
--- $kind, $format_family ('zeek' or 'eve'), $min_ts, $max_ts, $min_share, $probe, $same_s.
+-- $kinds (the kinds that fill the file's tables: conn and open_conn are one), $format_family ('zeek' or 'eve'), $min_ts, $max_ts, $min_share, $probe, $same_s.
 
 -- name: earlier
 -- Earlier loaded files of the same kind and sensor whose time range overlaps this file's for at least
@@ -39,7 +42,7 @@ SELECT file_id, path
 FROM ingest_files
 WHERE file_id <> $file_id
   AND status IN ('loaded', 'appended')
-  AND kind = $kind
+  AND list_contains($kinds, kind)
   AND (CASE WHEN format = 'eve' THEN 'eve' ELSE 'zeek' END) = $format_family
   AND min_ts IS NOT NULL AND max_ts IS NOT NULL
   AND least(max_ts, $max_ts) >= greatest(min_ts, $min_ts)

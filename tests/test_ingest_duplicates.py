@@ -150,3 +150,68 @@ def test_zeek_and_suricata_of_the_same_hours_are_warned_about_not_merged(tmp_pat
         r = scan(alone)
         assert r.exit_code == 0, r.output
         assert json.loads(r.stdout)["summary"]["warnings"] == []
+
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+OPEN_SNI = SHARED / "rita" / "test_data" / "open_sni"
+
+_CONN_HEAD = (
+    "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\t{path}\n"
+    "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\t"
+    "resp_bytes\tconn_state\n#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\n"
+)
+_SSL_HEAD = (
+    "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\t{path}\n"
+    "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tserver_name\tja3\n"
+    "#types\ttime\tstring\taddr\tport\taddr\tport\tstring\tstring\n"
+)
+T0 = 1_795_651_200.0
+
+
+def _conn_row(uid: str, t: float, duration: float, sent: int) -> str:
+    return f"{t:.6f}\t{uid}\t10.1.1.5\t50000\t104.21.1.1\t443\ttcp\tssl\t{duration:.6f}\t{sent}\t{sent}\tOTH\n"
+
+
+def test_open_connection_logs_load_once_per_connection_beside_conn_log(tmp_path) -> None:
+    """open_conn/open_ssl (Zeek's open-connections package, in RITA's setup): a connection still open
+    at the end of the day is only there, and counts; one that closed later is in conn.log, whose
+    record (the whole connection) is kept and its open records dropped as repeats; one open across
+    two rotations is kept once."""
+    day = tmp_path / "day"
+    day.mkdir()
+    (day / "conn.log").write_text(_CONN_HEAD.format(path="conn") + _conn_row("Cclosed", T0, 9000.0, 900))
+    (day / "open_conn.01.log").write_text(_CONN_HEAD.format(path="open_conn")
+                                          + _conn_row("Cclosed", T0, 3600.0, 300)
+                                          + _conn_row("Cstill", T0 + 60, 3540.0, 200))
+    (day / "open_conn.02.log").write_text(_CONN_HEAD.format(path="open_conn")
+                                          + _conn_row("Cstill", T0 + 60, 7140.0, 400))
+    (day / "open_ssl.01.log").write_text(_SSL_HEAD.format(path="open_ssl")
+                                         + f"{T0 + 60:.6f}\tCstill\t10.1.1.5\t50000\t104.21.1.1\t443\tc2.acct.workers.dev\t-\n")
+    with Store() as store:
+        rep = ingest_paths(store, [str(day)])
+        conn = store.con.execute("SELECT uid, duration FROM conn ORDER BY uid").fetchall()
+        tls = store.con.execute("SELECT uid, server_name FROM tls").fetchall()
+    assert conn == [("Cclosed", 9000.0), ("Cstill", 3540.0)]
+    assert tls == [("Cstill", "c2.acct.workers.dev")]
+    by_name = {Path(f.path).name: f for f in rep.files}
+    assert [by_name[n].kind for n in ("open_conn.01.log", "open_conn.02.log", "open_ssl.01.log")] == \
+        ["open_conn", "open_conn", "open_ssl"]
+    assert (by_name["open_conn.01.log"].rows_loaded, by_name["open_conn.01.log"].duplicates) == (1, 1)
+    assert (by_name["open_conn.02.log"].rows_loaded, by_name["open_conn.02.log"].duplicates) == (0, 1)
+    assert {s.kind: s.rows for s in rep.summary()} == {"conn": 1, "open_conn": 1, "open_ssl": 1}
+
+
+@pytest.mark.skipif(not OPEN_SNI.is_dir(), reason="../shared/data (RITA's open_sni sample) is not beside the project")
+def test_rita_open_logs_of_two_rotations_keep_each_connection_once() -> None:
+    """RITA's sample: the connections open at 18:00 are open at 19:00 too: the second hour's records
+    all repeat the first's."""
+    with Store() as store:
+        rep = ingest_paths(store, [str(OPEN_SNI)])
+        uids = store.con.execute("SELECT count(*), count(DISTINCT uid) FROM conn").fetchone()
+    first = {Path(f.path).name.split(".")[0]: f for f in rep.files if ".17_" in f.path}
+    second = {Path(f.path).name.split(".")[0]: f for f in rep.files if ".18_00_00-19" in f.path}
+    assert set(first) == set(second) == {"open_conn", "open_ssl", "open_http"}
+    for kind, f in second.items():
+        assert f.duplicates == f.lines_loaded > 0 and f.rows_loaded == 0, kind
+        assert f.duplicates == first[kind].rows_loaded
+    assert uids[0] == uids[1] == first["open_conn"].rows_loaded

@@ -17,8 +17,15 @@ ZEEK_TSV = "zeek-tsv"
 ZEEK_JSON = "zeek-json"
 EVE = "eve"
 
-#: Zeek log kinds we load, and the table each one fills.
-ZEEK_KINDS: dict[str, str] = {"conn": "conn", "dns": "dns", "ssl": "tls", "http": "http"}
+#: Zeek log kinds we load, and the table each one fills. open_conn, open_ssl and open_http (the
+#: open-connections package, as RITA's Zeek setup runs it) log connections still open at each
+#: rotation: a C2 session held for days is in them long before conn.log has it, if ever. Each open
+#: record repeats its connection's uid and start, so the ingest keeps one row per connection
+#: (analyzer.ingest.duplicates: the first loaded, a closed conn.log record before its open ones).
+ZEEK_KINDS: dict[str, str] = {
+    "conn": "conn", "dns": "dns", "ssl": "tls", "http": "http",
+    "open_conn": "conn", "open_ssl": "tls", "open_http": "http",
+}
 
 _NAME_KIND = re.compile(r"^([A-Za-z0-9_-]+?)(?:__|\.|$)")
 _PATH_LINE = re.compile(rb"(?m)^[ \t]*#path[\t ]([^\t\r\n]*)")

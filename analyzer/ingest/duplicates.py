@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from analyzer.ingest.common import stored_columns
-from analyzer.ingest.detect import EVE
+from analyzer.ingest.detect import EVE, ZEEK_KINDS
 from analyzer.ingest.sqlstmts import statements
 from analyzer.store import kind_of
 
@@ -67,22 +67,26 @@ def remove_duplicates(
     if not tables or kind is None or min_ts is None or max_ts is None:
         return found
     sql = statements("02_ingest_duplicates")
+    table_of = ZEEK_KINDS.get(kind)
+    kinds = [k for k, t in ZEEK_KINDS.items() if t == table_of] if table_of else [kind]
     earlier = con.execute(sql["earlier"], {
-        "file_id": file_id, "kind": kind, "format_family": "eve" if fmt == EVE else "zeek",
+        "file_id": file_id, "kinds": kinds, "format_family": "eve" if fmt == EVE else "zeek",
         "min_ts": min_ts, "max_ts": max_ts, "min_share": MIN_OVERLAP_SHARE,
     }).fetchall()
     if not earlier:
         return found
     ids = [int(r[0]) for r in earlier]
     found.earlier = [str(r[1]) for r in earlier]
+    always = kind.startswith("open_")  # some of its connections were logged before: no probe decides
     for table in tables:
         n = 0
-        if _count(con, sql[f"{table}_probe"], {"file_id": file_id, "earlier": ids, "probe": PROBE_ROWS, "same_s": SAME_TIME_S}):
+        if always or _count(con, sql[f"{table}_probe"],
+                            {"file_id": file_id, "earlier": ids, "probe": PROBE_ROWS, "same_s": SAME_TIME_S}):
             statement = sql["dns_uid"] if table == "dns" and "uid" in stored_columns(con, "dns") else sql[table]
             n += _count(con, statement, {"file_id": file_id, "earlier": ids, "same_s": SAME_TIME_S})
         moved = _MOVED.get(table)
-        if moved is not None and kind_of(con, moved) == "TABLE" and _count(
-                con, sql[f"{table}_moved_probe"], {"file_id": file_id, "probe": PROBE_ROWS, "same_s": SAME_TIME_S}):
+        if moved is not None and kind_of(con, moved) == "TABLE" and (always or _count(
+                con, sql[f"{table}_moved_probe"], {"file_id": file_id, "probe": PROBE_ROWS, "same_s": SAME_TIME_S})):
             n += _count(con, sql[f"{table}_moved"], {"file_id": file_id, "same_s": SAME_TIME_S})
         if n:
             found.by_table[table] = n

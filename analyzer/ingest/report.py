@@ -118,8 +118,9 @@ class IngestReport:
         return [f for f in self.files if f.status == FAILED]
 
     def summary(self) -> list[KindSummary]:
-        """Per log kind (conn, dns, ssl, http, eve; then ``skipped``), in that order."""
-        order = ["conn", "dns", "ssl", "http", "eve"]
+        """Per log kind (conn, open_conn, dns, ssl, open_ssl, http, open_http, eve; then ``skipped``), in
+        that order."""
+        order = ["conn", "open_conn", "dns", "ssl", "open_ssl", "http", "open_http", "eve"]
         out: dict[str, KindSummary] = {}
         for f in self.files:
             key = f.kind if f.status in (LOADED, APPENDED, UNCHANGED) and f.kind in order else "skipped"

@@ -66,3 +66,15 @@ class ScanResult:
     window_at_latest: bool = True
     #: what the scan thinks the reader must know: a window that is probably wrong ...
     warnings: list[str] = field(default_factory=list)
+
+
+def printable(text: str, limit: int | None = None) -> str:
+    """Untrusted text (a file name, a log value) for a message: one line, printable, bounded. Control
+    and line-breaking characters become escapes (\\n, \\x1b, \\u2028), so that a name cannot add
+    lines of its own to the output, nor reach a terminal raw."""
+    cut = text if limit is None else text[:limit]
+    out = "".join(
+        ch if ch.isprintable() and ch not in "\x1b\x9b" else ch.encode("unicode_escape").decode("ascii")
+        for ch in cut
+    )
+    return out + ("..." if limit is not None and len(text) > limit else "")

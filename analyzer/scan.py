@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.errors import AnalyzerError, InputError
-from analyzer.findings import Finding, ScanResult
+from analyzer.findings import Finding, ScanResult, printable
 from analyzer.ingest.duplicates import MIN_OVERLAP_SHARE
 from analyzer.narrow import moved, narrow
 from analyzer.sqlfiles import list_sql, read_sql
@@ -504,7 +504,8 @@ def _two_sensors(con: Any, t0: float, t1: float) -> str | None:
     if row is None:
         return None
     zeek, suri, lo, hi = row
-    return (f"Zeek and Suricata logs cover the same hours (e.g. {Path(zeek).name} and {Path(suri).name}, "
+    return (f"Zeek and Suricata logs cover the same hours (e.g. {printable(Path(zeek).name, 120)} and "
+            f"{printable(Path(suri).name, 120)}, "
             f"{_utc(lo):%Y-%m-%d %H:%M}..{_utc(hi):%Y-%m-%d %H:%M} UTC): a connection both sensors saw is "
             f"counted twice, and a client they fingerprint differently shows as two channels. Scan one "
             f"sensor's logs at a time for exact counts")

@@ -7,15 +7,19 @@
 -- twice: a channel of 41 check-ins would say 82.
 -- Which files are compared, cheaply first:
 -- 1. `earlier`: files of one sensor (Zeek with Zeek, Suricata with Suricata: their uids never
---    match) and one kind (conn with open_conn, ssl with open_ssl, http with open_http), whose time ranges overlap for at least $min_share of the shorter range.
+--    match) and one kind (conn with open_conn, ssl with open_ssl, http with open_http), whose
+--    time ranges overlap for at least $min_share of the shorter range.
 --    That alone does not tell a copy from the next hourly rotation: a conn.log's range starts at its
 --    longest connection, hours before the hour it holds.
--- 2. `<table>_probe`: whether any of the first $probe rows of this file is in one of those files.
---    A copy repeats every row; a rotation repeats none. Only then does `<table>` delete, so that a
+-- 2. `<table>_probe`: whether any of the first $probe rows of this file inside the time range of
+--    those files ($lo..$hi: a day's file beside one hour of it is probed in that hour) is in one of
+--    them. A copy repeats every row; a rotation repeats none. Only then does `<table>` delete, so that a
 --    folder of hourly logs never pays for a comparison of whole files. An open_* log (connections
---    still open at a rotation, Zeek's open-connections package) is always compared: some of its
---    connections were logged before, by the previous hour's open log or by conn.log once closed,
---    and a probe of its first rows would not tell.
+--    still open at a rotation, Zeek's open-connections package) is always compared, and so is a
+--    log compared with one: some of its connections were logged before, by the previous hour's
+--    open log or by conn.log once closed (or, closed, were open in the open log of the day
+--    before), and a probe of its first rows would not tell. The record loaded first is kept: in
+--    one folder conn.* sorts before open_conn.*, so a connection's closed record wins there.
 -- Within one file nothing is removed: two alike records of one file are both the log's.
 -- A record is a duplicate when an earlier file holds one with the same identity, at the same time
 -- give or take $same_s (a copy may spell the time otherwise: JSON's float, an export cut to
@@ -33,12 +37,14 @@
 -- Every removed record is counted, per file, and said (FileReport.duplicates, a warning naming the
 -- earlier file): nothing is dropped silently.
 -- Parameters: $file_id (the file being loaded), $earlier (the ids of the files it overlaps),
--- $kinds (the kinds that fill the file's tables: conn and open_conn are one), $format_family ('zeek' or 'eve'), $min_ts, $max_ts, $min_share, $probe, $same_s.
+-- $kinds (the kinds that fill the file's tables: conn and open_conn are one), $format_family
+-- ('zeek' or 'eve'), $min_ts, $max_ts (this file's range), $min_share, $probe, $lo, $hi (epoch
+-- seconds: the part of this file's range the earlier files cover), $same_s.
 
 -- name: earlier
 -- Earlier loaded files of the same kind and sensor whose time range overlaps this file's for at least
 -- $min_share of the shorter of the two (both one instant: the same instant).
-SELECT file_id, path
+SELECT file_id, path, epoch(min_ts) AS lo, epoch(max_ts) AS hi, kind
 FROM ingest_files
 WHERE file_id <> $file_id
   AND status IN ('loaded', 'appended')
@@ -51,30 +57,30 @@ WHERE file_id <> $file_id
 ORDER BY file_id;
 
 -- name: conn_probe
-SELECT count(*) FROM (SELECT uid, epoch FROM conn WHERE file_id = $file_id LIMIT $probe) p
+SELECT count(*) FROM (SELECT uid, epoch FROM conn WHERE file_id = $file_id AND epoch BETWEEN $lo AND $hi LIMIT $probe) p
 WHERE EXISTS (SELECT 1 FROM conn o
               WHERE list_contains($earlier, o.file_id) AND o.uid = p.uid AND abs(o.epoch - p.epoch) <= $same_s);
 
 -- name: conn_moved_probe
-SELECT count(*) FROM (SELECT uid, epoch FROM conn WHERE file_id = $file_id LIMIT $probe) p
+SELECT count(*) FROM (SELECT uid, epoch FROM conn WHERE file_id = $file_id AND epoch BETWEEN $lo AND $hi LIMIT $probe) p
 WHERE EXISTS (SELECT 1 FROM conn_n o WHERE o.uid = p.uid AND abs(o.epoch - p.epoch) <= $same_s);
 
 -- name: tls_probe
-SELECT count(*) FROM (SELECT uid, epoch FROM tls WHERE file_id = $file_id LIMIT $probe) p
+SELECT count(*) FROM (SELECT uid, epoch FROM tls WHERE file_id = $file_id AND epoch BETWEEN $lo AND $hi LIMIT $probe) p
 WHERE EXISTS (SELECT 1 FROM tls o
               WHERE list_contains($earlier, o.file_id) AND o.uid = p.uid AND abs(o.epoch - p.epoch) <= $same_s);
 
 -- name: tls_moved_probe
-SELECT count(*) FROM (SELECT uid, epoch FROM tls WHERE file_id = $file_id LIMIT $probe) p
+SELECT count(*) FROM (SELECT uid, epoch FROM tls WHERE file_id = $file_id AND epoch BETWEEN $lo AND $hi LIMIT $probe) p
 WHERE EXISTS (SELECT 1 FROM tls_n o WHERE o.uid = p.uid AND abs(o.epoch - p.epoch) <= $same_s);
 
 -- name: http_probe
-SELECT count(*) FROM (SELECT uid, epoch FROM http WHERE file_id = $file_id LIMIT $probe) p
+SELECT count(*) FROM (SELECT uid, epoch FROM http WHERE file_id = $file_id AND epoch BETWEEN $lo AND $hi LIMIT $probe) p
 WHERE EXISTS (SELECT 1 FROM http o
               WHERE list_contains($earlier, o.file_id) AND o.uid = p.uid AND abs(o.epoch - p.epoch) <= $same_s);
 
 -- name: dns_probe
-SELECT count(*) FROM (SELECT epoch, src, query FROM dns WHERE file_id = $file_id LIMIT $probe) p
+SELECT count(*) FROM (SELECT epoch, src, query FROM dns WHERE file_id = $file_id AND epoch BETWEEN $lo AND $hi LIMIT $probe) p
 WHERE EXISTS (SELECT 1 FROM dns o
               WHERE list_contains($earlier, o.file_id)
                 AND floor(o.epoch) = floor(p.epoch) AND abs(o.epoch - p.epoch) <= $same_s

@@ -215,3 +215,72 @@ def test_rita_open_logs_of_two_rotations_keep_each_connection_once() -> None:
         assert f.duplicates == f.lines_loaded > 0 and f.rows_loaded == 0, kind
         assert f.duplicates == first[kind].rows_loaded
     assert uids[0] == uids[1] == first["open_conn"].rows_loaded
+
+
+def _split(path: Path) -> tuple[list[str], list[str]]:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    return ([x for x in lines if x.startswith("#") and not x.startswith("#close")],
+            [x for x in lines if not x.startswith("#")])
+
+
+def test_a_day_file_beside_one_hour_of_it_is_compared_in_that_hour(day, tmp_path) -> None:
+    """The hour's file comes first (names sort so); the day's first rows are from another hour, so
+    the probe looks where the two overlap: the hour's records are found in the day file."""
+    head, rows = _split(day["zeek-tsv"][0])
+    hour = [r for r in rows if T0 + 3 * 3600 <= float(r.split("\t")[0]) < T0 + 4 * 3600]
+    assert 100 < len(hour) < len(rows) // 5
+    (tmp_path / "a-conn.03.log").write_text("".join(head + hour), encoding="utf-8")
+    (tmp_path / "b-conn.log").write_text("".join(head + rows), encoding="utf-8")
+    with Store() as store:
+        rep = ingest_paths(store, [str(tmp_path)])
+        n, uids = store.con.execute("SELECT count(*), count(DISTINCT uid) FROM conn").fetchone()
+    assert n == uids == len(rows)
+    assert [f.duplicates for f in rep.files] == [0, len(hour)]
+
+
+def test_a_closed_record_after_the_open_one_of_the_day_before_is_kept_once(day, tmp_path) -> None:
+    """day1/open_conn.log loads before day2/conn.log: the closed log is compared with the open one
+    whatever its first rows are (the record loaded first is kept)."""
+    head, rows = _split(day["zeek-tsv"][0])
+    some = rows[len(rows) // 2: len(rows) // 2 + 3]
+    (tmp_path / "day1").mkdir()
+    (tmp_path / "day2").mkdir()
+    (tmp_path / "day1" / "open_conn.log").write_text(
+        "".join(h.replace("#path\tconn", "#path\topen_conn") for h in head) + "".join(some), encoding="utf-8")
+    (tmp_path / "day2" / "conn.log").write_text("".join(head + rows), encoding="utf-8")
+    with Store() as store:
+        rep = ingest_paths(store, [str(tmp_path)])
+        n, uids = store.con.execute("SELECT count(*), count(DISTINCT uid) FROM conn").fetchone()
+    assert n == uids == len(rows)
+    assert [(f.kind, f.duplicates) for f in rep.files] == [("open_conn", 0), ("conn", 3)]
+
+
+@pytest.mark.parametrize("bad_line", [False, True])
+def test_zeek_json_open_logs_are_rows_not_skipped_events(tmp_path, bad_line) -> None:
+    """A Zeek JSON open_conn stream (with `_path`, so read line by line) loads as conn rows: none of
+    its lines is a skipped event, and every line is accounted for."""
+    lines = [json.dumps({"_path": "open_conn", "ts": T0 + i, "uid": f"Copen{i}", "id.orig_h": "10.1.1.5",
+                         "id.orig_p": 50000 + i, "id.resp_h": "104.21.1.1", "id.resp_p": 443, "proto": "tcp",
+                         "duration": 3600.0, "orig_bytes": 10, "resp_bytes": 10}) for i in range(5)]
+    if bad_line:
+        lines.append("{broken")
+    p = tmp_path / "open_conn.log"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with Store() as store:
+        f = ingest_paths(store, [str(p)]).files[0]
+        n = store.con.execute("SELECT count(*) FROM conn").fetchone()[0]
+    assert (f.status, f.kind, f.rows_loaded, f.skipped_events, f.lines_rejected) == \
+        ("loaded", "open_conn", 5, 0, int(bad_line))
+    assert f.accounted and n == 5
+
+
+def test_a_file_name_cannot_add_lines_to_the_two_sensor_warning(tmp_path) -> None:
+    scen = build_scenario("mixed", seed=3, hours=6.0)
+    zeek = write_logs(scen, tmp_path / "zeek", fmt="zeek-tsv")
+    eve = write_logs(scen, tmp_path / "eve", fmt="eve")[0]
+    odd = eve.with_name("e\x1b[31mRED\nwarning: fake.json")
+    eve.rename(odd)
+    result = CliRunner().invoke(cli, ["scan", *map(str, zeek), str(odd), "--format", "table"])
+    assert result.exit_code == 0, result.output
+    lines = [x for x in result.stdout.splitlines() if "Zeek and Suricata" in x or "fake.json" in x]
+    assert len(lines) == 1 and "\\n" in lines[0] and "\\x1b" in lines[0] and "\x1b" not in result.stdout

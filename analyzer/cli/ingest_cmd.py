@@ -17,17 +17,13 @@ from tabulate import tabulate
 from analyzer.cli.common import db_option, fail, quiet_option
 from analyzer.errors import AnalyzerError
 from analyzer.ingest import FileReport, IngestReport, ingest_paths
+from analyzer.findings import printable
 from analyzer.store import Store
 
 
 def _safe(text: str, limit: int = 160) -> str:
     """Printable, single-line, bounded rendering of untrusted text."""
-    cut = text[:limit]
-    out = "".join(
-        ch if ch.isprintable() and ch not in "\x1b\x9b" else ch.encode("unicode_escape").decode("ascii")
-        for ch in cut
-    )
-    return out + ("..." if len(text) > limit else "")
+    return printable(text, limit)
 
 
 def _human(n: float) -> str:

@@ -77,16 +77,21 @@ def remove_duplicates(
         return found
     ids = [int(r[0]) for r in earlier]
     found.earlier = [str(r[1]) for r in earlier]
-    always = kind.startswith("open_")  # some of its connections were logged before: no probe decides
+    # the part of this file's range that the earlier files cover: where a probe looks for repeats
+    lo = max(min(float(r[2]) for r in earlier), min_ts.replace(tzinfo=dt.timezone.utc).timestamp())
+    hi = min(max(float(r[3]) for r in earlier), max_ts.replace(tzinfo=dt.timezone.utc).timestamp())
+    probe = {"probe": PROBE_ROWS, "same_s": SAME_TIME_S, "lo": lo - SAME_TIME_S, "hi": hi + SAME_TIME_S}
+    # an open log, or a log beside one: some of its connections were logged before, no probe decides
+    always = any(k.startswith("open_") for k in [kind, *(str(r[4]) for r in earlier)])
     for table in tables:
         n = 0
         if always or _count(con, sql[f"{table}_probe"],
-                            {"file_id": file_id, "earlier": ids, "probe": PROBE_ROWS, "same_s": SAME_TIME_S}):
+                            {"file_id": file_id, "earlier": ids, **probe}):
             statement = sql["dns_uid"] if table == "dns" and "uid" in stored_columns(con, "dns") else sql[table]
             n += _count(con, statement, {"file_id": file_id, "earlier": ids, "same_s": SAME_TIME_S})
         moved = _MOVED.get(table)
         if moved is not None and kind_of(con, moved) == "TABLE" and (always or _count(
-                con, sql[f"{table}_moved_probe"], {"file_id": file_id, "probe": PROBE_ROWS, "same_s": SAME_TIME_S})):
+                con, sql[f"{table}_moved_probe"], {"file_id": file_id, **probe})):
             n += _count(con, sql[f"{table}_moved"], {"file_id": file_id, "same_s": SAME_TIME_S})
         if n:
             found.by_table[table] = n

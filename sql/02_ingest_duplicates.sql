@@ -18,8 +18,9 @@
 --    still open at a rotation, Zeek's open-connections package) is always compared, and so is a
 --    log compared with one: some of its connections were logged before, by the previous hour's
 --    open log or by conn.log once closed (or, closed, were open in the open log of the day
---    before), and a probe of its first rows would not tell. The record loaded first is kept: in
---    one folder conn.* sorts before open_conn.*, so a connection's closed record wins there.
+--    before), and a probe of its first rows would not tell. The record loaded first is kept, and
+--    open_* files load after every other file of an ingest (analyzer.ingest.files.expand_paths),
+--    so a connection's closed record wins over its open ones unless an earlier ingest had them.
 -- Within one file nothing is removed: two alike records of one file are both the log's.
 -- A record is a duplicate when an earlier file holds one with the same identity, at the same time
 -- give or take $same_s (a copy may spell the time otherwise: JSON's float, an export cut to

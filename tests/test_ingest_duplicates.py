@@ -238,21 +238,27 @@ def test_a_day_file_beside_one_hour_of_it_is_compared_in_that_hour(day, tmp_path
     assert [f.duplicates for f in rep.files] == [0, len(hour)]
 
 
-def test_a_closed_record_after_the_open_one_of_the_day_before_is_kept_once(day, tmp_path) -> None:
-    """day1/open_conn.log loads before day2/conn.log: the closed log is compared with the open one
-    whatever its first rows are (the record loaded first is kept)."""
+@pytest.mark.parametrize("as_given", [False, True])
+def test_a_closed_record_and_the_open_one_of_the_day_before_are_kept_once(day, tmp_path, as_given) -> None:
+    """day1/open_conn.log and day2/conn.log: open logs load after every other file, so the closed
+    record, whole, is the one kept, and the open one is the repeat. Given as files in that order on
+    the command line, they load so too. Either way the two are compared whatever the first rows of
+    conn.log are."""
     head, rows = _split(day["zeek-tsv"][0])
-    some = rows[len(rows) // 2: len(rows) // 2 + 3]
+    some = [r.split("\t") for r in rows[len(rows) // 2: len(rows) // 2 + 3]]
+    some = ["\t".join(f[:8] + ["0.500000"] + f[9:]) for f in some]   # open: its duration so far
     (tmp_path / "day1").mkdir()
     (tmp_path / "day2").mkdir()
     (tmp_path / "day1" / "open_conn.log").write_text(
         "".join(h.replace("#path\tconn", "#path\topen_conn") for h in head) + "".join(some), encoding="utf-8")
     (tmp_path / "day2" / "conn.log").write_text("".join(head + rows), encoding="utf-8")
+    paths = [tmp_path / "day1" / "open_conn.log", tmp_path / "day2" / "conn.log"] if as_given else [tmp_path]
     with Store() as store:
-        rep = ingest_paths(store, [str(tmp_path)])
-        n, uids = store.con.execute("SELECT count(*), count(DISTINCT uid) FROM conn").fetchone()
-    assert n == uids == len(rows)
-    assert [(f.kind, f.duplicates) for f in rep.files] == [("open_conn", 0), ("conn", 3)]
+        rep = ingest_paths(store, [str(p) for p in paths])
+        n, uids, half = store.con.execute(
+            "SELECT count(*), count(DISTINCT uid), count(*) FILTER (WHERE duration = 0.5) FROM conn").fetchone()
+    assert n == uids == len(rows) and half == 0
+    assert [(f.kind, f.duplicates) for f in rep.files] == [("conn", 0), ("open_conn", 3)]
 
 
 @pytest.mark.parametrize("bad_line", [False, True])

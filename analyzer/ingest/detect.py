@@ -21,7 +21,7 @@ EVE = "eve"
 #: open-connections package, as RITA's Zeek setup runs it) log connections still open at each
 #: rotation: a C2 session held for days is in them long before conn.log has it, if ever. Each open
 #: record repeats its connection's uid and start, so the ingest keeps one row per connection
-#: (analyzer.ingest.duplicates: the first loaded, a closed conn.log record before its open ones).
+#: (analyzer.ingest.duplicates: the first loaded; open_* files load last, so a closed record wins).
 ZEEK_KINDS: dict[str, str] = {
     "conn": "conn", "dns": "dns", "ssl": "tls", "http": "http",
     "open_conn": "conn", "open_ssl": "tls", "open_http": "http",

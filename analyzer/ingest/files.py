@@ -56,7 +56,7 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     """Files named by ``paths``: files as given, directories walked recursively, globs expanded.
 
     The result is sorted within each argument (so rotated logs load in name order, which for
-    zeekctl archives is time order) and de-duplicated. Raises :class:`InputError` for a path that
+    zeekctl archives is time order) and de-duplicated; open_* logs come last. Raises :class:`InputError` for a path that
     matches nothing, before anything is loaded.
     """
     out: list[Path] = []
@@ -88,6 +88,11 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
                     add(mp)
         else:
             raise InputError("no such file or directory", path=str(raw))
+    # Zeek's open-connections logs (open_conn.*, open_ssl.*, open_http.*) after every other file: a
+    # connection's record in conn.log is whole, its open records are what it was at a rotation, and
+    # of the two the one loaded first is kept (analyzer.ingest.duplicates), whichever day folder
+    # each is in. The sort is stable: the order above holds within each group.
+    out.sort(key=lambda p: p.name.startswith("open_"))
     return out
 
 

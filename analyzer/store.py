@@ -137,7 +137,8 @@ class Store:
         self.close()
 
 
-def _columns(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> dict[str, dict[str, str]]:
+def columns_of(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """``{table: {column: type}}`` of those of ``tables`` that this store has (its main schema)."""
     rows = con.execute(
         "SELECT table_name, column_name, data_type FROM duckdb_columns() "
         "WHERE database_name = current_database() AND schema_name = 'main' AND list_contains($t, table_name)",
@@ -157,7 +158,7 @@ def _model() -> dict[str, dict[str, str]]:
         con = duckdb.connect()
         con.execute(read_sql("00_schema"))
         tables = tuple(r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall())
-        _MODEL.update(_columns(con, tables))
+        _MODEL.update(columns_of(con, tables))
         con.close()
     return _MODEL
 
@@ -166,7 +167,7 @@ def _check_model(con: duckdb.DuckDBPyConnection, path: str) -> None:
     """Refuse a database file whose tables of our names are not ours (another tool's DuckDB file, or
     a hand-made table): every later statement would fail on it, as a traceback instead of a message."""
     model = _model()
-    have = _columns(con, tuple(model))
+    have = columns_of(con, tuple(model))
     for table, columns in model.items():
         if table not in have:
             continue  # a read-only store made before the table existed: nothing reads it by mistake

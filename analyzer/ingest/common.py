@@ -25,7 +25,7 @@ import duckdb
 
 from analyzer.ingest.report import Reject
 from analyzer.ingest.zeek_fields import table_columns
-from analyzer.store import SCRATCH_KEYS, settings
+from analyzer.store import SCRATCH_KEYS, columns_of, settings
 
 #: rejected lines stored in ingest_rejects per file (all are counted); their text is cut to this
 MAX_STORED_REJECTS = 1000
@@ -157,11 +157,7 @@ def stored_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]
     numbers there (analyzer.store.SCRATCH_KEYS)."""
     known = _COLUMNS.setdefault(con, {})
     if table not in known:
-        rows = con.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
-            "AND schema_name = 'main' AND table_name = $t", {"t": table},
-        ).fetchall()
-        known[table] = {str(name): str(type_) for name, type_ in rows}
+        known[table] = columns_of(con, (table,)).get(table, {})
     return known[table]
 
 

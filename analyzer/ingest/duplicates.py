@@ -18,7 +18,7 @@ import duckdb
 from analyzer.ingest.common import stored_columns
 from analyzer.ingest.detect import EVE, ZEEK_KINDS
 from analyzer.ingest.sqlstmts import statements
-from analyzer.store import kind_of
+from analyzer.narrow import moved
 
 #: Two files are compared when their time ranges overlap for at least this share of the shorter one.
 #: Copies overlap wholly; hourly rotations only by the connections open across the hour.
@@ -32,9 +32,9 @@ PROBE_ROWS = 64
 #: a copy may spell the time otherwise (JSON's float, an export cut to milliseconds).
 SAME_TIME_S = 0.001
 
-#: The log tables whose rows a store that ends with its scan may have moved to a narrowed table
-#: during the ingest (analyzer.narrow), and that table.
-_MOVED = {"conn": "conn_n", "tls": "tls_n"}
+#: The log tables whose rows a store that ends with its scan may have moved to narrowed tables
+#: (conn_n, tls_n) during the ingest (analyzer.narrow); the `*_moved` statements compare with those.
+_NARROWED = ("conn", "tls")
 
 
 @dataclass
@@ -48,10 +48,8 @@ class Duplicates:
     def total(self) -> int:
         return sum(self.by_table.values())
 
-    def warning(self) -> str | None:
-        """'53615 record(s) repeat those already loaded from <file>: kept once' (None: nothing removed)."""
-        if not self.total:
-            return None
+    def warning(self) -> str:
+        """'53615 record(s) repeat those already loaded from <file>: kept once' (when total > 0)."""
         first = self.earlier[0] if self.earlier else "?"
         more = f" or {len(self.earlier) - 1} other overlapping file(s)" if len(self.earlier) > 1 else ""
         return f"{self.total} record(s) repeat those already loaded from {first}{more}: kept once"
@@ -89,8 +87,7 @@ def remove_duplicates(
                             {"file_id": file_id, "earlier": ids, **probe}):
             statement = sql["dns_uid"] if table == "dns" and "uid" in stored_columns(con, "dns") else sql[table]
             n += _count(con, statement, {"file_id": file_id, "earlier": ids, "same_s": SAME_TIME_S})
-        moved = _MOVED.get(table)
-        if moved is not None and kind_of(con, moved) == "TABLE" and (always or _count(
+        if table in _NARROWED and moved(con) and (always or _count(
                 con, sql[f"{table}_moved_probe"], {"file_id": file_id, **probe})):
             n += _count(con, sql[f"{table}_moved"], {"file_id": file_id, "same_s": SAME_TIME_S})
         if n:

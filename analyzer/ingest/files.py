@@ -56,8 +56,8 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     """Files named by ``paths``: files as given, directories walked recursively, globs expanded.
 
     The result is sorted within each argument (so rotated logs load in name order, which for
-    zeekctl archives is time order) and de-duplicated; open_* logs come last. Raises :class:`InputError` for a path that
-    matches nothing, before anything is loaded.
+    zeekctl archives is time order) and de-duplicated; open_* logs come last. Raises
+    :class:`InputError` for a path that matches nothing, before anything is loaded.
     """
     out: list[Path] = []
     seen: set[Path] = set()

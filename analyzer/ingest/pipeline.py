@@ -596,7 +596,7 @@ def _load(
             for table, n in dup.by_table.items():
                 fr.rows_by_table[table] -= n
             fr.rows_loaded -= dup.total
-            fr.warnings.append(dup.warning() or "")
+            fr.warnings.append(dup.warning())
         if data - (1 if scan.partial_tail else 0) == 0 and not appended:
             fr.status = SKIPPED
             fr.reason = "header only: no data lines" if fr.meta_lines else "no data lines"

@@ -48,6 +48,15 @@ def replay_config() -> Traversable:
     return resources.files("analyzer") / "data" / "suricata-replay.yaml"
 
 
+def is_capture(path: Path) -> bool:
+    """Whether ``path`` is a file that starts as a pcap or pcapng capture does (False when unreadable)."""
+    try:
+        with Path(path).open("rb") as fh:
+            return fh.read(4) in CAPTURE_MAGICS
+    except OSError:
+        return False
+
+
 def check_capture(pcap: Path) -> None:
     """Refuse anything that is not a pcap/pcapng file before Suricata sees it.
 

@@ -247,7 +247,9 @@ def test_not_a_log_skipped(store, tmp_path):
     (tmp_path / "capture.pcap").write_bytes(b"\xd4\xc3\xb2\xa1" + b"\x00" * 100)
     report = load(store, tmp_path)
     assert [f.status for f in report.files] == ["skipped", "skipped"]
-    assert all(f.reason.startswith("not a") for f in report.files)
+    reasons = {Path(f.path).name: f.reason for f in report.files}
+    assert reasons["notes.txt"].startswith("not a log")
+    assert reasons["capture.pcap"].startswith("packet capture: scan it with --pcap")  # says how to scan it
 
 
 def test_missing_close_loads_everything(store):

@@ -315,3 +315,54 @@ def test_every_public_capture_replays_or_fails_with_its_reason(tmp_path):
 def test_install_hint_is_actionable():
     assert INSTALL_HINT.startswith("suricata is not installed")
     assert "apt-get install -t bookworm-backports suricata" in INSTALL_HINT
+
+
+# ------------------------------------------------------------------------ a capture given as a PATH
+
+
+def test_a_capture_is_detected_as_one_not_as_binary_junk():
+    from analyzer.ingest.detect import CAPTURE_REASON, detect
+
+    pcap = (PCAPS / "decoys.pcap").read_bytes()[:65536]
+    pcapng = b"\x0a\x0d\x0d\x0a\x1c\x00\x00\x00\x4d\x3c\x2b\x1a" + b"\x00" * 16
+    for head in (pcap, pcapng):
+        det = detect(head, "capture")
+        assert det.format is None and det.skip == CAPTURE_REASON and "--pcap" in det.skip
+    assert detect(b"\x00\x01binary\x00", "blob").skip == "not a log: binary data"   # other binaries unchanged
+
+
+def _cli_scan(args: list[str]):
+    from click.testing import CliRunner
+
+    from analyzer.cli import cli
+
+    return CliRunner().invoke(cli, ["scan", *args, "--format", "json"])
+
+
+@needs_suricata
+def test_scan_replays_a_capture_given_as_a_path(tmp_path):
+    result = _cli_scan([str(PCAPS / "beacon-tls-lambda.pcap")])
+    assert result.exit_code == 0, result.output
+    assert "beacon-tls-lambda.pcap: a packet capture, replayed as with --pcap" in result.stderr
+    found = [(f["src"], f["platform"], f["connections"]) for f in json.loads(result.stdout)["findings"]
+             if f["kind"] == "beacon"]
+    assert found == [("10.1.1.30", "AWS Lambda Function URL", 26)]
+    # the same as --pcap gives
+    via_option = _cli_scan(["--pcap", str(PCAPS / "beacon-tls-lambda.pcap")])
+    assert json.loads(via_option.stdout)["findings"] == json.loads(result.stdout)["findings"]
+
+
+def test_a_capture_inside_a_folder_is_skipped_with_how_to_scan_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("SURICATA", "suricata-that-does-not-exist")   # never replayed: no tool needed
+    shutil.copy(PCAPS / "beacon-tls-lambda.pcap", tmp_path / "capture.pcap")
+    result = _cli_scan([str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "skipped 1 file(s): 1 packet capture" in result.stderr and "replay" not in result.stderr.split("skipped")[0]
+    assert json.loads(result.stdout)["findings"] == []
+
+
+def test_a_capture_given_as_a_path_without_suricata_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setenv("SURICATA", "suricata-that-does-not-exist")
+    result = _cli_scan([str(PCAPS / "beacon-tls-lambda.pcap")])
+    assert result.exit_code == 2 and "apt-get install -t bookworm-backports suricata" in result.stderr
+    assert result.stdout == ""

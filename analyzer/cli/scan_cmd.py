@@ -133,7 +133,8 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str, since
     """Rank per internal host the channels that behave like C2, serverless ones first.
 
     PATH... are Zeek logs (TSV or JSON, folders, .gz) or Suricata eve.json files; they are ingested
-    into the store first (``--db`` keeps it, otherwise memory). Without PATH the store given with
+    into the store first (``--db`` keeps it, otherwise memory). A pcap/pcapng file among them is
+    replayed through Suricata first, as with --pcap. Without PATH the store given with
     --db is scanned as it is. Findings go to stdout; progress and the summary to stderr.
 
     \b
@@ -154,7 +155,15 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str, since
                               intel_files=tuple(intel), allowlist=allowlist,
                               release_logs=db is None)  # the scratch store ends with the scan
         with tempfile.TemporaryDirectory(prefix="serverless-c2-") as tmp:
-            inputs: list[Path] = list(paths)
+            from analyzer.replay import is_capture
+
+            # a capture named as a PATH is scanned as --pcap would (one inside a folder is skipped,
+            # with a reason that says so: replaying a folder's captures unasked could take long)
+            captures = [p for p in paths if p.is_file() and is_capture(p)]
+            for p in captures:
+                _say(quiet, f"{p}: a packet capture, replayed as with --pcap")
+            pcaps = (*pcaps, *captures)
+            inputs: list[Path] = [p for p in paths if p not in captures]
             if demo:
                 from analyzer.simulate import build_scenario, write_logs
 

@@ -4,6 +4,7 @@
   or after comment lines such as btest's ``### BTest baseline data``). The kind is ``#path``.
 * JSON lines: the first object decides. ``event_type`` makes it Suricata eve.json; otherwise it is
   Zeek JSON, whose kind is ``_path`` (per line, see zeek_json) or else the file name.
+* A pcap or pcapng capture is skipped with a reason that says how to scan it (``scan --pcap``).
 * Anything else is "not a log" and skipped with that reason.
 """
 
@@ -12,6 +13,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+
+from analyzer.replay import CAPTURE_MAGICS
+
+#: why a pcap/pcapng file is skipped: a capture is scanned by replaying it (``scan`` does that itself
+#: for a capture given as a PATH; one inside a folder is left to the user, as replays take time)
+CAPTURE_REASON = "packet capture: scan it with --pcap FILE, which replays it through Suricata"
 
 ZEEK_TSV = "zeek-tsv"
 ZEEK_JSON = "zeek-json"
@@ -76,6 +83,8 @@ def detect(head: bytes, name: str) -> Detection:
         head = head[3:]
     if not head.strip():
         return Detection(None, None, "empty file" if not head else "empty file (only blank lines)")
+    if head[:4] in CAPTURE_MAGICS:
+        return Detection(None, None, CAPTURE_REASON)
     lines = head.split(b"\n")
     if len(lines) > 1:
         lines = lines[:-1] if not head.endswith(b"\n") and len(head) >= 65536 else lines

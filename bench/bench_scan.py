@@ -13,8 +13,8 @@ What it does, in one run:
 
 1. Generates a day of Zeek TSV logs with DuckDB (seconds, not minutes, unlike the Python scenario
    generator): ``--rows`` conn rows over ``--channels`` channels (70 % TLS with an ssl row, 10 % HTTP
-   with an http row, the rest unnamed), one dns row per ~7 connections, plus a few jittery serverless
-   beacons. Real Zeek headers (``#fields``/``#types``), 6-decimal epochs, ``-`` for unset.
+   with an http row, the rest unnamed), one dns row per ~7 connections (``--dns-every N``), plus a few
+   jittery serverless beacons. Real Zeek headers (``#fields``/``#types``), 6-decimal epochs, ``-`` for unset.
 2. Baseline: DuckDB *merely reading* the same files (``read_csv`` of every column into a table, as
    ``CREATE TABLE``), in a fresh process. With ``--hourly-gz`` the day is first split into 24 hourly
    gzip files per log, as Zeek's log archive holds it, and both sides read those.
@@ -73,7 +73,7 @@ SELECTS = {
                       0, rb, 200 FROM c WHERE svc = 'http'""",
     "dns": """SELECT printf('%.6f', ts - 0.02), 'D' || uid, src, sport, '10.0.0.53', 53, 'udp', sport % 65536,
                      coalesce(name, 'unnamed.example.com'), 1, 'A', 0, 'NOERROR', dst, '300.000000'
-              FROM c WHERE k % 7 = 0""",
+              FROM c WHERE k % $dns_every = 0""",
 }
 FIELDS = {"conn": CONN_FIELDS, "ssl": SSL_FIELDS, "http": HTTP_FIELDS, "dns": DNS_FIELDS}
 
@@ -106,8 +106,9 @@ def split_hourly_gz(paths: list[Path], outdir: Path) -> list[Path]:
     return sorted(out)
 
 
-def generate(outdir: Path, rows: int, channels: int, seed: int) -> list[Path]:
-    """Write conn/ssl/http/dns.log for ``rows`` connections. Returns the paths."""
+def generate(outdir: Path, rows: int, channels: int, seed: int, dns_every: int = 7) -> list[Path]:
+    """Write conn/ssl/http/dns.log for ``rows`` connections, a dns row for every ``dns_every``-th.
+    Returns the paths."""
     outdir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
@@ -147,6 +148,7 @@ def generate(outdir: Path, rows: int, channels: int, seed: int) -> list[Path]:
     for log, select in SELECTS.items():
         path = outdir / f"{log}.log"
         body = outdir / f".{log}.body"
+        select = select.replace("$dns_every", str(int(dns_every)))  # an int of ours (COPY binds none)
         con.execute(f"COPY ({select}) TO '{body}' (FORMAT csv, DELIMITER '\t', HEADER false, QUOTE '')")
         with path.open("wb") as out:
             head = ["#separator \\x09", "#set_separator\t,", "#empty_field\t(empty)", "#unset_field\t-",
@@ -245,6 +247,9 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000_000, help="conn rows (default 10 M)")
     ap.add_argument("--channels", type=int, default=0, help="distinct channels (default rows / 100)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--dns-every", type=int, default=7, metavar="N",
+                    help="a dns.log row for every N-th connection (default 7; 1: as many DNS queries as "
+                         "connections, as a network that does not cache much logs)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="run read and e2e this many times, alternating, and keep each one's fastest (default 1)")
     ap.add_argument("--dir", type=Path, default=None, help="where to write the logs (default: a temp dir)")
@@ -277,7 +282,7 @@ def main() -> None:
         else:
             t = time.perf_counter()
             db.unlink(missing_ok=True)
-            paths = generate(workdir, args.rows, channels, args.seed)
+            paths = generate(workdir, args.rows, channels, args.seed, args.dns_every)
             print(f"generated {args.rows:,} conn rows, {channels:,} channels in {time.perf_counter() - t:.1f} s "
                   f"-> {workdir}", file=sys.stderr)
         if args.hourly_gz:

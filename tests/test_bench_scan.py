@@ -56,3 +56,13 @@ def test_unknown_step_is_refused(tmp_path: Path) -> None:
                          capture_output=True, text=True)
     assert out.returncode == 2 and "unknown step(s): raed" in out.stderr
     assert not list(tmp_path.glob("*.log"))  # refused before generating anything
+
+
+def test_dns_every_sets_how_many_dns_rows_the_day_has(tmp_path: Path) -> None:
+    counts = {}
+    for every in (1, 7):
+        out = tmp_path / str(every)
+        subprocess.run([sys.executable, str(BENCH), "--rows", "7000", "--dir", str(out), "--dns-every", str(every),
+                        "--steps", "read"], capture_output=True, text=True, check=True)
+        counts[every] = (_data_lines(out / "conn.log"), _data_lines(out / "dns.log"))
+    assert counts[1] == (7000, 7000) and counts[7] == (7000, 1000)

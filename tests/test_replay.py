@@ -366,3 +366,17 @@ def test_a_capture_given_as_a_path_without_suricata_says_how_to_install(tmp_path
     result = _cli_scan([str(PCAPS / "beacon-tls-lambda.pcap")])
     assert result.exit_code == 2 and "apt-get install -t bookworm-backports suricata" in result.stderr
     assert result.stdout == ""
+
+
+@needs_suricata
+def test_report_replays_a_capture_given_as_a_path(tmp_path):
+    from click.testing import CliRunner
+
+    from analyzer.cli import cli
+
+    result = CliRunner().invoke(cli, ["report", str(PCAPS / "beacon-tls-lambda.pcap"), str(PCAPS / "decoys.pcap"),
+                                      "--format", "json", "-o", "-"])
+    assert result.exit_code == 0, result.output
+    assert "replaying 2 capture(s) through Suricata" in result.stderr
+    found = [(f["src"], f["platform"], f["kind"]) for f in json.loads(result.stdout)["findings"]]
+    assert found == [("10.1.1.30", "AWS Lambda Function URL", "beacon")]   # the decoys give nothing

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from datetime import datetime, timezone
+from pathlib import Path
 
 import click
 
@@ -61,7 +62,8 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
            no_contacts: bool,
            allowlist: str | None, catalogs: tuple[str, ...], intels: tuple[str, ...], no_history: bool,
            demo: bool, quiet: bool) -> None:
-    """Ingest PATH... (if given), scan, and write the nightly report.
+    """Ingest PATH... (if given), scan, and write the nightly report. A pcap/pcapng file among the
+    PATHs is replayed through Suricata first (as ``scan --pcap`` does).
 
     Exit status: 0 when no finding is at or above --fail-on, 1 when one is, 2 on errors. The
     report file is replaced atomically: readers never see half of it. With --db, each report is
@@ -102,7 +104,16 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
                 say(f"demo: loaded {ingested.rows_loaded:,} rows")
                 inputs.append("demo dataset (analyzer.simulate, scenario 'demo')")
             if paths:
-                ingested = ingest_paths(store, list(paths))
+                from analyzer.replay import is_capture, replay_pcaps
+
+                # a capture named as a PATH is replayed through Suricata first, as `scan` does
+                captures = [p for p in paths if Path(p).is_file() and is_capture(Path(p))]
+                logs = [p for p in paths if p not in captures]
+                with tempfile.TemporaryDirectory(prefix="sc2-replay-") as tmp:
+                    if captures:
+                        say(f"replaying {len(captures)} capture(s) through Suricata")
+                        logs += [str(e) for e in replay_pcaps([Path(c) for c in captures], Path(tmp))]
+                    ingested = ingest_paths(store, logs)
                 say(f"ingest: {len(ingested.files)} file(s), {ingested.rows_loaded:,} rows, "
                     f"{ingested.lines_rejected:,} rejected line(s)")
                 for failed in ingested.failed:

@@ -66,3 +66,24 @@ def test_dns_every_sets_how_many_dns_rows_the_day_has(tmp_path: Path) -> None:
                         "--steps", "read"], capture_output=True, text=True, check=True)
         counts[every] = (_data_lines(out / "conn.log"), _data_lines(out / "dns.log"))
     assert counts[1] == (7000, 7000) and counts[7] == (7000, 1000)
+
+
+def test_profile_times_every_file_and_stage_of_the_scan(tmp_path: Path) -> None:
+    """bench/profile_scan.py runs the scan's own path: one row per file ingested, per narrowing file and
+    per scan stage run; the steps fit in the total, and it finds what the command finds."""
+    subprocess.run([sys.executable, str(BENCH), "--rows", "30000", "--dir", str(tmp_path), "--steps", "read"],
+                   capture_output=True, text=True, check=True)
+    logs = [str(p) for p in sorted(tmp_path.glob("*.log"))]
+    out = subprocess.run([sys.executable, str(BENCH.parent / "profile_scan.py"), *logs, "--json"],
+                         capture_output=True, text=True, check=True)
+    r = json.loads(out.stdout)
+    steps = {s["step"]: s for s in r["steps"]}
+    assert {f"ingest {Path(p).name}" for p in logs} <= set(steps)
+    from analyzer.scan import scoring_stages
+
+    assert {f"scan {name}" for name in scoring_stages()} <= set(steps)
+    assert "narrow 05_narrow_1_batch" in steps  # a day this small is narrowed once, before the scan
+    assert sum(s["s"] for s in r["steps"]) <= r["total_s"] and r["ingest_s"] + r["scan_s"] <= r["total_s"] + 1e-6
+    cli = subprocess.run([sys.executable, "-m", "analyzer", "scan", *logs, "--format", "json", "-q"],
+                         capture_output=True, text=True, check=True)
+    assert r["findings"] == len(json.loads(cli.stdout)["findings"]) >= 1

@@ -57,6 +57,14 @@ def is_capture(path: Path) -> bool:
         return False
 
 
+def split_captures(paths: Sequence[str | Path]) -> tuple[list[Path], list[str | Path]]:
+    """``(captures, the rest)`` of ``paths``, each in the given order: the pcap/pcapng files named
+    among them (a folder's files are not looked into: the ingest skips those, saying how to scan them)."""
+    captures = [Path(p) for p in paths if Path(p).is_file() and is_capture(Path(p))]
+    rest = [p for p in paths if Path(p) not in captures]
+    return captures, rest
+
+
 def check_capture(pcap: Path) -> None:
     """Refuse anything that is not a pcap/pcapng file before Suricata sees it.
 

@@ -104,15 +104,15 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
                 say(f"demo: loaded {ingested.rows_loaded:,} rows")
                 inputs.append("demo dataset (analyzer.simulate, scenario 'demo')")
             if paths:
-                from analyzer.replay import is_capture, replay_pcaps
+                from analyzer.replay import replay_pcaps, split_captures
 
                 # a capture named as a PATH is replayed through Suricata first, as `scan` does
-                captures = [p for p in paths if Path(p).is_file() and is_capture(Path(p))]
-                logs = [p for p in paths if p not in captures]
+                captures, rest = split_captures(paths)
+                logs = [str(p) for p in rest]
                 with tempfile.TemporaryDirectory(prefix="sc2-replay-") as tmp:
                     if captures:
                         say(f"replaying {len(captures)} capture(s) through Suricata")
-                        logs += [str(e) for e in replay_pcaps([Path(c) for c in captures], Path(tmp))]
+                        logs += [str(e) for e in replay_pcaps(captures, Path(tmp))]
                     ingested = ingest_paths(store, logs)
                 say(f"ingest: {len(ingested.files)} file(s), {ingested.rows_loaded:,} rows, "
                     f"{ingested.lines_rejected:,} rejected line(s)")

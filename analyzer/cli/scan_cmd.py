@@ -155,15 +155,15 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str, since
                               intel_files=tuple(intel), allowlist=allowlist,
                               release_logs=db is None)  # the scratch store ends with the scan
         with tempfile.TemporaryDirectory(prefix="serverless-c2-") as tmp:
-            from analyzer.replay import is_capture
+            from analyzer.replay import split_captures
 
             # a capture named as a PATH is scanned as --pcap would (one inside a folder is skipped,
             # with a reason that says so: replaying a folder's captures unasked could take long)
-            captures = [p for p in paths if p.is_file() and is_capture(p)]
+            captures, logs = split_captures(paths)
             for p in captures:
                 _say(quiet, f"{p}: a packet capture, replayed as with --pcap")
             pcaps = (*pcaps, *captures)
-            inputs: list[Path] = [p for p in paths if p not in captures]
+            inputs: list[Path] = [Path(p) for p in logs]
             if demo:
                 from analyzer.simulate import build_scenario, write_logs
 

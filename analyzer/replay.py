@@ -59,8 +59,9 @@ def is_capture(path: Path) -> bool:
 
 def split_captures(paths: Sequence[str | Path]) -> tuple[list[Path], list[str | Path]]:
     """``(captures, the rest)`` of ``paths``, each in the given order: the pcap/pcapng files named
-    among them (a folder's files are not looked into: the ingest skips those, saying how to scan them)."""
-    captures = [Path(p) for p in paths if Path(p).is_file() and is_capture(Path(p))]
+    among them, each once (a folder's files are not looked into: the ingest skips those, saying how
+    to scan them)."""
+    captures = list(dict.fromkeys(Path(p) for p in paths if Path(p).is_file() and is_capture(Path(p))))
     rest = [p for p in paths if Path(p) not in captures]
     return captures, rest
 

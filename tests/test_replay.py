@@ -347,9 +347,12 @@ def test_scan_replays_a_capture_given_as_a_path(tmp_path):
     found = [(f["src"], f["platform"], f["connections"]) for f in json.loads(result.stdout)["findings"]
              if f["kind"] == "beacon"]
     assert found == [("10.1.1.30", "AWS Lambda Function URL", 26)]
-    # the same as --pcap gives
+    # the same as --pcap gives, and a capture named twice (as a PATH and with --pcap) is replayed once
     via_option = _cli_scan(["--pcap", str(PCAPS / "beacon-tls-lambda.pcap")])
     assert json.loads(via_option.stdout)["findings"] == json.loads(result.stdout)["findings"]
+    both = _cli_scan([str(PCAPS / "beacon-tls-lambda.pcap"), "--pcap", str(PCAPS / "beacon-tls-lambda.pcap")])
+    assert "replaying 1 capture(s)" in both.stderr and "repeat" not in both.stderr
+    assert json.loads(both.stdout)["findings"] == json.loads(result.stdout)["findings"]
 
 
 def test_a_capture_inside_a_folder_is_skipped_with_how_to_scan_it(tmp_path, monkeypatch):

@@ -162,7 +162,7 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str, since
             captures, logs = split_captures(paths)
             for p in captures:
                 _say(quiet, f"{p}: a packet capture, replayed as with --pcap")
-            pcaps = (*pcaps, *captures)
+            pcaps = tuple(dict.fromkeys((*pcaps, *captures)))  # a capture named twice is replayed once
             inputs: list[Path] = [Path(p) for p in logs]
             if demo:
                 from analyzer.simulate import build_scenario, write_logs

@@ -48,13 +48,18 @@ def replay_config() -> Traversable:
     return resources.files("analyzer") / "data" / "suricata-replay.yaml"
 
 
-def is_capture(path: Path) -> bool:
-    """Whether ``path`` is a file that starts as a pcap or pcapng capture does (False when unreadable)."""
+def _magic(path: Path) -> bytes | None:
+    """The first 4 bytes of the file ``path``, or None when it cannot be read."""
     try:
         with Path(path).open("rb") as fh:
-            return fh.read(4) in CAPTURE_MAGICS
+            return fh.read(4)
     except OSError:
-        return False
+        return None
+
+
+def is_capture(path: Path) -> bool:
+    """Whether ``path`` is a file that starts as a pcap or pcapng capture does (False when unreadable)."""
+    return _magic(path) in CAPTURE_MAGICS
 
 
 def split_captures(paths: Sequence[str | Path]) -> tuple[list[Path], list[str | Path]]:
@@ -74,8 +79,9 @@ def check_capture(pcap: Path) -> None:
     """
     if not pcap.is_file():
         raise InputError("capture not found or not a file", path=str(pcap))
-    with pcap.open("rb") as fh:
-        magic = fh.read(4)
+    magic = _magic(pcap)
+    if magic is None:
+        raise InputError("capture cannot be read", path=str(pcap))
     if magic not in CAPTURE_MAGICS:
         hint = " (gzip: decompress it first)" if magic[:2] == b"\x1f\x8b" else ""
         raise InputError(f"not a pcap or pcapng capture{hint}", path=str(pcap))

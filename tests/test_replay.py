@@ -383,3 +383,14 @@ def test_report_replays_a_capture_given_as_a_path(tmp_path):
     assert "replaying 2 capture(s) through Suricata" in result.stderr
     found = [(f["src"], f["platform"], f["kind"]) for f in json.loads(result.stdout)["findings"]]
     assert found == [("10.1.1.30", "AWS Lambda Function URL", "beacon")]   # the decoys give nothing
+
+
+def test_an_unreadable_capture_is_an_input_error_naming_it(tmp_path, monkeypatch):
+    import analyzer.replay as replay
+
+    capture = tmp_path / "locked.pcap"
+    capture.write_bytes((PCAPS / "decoys.pcap").read_bytes())
+    monkeypatch.setattr(replay, "_magic", lambda path: None)   # as for a file without read permission
+    with pytest.raises(InputError, match="cannot be read") as err:
+        replay.check_capture(capture)
+    assert err.value.path == str(capture) and not replay.is_capture(capture)

@@ -616,16 +616,25 @@ def _span(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 
-def why_not_beacon(r: dict[str, Any], p: ScanParams) -> str:
-    """Why a contact's timing did not make it a beacon, in the terms of the scoring stages."""
+def regular_but_few(r: dict[str, Any], p: ScanParams) -> bool:
+    """A contact whose check-ins keep a regular period, but too few of them for a beacon score: an hourly
+    timer over one office day (8 intervals). Its period and jitter are reported all the same."""
+    return (r["beacon"] is not None and r["z"] is not None and p.z_lo <= r["z"] < p.z_hi
+            and r["beacon"] < p.beacon_min and r["r_score"] >= 0.5)
+
+
+def why_not_beacon(r: dict[str, Any], p: ScanParams, period: float | None = None) -> str:
+    """Why a contact's timing did not make it a beacon, in the terms of the scoring stages. ``period``
+    (seconds), when given, is named in the reason of a regular contact (:func:`regular_but_few`)."""
     if r["beacon"] is None:
         return f"too few check-ins to time (a beacon needs {p.min_intervals + 1} after burst collapse)"
     if r["z"] < p.z_lo:
         return f"not periodic: its timing is what random traffic gives (z = {r['z']:.1f})"
     if r["beacon"] < p.beacon_min:
-        if r["z"] < p.z_hi and r["r_score"] >= 0.5:
-            return (f"regular, but {int(r['n'])} intervals are too few to rule out chance (z = {r['z']:.1f}; "
-                    f"a longer --window adds check-ins)")
+        if regular_but_few(r, p):
+            every = f" (every {human_duration(period)})" if period is not None else ""
+            return (f"regular{every}, but {int(r['n'])} intervals are too few to rule out chance "
+                    f"(z = {r['z']:.1f}; a longer --window adds check-ins)")
         return f"irregular timing (beacon score {r['beacon']:.2f}, under {p.beacon_min:g})"
     return (f"periodic (beacon score {r['beacon']:.2f}) but too briefly, or too fast to a private or many "
             f"addresses, to count as a beacon")
@@ -650,7 +659,7 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
     counted = f"{connections} {unit}"
     if later:
         counted = f"{connections + later} HTTP requests on {counted}"
-    if kind == "beacon" or r.get("weak_beacon") is not None:
+    if kind == "beacon" or r.get("weak_beacon") is not None or (kind == "contact" and regular_but_few(r, p)):
         # the period between check-ins, and its jitter, from the burst-shifted intervals (stage 30)
         # rounded as the JSON and the table show them, so that the reasons say the same figures
         period = round(float(r["m"] + r["burst_s"]), 1)
@@ -699,7 +708,7 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
                        f"{r['min_score']:.2f}")
     else:
         client = " from a non-browser client" if r["nonbrowser"] or r["mismatch"] else ""
-        reasons.append(f"{counted}{client}, {why_not_beacon(r, p)}")
+        reasons.append(f"{counted}{client}, {why_not_beacon(r, p, period)}")
     if later:
         reasons.append(f"{later} of the requests reuse a connection kept alive between check-ins: each request "
                        f"is timed, not only the connection's start")

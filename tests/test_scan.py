@@ -382,8 +382,10 @@ def test_a_contact_says_why_its_timing_did_not_make_a_beacon() -> None:
     assert why_not_beacon(row, p).startswith("not periodic")
     few = {"beacon": 0.29, "z": 4.1, "r_score": 0.9, "n": 8}  # an hourly timer over one office day
     assert "8 intervals are too few to rule out chance" in why_not_beacon(few, p)
+    assert why_not_beacon(few, p, 3491.2).startswith("regular (every ~58 min), but 8 intervals")
     jittery = {"beacon": 0.2, "z": 9.0, "r_score": 0.2, "n": 500}
     assert why_not_beacon(jittery, p).startswith("irregular timing")
+    assert "every" not in why_not_beacon(jittery, p, 60.0)  # no period named for an irregular channel
     gated = {"beacon": 0.8, "z": 9.0, "r_score": 0.9, "n": 50}  # the span or fast-cadence gate of stage 49
     assert "too briefly" in why_not_beacon(gated, p)
 
@@ -505,3 +507,30 @@ def test_each_log_is_released_right_after_the_last_stage_file_that_reads_it(tmp_
     assert logs["22_dns_events.sql"] == logs["47_dns_evidence.sql"] == {"dns"}
     assert logs["48_duckdb_label_entropy.sql"] == set()
     assert {name: opt for name, _t, opt in seen if opt} == {"21_events_2_conn.sql": "build_side_probe_side"}
+
+
+def test_a_regular_contact_with_too_few_check_ins_reports_its_period() -> None:
+    """An hourly timer over one office day (about 10 check-ins) is too short a series for a beacon
+    score, so it stays a contact; its finding still says how often it calls (period_s, jitter and the
+    reason), which is what an analyst needs to decide to widen the window. A Poisson poller's contact at
+    the same rate gets no period: its timing is random, not too short."""
+    from analyzer.simulate import GO, PYTHON, Builder, load_into_store
+
+    b = Builder("hourly-office", 12, hours=24.0)  # a seed whose timer stays a contact (most become beacons)
+    b.beacon("hourly", "10.1.10.40", ["hourly-sync.relay-ops.workers.dev"], PYTHON, sleep=3600, jitter=0.2,
+             style="sym", office_hours=True)
+    b.poisson("poller", "10.1.30.40", "poll-feed.relay-ops.workers.dev", GO, rate_s=3600)
+    scen = b.finish()
+    store = Store()
+    load_into_store(scen, store.con)
+    result = run_scan(store, ScanOptions(min_score=0.0))
+    hourly = [f for f in result.findings if f.src == "10.1.10.40"]
+    assert [f.kind for f in hourly] == ["contact"]
+    f = hourly[0]
+    assert f.period_s is not None and 3600 * 0.8 <= f.period_s <= 3600 * 1.2
+    assert f.jitter is not None and f.jitter <= 0.6
+    assert any(r.startswith(f"{f.connections} connections from a non-browser client, regular (every ~")
+               and "too few to rule out chance" in r for r in f.reasons), f.reasons
+    polled = [f for f in result.findings if f.src == "10.1.30.40"]
+    assert all(p.kind == "contact" and p.period_s is None and p.jitter is None for p in polled)
+    assert not any("regular" in r for p in polled for r in p.reasons)

@@ -64,6 +64,7 @@ class ScanParams:
     """Every number the scoring SQL uses. Field names are the SQL parameter names (``$name``)."""
 
     dns_port: int = 53               # connections to this port are DNS, scored from dns rows instead
+    sensor_match_s: float = 1.0      # Zeek and Suricata records of one connection/query start this close
     min_checkins: int = 4            # a channel needs at least this many events to be timed
     min_intervals: int = 3           # ... and this many kept intervals to get a beacon score
     request_gap_s: float = 5.0       # a later request on a kept-alive HTTP connection is a check-in of its
@@ -365,7 +366,7 @@ def _ensure_name_matches(con: Any) -> None:
 #: (conn_n and tls_n are tables or views, analyzer.narrow: each is dropped as whichever it is.)
 _DROP_AFTER = {
     "21": ("scan_answer_names", "scan_http_c", "conn_n", "tls_n", "scan_addr_dict", "scan_name_dict",
-           "scan_client_dict", "scan_tls_names", "scan_conn_span"),
+           "scan_client_dict", "scan_tls_names", "scan_conn_span", "scan_dup_flows"),
     "22": ("scan_addr_apart",),
     "25": ("scan_clients", "scan_agents"),
     "26": ("scan_events", "scan_raw_names"),
@@ -373,6 +374,7 @@ _DROP_AFTER = {
     "43": ("scan_intervals",),
     "45": ("scan_parts", "scan_addrs"),
     "46": ("scan_seen", "scan_store_span"),
+    "47": ("scan_dup_dns",),
 }
 
 #: With ScanOptions.release_logs, the log tables dropped after a stage file: no later file reads
@@ -403,15 +405,18 @@ _STAGE_SETTINGS: dict[str, dict[str, str]] = {
 
 
 def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_after: str | None = None,
-                   release_logs: bool = False) -> None:
+                   release_logs: bool = False, two_sensors: bool = False) -> None:
     """Run the scoring stages over [t0, t1) (``name_matches`` and ``scan_name_groups`` must exist).
 
     ``stop_after`` (a stage file name prefix such as ``"30"``) stops early and keeps every
     intermediate table: tests inspect them that way. ``release_logs``: see ScanOptions.
+    ``two_sensors``: Zeek and Suricata logs of the window cover the same hours (:func:`_two_sensors`):
+    their records of one connection or query are counted once (sql/21_events_0_sensors.sql).
     """
     narrow(con)
     values: dict[str, Any] = {**asdict(params), "t0": t0, "t1": t1, "data_span": _data_span(con, t0, t1),
-                              "p0_tight": p0_window(params.tight_win, params.gap_factor)}
+                              "p0_tight": p0_window(params.tight_win, params.gap_factor),
+                              "two_sensors": two_sensors}
     with settings(con, _SCAN_SETTINGS):
         stages = scoring_stages()
         for i, name in enumerate(stages):
@@ -482,10 +487,11 @@ def _stray_end(con: Any, t0: float, t1: float) -> str | None:
 
 
 def _two_sensors(con: Any, t0: float, t1: float) -> str | None:
-    """A warning when Zeek and Suricata logs of the window cover the same hours (for at least half of
-    the shorter file's range, as analyzer.ingest.duplicates compares files): two sensors on one link.
-    Their connection ids differ, so the ingest cannot tell their records of one connection apart, and
-    such a connection counts twice. None otherwise."""
+    """The start of a warning when Zeek and Suricata logs of the window cover the same hours (for at
+    least half of the shorter file's range, as analyzer.ingest.duplicates compares files): two sensors
+    on one link. Their connection ids differ, so the scan matches their records of one connection by
+    address, port and start time instead (sql/21_events_0_sensors.sql); :func:`_merged` ends the
+    warning with what it matched. None otherwise."""
     row = con.execute(
         """
         WITH f AS (
@@ -506,9 +512,16 @@ def _two_sensors(con: Any, t0: float, t1: float) -> str | None:
     zeek, suri, lo, hi = row
     return (f"Zeek and Suricata logs cover the same hours (e.g. {printable(Path(zeek).name, 120)} and "
             f"{printable(Path(suri).name, 120)}, "
-            f"{_utc(lo):%Y-%m-%d %H:%M}..{_utc(hi):%Y-%m-%d %H:%M} UTC): a connection both sensors saw is "
-            f"counted twice, and a client they fingerprint differently shows as two channels. Scan one "
-            f"sensor's logs at a time for exact counts")
+            f"{_utc(lo):%Y-%m-%d %H:%M}..{_utc(hi):%Y-%m-%d %H:%M} UTC)")
+
+
+def _merged(con: Any, start: str, params: ScanParams) -> str:
+    """The two-sensor warning (:func:`_two_sensors`), with what the scan matched across the sensors."""
+    flows, queries = con.execute("SELECT flows, dns_queries FROM scan_sensor_merge").fetchone()
+    return (f"{start}: two sensors on one link, so each connection and query is counted once, from Zeek's "
+            f"record; {flows} Suricata flow(s) and {queries} DNS quer{'y' if queries == 1 else 'ies'} "
+            f"matched a Zeek record (same addresses and port or query, starting within "
+            f"{params.sensor_match_s:g} s) and were left out. What only one sensor saw is kept")
 
 
 def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:
@@ -535,11 +548,11 @@ def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:
         if stray:
             result.warnings.append(stray)
     two = _two_sensors(con, t0, t1)
-    if two:
-        result.warnings.append(two)
 
     prepare_inputs(con, options)
-    score_channels(con, t0, t1, options.params, release_logs=options.release_logs)
+    score_channels(con, t0, t1, options.params, release_logs=options.release_logs, two_sensors=two is not None)
+    if two:
+        result.warnings.append(_merged(con, two, options.params))
 
     result.channels_scored = con.execute("SELECT count(*) FROM scan_beacon").fetchone()[0]
     result.hosts = con.execute("SELECT count(DISTINCT src) FROM scan_channels").fetchone()[0]

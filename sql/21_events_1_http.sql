@@ -28,7 +28,7 @@
 -- (ScanOptions.release_logs) drops it before the connections are joined.
 -- This file: the HTTP side of the events, as the table scan_http_c, which 21_events_2_conn joins to
 -- the connections by uid.
--- Parameters: $t0, $t1 (window, epoch seconds, half-open), $request_gap_s.
+-- Parameters: $t0, $t1 (window, epoch seconds, half-open), $request_gap_s, $two_sensors.
 CREATE OR REPLACE TEMP TABLE scan_http_c AS
 WITH http_r AS (
     -- Every HTTP request of the window, its strings numbered (the Host: '' is no name, so it has no
@@ -37,7 +37,15 @@ WITH http_r AS (
            u.ua_id, h.request_body_len AS req_bytes, h.response_body_len AS resp_bytes,
            coalesce(s.addr_id, addr_key(h.src)) AS src_id, coalesce(d.addr_id, addr_key(h.dst)) AS dst_id,
            h.dst_port, h.sensor = 'suricata' AS suri
-    FROM http h
+    FROM (
+        -- without the requests of Suricata flows that Zeek logged too (scan_dup_flows, read as
+        -- 21_events_2_conn reads its logs: no join when $two_sensors is false)
+        SELECT * FROM http WHERE NOT $two_sensors OR sensor IS DISTINCT FROM 'suricata'
+        UNION ALL
+        SELECT * FROM http x
+        WHERE $two_sensors AND x.sensor = 'suricata'
+          AND NOT EXISTS (SELECT 1 FROM scan_dup_flows d WHERE d.uid = x.uid)
+    ) h
     LEFT JOIN scan_raw_names n ON n.raw_name = h.host                -- '' is no name: not in scan_raw_names
     LEFT JOIN scan_agents u ON u.user_agent = h.user_agent
     LEFT JOIN scan_addr_apart s ON s.addr = h.src

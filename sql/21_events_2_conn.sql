@@ -1,6 +1,10 @@
 -- Stage 21, last file (see 21_events_1_http.sql): scan_events, the connections of the window (conn_n)
 -- joined by uid to the TLS handshakes of the window (tls_n) and the HTTP requests (scan_http_c).
--- Parameters: $t0, $t1 (window, epoch seconds, half-open), $dns_port.
+-- Two sensors on one link: a Suricata flow that Zeek logged too (scan_dup_flows, first file of stage
+-- 21) is left out, its TLS rows with it. Each log is read as two parts, the rows that cannot be such a
+-- copy and the Suricata rows that are not one: with one sensor ($two_sensors false) the second part is
+-- empty and the first is the whole log, so the day of a single sensor pays no join for it.
+-- Parameters: $t0, $t1 (window, epoch seconds, half-open), $dns_port, $two_sensors.
 CREATE OR REPLACE TEMP TABLE scan_events AS
 WITH conn_w AS (
     -- conn_n: the connections already numbered (stage 05), their bytes those stage 04 describes
@@ -8,6 +12,12 @@ WITH conn_w AS (
     FROM conn_n
     WHERE epoch >= $t0 AND epoch < $t1
       AND coalesce(dst_port, -1) <> $dns_port   -- (those whose service is DNS are not in conn_n)
+      AND (NOT $two_sensors OR NOT suri)
+    UNION ALL
+    SELECT c.uid, c.epoch, c.src_id, c.dst_id, c.dst_port, c.duration, c.orig_bytes, c.resp_bytes, c.suri
+    FROM conn_n c
+    WHERE c.epoch >= $t0 AND c.epoch < $t1 AND coalesce(c.dst_port, -1) <> $dns_port
+      AND $two_sensors AND c.suri AND NOT EXISTS (SELECT 1 FROM scan_dup_flows d WHERE d.uid = c.uid)
 ), tls_w AS (
     -- One TLS handshake per connection (Zeek ssl.log, Suricata tls): no GROUP BY uid, which on a big
     -- day is the most memory-hungry step of the scan. A second handshake row for one uid would add a
@@ -15,6 +25,12 @@ WITH conn_w AS (
     SELECT uid, raw_id, client_id, epoch, src_id, dst_id, dst_port, suri
     FROM tls_n
     WHERE epoch >= $t0 AND epoch < $t1 AND uid IS NOT NULL
+      AND (NOT $two_sensors OR NOT suri)
+    UNION ALL
+    SELECT t.uid, t.raw_id, t.client_id, t.epoch, t.src_id, t.dst_id, t.dst_port, t.suri
+    FROM tls_n t
+    WHERE t.epoch >= $t0 AND t.epoch < $t1 AND t.uid IS NOT NULL
+      AND $two_sensors AND t.suri AND NOT EXISTS (SELECT 1 FROM scan_dup_flows d WHERE d.uid = t.uid)
 ), ct AS (
     SELECT coalesce(c.uid, t.uid) AS uid, c.uid IS NOT NULL AS has_conn,
            coalesce(c.epoch, t.epoch) AS epoch, coalesce(c.src_id, t.src_id) AS src_id,

@@ -11,7 +11,9 @@
 -- of a few thousand pairs instead of one of every connection of the day. Names compare case-blind
 -- (lname_id numbers lower(raw_name), stage 20); a query without a source never matches (src_id NULL),
 -- so it is added, and left out with every other event without a source at stage 24.
--- Parameters: $t0, $t1.
+-- With two sensors on one link, Suricata's copy of a query Zeek logged too (scan_dup_dns, first file
+-- of stage 21) is left out, read as 21_events_2_conn reads its logs (no join with one sensor).
+-- Parameters: $t0, $t1, $two_sensors.
 INSERT INTO scan_events
 WITH named AS (
     SELECT p.src_id, n.lname_id, sum(p.direct) AS direct, sum(p.answered) AS answered
@@ -24,7 +26,12 @@ WITH named AS (
 ), q AS (
     SELECT coalesce(s.addr_id, addr_key(d.src)) AS src_id, d.epoch, n.raw_id, n.lname_id,
            d.sensor = 'suricata' AS suri
-    FROM dns d
+    FROM (SELECT * FROM dns WHERE NOT $two_sensors OR sensor IS DISTINCT FROM 'suricata'
+          UNION ALL
+          SELECT * FROM dns x
+          WHERE $two_sensors AND x.sensor = 'suricata'
+            AND NOT EXISTS (SELECT 1 FROM scan_dup_dns k
+                            WHERE k.src = x.src AND k.query = x.query AND k.epoch = x.epoch)) d
     JOIN scan_raw_names n ON n.raw_name = d.query      -- every query of the window that is not ''
     LEFT JOIN scan_addr_apart s ON s.addr = d.src      -- addresses are numbered as in stage 21
     WHERE d.epoch >= $t0 AND d.epoch < $t1 AND d.query IS NOT NULL AND d.query <> ''

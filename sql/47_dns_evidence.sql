@@ -2,7 +2,10 @@
 -- query count, TXT queries, NXDOMAIN answers, smallest TTL and the median time between queries.
 -- With many connections but queries about once per TTL, the host resolves, caches and beacons on:
 -- the queries are bounded by the TTL and the connections carry the rhythm.
+-- With two sensors on one link, Suricata's copies of queries Zeek logged too (scan_dup_dns, stage 21)
+-- are left out, as stage 22 leaves them out.
 -- Portability: ttls[1] is 1-based list indexing (DuckDB, PostgreSQL); Spark SQL writes element_at(ttls, 1).
+-- Parameters: $t0, $t1, $two_sensors.
 CREATE OR REPLACE TEMP TABLE scan_dns AS
 WITH names AS (
     SELECT k.chan_id, c.src, k.name
@@ -12,7 +15,13 @@ WITH names AS (
     SELECT n.chan_id, d.epoch, d.qtype, d.rcode, d.ttls,
            d.epoch - lag(d.epoch) OVER (PARTITION BY n.chan_id ORDER BY d.epoch) AS qd
     FROM names n
-    JOIN dns d ON d.src = n.src AND lower(d.query) = n.name
+    JOIN (SELECT * FROM dns WHERE NOT $two_sensors OR sensor IS DISTINCT FROM 'suricata'
+          UNION ALL
+          SELECT * FROM dns x
+          WHERE $two_sensors AND x.sensor = 'suricata'
+            AND NOT EXISTS (SELECT 1 FROM scan_dup_dns k
+                            WHERE k.src = x.src AND k.query = x.query AND k.epoch = x.epoch)) d
+      ON d.src = n.src AND lower(d.query) = n.name
     WHERE d.epoch >= $t0 AND d.epoch < $t1
 )
 SELECT q.chan_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -126,30 +127,76 @@ def test_scan_stderr_says_what_was_kept_once(day) -> None:
     assert json.loads(result.stdout)["findings"]
 
 
-def test_zeek_and_suricata_of_the_same_hours_are_warned_about_not_merged(tmp_path) -> None:
-    """Two sensors on one link: their ids differ, nothing is removed, and the scan says why its counts
-    may be doubled, in the JSON summary and on stderr. One sensor alone, or the other sensor's logs
-    of another day, give no such warning."""
+def _drop_zeek_rows(path: Path, src: str, before: float) -> int:
+    """Remove from a Zeek TSV log the rows of ``src`` before ``before`` (a sensor that dropped them)."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    fields = next(x for x in lines if x.startswith("#fields")).rstrip("\n").split("\t")[1:]
+    ts, orig = fields.index("ts"), fields.index("id.orig_h")
+    kept = [x for x in lines if x.startswith("#") or not (x.split("\t")[orig] == src and float(x.split("\t")[ts]) < before)]
+    path.write_text("".join(kept), encoding="utf-8")
+    return len(lines) - len(kept)
+
+
+@pytest.mark.parametrize("scratch", [False, True])
+def test_zeek_and_suricata_of_the_same_hours_count_each_connection_once(tmp_path, scratch, monkeypatch) -> None:
+    """Two sensors on one link (Security Onion runs Zeek and Suricata side by side): every connection
+    and query is in both logs, under different ids. The scan matches the two records of a connection
+    (addresses, port, start within a second) and of a query, keeps Zeek's, and says so: the findings,
+    connection counts and DNS evidence included, are those of Zeek's logs alone. What only Suricata saw
+    stays: with a beacon's first hours cut out of Zeek's conn and ssl logs, Zeek alone counts fewer
+    connections, and the two together count them all again. One sensor alone, or the other sensor's
+    logs of another day, give no warning and match nothing. In the scratch store (BATCH_ROWS = 1) the
+    rows were moved to the narrowed tables during the ingest."""
+    if scratch:
+        monkeypatch.setattr(narrow_mod, "BATCH_ROWS", 1)
     scen = build_scenario("mixed", seed=3, hours=6.0)
     eve = write_logs(scen, tmp_path / "eve", fmt="eve")
     zeek = write_logs(scen, tmp_path / "zeek", fmt="zeek-tsv")
     later = write_logs(build_scenario("mixed", seed=3, hours=6.0, start=1_795_651_200.0 + 3 * 86400),
                        tmp_path / "later", fmt="eve")
 
-    def scan(paths: list[Path]):
-        return CliRunner().invoke(cli, ["scan", *map(str, paths), "--format", "json", "--window", "7d"])
+    def scan(paths: list[Path]) -> tuple[list[dict], list[str]]:
+        with Store(scratch=scratch) as store:
+            after = (lambda: narrow_mod.narrow_when_big(store.con)) if scratch else None
+            ingest_paths(store, [str(p) for p in paths], after_file=after)
+            result = run_scan(store, ScanOptions(min_score=0.0, window="7d", release_logs=scratch))
+        return [f.to_dict() for f in result.findings], result.warnings
 
-    both = scan(zeek + eve)
-    assert both.exit_code == 0, both.output
-    warnings = json.loads(both.stdout)["summary"]["warnings"]
+    def counts(findings: list[dict]) -> dict[tuple, tuple]:
+        return {(f["src"], f["host"], f["kind"]): (f["connections"], f["period_s"],
+                                                   [r for r in f["reasons"] if "DNS" in r]) for f in findings}
+
+    alone, none = scan(zeek)
+    assert none == [] and sum(f["kind"] == "beacon" for f in alone) > 3
+    both, warnings = scan(zeek + eve)
+    assert counts(both) == counts(alone)
+    assert not any("eve" in f["sources"] for f in both)  # every record was Zeek's too
     assert len(warnings) == 1 and warnings[0].startswith("Zeek and Suricata logs cover the same hours (e.g. ")
-    assert "eve.json" in warnings[0] and "counted twice" in warnings[0]
-    assert "counted twice" in both.stderr
-    assert "repeat those already loaded" not in both.stderr
-    for alone in (zeek, eve, zeek + later):
-        r = scan(alone)
-        assert r.exit_code == 0, r.output
-        assert json.loads(r.stdout)["summary"]["warnings"] == []
+    assert "eve.json" in warnings[0] and "counted once, from Zeek's record" in warnings[0]
+    flows, queries = (int(x) for x in re.findall(r"; (\d+) Suricata flow\(s\) and (\d+) DNS quer", warnings[0])[0])
+    assert flows > 1000 and queries > 100
+
+    # a beacon whose first two hours Zeek did not log: Suricata's records of them fill the gap
+    beacon = max((f for f in alone if f["kind"] == "beacon" and f["platform"]), key=lambda f: f["connections"])
+    cut = scen.start + 2 * 3600
+    removed = sum(_drop_zeek_rows(p, beacon["src"], cut) for p in zeek if p.name in ("conn.log", "ssl.log"))
+    assert removed > 10
+    partial, _ = scan(zeek)
+    merged, _ = scan(zeek + eve)
+    key = (beacon["src"], beacon["host"], "beacon")
+    assert counts(partial)[key][0] < beacon["connections"] == counts(merged)[key][0]
+    [row] = [f for f in merged if (f["src"], f["host"], f["kind"]) == key]
+    assert "eve" in row["sources"] and "conn" in row["sources"]
+
+    for other in (eve, zeek + later):
+        findings, warned = scan(other)
+        assert warned == [] and findings
+    if not scratch:  # the command says it on stderr too (and puts it in the JSON summary)
+        cli_run = CliRunner().invoke(cli, ["scan", *map(str, zeek + eve), "--format", "json", "--window", "7d"])
+        assert cli_run.exit_code == 0, cli_run.output
+        assert "counted once, from Zeek's record" in cli_run.stderr
+        [summary_warning] = json.loads(cli_run.stdout)["summary"]["warnings"]
+        assert "counted once, from Zeek's record" in summary_warning
 
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

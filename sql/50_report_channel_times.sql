@@ -10,6 +10,7 @@
 --   $ja4, $ja3  client fingerprint: JA4 first, else JA3 (the channel key's precedence)
 --   $ua         User-Agent, used only when the channel has no TLS fingerprint (cleartext HTTP)
 --   $since, $until  the report window as epoch seconds, [since, until)
+--   $sensor_match_s  Zeek and Suricata records this close are one (ScanParams.sensor_match_s, stage 21)
 --   $request_gap_s  quiet time after which a later request on a kept-alive HTTP connection is a
 --               check-in of its own (the scan's ScanParams.request_gap_s, stage 21)
 -- Output: one row per check-in time: epoch DOUBLE, origin VARCHAR ('conn' | 'tls' | 'http' | 'dns'),
@@ -17,10 +18,14 @@
 -- that follows $request_gap_s or more of quiet on it (as stage 21 times them). Named channels are timed by the conn start of each uid seen in TLS/HTTP with that
 -- name (the scan's own definition); DNS query times are used only when no TLS/HTTP row matches
 -- (a dns-only store); (dst, dst_port) only for channels without a name.
+-- Two sensors on one link (Zeek and Suricata, as the scan's stage 21 matches them): a Suricata record
+-- within $sensor_match_s seconds of a Zeek record of this channel is the same connection or query
+-- logged twice, and is left out, so that the gap histogram shows no pile of zero gaps. A channel that
+-- only one sensor saw keeps every record.
 WITH
 names AS (SELECT DISTINCT unnest($names::VARCHAR[]) AS name),
 tls_hits AS (
-    SELECT t.uid, t.epoch, 'tls' AS origin
+    SELECT t.uid, t.epoch, 'tls' AS origin, t.sensor = 'suricata' AS suri
     FROM tls AS t
     WHERE len($names::VARCHAR[]) > 0
       AND t.src = $src
@@ -31,7 +36,7 @@ tls_hits AS (
       AND ($until IS NULL OR t.epoch < $until)
 ),
 http_hits AS (
-    SELECT h.uid, h.epoch, 'http' AS origin
+    SELECT h.uid, h.epoch, 'http' AS origin, h.sensor = 'suricata' AS suri
     FROM http AS h
     WHERE len($names::VARCHAR[]) > 0
       AND $ja4 IS NULL AND $ja3 IS NULL
@@ -42,22 +47,23 @@ http_hits AS (
       AND ($until IS NULL OR h.epoch < $until)
 ),
 named AS (
-    SELECT uid, min(epoch) AS epoch, min(origin) AS origin
+    SELECT uid, min(epoch) AS epoch, min(origin) AS origin, bool_or(suri) AS suri
     FROM (SELECT * FROM tls_hits UNION ALL SELECT * FROM http_hits) AS hits
     GROUP BY uid
 ),
 named_starts AS (
     -- prefer the connection start from conn (same uid and source); keep the app-log time otherwise
     SELECT coalesce(min(c.epoch), min(n.epoch)) AS epoch,
-           CASE WHEN min(c.epoch) IS NULL THEN min(n.origin) ELSE 'conn' END AS origin
+           CASE WHEN min(c.epoch) IS NULL THEN min(n.origin) ELSE 'conn' END AS origin,
+           bool_or(n.suri) AS suri
     FROM named AS n
     LEFT JOIN conn AS c ON c.uid = n.uid AND c.src = $src
     GROUP BY n.uid
 ),
 later_requests AS (
-    SELECT epoch, 'http' AS origin
+    SELECT epoch, 'http' AS origin, suri
     FROM (
-        SELECT h.epoch, h.epoch - lag(h.epoch) OVER (PARTITION BY h.uid ORDER BY h.epoch) AS quiet_s
+        SELECT h.epoch, h.sensor = 'suricata' AS suri, h.epoch - lag(h.epoch) OVER (PARTITION BY h.uid ORDER BY h.epoch) AS quiet_s
         FROM http AS h
         WHERE h.uid IN (SELECT uid FROM named)
           AND h.src = $src
@@ -67,7 +73,7 @@ later_requests AS (
     WHERE quiet_s >= $request_gap_s
 ),
 dns_hits AS (
-    SELECT d.epoch, 'dns' AS origin
+    SELECT d.epoch, 'dns' AS origin, d.sensor = 'suricata' AS suri
     FROM dns AS d
     WHERE len($names::VARCHAR[]) > 0
       AND d.src = $src
@@ -76,7 +82,7 @@ dns_hits AS (
       AND ($until IS NULL OR d.epoch < $until)
 ),
 ip_hits AS (
-    SELECT c.epoch, 'conn' AS origin
+    SELECT c.epoch, 'conn' AS origin, c.sensor = 'suricata' AS suri
     FROM conn AS c
     WHERE len($names::VARCHAR[]) = 0
       AND c.src = $src
@@ -84,12 +90,20 @@ ip_hits AS (
       AND ($dst_port IS NULL OR c.dst_port = $dst_port)
       AND ($since IS NULL OR c.epoch >= $since)
       AND ($until IS NULL OR c.epoch < $until)
+),
+hits AS (
+    SELECT epoch, origin, suri FROM named_starts
+    UNION ALL
+    SELECT epoch, origin, suri FROM later_requests
+    UNION ALL
+    SELECT epoch, origin, suri FROM dns_hits WHERE NOT EXISTS (SELECT 1 FROM named)
+    UNION ALL
+    SELECT epoch, origin, suri FROM ip_hits
 )
-SELECT epoch, origin FROM named_starts
-UNION ALL
-SELECT epoch, origin FROM later_requests
-UNION ALL
-SELECT epoch, origin FROM dns_hits WHERE NOT EXISTS (SELECT 1 FROM named)
-UNION ALL
-SELECT epoch, origin FROM ip_hits
-ORDER BY epoch;
+SELECT a.epoch, a.origin
+FROM hits AS a
+WHERE NOT coalesce(a.suri, FALSE)
+   OR NOT EXISTS (SELECT 1 FROM hits AS z
+                  WHERE NOT coalesce(z.suri, FALSE)
+                    AND z.epoch >= a.epoch - $sensor_match_s AND z.epoch <= a.epoch + $sensor_match_s)
+ORDER BY a.epoch;

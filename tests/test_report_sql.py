@@ -280,3 +280,40 @@ def test_channel_times_include_the_later_requests_of_a_kept_alive_connection(sto
     times = channel_times(store, finding, None, None)
     assert times.epochs == pytest.approx([beats[0]] + [t + 0.01 for t in beats[1:]])
     assert times.origin == "http"
+
+
+def test_channel_times_count_a_connection_two_sensors_logged_once(store):
+    """Zeek and Suricata on one link: Suricata's records of the beacon's connections (its flow starts a
+    few ms off Zeek's, under its own flow_id) and of the DNS channel's queries are the same check-ins,
+    not a second set at zero-second gaps; a Suricata record with no Zeek one near it (a connection Zeek
+    dropped) is a check-in of its own. A channel Suricata alone saw keeps every record."""
+    truth = seed_store(store)
+    beacon, dns_f, ip_f = scenario_findings()
+    conn, tls, dns = [], [], []
+    for i, t in enumerate(truth["beacon"]):
+        s = t + 0.003
+        conn.append((_ts(s), s, f"{9000 + i}", BEACON_SRC, 50000 + i % 1000, "104.21.1.1", 443, "tcp", "suricata"))
+        tls.append((_ts(s + 0.05), s + 0.05, f"{9000 + i}", BEACON_SRC, 50000 + i % 1000, "104.21.1.1", 443,
+                    BEACON_HOST, None, BEACON_JA4, "suricata"))
+    dropped = T0 + 86400 - 100.0  # after the beacon's last Zeek record: only Suricata saw it
+    conn.append((_ts(dropped), dropped, "8999", BEACON_SRC, 49999, "104.21.1.1", 443, "tcp", "suricata"))
+    tls.append((_ts(dropped), dropped, "8999", BEACON_SRC, 49999, "104.21.1.1", 443, BEACON_HOST, None, BEACON_JA4,
+                "suricata"))
+    for t in truth["dns"]:
+        dns.append((_ts(t + 0.001), t + 0.001, None, DNS_SRC, 53001, "10.0.0.1", 53, "udp", DNS_HOST, "A", "NOERROR",
+                    "suricata"))
+    only_suri = [T0 + 7 * 3600 + 60 * i for i in range(5)]  # a channel only Suricata saw
+    for i, t in enumerate(only_suri):
+        conn.append((_ts(t), t, f"7{i}", "10.0.2.2", 31000 + i, "192.0.2.7", 8080, "tcp", "suricata"))
+    store.con.executemany("INSERT INTO conn (ts, epoch, uid, src, src_port, dst, dst_port, proto, sensor) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", conn)
+    store.con.executemany("INSERT INTO tls (ts, epoch, uid, src, src_port, dst, dst_port, server_name, ja3, ja4, "
+                          "sensor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", tls)
+    store.con.executemany("INSERT INTO dns (ts, epoch, uid, src, src_port, dst, dst_port, proto, query, qtype, "
+                          "rcode, sensor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", dns)
+
+    times = channel_times(store, beacon, DAY, DAY + timedelta(days=1))
+    assert times.epochs == pytest.approx(sorted(truth["beacon"] + [dropped]))
+    assert channel_times(store, dns_f, None, None).epochs == pytest.approx(truth["dns"])
+    alone = Finding(**{**ip_f.__dict__, "src": "10.0.2.2", "dst": "192.0.2.7", "dst_port": 8080})
+    assert channel_times(store, alone, None, None).epochs == pytest.approx(only_suri)

@@ -212,6 +212,7 @@ def channel_times(store: Store, finding: Finding, since: datetime | None, until:
             "since": _epoch(since),
             "until": _epoch(until),
             "request_gap_s": ScanParams().request_gap_s,
+            "sensor_match_s": ScanParams().sensor_match_s,
         },
     ).fetchall()
     origins = Counter(origin for _, origin in rows)

@@ -10,9 +10,13 @@
 -- One connection, two records: the same source, destination address and port, starting within
 -- $sensor_match_s seconds of each other (both sensors time a connection by its first packet; the
 -- source port is left out of a store that ends with the scan, store.SCRATCH_OMITS). A Suricata TLS
--- row is matched the same way, for a flow whose own flow event was not logged. Two connections of one
--- host to one service inside that tolerance are matched crosswise, which still leaves each counted
--- once, from Zeek. DNS: the same source and query within the tolerance.
+-- row is matched the same way, for a flow whose own flow event was not logged. DNS: the same source
+-- and query within the tolerance.
+-- Each Suricata record is compared with the nearest Zeek record of its (source, destination, port)
+-- before and after it, found by window functions over the two sensors' records in time order: one
+-- sort, whatever the traffic. A join on (source, destination, port) with the time tolerance as its
+-- filter would pair every record of a busy pair with every other (a client's day of connections to one
+-- proxy: 50,000 x 50,000), and a log is attacker-controlled.
 --   scan_dup_flows  (uid)                Suricata flow_ids whose rows (flow, tls, http) are left out
 --                                        by 21_events_1_http and 21_events_2_conn
 --   scan_dup_dns    (src, query, epoch)  Suricata DNS rows left out by stages 22 and 47
@@ -21,31 +25,43 @@
 -- empty, and the filters that read them fold away (no join over a single sensor's day).
 -- Parameters: $t0, $t1 (window, epoch seconds, half-open), $two_sensors, $sensor_match_s.
 CREATE OR REPLACE TEMP TABLE scan_dup_flows AS
-WITH suri AS (
-    SELECT uid, epoch, src_id, dst_id, dst_port FROM conn_n
-    WHERE $two_sensors AND suri AND uid IS NOT NULL AND epoch >= $t0 AND epoch < $t1
+WITH both_sensors AS (
+    SELECT uid, epoch, src_id, dst_id, dst_port, suri FROM conn_n
+    WHERE $two_sensors AND epoch >= $t0 - $sensor_match_s AND epoch < $t1 + $sensor_match_s
     UNION ALL
-    SELECT uid, epoch, src_id, dst_id, dst_port FROM tls_n
-    WHERE $two_sensors AND suri AND uid IS NOT NULL AND epoch >= $t0 AND epoch < $t1
-), zeek AS (
-    SELECT epoch, src_id, dst_id, dst_port FROM conn_n
-    WHERE $two_sensors AND NOT suri AND epoch >= $t0 - $sensor_match_s AND epoch < $t1 + $sensor_match_s
-    UNION ALL
-    SELECT epoch, src_id, dst_id, dst_port FROM tls_n
-    WHERE $two_sensors AND NOT suri AND epoch >= $t0 - $sensor_match_s AND epoch < $t1 + $sensor_match_s
+    SELECT uid, epoch, src_id, dst_id, dst_port, suri FROM tls_n
+    WHERE $two_sensors AND epoch >= $t0 - $sensor_match_s AND epoch < $t1 + $sensor_match_s
+), nearest AS (
+    SELECT uid, epoch, suri,
+           max(CASE WHEN NOT suri THEN epoch END) OVER (
+               PARTITION BY src_id, dst_id, dst_port ORDER BY epoch
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS zeek_before,
+           min(CASE WHEN NOT suri THEN epoch END) OVER (
+               PARTITION BY src_id, dst_id, dst_port ORDER BY epoch
+               ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS zeek_after
+    FROM both_sensors
 )
-SELECT DISTINCT s.uid
-FROM suri s
-JOIN zeek z ON z.src_id = s.src_id AND z.dst_id = s.dst_id AND z.dst_port = s.dst_port
-WHERE s.epoch >= z.epoch - $sensor_match_s AND s.epoch <= z.epoch + $sensor_match_s;
+SELECT DISTINCT uid
+FROM nearest
+WHERE suri AND uid IS NOT NULL AND epoch >= $t0 AND epoch < $t1
+  AND (epoch - zeek_before <= $sensor_match_s OR zeek_after - epoch <= $sensor_match_s);
 
 CREATE OR REPLACE TEMP TABLE scan_dup_dns AS
-SELECT DISTINCT s.src, s.query, s.epoch
-FROM dns s
-JOIN dns z ON z.src = s.src AND z.query = s.query
-WHERE $two_sensors AND s.sensor = 'suricata' AND z.sensor <> 'suricata'
-  AND s.epoch >= $t0 AND s.epoch < $t1
-  AND s.epoch >= z.epoch - $sensor_match_s AND s.epoch <= z.epoch + $sensor_match_s;
+WITH nearest AS (
+    SELECT src, query, epoch, sensor = 'suricata' AS suri,
+           max(CASE WHEN sensor <> 'suricata' THEN epoch END) OVER (
+               PARTITION BY src, query ORDER BY epoch
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS zeek_before,
+           min(CASE WHEN sensor <> 'suricata' THEN epoch END) OVER (
+               PARTITION BY src, query ORDER BY epoch
+               ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS zeek_after
+    FROM dns
+    WHERE $two_sensors AND epoch >= $t0 - $sensor_match_s AND epoch < $t1 + $sensor_match_s
+)
+SELECT DISTINCT src, query, epoch
+FROM nearest
+WHERE suri AND epoch >= $t0 AND epoch < $t1
+  AND (epoch - zeek_before <= $sensor_match_s OR zeek_after - epoch <= $sensor_match_s);
 
 CREATE OR REPLACE TEMP TABLE scan_sensor_merge AS
 SELECT (SELECT count(*) FROM scan_dup_flows) AS flows, (SELECT count(*) FROM scan_dup_dns) AS dns_queries;

@@ -99,11 +99,19 @@ hits AS (
     SELECT epoch, origin, suri FROM dns_hits WHERE NOT EXISTS (SELECT 1 FROM named)
     UNION ALL
     SELECT epoch, origin, suri FROM ip_hits
+),
+nearest AS (
+    -- the nearest Zeek record before and after each record, in one sort (as stage 21 finds them)
+    SELECT epoch, origin, coalesce(suri, FALSE) AS suri,
+           max(CASE WHEN NOT coalesce(suri, FALSE) THEN epoch END) OVER (
+               ORDER BY epoch ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS zeek_before,
+           min(CASE WHEN NOT coalesce(suri, FALSE) THEN epoch END) OVER (
+               ORDER BY epoch ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS zeek_after
+    FROM hits
 )
-SELECT a.epoch, a.origin
-FROM hits AS a
-WHERE NOT coalesce(a.suri, FALSE)
-   OR NOT EXISTS (SELECT 1 FROM hits AS z
-                  WHERE NOT coalesce(z.suri, FALSE)
-                    AND z.epoch >= a.epoch - $sensor_match_s AND z.epoch <= a.epoch + $sensor_match_s)
-ORDER BY a.epoch;
+SELECT epoch, origin
+FROM nearest
+WHERE NOT suri
+   OR NOT (coalesce(epoch - zeek_before <= $sensor_match_s, FALSE)
+           OR coalesce(zeek_after - epoch <= $sensor_match_s, FALSE))
+ORDER BY epoch;

@@ -65,6 +65,7 @@ class ScanParams:
 
     dns_port: int = 53               # connections to this port are DNS, scored from dns rows instead
     sensor_match_s: float = 1.0      # Zeek and Suricata records of one connection/query start this close
+    sensor_match_min_share: float = 0.5  # ... and merged only when this share of Suricata's has a Zeek twin
     min_checkins: int = 4            # a channel needs at least this many events to be timed
     min_intervals: int = 3           # ... and this many kept intervals to get a beacon score
     request_gap_s: float = 5.0       # a later request on a kept-alive HTTP connection is a check-in of its
@@ -517,7 +518,14 @@ def _two_sensors(con: Any, t0: float, t1: float) -> str | None:
 
 def _merged(con: Any, start: str, params: ScanParams) -> str:
     """The two-sensor warning (:func:`_two_sensors`), with what the scan matched across the sensors."""
-    flows, queries = con.execute("SELECT flows, dns_queries FROM scan_sensor_merge").fetchone()
+    flows, queries, suricata_flows = con.execute(
+        "SELECT flows, dns_queries, suricata_flows FROM scan_sensor_merge").fetchone()
+    if not flows and not queries:
+        return (f"{start}, but under {params.sensor_match_min_share:.0%} of Suricata's {suricata_flows} "
+                f"flow(s) match a Zeek connection (same addresses and port, starting within "
+                f"{params.sensor_match_s:g} s): the two watch different links, or their clocks differ by "
+                f"more than that. Both are counted; if they do watch one link, a connection both saw "
+                f"counts twice")
     return (f"{start}: two sensors on one link, so each connection and query is counted once, from Zeek's "
             f"record; {flows} Suricata flow(s) and {queries} DNS quer{'y' if queries == 1 else 'ies'} "
             f"matched a Zeek record (same addresses and port or query, starting within "

@@ -367,7 +367,8 @@ def _ensure_name_matches(con: Any) -> None:
 #: (conn_n and tls_n are tables or views, analyzer.narrow: each is dropped as whichever it is.)
 _DROP_AFTER = {
     "21": ("scan_answer_names", "scan_http_c", "conn_n", "tls_n", "scan_addr_dict", "scan_name_dict",
-           "scan_client_dict", "scan_tls_names", "scan_conn_span", "scan_dup_flows"),
+           "scan_client_dict", "scan_tls_names", "scan_conn_span", "scan_dup_flows",
+           "scan_zeek_twins"),
     "22": ("scan_addr_apart",),
     "25": ("scan_clients", "scan_agents"),
     "26": ("scan_events", "scan_raw_names"),

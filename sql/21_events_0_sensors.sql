@@ -19,6 +19,8 @@
 -- proxy: 50,000 x 50,000), and a log is attacker-controlled.
 --   scan_dup_flows  (uid)                Suricata flow_ids whose rows (flow, tls, http) are left out
 --                                        by 21_events_1_http and 21_events_2_conn
+--   scan_zeek_twins (uid)                Zeek uids of the connections those copied: both sensors saw
+--                                        them (the finding's sources say eve too)
 --   scan_dup_dns    (src, query, epoch)  Suricata DNS rows left out by stages 22 and 47
 -- One link or two: the records are left out only when at least $sensor_match_min_share of Suricata's
 -- (flows, or DNS queries) have a Zeek twin. Zeek and Suricata on different links, or with clocks more
@@ -30,7 +32,7 @@
 -- empty, and the filters that read them fold away (no join over a single sensor's day).
 -- Parameters: $t0, $t1 (window, epoch seconds, half-open), $two_sensors, $sensor_match_s,
 -- $sensor_match_min_share.
-CREATE OR REPLACE TEMP TABLE scan_dup_flows AS
+CREATE OR REPLACE TEMP TABLE scan_flow_twins AS
 WITH both_sensors AS (
     SELECT uid, epoch, src_id, dst_id, dst_port, suri FROM conn_n
     WHERE $two_sensors AND epoch >= $t0 - $sensor_match_s AND epoch < $t1 + $sensor_match_s
@@ -38,25 +40,44 @@ WITH both_sensors AS (
     SELECT uid, epoch, src_id, dst_id, dst_port, suri FROM tls_n
     WHERE $two_sensors AND epoch >= $t0 - $sensor_match_s AND epoch < $t1 + $sensor_match_s
 ), nearest AS (
+    -- the nearest record of the other sensor before and after each record
     SELECT uid, epoch, suri,
            max(CASE WHEN NOT suri THEN epoch END) OVER (
                PARTITION BY src_id, dst_id, dst_port ORDER BY epoch
                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS zeek_before,
            min(CASE WHEN NOT suri THEN epoch END) OVER (
                PARTITION BY src_id, dst_id, dst_port ORDER BY epoch
-               ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS zeek_after
+               ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS zeek_after,
+           max(CASE WHEN suri THEN epoch END) OVER (
+               PARTITION BY src_id, dst_id, dst_port ORDER BY epoch
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS suri_before,
+           min(CASE WHEN suri THEN epoch END) OVER (
+               PARTITION BY src_id, dst_id, dst_port ORDER BY epoch
+               ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS suri_after
     FROM both_sensors
-), matched AS (
-    SELECT DISTINCT uid
-    FROM nearest
-    WHERE suri AND uid IS NOT NULL AND epoch >= $t0 AND epoch < $t1
-      AND (epoch - zeek_before <= $sensor_match_s OR zeek_after - epoch <= $sensor_match_s)
-), suricata AS (
-    SELECT count(DISTINCT uid) AS n FROM both_sensors WHERE suri AND uid IS NOT NULL AND epoch >= $t0 AND epoch < $t1
 )
+-- every record of the window, with whether the other sensor logged it too (twin)
+SELECT uid, suri,
+       bool_or(CASE WHEN suri
+                    THEN epoch - zeek_before <= $sensor_match_s OR zeek_after - epoch <= $sensor_match_s
+                    ELSE epoch - suri_before <= $sensor_match_s OR suri_after - epoch <= $sensor_match_s END) AS twin
+FROM nearest
+WHERE uid IS NOT NULL AND epoch >= $t0 AND epoch < $t1
+GROUP BY uid, suri;
+
+CREATE OR REPLACE TEMP TABLE scan_dup_flows AS
 SELECT uid
-FROM matched
-WHERE (SELECT count(*) FROM matched) >= $sensor_match_min_share * (SELECT n FROM suricata);
+FROM scan_flow_twins
+WHERE suri AND twin
+  AND (SELECT count(*) FROM scan_flow_twins WHERE suri AND twin)
+      >= $sensor_match_min_share * (SELECT count(*) FROM scan_flow_twins WHERE suri);
+
+-- Zeek's connections that Suricata logged too (when its copies are left out): credited to both
+-- sensors in the finding's sources (stage 21, by_eve), since both saw them.
+CREATE OR REPLACE TEMP TABLE scan_zeek_twins AS
+SELECT uid
+FROM scan_flow_twins
+WHERE NOT suri AND twin AND EXISTS (SELECT 1 FROM scan_dup_flows);
 
 CREATE OR REPLACE TEMP TABLE scan_dup_dns AS
 WITH nearest AS (
@@ -83,5 +104,6 @@ WHERE (SELECT count(*) FROM matched) >= $sensor_match_min_share * (SELECT n FROM
 
 CREATE OR REPLACE TEMP TABLE scan_sensor_merge AS
 SELECT (SELECT count(*) FROM scan_dup_flows) AS flows, (SELECT count(*) FROM scan_dup_dns) AS dns_queries,
-       (SELECT count(DISTINCT uid) FROM conn_n
-        WHERE $two_sensors AND suri AND uid IS NOT NULL AND epoch >= $t0 AND epoch < $t1) AS suricata_flows;
+       (SELECT count(*) FROM scan_flow_twins WHERE suri) AS suricata_flows;
+
+DROP TABLE scan_flow_twins;

@@ -1,20 +1,28 @@
 -- Stage 21, last file (see 21_events_1_http.sql): scan_events, the connections of the window (conn_n)
 -- joined by uid to the TLS handshakes of the window (tls_n) and the HTTP requests (scan_http_c).
 -- Two sensors on one link: a Suricata flow that Zeek logged too (scan_dup_flows, first file of stage
--- 21) is left out, its TLS rows with it. Each log is read as two parts, the rows that cannot be such a
--- copy and the Suricata rows that are not one: with one sensor ($two_sensors false) the second part is
--- empty and the first is the whole log, so the day of a single sensor pays no join for it.
+-- 21) is left out, its TLS rows with it, and Zeek's record of it is credited to both sensors (twin:
+-- by_eve, so the finding's sources say eve too). Each log is read in three parts: all of it with one
+-- sensor ($two_sensors false: the other two parts fold away, so a single sensor's day pays no join);
+-- with two, Zeek's rows (twin or not) and the Suricata rows that are no copy.
 -- Parameters: $t0, $t1 (window, epoch seconds, half-open), $dns_port, $two_sensors.
 CREATE OR REPLACE TEMP TABLE scan_events AS
 WITH conn_w AS (
     -- conn_n: the connections already numbered (stage 05), their bytes those stage 04 describes
-    SELECT uid, epoch, src_id, dst_id, dst_port, duration, orig_bytes, resp_bytes, suri
+    SELECT uid, epoch, src_id, dst_id, dst_port, duration, orig_bytes, resp_bytes, suri, FALSE AS twin
     FROM conn_n
     WHERE epoch >= $t0 AND epoch < $t1
       AND coalesce(dst_port, -1) <> $dns_port   -- (those whose service is DNS are not in conn_n)
-      AND (NOT $two_sensors OR NOT suri)
+      AND NOT $two_sensors
     UNION ALL
-    SELECT c.uid, c.epoch, c.src_id, c.dst_id, c.dst_port, c.duration, c.orig_bytes, c.resp_bytes, c.suri
+    SELECT c.uid, c.epoch, c.src_id, c.dst_id, c.dst_port, c.duration, c.orig_bytes, c.resp_bytes, c.suri,
+           w.uid IS NOT NULL                -- Suricata logged it too (scan_zeek_twins)
+    FROM conn_n c
+    LEFT JOIN scan_zeek_twins w ON w.uid = c.uid
+    WHERE c.epoch >= $t0 AND c.epoch < $t1 AND coalesce(c.dst_port, -1) <> $dns_port
+      AND $two_sensors AND NOT c.suri
+    UNION ALL
+    SELECT c.uid, c.epoch, c.src_id, c.dst_id, c.dst_port, c.duration, c.orig_bytes, c.resp_bytes, c.suri, FALSE
     FROM conn_n c
     WHERE c.epoch >= $t0 AND c.epoch < $t1 AND coalesce(c.dst_port, -1) <> $dns_port
       AND $two_sensors AND c.suri AND NOT EXISTS (SELECT 1 FROM scan_dup_flows d WHERE d.uid = c.uid)
@@ -22,12 +30,18 @@ WITH conn_w AS (
     -- One TLS handshake per connection (Zeek ssl.log, Suricata tls): no GROUP BY uid, which on a big
     -- day is the most memory-hungry step of the scan. A second handshake row for one uid would add a
     -- same-instant event, which the burst collapse of stage 30 folds into the first.
-    SELECT uid, raw_id, client_id, epoch, src_id, dst_id, dst_port, suri
+    SELECT uid, raw_id, client_id, epoch, src_id, dst_id, dst_port, suri, FALSE AS twin
     FROM tls_n
     WHERE epoch >= $t0 AND epoch < $t1 AND uid IS NOT NULL
-      AND (NOT $two_sensors OR NOT suri)
+      AND NOT $two_sensors
     UNION ALL
-    SELECT t.uid, t.raw_id, t.client_id, t.epoch, t.src_id, t.dst_id, t.dst_port, t.suri
+    SELECT t.uid, t.raw_id, t.client_id, t.epoch, t.src_id, t.dst_id, t.dst_port, t.suri, w.uid IS NOT NULL
+    FROM tls_n t
+    LEFT JOIN scan_zeek_twins w ON w.uid = t.uid
+    WHERE t.epoch >= $t0 AND t.epoch < $t1 AND t.uid IS NOT NULL
+      AND $two_sensors AND NOT t.suri
+    UNION ALL
+    SELECT t.uid, t.raw_id, t.client_id, t.epoch, t.src_id, t.dst_id, t.dst_port, t.suri, FALSE
     FROM tls_n t
     WHERE t.epoch >= $t0 AND t.epoch < $t1 AND t.uid IS NOT NULL
       AND $two_sensors AND t.suri AND NOT EXISTS (SELECT 1 FROM scan_dup_flows d WHERE d.uid = t.uid)
@@ -36,7 +50,8 @@ WITH conn_w AS (
            coalesce(c.epoch, t.epoch) AS epoch, coalesce(c.src_id, t.src_id) AS src_id,
            coalesce(c.dst_id, t.dst_id) AS dst_id, coalesce(c.dst_port, t.dst_port) AS dst_port,
            coalesce(c.suri, t.suri) AS suri, c.duration, c.orig_bytes, c.resp_bytes,
-           t.uid IS NOT NULL AS has_tls, t.raw_id, t.client_id
+           t.uid IS NOT NULL AS has_tls, t.raw_id, t.client_id,
+           coalesce(c.twin, FALSE) OR coalesce(t.twin, FALSE) AS twin
     FROM conn_w c
     FULL OUTER JOIN tls_w t ON t.uid = c.uid
 ), ev AS (
@@ -55,14 +70,14 @@ WITH conn_w AS (
            coalesce(ct.has_conn AND NOT h.later, ct.has_conn, FALSE) AS has_conn,
            coalesce(ct.has_tls AND NOT h.later, ct.has_tls, FALSE) AS has_tls,
            h.uid IS NOT NULL AS has_http, coalesce(ct.suri, h.suri, FALSE) AS suri,
-           coalesce(h.later, FALSE) AS by_request
+           coalesce(h.later, FALSE) AS by_request, coalesce(ct.twin, FALSE) AS twin
     FROM ct
     FULL OUTER JOIN scan_http_c h ON h.uid = ct.uid
 )
 SELECT ev.src_id, ev.dst_id, ev.dst_port, ev.epoch, ev.duration, ev.bytes_out, ev.bytes_in,
        coalesce(ev.named_raw_id, an.raw_id) AS raw_id, ev.client_id, ev.ua_id,
        ev.has_conn AND NOT ev.suri AS by_conn,
-       ev.suri AS by_eve,
+       ev.suri OR ev.twin AS by_eve,            -- timed by Suricata, or by Zeek with Suricata's copy left out
        ev.has_tls AND NOT ev.suri AS by_ssl,
        ev.has_http AND NOT ev.suri AS by_http,
        FALSE AS by_dns,

@@ -369,7 +369,7 @@ _DROP_AFTER = {
     "21": ("scan_answer_names", "scan_http_c", "conn_n", "tls_n", "scan_addr_dict", "scan_name_dict",
            "scan_client_dict", "scan_tls_names", "scan_conn_span", "scan_dup_flows",
            "scan_zeek_twins"),
-    "22": ("scan_addr_apart",),
+    "22": ("scan_addr_apart", "scan_zeek_dns_twins"),
     "25": ("scan_clients", "scan_agents"),
     "26": ("scan_events", "scan_raw_names"),
     "30": ("scan_raw",),

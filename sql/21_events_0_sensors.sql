@@ -22,6 +22,7 @@
 --   scan_zeek_twins (uid)                Zeek uids of the connections those copied: both sensors saw
 --                                        them (the finding's sources say eve too)
 --   scan_dup_dns    (src, query, epoch)  Suricata DNS rows left out by stages 22 and 47
+--   scan_zeek_dns_twins (src, query, epoch)  Zeek's queries those copied (stage 22 credits both sensors)
 -- One link or two: the records are left out only when at least $sensor_match_min_share of Suricata's
 -- (flows, or DNS queries) have a Zeek twin. Zeek and Suricata on different links, or with clocks more
 -- than the tolerance apart, still meet by chance now and then (a browser's bursts, a steady poller:
@@ -79,7 +80,7 @@ SELECT uid
 FROM scan_flow_twins
 WHERE NOT suri AND twin AND EXISTS (SELECT 1 FROM scan_dup_flows);
 
-CREATE OR REPLACE TEMP TABLE scan_dup_dns AS
+CREATE OR REPLACE TEMP TABLE scan_dns_twins AS
 WITH nearest AS (
     SELECT src, query, epoch, sensor = 'suricata' AS suri,
            max(CASE WHEN sensor <> 'suricata' THEN epoch END) OVER (
@@ -87,23 +88,43 @@ WITH nearest AS (
                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS zeek_before,
            min(CASE WHEN sensor <> 'suricata' THEN epoch END) OVER (
                PARTITION BY src, query ORDER BY epoch
-               ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS zeek_after
+               ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS zeek_after,
+           max(CASE WHEN sensor = 'suricata' THEN epoch END) OVER (
+               PARTITION BY src, query ORDER BY epoch
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS suri_before,
+           min(CASE WHEN sensor = 'suricata' THEN epoch END) OVER (
+               PARTITION BY src, query ORDER BY epoch
+               ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS suri_after
     FROM dns
     WHERE $two_sensors AND epoch >= $t0 - $sensor_match_s AND epoch < $t1 + $sensor_match_s
-), matched AS (
-    SELECT DISTINCT src, query, epoch
-    FROM nearest
-    WHERE suri AND epoch >= $t0 AND epoch < $t1
-      AND (epoch - zeek_before <= $sensor_match_s OR zeek_after - epoch <= $sensor_match_s)
-), suricata AS (
-    SELECT count(*) AS n FROM (SELECT DISTINCT src, query, epoch FROM nearest WHERE suri AND epoch >= $t0 AND epoch < $t1) q
 )
+-- every query of the window, with whether the other sensor logged it too (twin)
+SELECT src, query, epoch, suri,
+       bool_or(CASE WHEN suri
+                    THEN epoch - zeek_before <= $sensor_match_s OR zeek_after - epoch <= $sensor_match_s
+                    ELSE epoch - suri_before <= $sensor_match_s OR suri_after - epoch <= $sensor_match_s END) AS twin
+FROM nearest
+WHERE suri IS NOT NULL AND epoch >= $t0 AND epoch < $t1
+GROUP BY src, query, epoch, suri;
+
+CREATE OR REPLACE TEMP TABLE scan_dup_dns AS
 SELECT src, query, epoch
-FROM matched
-WHERE (SELECT count(*) FROM matched) >= $sensor_match_min_share * (SELECT n FROM suricata);
+FROM scan_dns_twins
+WHERE suri AND twin
+  AND (SELECT count(*) FROM scan_dns_twins WHERE suri AND twin)
+      >= $sensor_match_min_share * (SELECT count(*) FROM scan_dns_twins WHERE suri);
+
+-- Zeek's queries that Suricata logged too (when its copies are left out): a DNS-timed event of both
+-- sensors (stage 22, by_eve).
+CREATE OR REPLACE TEMP TABLE scan_zeek_dns_twins AS
+SELECT src, query, epoch
+FROM scan_dns_twins
+WHERE NOT suri AND twin AND EXISTS (SELECT 1 FROM scan_dup_dns);
 
 CREATE OR REPLACE TEMP TABLE scan_sensor_merge AS
 SELECT (SELECT count(*) FROM scan_dup_flows) AS flows, (SELECT count(*) FROM scan_dup_dns) AS dns_queries,
        (SELECT count(*) FROM scan_flow_twins WHERE suri) AS suricata_flows;
 
 DROP TABLE scan_flow_twins;
+
+DROP TABLE scan_dns_twins;

@@ -12,7 +12,8 @@
 -- (lname_id numbers lower(raw_name), stage 20); a query without a source never matches (src_id NULL),
 -- so it is added, and left out with every other event without a source at stage 24.
 -- With two sensors on one link, Suricata's copy of a query Zeek logged too (scan_dup_dns, first file
--- of stage 21) is left out, read as 21_events_2_conn reads its logs (no join with one sensor).
+-- of stage 21) is left out and Zeek's credited to both sensors (suri: the event's by_eve), read in
+-- three parts as 21_events_2_conn reads its logs (no join with one sensor).
 -- Parameters: $t0, $t1, $two_sensors.
 INSERT INTO scan_events
 WITH named AS (
@@ -25,10 +26,15 @@ WITH named AS (
     GROUP BY p.src_id, n.lname_id
 ), q AS (
     SELECT coalesce(s.addr_id, addr_key(d.src)) AS src_id, d.epoch, n.raw_id, n.lname_id,
-           d.sensor = 'suricata' AS suri
-    FROM (SELECT * FROM dns WHERE NOT $two_sensors OR sensor IS DISTINCT FROM 'suricata'
+           d.sensor = 'suricata' OR d.twin AS suri
+    FROM (SELECT src, query, epoch, sensor, FALSE AS twin FROM dns WHERE NOT $two_sensors
           UNION ALL
-          SELECT * FROM dns x
+          SELECT x.src, x.query, x.epoch, x.sensor, w.src IS NOT NULL     -- Suricata logged it too
+          FROM dns x
+          LEFT JOIN scan_zeek_dns_twins w ON w.src = x.src AND w.query = x.query AND w.epoch = x.epoch
+          WHERE $two_sensors AND x.sensor IS DISTINCT FROM 'suricata'
+          UNION ALL
+          SELECT src, query, epoch, sensor, FALSE FROM dns x
           WHERE $two_sensors AND x.sensor = 'suricata'
             AND NOT EXISTS (SELECT 1 FROM scan_dup_dns k
                             WHERE k.src = x.src AND k.query = x.query AND k.epoch = x.epoch)) d

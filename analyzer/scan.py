@@ -43,7 +43,7 @@ from typing import Any
 from analyzer.errors import AnalyzerError, InputError
 from analyzer.findings import Finding, ScanResult, printable
 from analyzer.ingest.duplicates import MIN_OVERLAP_SHARE
-from analyzer.narrow import moved, narrow
+from analyzer.narrow import MOVED, moved, narrow
 from analyzer.sqlfiles import list_sql, read_sql
 from analyzer.store import drop, settings
 
@@ -364,9 +364,9 @@ def _ensure_name_matches(con: Any) -> None:
 
 #: Per-event tables, dropped as soon as no later stage reads them (memory: they hold every event).
 #: What stays after a scan is per channel: scan_channels, scan_facts, scan_beacon, scan_findings ...
-#: (conn_n and tls_n are tables or views, analyzer.narrow: each is dropped as whichever it is.)
+#: (conn_n and tls_n are views, of the logs or of the rows a scan-owned store kept: analyzer.narrow.)
 _DROP_AFTER = {
-    "21": ("scan_answer_names", "scan_http_c", "conn_n", "tls_n", "scan_addr_dict", "scan_name_dict",
+    "21": ("scan_answer_names", "scan_http_c", "conn_n", "tls_n", *MOVED.values(), "scan_addr_dict", "scan_name_dict",
            "scan_client_dict", "scan_tls_names", "scan_conn_span", "scan_dup_flows",
            "scan_zeek_twins"),
     "22": ("scan_addr_apart", "scan_zeek_dns_twins"),

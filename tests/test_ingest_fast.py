@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer.ingest import IngestReport, ingest_paths, pipeline
-from analyzer.store import Store
+from analyzer.sqlfiles import read_sql
+from analyzer.store import SCRATCH_DERIVED, Store
 
 FIX = Path(__file__).parent / "fixtures" / "ingest"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -49,10 +50,18 @@ def run(paths: list[Path], fast: bool, monkeypatch: pytest.MonkeyPatch, *, scrat
             m.setattr(pipeline, "_fast_plan", lambda *a: None)
         with Store(scratch=scratch) as s:
             report = ingest_paths(s, [str(p) for p in paths])
+            s.con.execute(read_sql("03_duckdb_keys"))  # the key macros, for the full store's columns
             tables = {t: s.con.execute(
                 f"SELECT {', '.join(columns[t]) if columns else '* EXCLUDE (file_id)'} FROM {t} ORDER BY ALL"
             ).fetchall() for t in TABLES}
     return report, tables, len(taken)
+
+
+class _Names(dict):
+    """str.format_map mapping: each field to its own name (a column of the full store)."""
+
+    def __missing__(self, key: str) -> str:
+        return key
 
 
 def scratch_columns() -> dict[str, list[str]]:
@@ -64,7 +73,10 @@ def same_in_a_scratch_store(paths: list[Path], monkeypatch: pytest.MonkeyPatch, 
     """A scratch store loads the same rows (in the columns it keeps) with the same reports as a full one."""
     cols = scratch_columns()
     # a scratch store keeps a uid's key (store.SCRATCH_KEYS): the full store's uid, keyed, must equal it
-    keyed = {t: ["ingest_uid_key(uid) AS uid" if c == "uid" else c for c in cs] for t, cs in cols.items()}
+    # and the keys it numbers conn and tls rows by (store.SCRATCH_DERIVED), made from the full store's strings
+    derived = {t: {c: f"{e.format_map(_Names())} AS {c}" for c, e in SCRATCH_DERIVED.get(t, {}).items()} for t in cols}
+    keyed = {t: ["ingest_uid_key(uid) AS uid" if c == "uid" else derived[t].get(c, c) for c in cs]
+             for t, cs in cols.items()}
     full, full_tables, full_taken = run(paths, fast, monkeypatch, columns=keyed)
     scratch, scratch_tables, scratch_taken = run(paths, fast, monkeypatch, scratch=True, columns=cols)
     for t in TABLES:

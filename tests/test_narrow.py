@@ -25,8 +25,14 @@ COLLIDING_KEYS = (
 
 
 def _colliding(monkeypatch) -> None:
+    """Colliding keys for the narrowing and for a scratch store's ingest, which numbers conn and tls
+    rows as it reads them (analyzer.store.SCRATCH_DERIVED) with the same macros."""
+    import analyzer.store as store_mod
+
     real = narrow_mod.read_sql
-    monkeypatch.setattr(narrow_mod, "read_sql", lambda name: COLLIDING_KEYS if name == "03_duckdb_keys" else real(name))
+    patched = lambda name: COLLIDING_KEYS if name == "03_duckdb_keys" else real(name)  # noqa: E731
+    monkeypatch.setattr(narrow_mod, "read_sql", patched)
+    monkeypatch.setattr(store_mod, "read_sql", patched)
 
 
 def _halves(paths: list[Path], outdir: Path) -> list[Path]:
@@ -190,24 +196,59 @@ def test_narrowing_a_kept_store_again_rebuilds_only_when_its_logs_changed() -> N
     assert con.execute("SELECT count(*) FROM conn").fetchone()[0] == 2  # a kept store keeps its logs
 
 
+def _conn_scratch(con, uid: str, t: float, src: str, dst: str, service: str, sensor: str = "zeek") -> None:
+    """A conn row as a scratch store's ingest writes it: uid hashed, addresses numbered as read."""
+    con.execute("INSERT INTO conn (epoch, uid, src, dst, dst_port, service, duration, orig_bytes, resp_bytes,"
+                " orig_ip_bytes, resp_ip_bytes, sensor, src_id, dst_id) VALUES (?, hash(?), ?, ?, 443, ?, 1.5,"
+                " 10, 20, 110, 120, ?, addr_key(?), addr_key(?))", [t, uid, src, dst, service, sensor, src, dst])
+
+
 def test_once_batches_were_moved_the_rest_is_moved_too(monkeypatch) -> None:
-    """After narrow_when_big has moved a batch out of conn and tls, narrow() moves the rest into the
-    same tables and empties the logs again; a day that never reached a batch is not copied (views)."""
+    """narrow_when_big keeps a scratch store's first batch of conn and tls rows in place: the log
+    tables renamed, their strings dropped, empty logs in their place; narrow() adds the rest to them
+    and empties the logs again. A connection whose service is DNS is left out, a Suricata flow counts
+    its bytes on the wire. A store whose rows were not numbered as they were read (not scratch) is not
+    batched, and a day that never reached a batch is not copied (views of the logs)."""
     monkeypatch.setattr(narrow_mod, "BATCH_ROWS", 1)
-    with Store() as store:
+    with Store(scratch=True) as store:
         con = store.con
-        _conn(con, "C1", 1e9, "10.0.0.1", "192.0.2.1", "ssl")
+        for i in range(3):
+            _conn_scratch(con, f"C1{i}", 1e9 + i, "10.0.0.1", "192.0.2.1", "ssl")
+        _conn_scratch(con, "Cdns", 1e9 + 9, "10.0.0.1", "10.0.0.53", "dns")
         assert narrow_mod.narrow_when_big(con)
-        assert con.execute("SELECT (SELECT count(*) FROM conn), (SELECT count(*) FROM conn_n)").fetchone() == (0, 1)
-        assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('conn_n', 'tls_n')").fetchone()[0] == 2
-        _conn(con, "C2", 1e9 + 60, "10.0.0.1", "192.0.2.2", "ssl")
-        narrow_mod.narrow(con)  # the new row is moved, not the table rebuilt
-        assert con.execute("SELECT (SELECT count(*) FROM conn), (SELECT count(*) FROM conn_n)").fetchone() == (0, 2)
-        assert con.execute("SELECT count(*) FROM scan_addr_dict").fetchone()[0] == 3
-    monkeypatch.setattr(narrow_mod, "BATCH_ROWS", 10)
+        assert con.execute("SELECT (SELECT count(*) FROM conn), (SELECT count(*) FROM conn_n)").fetchone() == (0, 3)
+        # kept in place, not copied: the DNS row is deleted in the same table (a quarter: DEAD_SHARE)
+        assert con.execute("SELECT estimated_size FROM duckdb_tables() WHERE table_name = 'conn_moved'").fetchone()[0] == 4
+        kinds = dict(con.execute("SELECT table_name, 'TABLE' FROM duckdb_tables() UNION ALL "
+                                 "SELECT view_name, 'VIEW' FROM duckdb_views()").fetchall())
+        assert [kinds.get(t) for t in ("conn_moved", "tls_moved", "conn_n", "tls_n", "conn", "tls")] == \
+            ["TABLE", "TABLE", "VIEW", "VIEW", "TABLE", "TABLE"]
+        kept = [r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'conn_moved'"
+                                          " ORDER BY column_index").fetchall()]
+        assert sorted(kept) == sorted(narrow_mod._KEEP["conn"]) and "src" not in kept  # the strings dropped
+        _conn_scratch(con, "C2", 1e9 + 60, "10.0.0.1", "192.0.2.2", "ssl")
+        _conn_scratch(con, "C3", 1e9 + 90, "10.0.0.3", "192.0.2.2", "tls", sensor="suricata")
+        narrow_mod.narrow(con)  # the new rows are added, not the table rebuilt
+        assert con.execute("SELECT (SELECT count(*) FROM conn), (SELECT count(*) FROM conn_n)").fetchone() == (0, 5)
+        back = con.execute("SELECT s.addr, d.addr, c.orig_bytes, c.resp_bytes, c.suri FROM conn_n c "
+                           "JOIN scan_addr_dict s ON s.addr_id = c.src_id JOIN scan_addr_dict d ON d.addr_id = c.dst_id "
+                           "ORDER BY c.epoch").fetchall()
+        assert back == [("10.0.0.1", "192.0.2.1", 10, 20, False)] * 3 + [
+            ("10.0.0.1", "192.0.2.2", 10, 20, False), ("10.0.0.3", "192.0.2.2", 110, 120, True)]
+        assert con.execute("SELECT count(*) FROM scan_addr_dict").fetchone()[0] == 5  # the DNS server's too
+    with Store(scratch=True) as store:  # half of the batch DNS: its other rows copied, the table dropped
+        _conn_scratch(store.con, "C1", 1e9, "10.0.0.1", "192.0.2.1", "ssl")
+        _conn_scratch(store.con, "Cdns", 1e9 + 1, "10.0.0.1", "10.0.0.53", "dns")
+        assert narrow_mod.narrow_when_big(store.con)
+        assert store.con.execute("SELECT estimated_size, (SELECT count(*) FROM conn_n) FROM duckdb_tables() "
+                                 "WHERE table_name = 'conn_moved'").fetchone() == (1, 1)
     with Store() as store:
+        _conn(store.con, "C1", 1e9, "10.0.0.1", "192.0.2.1", "ssl")
+        assert not narrow_mod.narrow_when_big(store.con)
+    monkeypatch.setattr(narrow_mod, "BATCH_ROWS", 10)
+    with Store(scratch=True) as store:
         con = store.con
-        _conn(con, "C1", 1e9, "10.0.0.1", "192.0.2.1", "ssl")
+        _conn_scratch(con, "C1", 1e9, "10.0.0.1", "192.0.2.1", "ssl")
         assert not narrow_mod.narrow_when_big(con)
         narrow_mod.narrow(con)
         assert con.execute("SELECT (SELECT count(*) FROM conn), (SELECT count(*) FROM conn_n)").fetchone() == (1, 1)

@@ -49,14 +49,15 @@ def test_bad_memory_limit_is_a_store_error():
 
 
 def test_a_scratch_store_leaves_out_the_columns_no_stage_reads():
-    from analyzer.store import SCRATCH_OMITS
+    from analyzer.store import SCRATCH_DERIVED, SCRATCH_OMITS
 
     with Store() as full, Store(scratch=True) as scratch:
         for table, omitted in SCRATCH_OMITS.items():
             have_full = [r[0] for r in full.con.execute(f"DESCRIBE {table}").fetchall()]
             have = [r[0] for r in scratch.con.execute(f"DESCRIBE {table}").fetchall()]
             assert set(omitted) <= set(have_full)            # the names are real columns
-            assert have == [c for c in have_full if c not in omitted]
+            # ... and the keys it numbers conn and tls rows by as it reads them, at the end
+            assert have == [c for c in have_full if c not in omitted] + list(SCRATCH_DERIVED.get(table, {}))
         assert [r[0] for r in scratch.con.execute("DESCRIBE ingest_files").fetchall()] == \
             [r[0] for r in full.con.execute("DESCRIBE ingest_files").fetchall()]
 
@@ -81,6 +82,27 @@ def test_a_scratch_store_keeps_uids_as_keys_and_the_sensor_as_an_enum():
         assert {r[2] for r in rows} == {"suricata"} and {r[3] for r in rows} == {7}
         with pytest.raises(duckdb.Error):   # the enum holds the two sensors only
             s.con.execute("INSERT INTO conn (sensor) VALUES ('other')")
+
+
+@pytest.mark.parametrize("fmt", ["zeek-tsv", "zeek-json", "eve"])
+def test_a_scratch_store_numbers_conn_and_tls_rows_as_it_reads_them(tmp_path, fmt):
+    """store.SCRATCH_DERIVED: every ingest path fills the keys of conn and tls (the macros of
+    sql/03_duckdb_keys.sql over the row's strings), which a scan-owned store keeps in place of the
+    strings (analyzer.narrow)."""
+    from analyzer.ingest import ingest_paths
+    from analyzer.simulate import build_scenario, write_logs
+
+    scen = build_scenario("mixed", seed=3, hours=2.0)
+    with Store(scratch=True) as s:
+        ingest_paths(s, [str(p) for p in write_logs(scen, tmp_path, fmt=fmt)])
+        conn = s.con.execute("SELECT count(*), count(*) FILTER (WHERE src_id = addr_key(src) AND dst_id = addr_key(dst)) "
+                             "FROM conn").fetchone()
+        tls = s.con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE src_id = addr_key(src) AND dst_id = addr_key(dst) "
+            "AND raw_id IS NOT DISTINCT FROM name_key(server_name) AND client_id = client_key(ja3, ja4)), "
+            "count(raw_id) FROM tls").fetchone()
+    assert conn[0] > 1000 and conn[1] == conn[0]
+    assert tls[0] > 500 and tls[1] == tls[0] and tls[2] > 0
 
 
 def test_a_scratch_store_lives_in_memory(tmp_path):

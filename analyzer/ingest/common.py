@@ -25,7 +25,7 @@ import duckdb
 
 from analyzer.ingest.report import Reject
 from analyzer.ingest.zeek_fields import table_columns
-from analyzer.store import SCRATCH_KEYS, columns_of, settings
+from analyzer.store import SCRATCH_DERIVED, SCRATCH_KEYS, columns_of, settings
 
 #: rejected lines stored in ingest_rejects per file (all are counted); their text is cut to this
 MAX_STORED_REJECTS = 1000
@@ -166,9 +166,12 @@ def insert_head(con: duckdb.DuckDBPyConnection, table: str, values: dict[str, st
     columns. ``values`` maps every column a log table can have (``table_columns`` plus ``sensor``,
     ``file_id``, ``line``) to its SQL expression; a scratch store's table lacks some, which are left
     out of the INSERT (their expressions are still what the caller makes of them: see fast_read),
-    and keeps some as numbers, whose expressions are wrapped in the macro that makes the number."""
+    and keeps some as numbers, whose expressions are wrapped in the macro that makes the number, and
+    adds the keys of ``SCRATCH_DERIVED``, made from the values given for their strings (which every
+    caller gives as column names of its source, so that nothing is computed twice)."""
     have = stored_columns(con, table)
-    missing = set(have) - set(values)
+    derived = {c: e for c, e in SCRATCH_DERIVED.get(table, {}).items() if c in have}
+    missing = set(have) - set(values) - set(derived)
     if missing:  # a programming error: a column would be filled with NULL unnoticed
         raise ValueError(f"no value for {table} column(s) {sorted(missing)}")
     cols = [c for c in values if c in have]
@@ -176,6 +179,9 @@ def insert_head(con: duckdb.DuckDBPyConnection, table: str, values: dict[str, st
     for c in cols:
         macro, type_ = SCRATCH_KEYS.get(c, ("", ""))
         exprs.append(f"{macro}({values[c]})" if macro and have[c] == type_ else values[c])
+    for c, template in derived.items():  # the keys of a scratch store, from the row's strings as stored
+        cols.append(c)
+        exprs.append(template.format(**values))
     return f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(exprs)}", frozenset(have)
 
 

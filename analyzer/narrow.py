@@ -18,8 +18,8 @@ Two ways, one SQL:
   themselves, renamed (``conn_moved``, ``tls_moved``), their strings dropped; later batches are
   appended to them; conn_n and tls_n are views of them. :func:`narrow` takes the rest before the
   scan. A day that never reached a batch is narrowed as a kept store is (views of the logs).
-  10M connections: ingest and narrowing 14.5 s instead of 22 s (bench/profile_scan.py), for the
-  3.3 s copy of every row, and the spill of the two copies held at once, saved.
+  10M connections: ingest and narrowing 14.5 s instead of 17.5-22 s (bench/profile_scan.py): the
+  3.3 s copy of every row, and the spill of holding the two copies at once, saved.
 
 Library code: no printing, no exit.
 """

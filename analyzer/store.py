@@ -56,7 +56,7 @@ SCRATCH_KEYS: dict[str, tuple[str, str]] = {
 #: of sql/03_duckdb_keys.sql over the row's own strings), computed by the ingest as it reads each
 #: row, in parallel, and stored as BIGINT. A store that ends with its scan then narrows a batch of
 #: rows in place (analyzer.narrow): the strings are dropped and the rows kept as they are, where a
-#: copy of every row, hashing its strings again, cost 3.3 s of 33 at 10M connections.
+#: copy of every row, hashing its strings again, cost 3.3 s of a 33-36 s profile at 10M connections.
 SCRATCH_DERIVED: dict[str, dict[str, str]] = {
     "conn": {"src_id": "addr_key({src})", "dst_id": "addr_key({dst})"},
     "tls": {"src_id": "addr_key({src})", "dst_id": "addr_key({dst})",

@@ -29,7 +29,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from analyzer.sqlfiles import read_sql
+from analyzer.sqlfiles import run_sql
 from analyzer.store import SCRATCH_DERIVED, columns_of, drop, kind_of
 
 #: rows of conn + tls, as logged, past which a scan-owned store narrows them during its ingest: about
@@ -56,8 +56,7 @@ _DONE_AT: "weakref.WeakKeyDictionary[Any, tuple[int, ...]]" = weakref.WeakKeyDic
 
 
 def _run(con: Any, name: str) -> None:
-    for statement in con.extract_statements(read_sql(name)):
-        con.execute(statement.query)
+    run_sql(con, name)  # one function of this module per SQL file run: bench/profile_scan.py times it
 
 
 def _counts(con: Any, tables: tuple[str, ...] = ("conn", "tls", "http", "dns")) -> tuple[int, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 
 @functools.cache
@@ -27,6 +28,12 @@ def read_sql(name: str) -> str:
     if not name.endswith(".sql"):
         name += ".sql"
     return (sql_dir() / name).read_text(encoding="utf-8")
+
+
+def run_sql(con: Any, name: str) -> None:
+    """Run every statement of ``sql/<name>`` on ``con``, in order (files that bind no parameter)."""
+    for statement in con.extract_statements(read_sql(name)):
+        con.execute(statement.query)
 
 
 def list_sql() -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 
 from analyzer.errors import StoreError
-from analyzer.sqlfiles import read_sql
+from analyzer.sqlfiles import read_sql, run_sql
 
 #: DuckDB's memory cap by default: past it, operators spill to disk instead of growing, so a big
 #: day of logs stays within a laptop's memory (DuckDB's own default is 80 % of RAM). The process
@@ -125,8 +125,7 @@ class Store:
             for table, derived in SCRATCH_DERIVED.items():
                 for column in derived:
                     self.con.execute(f"ALTER TABLE {table} ADD COLUMN {column} BIGINT")
-            for statement in self.con.extract_statements(read_sql("03_duckdb_keys")):
-                self.con.execute(statement.query)  # the macros of SCRATCH_DERIVED
+            run_sql(self.con, "03_duckdb_keys")  # the macros of SCRATCH_DERIVED
 
     def set_memory_limit(self, limit: str) -> None:
         """Cap DuckDB's memory (e.g. '2GB'); raises StoreError on a value DuckDB does not accept."""

@@ -26,13 +26,11 @@ COLLIDING_KEYS = (
 
 def _colliding(monkeypatch) -> None:
     """Colliding keys for the narrowing and for a scratch store's ingest, which numbers conn and tls
-    rows as it reads them (analyzer.store.SCRATCH_DERIVED) with the same macros."""
-    import analyzer.store as store_mod
+    rows as it reads them (analyzer.store.SCRATCH_DERIVED) with the same macros (sqlfiles.run_sql)."""
+    import analyzer.sqlfiles as sqlfiles_mod
 
-    real = narrow_mod.read_sql
-    patched = lambda name: COLLIDING_KEYS if name == "03_duckdb_keys" else real(name)  # noqa: E731
-    monkeypatch.setattr(narrow_mod, "read_sql", patched)
-    monkeypatch.setattr(store_mod, "read_sql", patched)
+    real = sqlfiles_mod.read_sql
+    monkeypatch.setattr(sqlfiles_mod, "read_sql", lambda name: COLLIDING_KEYS if name == "03_duckdb_keys" else real(name))
 
 
 def _halves(paths: list[Path], outdir: Path) -> list[Path]:

@@ -414,10 +414,10 @@ def test_strings_whose_keys_collide_are_numbered_apart(mixed, monkeypatch) -> No
     a key, the later ones get numbers of their own below zero (sql/05_narrow_3_dicts.sql), so no two
     hosts, names or clients merge. Forced here with keys that collide for every two strings of the
     same length: the findings are exactly those of the real keys."""
-    import analyzer.narrow as narrow_mod
     import analyzer.scan as scan_mod
+    import analyzer.sqlfiles as sqlfiles_mod
 
-    real = narrow_mod.read_sql
+    real = sqlfiles_mod.read_sql
 
     def colliding(name: str) -> str:
         if name.startswith("03_duckdb_keys"):
@@ -428,7 +428,7 @@ def test_strings_whose_keys_collide_are_numbered_apart(mixed, monkeypatch) -> No
                     "CAST(length(coalesce(ja3, '')) + length(coalesce(ja4, '')) AS BIGINT);")
         return real(name)
 
-    monkeypatch.setattr(narrow_mod, "read_sql", colliding)
+    monkeypatch.setattr(sqlfiles_mod, "read_sql", colliding)  # the SQL files run_sql runs
     scen = build_scenario("mixed", seed=7, hours=24.0)
     store = Store()
     load_into_store(scen, store.con)

@@ -8,17 +8,21 @@
 -- conn is grouped on its (source, destination) pairs, one hash table keyed on both strings: far fewer
 -- pairs than rows, and the two address sets and the span are read from those few (10M connections:
 -- 1.4 s against 1.9 s for GROUPING SETS of each address and the total).
--- For tls, GROUPING SETS make each of its distinct values in one pass: the column a row of a set does
--- not group by is NULL there, GROUPING(column) = 0 says which set a row is of.
+-- tls the same way: first one hash table of its distinct (name, client, source, destination), far
+-- fewer than its rows; then GROUPING SETS make each distinct value of the four from those few: the
+-- column a row of a set does not group by is NULL there, GROUPING(column) = 0 says which set a row is
+-- of. (7M handshakes: 1.5 s against 1.7 s for the GROUPING SETS over every row.)
 CREATE OR REPLACE TEMP TABLE _nb_conn AS
 SELECT src, dst, min(epoch) AS first_epoch, max(epoch) AS last_epoch
 FROM conn
 GROUP BY src, dst;
 
 CREATE OR REPLACE TEMP TABLE _nb_tls AS
-SELECT server_name, ja3, ja4, src, dst, min(epoch) AS first_epoch,
+SELECT server_name, ja3, ja4, src, dst, min(first_epoch) AS first_epoch,
        GROUPING(server_name) = 0 AS is_name, GROUPING(ja3) = 0 AS is_client, GROUPING(src) = 0 AS is_src
-FROM (SELECT server_name, nullif(ja3, '') AS ja3, nullif(ja4, '') AS ja4, src, dst, epoch FROM tls) t
+FROM (SELECT server_name, nullif(ja3, '') AS ja3, nullif(ja4, '') AS ja4, src, dst, min(epoch) AS first_epoch
+      FROM tls
+      GROUP BY server_name, nullif(ja3, ''), nullif(ja4, ''), src, dst) t
 GROUP BY GROUPING SETS ((server_name), (ja3, ja4), (src), (dst));
 
 CREATE OR REPLACE TEMP TABLE _nb_addrs AS

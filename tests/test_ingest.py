@@ -482,3 +482,41 @@ def test_gzip_recognised_by_content_not_name(store, tmp_path):
     p.write_bytes(gzip.compress((FIX / "valid_json" / "dns.log").read_bytes()))
     f = only(load(store, p))
     assert (f.format, f.rows_loaded) == (ZEEK_JSON, 3)
+
+
+# ---------------------------------------------------------------- line counting of big files
+
+
+def test_count_newlines_agrees_with_bytes_count_below_and_above_the_numpy_size():
+    import random
+
+    from analyzer.ingest.files import _NUMPY_COUNT_BYTES, count_newlines
+
+    rnd = random.Random(7)
+    for size in (0, 1, _NUMPY_COUNT_BYTES - 1, _NUMPY_COUNT_BYTES, _NUMPY_COUNT_BYTES + 1, 3 * 2**20 + 5):
+        data = bytes(rnd.choice(b"ab\n\r\x00\xff#") for _ in range(size))
+        assert count_newlines(data) == data.count(b"\n"), size
+    assert count_newlines(b"\n" * _NUMPY_COUNT_BYTES) == _NUMPY_COUNT_BYTES
+    assert count_newlines(b"x" * _NUMPY_COUNT_BYTES) == 0
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_file_of_many_chunks_counts_every_line_once(store, tmp_path, gz):
+    """Lines are counted chunk by chunk (files.CHUNK, 1 MiB) as the file is fingerprinted: a file of
+    several chunks, with a bad line deep inside, has every data line counted, loaded or rejected."""
+    from analyzer.ingest.files import CHUNK
+
+    head = ("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n"
+            "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n"
+            "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\n")
+    n, bad = 60_000, 41_234
+    body = "".join(f"{1795651200 + i / 10:.6f}\tC{i:08d}\t10.0.{i % 250}.{i % 200}\t{40000 + i % 20000}\t"
+                   f"104.21.{i % 200}.{i % 251}\t{'x443' if i == bad else 443}\ttcp\n" for i in range(n))
+    text = (head + body + "#close\t2026-11-27-00-00-00\n").encode()
+    assert len(text) > 3 * CHUNK
+    p = tmp_path / ("conn.log.gz" if gz else "conn.log")
+    p.write_bytes(gzip.compress(text) if gz else text)
+    f = only(load(store, p))
+    assert (f.data_lines, f.rows_loaded, f.lines_rejected) == (n, n - 1, 1)
+    assert f.rejects[0].line == 7 + bad + 1 and "bad port value" in f.rejects[0].reason
+    assert rows(store, "conn", "count(*)") == [(n - 1,)]

@@ -2,7 +2,8 @@
 -- Input: TEMP _lines(line, l) (the file) and _jl(line) (its data lines). Statements are separated by
 -- "-- name:" lines; parameters are bound by name.
 -- Each line is parsed once (one json_extract_string call with every path needed; try() makes a line
--- that is no JSON a NULL list, whose reason eve.py asks for separately, for those lines only).
+-- that is no JSON a NULL list, whose reason eve.py asks for separately, for those lines only); a DNS
+-- event once more, for its answers as JSON values.
 --
 -- Mapping choices (documented in analyzer/ingest/eve.py too):
 -- * uid is flow_id as text, the join key between the tables, like Zeek's uid.
@@ -19,7 +20,26 @@
 -- * http: status, response_body_len = http.length; request_body_len = NULL (not in eve).
 
 -- name: events
+-- Each event with what it is: `modelled` (flow, dns, tls, http), and `reason`, why a modelled event
+-- cannot be loaded (other event types are skipped, reason NULL); a line with no event_type says so
+-- here, and eve.py asks only those lines whether they are JSON objects at all (JSON_REASON).
+-- In the same pass as the parse: a second statement rewriting the table cost 0.8 of 7.6 s on a
+-- 545 MB eve.json.
 CREATE OR REPLACE TEMP TABLE _eve AS
+SELECT *,
+    event_type IN ('flow', 'dns', 'tls', 'http') AS modelled,
+    CASE
+        WHEN event_type IS NULL THEN 'no event_type'
+        WHEN event_type NOT IN ('flow', 'dns', 'tls', 'http') THEN NULL
+        WHEN event_type = 'flow' AND coalesce(flow_start, t_epoch) IS NULL THEN 'unparseable timestamp'
+        WHEN event_type <> 'flow' AND t_epoch IS NULL THEN 'unparseable timestamp'
+        WHEN NOT ingest_epoch_ok(CASE WHEN event_type = 'flow' THEN coalesce(flow_start, t_epoch) ELSE t_epoch END)
+            THEN 'timestamp out of range'
+        WHEN r_src_port IS NOT NULL AND src_port IS NULL THEN 'bad src_port'
+        WHEN r_dst_port IS NOT NULL AND dst_port IS NULL THEN 'bad dest_port'
+        WHEN event_type = 'http' AND r_status IS NOT NULL AND TRY_CAST(r_status AS INTEGER) IS NULL THEN 'bad http.status'
+    END AS reason
+FROM (
 SELECT line,
     v[1] AS event_type,
     v[2] AS r_ts,
@@ -42,9 +62,13 @@ SELECT line,
     v[33] AS tls_version,
     v[34] AS hostname, v[35] AS url, v[36] AS user_agent, v[37] AS method,
     v[38] AS r_status, v[39] AS r_length,
-    CASE WHEN v[1] = 'dns' THEN TRY_CAST(json_extract(l, '$.dns.answers') AS JSON[]) END AS answers_json,
-    CASE WHEN v[1] = 'dns' THEN json_extract(l, '$.dns.grouped.*') END AS grouped_json
+    TRY_CAST(d[1] AS JSON[]) AS answers_json,
+    json_extract(d[2], '$.*') AS grouped_json
 FROM (
+    -- a DNS event's answers as JSON values: the line parsed once more (both paths in one call), DNS
+    -- lines only
+    SELECT *, CASE WHEN v[1] = 'dns' THEN json_extract(l, ['$.dns.answers', '$.dns.grouped']) END AS d
+    FROM (
     SELECT line, l, try(json_extract_string(l, [
         '$.event_type', '$.timestamp', '$.flow_id',
         '$.src_ip', '$.src_port', '$.dest_ip', '$.dest_port', '$.proto', '$.app_proto',
@@ -59,25 +83,9 @@ FROM (
         '$.http.status', '$.http.length'
     ])) AS v
     FROM _lines JOIN _jl USING (line)
-) AS s;
-
--- name: classify
--- reason for modelled events that cannot be loaded; skipped = other event types
-CREATE OR REPLACE TEMP TABLE _eve AS
-SELECT *,
-    event_type IN ('flow', 'dns', 'tls', 'http') AS modelled,
-    CASE
-        WHEN event_type IS NULL THEN 'no event_type'
-        WHEN event_type NOT IN ('flow', 'dns', 'tls', 'http') THEN NULL
-        WHEN event_type = 'flow' AND coalesce(flow_start, t_epoch) IS NULL THEN 'unparseable timestamp'
-        WHEN event_type <> 'flow' AND t_epoch IS NULL THEN 'unparseable timestamp'
-        WHEN NOT ingest_epoch_ok(CASE WHEN event_type = 'flow' THEN coalesce(flow_start, t_epoch) ELSE t_epoch END)
-            THEN 'timestamp out of range'
-        WHEN r_src_port IS NOT NULL AND src_port IS NULL THEN 'bad src_port'
-        WHEN r_dst_port IS NOT NULL AND dst_port IS NULL THEN 'bad dest_port'
-        WHEN event_type = 'http' AND r_status IS NOT NULL AND TRY_CAST(r_status AS INTEGER) IS NULL THEN 'bad http.status'
-    END AS reason
-FROM _eve;
+    ) AS p
+) AS s
+) AS e;
 
 -- name: conn
 CREATE OR REPLACE TEMP TABLE _stage AS

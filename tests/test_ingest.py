@@ -380,6 +380,33 @@ def test_suricata_dns_shapes_give_one_row(store, shape, events):
     ]
 
 
+def test_suricata_dns_answer_with_only_grouped_or_only_answers(store, tmp_path):
+    """A v2 answer record carries answers[] (with TTLs), grouped{} (addresses by type), or both
+    (Suricata's dns.formats setting). Both are read from one extra parse of the DNS line: answers[]
+    wins with its TTLs; grouped alone gives the addresses without TTLs; neither gives none."""
+    import json as _json
+
+    query, answer = (FIX / "suricata_dns_v2" / "eve.json").read_text().splitlines()
+    rec = _json.loads(answer)
+    only_grouped = {**rec, "dns": {k: v for k, v in rec["dns"].items() if k != "answers"}}
+    only_answers = {**rec, "dns": {k: v for k, v in rec["dns"].items() if k != "grouped"}}
+    neither = {**rec, "dns": {k: v for k, v in rec["dns"].items() if k not in ("answers", "grouped")}}
+    lines = []
+    for i, r in enumerate((only_grouped, only_answers, neither)):
+        q = _json.loads(query)
+        q["dns"]["id"] = r["dns"]["id"] = 100 + i
+        lines += [_json.dumps(q), _json.dumps(r)]
+    p = tmp_path / "eve.json"
+    p.write_text("\n".join(lines) + "\n")
+    f = only(load(store, p))
+    assert (f.rows_loaded, f.lines_loaded, f.lines_rejected) == (3, 6, 0)
+    assert rows(store, "dns", "line, answers, ttls, rcode") == [
+        (1, ["104.21.1.1", "172.67.1.1"], None, "NOERROR"),
+        (3, ["104.21.1.1", "172.67.1.1"], [300.0, 300.0], "NOERROR"),
+        (5, None, None, "NOERROR"),
+    ]
+
+
 def test_suricata_mixed_events(store):
     f = only(load(store, FIX / "suricata_mixed" / "eve.json"))
     assert (f.rows_loaded, f.skipped_events, f.lines_rejected) == (3, 2, 2)

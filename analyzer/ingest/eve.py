@@ -43,7 +43,6 @@ def load(con: duckdb.DuckDBPyConnection, tally: Tally, lo: int, hi: int) -> None
     tally.reject_lines(con, "_jr", int(row[0]) if row else 0)
     con.execute("DELETE FROM _eve WHERE line IN (SELECT line FROM _jr WHERE reason IS NOT NULL)")
     con.execute("DROP TABLE _jr")
-    con.execute(sql["classify"])
     row = con.execute(
         "SELECT count(*) FILTER (WHERE reason IS NOT NULL), "
         "count(*) FILTER (WHERE reason IS NULL AND NOT coalesce(modelled, false)) FROM _eve"

@@ -407,6 +407,34 @@ def test_suricata_dns_answer_with_only_grouped_or_only_answers(store, tmp_path):
     ]
 
 
+@pytest.mark.parametrize("scratch", [False, True])
+def test_suricata_rejects_keep_their_text_after_the_lines_are_released(tmp_path, scratch):
+    """eve.json is parsed before its transaction and its lines dropped (eve.parse, release_lines); the
+    rejected lines' text is kept first. Every reject is counted, the first 1000 are stored with their
+    exact text, JSON rejects and event rejects alike, in line order."""
+    from analyzer.ingest.common import MAX_STORED_REJECTS
+
+    good = (FIX / "suricata_mixed" / "eve.json").read_text().splitlines()[0]
+    bad_ts = good.replace('"timestamp":', '"timestamp":"not a time","was":', 1)
+    lines = [bad_ts]
+    for i in range(1200):
+        lines += [good, f'{{"event_type": "flow", "oops": {i}']            # malformed JSON
+    lines.append('["an array"]')
+    p = tmp_path / "eve.json"
+    p.write_text("\n".join(lines) + "\n")
+    with Store(scratch=scratch) as s:
+        f = only(load(s, p))
+        assert (f.data_lines, f.lines_rejected) == (len(lines), 1202)
+        assert [(r.line, r.reason) for r in f.rejects] == [
+            (1, "unparseable timestamp"), (3, "malformed JSON"), (5, "malformed JSON"), (7, "malformed JSON"),
+            (9, "malformed JSON")]
+        stored = s.con.execute("SELECT line, reason, text FROM ingest_rejects ORDER BY line").fetchall()
+    assert len(stored) == MAX_STORED_REJECTS
+    assert stored[0] == (1, "unparseable timestamp", bad_ts)
+    assert all(text == lines[line - 1] for line, _reason, text in stored)
+    assert [line for line, _r, _t in stored] == [1] + [3 + 2 * i for i in range(MAX_STORED_REJECTS - 1)]
+
+
 def test_suricata_mixed_events(store):
     f = only(load(store, FIX / "suricata_mixed" / "eve.json"))
     assert (f.rows_loaded, f.skipped_events, f.lines_rejected) == (3, 2, 2)

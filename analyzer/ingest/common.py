@@ -70,7 +70,7 @@ _FAST_TEMPS = ("DROP TABLE IF EXISTS _fast_rej", "DROP TABLE IF EXISTS _fast_sca
 _LINE_TEMPS = (
     "DROP VIEW IF EXISTS _lines", "DROP TABLE IF EXISTS _raw", "DROP TABLE IF EXISTS _stage",
     "DROP TABLE IF EXISTS _jl", "DROP TABLE IF EXISTS _jr", "DROP TABLE IF EXISTS _eve",
-    "DROP TABLE IF EXISTS _dnsev",
+    "DROP TABLE IF EXISTS _dnsev", "DROP TABLE IF EXISTS _eve_text",
 )
 #: connections that have read lines (read_lines), or made a typed fast read (mark_fast_read),
 #: since their last drop_temps
@@ -98,6 +98,14 @@ def drop_temps(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(stmt)
         except duckdb.Error:
             pass
+
+
+def release_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the file's lines (``_lines``, ``_raw``, ``_jl``: read_lines) once nothing more will read them,
+    outside the file's transaction (inside one, a dropped table keeps its memory until the commit).
+    drop_temps drops whatever is left after the file, as always."""
+    for stmt in ("DROP VIEW IF EXISTS _lines", "DROP TABLE IF EXISTS _raw", "DROP TABLE IF EXISTS _jl"):
+        con.execute(stmt)
 
 
 def line_classes(con: duckdb.DuckDBPyConnection, lo: int, hi: int, meta_sql: str) -> tuple[int, int, int]:
@@ -265,8 +273,10 @@ class Tally:
         if row is not None:
             self.add_ts(row[0], row[1])
 
-    def reject_lines(self, con: duckdb.DuckDBPyConnection, source: str, count: int) -> None:
-        """Record the rejects of ``source`` (a TEMP table with ``line, reason``); ``count`` of them."""
+    def reject_lines(self, con: duckdb.DuckDBPyConnection, source: str, count: int, lines: str = "_lines") -> None:
+        """Record the rejects of ``source`` (a TEMP table with ``line, reason``); ``count`` of them.
+        ``lines``: where their text is (``line, l``): the file's lines, or the first rejected ones'
+        (eve.parse: ``_eve_text``, at least MAX_STORED_REJECTS of them when there are that many)."""
         if count <= 0:
             return
         self.rejected += count
@@ -275,13 +285,13 @@ class Tally:
             con.execute(
                 f"INSERT INTO ingest_rejects (file_id, line, reason, text) "
                 f"SELECT $fid, s.line, s.reason, left(r.l, $cut) FROM {source} s "
-                f"JOIN _lines r ON r.line = s.line WHERE s.reason IS NOT NULL ORDER BY s.line LIMIT $room",
+                f"JOIN {lines} r ON r.line = s.line WHERE s.reason IS NOT NULL ORDER BY s.line LIMIT $room",
                 {"fid": self.file_id, "cut": MAX_REJECT_TEXT, "room": room},
             )
             self.stored_rejects += min(room, count)
         # the first few of this stage; stages cover different lines, so keep the first few overall
         rows = con.execute(
-            f"SELECT s.line, s.reason, left(r.l, 200) FROM {source} s JOIN _lines r ON r.line = s.line "
+            f"SELECT s.line, s.reason, left(r.l, 200) FROM {source} s JOIN {lines} r ON r.line = s.line "
             f"WHERE s.reason IS NOT NULL ORDER BY s.line LIMIT $n",
             {"n": MAX_REPORT_REJECTS},
         ).fetchall()

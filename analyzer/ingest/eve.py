@@ -19,14 +19,19 @@ from __future__ import annotations
 
 import duckdb
 
-from analyzer.ingest.common import DATA_JSON, JSON_REASON, Tally
+from analyzer.ingest.common import DATA_JSON, JSON_REASON, MAX_REJECT_TEXT, MAX_STORED_REJECTS, Tally
 from analyzer.ingest.sqlstmts import statements
 
 MODELLED = ("flow", "dns", "tls", "http")
 
 
-def load(con: duckdb.DuckDBPyConnection, tally: Tally, lo: int, hi: int) -> None:
-    """Load data lines ``lo..hi`` of ``_lines`` as eve.json events."""
+def parse(con: duckdb.DuckDBPyConnection, lo: int, hi: int) -> None:
+    """Parse data lines ``lo..hi`` of ``_lines`` into TEMP ``_eve``, with every line's reason for being
+    rejected (NULL for the good ones), and keep the text of the first rejected lines (``_eve_text``):
+    after this, :func:`load` needs the lines no more. The ingest runs it before the file's transaction
+    and then drops the lines (common.release_lines): inside a transaction a dropped table keeps its
+    memory until the commit, and the text of a big eve.json (as big as the file) spilled to disk
+    under every statement that followed."""
     sql = statements("02_ingest_eve")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _jl AS SELECT line FROM _lines WHERE line BETWEEN $lo AND $hi AND {DATA_JSON}",
@@ -39,16 +44,24 @@ def load(con: duckdb.DuckDBPyConnection, tally: Tally, lo: int, hi: int) -> None
         f"CREATE OR REPLACE TEMP TABLE _jr AS SELECT e.line, {JSON_REASON} AS reason "
         "FROM _eve e JOIN _lines USING (line) WHERE e.event_type IS NULL"
     )
-    row = con.execute("SELECT count(*) FROM _jr WHERE reason IS NOT NULL").fetchone()
-    tally.reject_lines(con, "_jr", int(row[0]) if row else 0)
-    con.execute("DELETE FROM _eve WHERE line IN (SELECT line FROM _jr WHERE reason IS NOT NULL)")
+    con.execute("UPDATE _eve SET reason = j.reason FROM _jr j WHERE _eve.line = j.line AND j.reason IS NOT NULL")
     con.execute("DROP TABLE _jr")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _eve_text AS SELECT e.line, left(r.l, $cut) AS l "
+        "FROM _eve e JOIN _lines r USING (line) WHERE e.reason IS NOT NULL ORDER BY e.line LIMIT $n",
+        {"cut": MAX_REJECT_TEXT, "n": MAX_STORED_REJECTS},
+    )
+
+
+def load(con: duckdb.DuckDBPyConnection, tally: Tally) -> None:
+    """Load the events :func:`parse` made into the tables, recording the rejects and skipped events."""
+    sql = statements("02_ingest_eve")
     row = con.execute(
         "SELECT count(*) FILTER (WHERE reason IS NOT NULL), "
         "count(*) FILTER (WHERE reason IS NULL AND NOT coalesce(modelled, false)) FROM _eve"
     ).fetchone()
     assert row is not None
-    tally.reject_lines(con, "_eve", int(row[0]))
+    tally.reject_lines(con, "_eve", int(row[0]), lines="_eve_text")
     tally.skipped_events += int(row[1])
     for name, table in (("conn", "conn"), ("tls", "tls"), ("http", "http")):
         con.execute(sql[name])

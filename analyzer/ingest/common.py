@@ -101,9 +101,9 @@ def drop_temps(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def release_lines(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop the file's lines (``_lines``, ``_raw``, ``_jl``: read_lines) once nothing more will read them,
-    outside the file's transaction (inside one, a dropped table keeps its memory until the commit).
-    drop_temps drops whatever is left after the file, as always."""
+    """Drop the file's lines (``_lines`` and ``_raw`` of read_lines, and ``_jl``, the data lines among
+    them) once nothing more will read them, outside the file's transaction (inside one, a dropped
+    table keeps its memory until the commit). drop_temps drops whatever is left after the file."""
     for stmt in ("DROP VIEW IF EXISTS _lines", "DROP TABLE IF EXISTS _raw", "DROP TABLE IF EXISTS _jl"):
         con.execute(stmt)
 

@@ -1,9 +1,16 @@
 -- Stage 02: Suricata eve.json -> conn, dns, tls, http.
--- Input: TEMP _lines(line, l) (the file) and _jl(line) (its data lines). Statements are separated by
--- "-- name:" lines; parameters are bound by name.
--- Each line is parsed once (one json_extract_string call with every path needed; try() makes a line
--- that is no JSON a NULL list, whose reason eve.py asks for separately, for those lines only); a DNS
--- event once more, for its answers as JSON values.
+-- Statements are separated by "-- name:" lines; parameters are bound by name.
+-- Each event is parsed once, into _eve_v(line, v, d): v the text of the 39 values the model takes
+-- (in the order of values_lines), d a DNS event's answers as JSON values. Two ways (analyzer/ingest/eve.py):
+-- * values_lines, from TEMP _lines(line, l) (the file) and _jl(line) (its data lines): one
+--   json_extract_string call per line with every path; try() makes a line that is no JSON a NULL
+--   list, whose reason eve.py asks for separately, for those lines only; a DNS event's line is
+--   parsed once more for its answers.
+-- * values_json, the fast path: DuckDB's JSON reader parses the file itself, in parallel, the
+--   top-level values as text and the four objects as JSON, from which the same paths are taken.
+--   Used only when it gives what values_lines would: DuckDB refuses the whole file (and the lines
+--   are read instead) for a line that is no JSON object, a duplicate key, a bad escape, or a blank
+--   line (counted); eve.py then numbers the rows in file order.
 --
 -- Mapping choices (documented in analyzer/ingest/eve.py too):
 -- * uid is flow_id as text, the join key between the tables, like Zeek's uid.
@@ -18,6 +25,66 @@
 --   own answer stays a transaction of its own. Unpaired requests/responses give rows of their own.
 -- * tls: version in Zeek's spelling (TLSv13); established = NULL (eve does not say).
 -- * http: status, response_body_len = http.length; request_body_len = NULL (not in eve).
+
+-- name: values_lines
+-- The line path's _eve_v: a view over the lines, read once by the events statement.
+CREATE OR REPLACE TEMP VIEW _eve_v AS
+SELECT line,
+    v[1] AS event_type, v[2] AS r_ts, v[3] AS flow_id, v[4] AS src, v[5] AS r_src_port, v[6] AS dst,
+    v[7] AS r_dst_port, v[8] AS r_proto, v[9] AS app_proto,
+    v[10:16] AS fl, v[17:28] AS dn, v[29:33] AS tl, v[34:39] AS ht,
+    -- a DNS event's answers as JSON values: the line parsed once more (both paths in one call), DNS
+    -- lines only
+    CASE WHEN v[1] = 'dns' THEN json_extract(l, ['$.dns.answers', '$.dns.grouped']) END AS d
+FROM (
+    SELECT line, l, try(json_extract_string(l, [
+        '$.event_type', '$.timestamp', '$.flow_id',
+        '$.src_ip', '$.src_port', '$.dest_ip', '$.dest_port', '$.proto', '$.app_proto',
+        '$.flow.start', '$.flow.end', '$.flow.bytes_toserver', '$.flow.bytes_toclient',
+        '$.flow.pkts_toserver', '$.flow.pkts_toclient', '$.flow.state',
+        '$.dns.version', '$.dns.type', '$.dns.id',
+        '$.dns.rrname', '$.dns.queries[0].rrname', '$.dns.query[0].rrname',
+        '$.dns.rrtype', '$.dns.queries[0].rrtype', '$.dns.query[0].rrtype',
+        '$.dns.rcode', '$.dns.rdata', '$.dns.ttl',
+        '$.tls.sni', '$.tls.ja3.hash', '$.tls.ja4', '$.tls.ja4.hash', '$.tls.version',
+        '$.http.hostname', '$.http.url', '$.http.http_user_agent', '$.http.http_method',
+        '$.http.status', '$.http.length'
+    ])) AS v
+    FROM _lines JOIN _jl USING (line)
+) AS p;
+
+-- name: values_json
+-- The fast path's _eve_v, a query that eve.py puts in the events statement in place of the view
+-- (a view cannot hold the bound $path). The same values as values_lines, taken the same way: every
+-- value is read as JSON and its text taken by json_extract_string, as from the line (read as VARCHAR
+-- instead, a number is written by another routine: 1e+16 where the line gives 10000000000000000.0);
+-- the paths of the four objects are taken from each as they would be from the line (a value that is
+-- not an object gives NULL for them, as on the line, and so does a key that is absent or null).
+-- line is NULL here: eve.py numbers the rows after.
+SELECT NULL::BIGINT AS line,
+    top[1] AS event_type, top[2] AS r_ts, top[3] AS flow_id, top[4] AS src, top[5] AS r_src_port,
+    top[6] AS dst, top[7] AS r_dst_port, top[8] AS r_proto, top[9] AS app_proto, fl, dn, tl, ht, d
+FROM (
+    SELECT
+        [json_extract_string(event_type, '$'), json_extract_string("timestamp", '$'),
+         json_extract_string(flow_id, '$'), json_extract_string(src_ip, '$'), json_extract_string(src_port, '$'),
+         json_extract_string(dest_ip, '$'), json_extract_string(dest_port, '$'), json_extract_string(proto, '$'),
+         json_extract_string(app_proto, '$')] AS top,
+        json_extract_string(flow, ['$.start', '$.end', '$.bytes_toserver', '$.bytes_toclient',
+                                   '$.pkts_toserver', '$.pkts_toclient', '$.state']) AS fl,
+        json_extract_string(dns, ['$.version', '$.type', '$.id',
+                                  '$.rrname', '$.queries[0].rrname', '$.query[0].rrname',
+                                  '$.rrtype', '$.queries[0].rrtype', '$.query[0].rrtype',
+                                  '$.rcode', '$.rdata', '$.ttl']) AS dn,
+        json_extract_string(tls, ['$.sni', '$.ja3.hash', '$.ja4', '$.ja4.hash', '$.version']) AS tl,
+        json_extract_string(http, ['$.hostname', '$.url', '$.http_user_agent', '$.http_method',
+                                   '$.status', '$.length']) AS ht,
+        CASE WHEN json_extract_string(event_type, '$') = 'dns' THEN json_extract(dns, ['$.answers', '$.grouped']) END AS d
+    FROM read_json($path, format = 'newline_delimited', auto_detect = false, compression = 'none',
+        columns = {event_type: 'JSON', "timestamp": 'JSON', flow_id: 'JSON', src_ip: 'JSON', src_port: 'JSON',
+                   dest_ip: 'JSON', dest_port: 'JSON', proto: 'JSON', app_proto: 'JSON',
+                   flow: 'JSON', dns: 'JSON', tls: 'JSON', http: 'JSON'})
+) AS j
 
 -- name: events
 -- Each event with what it is: `modelled` (flow, dns, tls, http), and `reason`, why a modelled event
@@ -41,50 +108,34 @@ SELECT *,
     END AS reason
 FROM (
 SELECT line,
-    v[1] AS event_type,
-    v[2] AS r_ts,
-    ingest_epoch(v[2]) AS t_epoch,
-    v[3] AS flow_id,
-    v[4] AS src, v[5] AS r_src_port, TRY_CAST(v[5] AS INTEGER) AS src_port,
-    v[6] AS dst, v[7] AS r_dst_port, TRY_CAST(v[7] AS INTEGER) AS dst_port,
-    lower(v[8]) AS proto,
-    v[9] AS app_proto,
-    ingest_epoch(v[10]) AS flow_start, ingest_epoch(v[11]) AS flow_end,
-    TRY_CAST(v[12] AS BIGINT) AS bytes_toserver, TRY_CAST(v[13] AS BIGINT) AS bytes_toclient,
-    TRY_CAST(v[14] AS BIGINT) AS pkts_toserver, TRY_CAST(v[15] AS BIGINT) AS pkts_toclient,
-    v[16] AS flow_state,
-    TRY_CAST(v[17] AS INTEGER) AS dns_version, v[18] AS dns_type, v[19] AS dns_id,
-    coalesce(v[20], v[21], v[22]) AS qname,
-    coalesce(v[23], v[24], v[25]) AS qtype,
-    v[26] AS rcode, v[27] AS rdata, TRY_CAST(v[28] AS DOUBLE) AS ttl,
-    v[29] AS sni, v[30] AS ja3,
-    coalesce(v[32], CASE WHEN NOT starts_with(v[31], '{') THEN v[31] END) AS ja4,
-    v[33] AS tls_version,
-    v[34] AS hostname, v[35] AS url, v[36] AS user_agent, v[37] AS method,
-    v[38] AS r_status, v[39] AS r_length,
+    event_type,
+    r_ts,
+    ingest_epoch(r_ts) AS t_epoch,
+    flow_id,
+    src, r_src_port, TRY_CAST(r_src_port AS INTEGER) AS src_port,
+    dst, r_dst_port, TRY_CAST(r_dst_port AS INTEGER) AS dst_port,
+    lower(r_proto) AS proto,
+    app_proto,
+    -- fl: flow's start, end, bytes_toserver, bytes_toclient, pkts_toserver, pkts_toclient, state
+    ingest_epoch(fl[1]) AS flow_start, ingest_epoch(fl[2]) AS flow_end,
+    TRY_CAST(fl[3] AS BIGINT) AS bytes_toserver, TRY_CAST(fl[4] AS BIGINT) AS bytes_toclient,
+    TRY_CAST(fl[5] AS BIGINT) AS pkts_toserver, TRY_CAST(fl[6] AS BIGINT) AS pkts_toclient,
+    fl[7] AS flow_state,
+    -- dn: dns's version, type, id, the rrname and rrtype (v2, v3 queries[], query[]), rcode, rdata, ttl
+    TRY_CAST(dn[1] AS INTEGER) AS dns_version, dn[2] AS dns_type, dn[3] AS dns_id,
+    coalesce(dn[4], dn[5], dn[6]) AS qname,
+    coalesce(dn[7], dn[8], dn[9]) AS qtype,
+    dn[10] AS rcode, dn[11] AS rdata, TRY_CAST(dn[12] AS DOUBLE) AS ttl,
+    -- tl: tls's sni, ja3.hash, ja4 (text, or an object), ja4.hash, version
+    tl[1] AS sni, tl[2] AS ja3,
+    coalesce(tl[4], CASE WHEN NOT starts_with(tl[3], '{') THEN tl[3] END) AS ja4,
+    tl[5] AS tls_version,
+    -- ht: http's hostname, url, http_user_agent, http_method, status, length
+    ht[1] AS hostname, ht[2] AS url, ht[3] AS user_agent, ht[4] AS method,
+    ht[5] AS r_status, ht[6] AS r_length,
     TRY_CAST(d[1] AS JSON[]) AS answers_json,
     json_extract(d[2], '$.*') AS grouped_json
-FROM (
-    -- a DNS event's answers as JSON values: the line parsed once more (both paths in one call), DNS
-    -- lines only
-    SELECT *, CASE WHEN v[1] = 'dns' THEN json_extract(l, ['$.dns.answers', '$.dns.grouped']) END AS d
-    FROM (
-    SELECT line, l, try(json_extract_string(l, [
-        '$.event_type', '$.timestamp', '$.flow_id',
-        '$.src_ip', '$.src_port', '$.dest_ip', '$.dest_port', '$.proto', '$.app_proto',
-        '$.flow.start', '$.flow.end', '$.flow.bytes_toserver', '$.flow.bytes_toclient',
-        '$.flow.pkts_toserver', '$.flow.pkts_toclient', '$.flow.state',
-        '$.dns.version', '$.dns.type', '$.dns.id',
-        '$.dns.rrname', '$.dns.queries[0].rrname', '$.dns.query[0].rrname',
-        '$.dns.rrtype', '$.dns.queries[0].rrtype', '$.dns.query[0].rrtype',
-        '$.dns.rcode', '$.dns.rdata', '$.dns.ttl',
-        '$.tls.sni', '$.tls.ja3.hash', '$.tls.ja4', '$.tls.ja4.hash', '$.tls.version',
-        '$.http.hostname', '$.http.url', '$.http.http_user_agent', '$.http.http_method',
-        '$.http.status', '$.http.length'
-    ])) AS v
-    FROM _lines JOIN _jl USING (line)
-    ) AS p
-) AS s
+FROM _eve_v
 ) AS e;
 
 -- name: conn

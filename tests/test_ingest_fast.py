@@ -46,10 +46,29 @@ def run(paths: list[Path], fast: bool, monkeypatch: pytest.MonkeyPatch, *, scrat
             m.setattr(pipeline, "FAST_MIN_GZ_BYTES", 0)
             real = pipeline.account_fast
             m.setattr(pipeline, "account_fast", lambda *a: (taken.append(a[2].path), real(*a))[1])
+            # eve.parse_fast is taken when its parse is kept: the file's lines are then never read
+            real_eve, real_lines, parsed = pipeline.eve.parse_fast, pipeline.read_lines, []
+
+            def parse_fast(con, path):
+                n = real_eve(con, path)
+                if n is not None:
+                    parsed.append(str(path))
+                return n
+
+            def read_lines(con, path, size):
+                if str(path) in parsed:
+                    parsed.remove(str(path))
+                return real_lines(con, path, size)
+
+            m.setattr(pipeline.eve, "parse_fast", parse_fast)
+            m.setattr(pipeline, "read_lines", read_lines)
         else:
             m.setattr(pipeline, "_fast_plan", lambda *a: None)
+            m.setattr(pipeline.eve, "parse_fast", lambda *a: None)  # eve.json line by line too
         with Store(scratch=scratch) as s:
             report = ingest_paths(s, [str(p) for p in paths])
+            if fast:
+                taken += parsed
             s.con.execute(read_sql("03_duckdb_keys"))  # the key macros, for the full store's columns
             tables = {t: s.con.execute(
                 f"SELECT {', '.join(columns[t]) if columns else '* EXCLUDE (file_id)'} FROM {t} ORDER BY ALL"
@@ -378,3 +397,146 @@ def test_no_temporary_table_is_left_after_a_file(monkeypatch, fast):
     assert len(report.files) > 10 and tables["conn"] and tables["ingest_rejects"]
     assert (taken > 0) == fast
     assert left == []
+
+
+# --- eve.json: DuckDB's JSON reader instead of the lines (eve.parse_fast) ----------------------------
+
+def erow(i: int, kind: str = "", **over: object) -> str:
+    """One eve.json event: i cycles through flow, tls, http, a DNS query and its answer (v2)."""
+    import json
+
+    kind = kind or ("flow", "tls", "http", "dns-q", "dns-a")[i % 5]
+    ts = f"2026-11-26T00:{i // 60 % 60:02d}:{i % 60:02d}.{i % 1000:03d}000+0000"
+    f: dict[str, object] = {"timestamp": ts, "flow_id": 1000 + i // 5, "src_ip": "10.0.0.5",
+                            "src_port": 50000 + i // 5, "dest_ip": "104.21.1.1", "dest_port": 443, "proto": "TCP"}
+    if kind == "flow":
+        f.update(event_type="flow", app_proto="tls", flow={
+            "pkts_toserver": 4, "pkts_toclient": 5, "bytes_toserver": 500 + i, "bytes_toclient": 900,
+            "start": ts, "end": ts.replace("000+0000", "900+0000"), "state": "closed"})
+    elif kind == "tls":
+        f.update(event_type="tls", tls={"sni": f"w{i % 7}.example.workers.dev", "version": "TLS 1.3",
+                                        "ja3": {"hash": "e35df3e00ca4ef31d42b34bebaf2d8b8", "string": ""},
+                                        "ja4": "t13d1311h2_f57a46bbacb6_d41ae481755e"})
+    elif kind == "http":
+        f.update(event_type="http", dest_port=80, http={"hostname": "x.example.com", "url": "/p", "status": 200,
+                                                        "http_user_agent": "curl/8.0", "http_method": "GET",
+                                                        "length": 12})
+    else:
+        answer = kind == "dns-a"
+        f.update(event_type="dns", proto="UDP", dest_ip="10.0.0.53", dest_port=53, dns={
+            "version": 2, "type": "answer" if answer else "query", "id": i // 5, "rrname": "w.example.com",
+            "rrtype": "A", **({"rcode": "NOERROR", "answers": [
+                {"rrname": "w.example.com", "rrtype": "A", "ttl": 60, "rdata": "104.21.1.1"}]} if answer else {})})
+    f.update(over)
+    return json.dumps({k: v for k, v in f.items() if v is not None}) + "\n"
+
+
+def test_eve_takes_the_fast_path_with_true_line_numbers(tmp_path, monkeypatch):
+    p = tmp_path / "eve.json"
+    p.write_text("".join(erow(i) for i in range(500)))
+    report, tables, taken = same_both_ways([p], monkeypatch)
+    assert taken == 1
+    f = report.files[0]
+    assert (f.lines_loaded, f.lines_rejected, f.meta_lines, f.blank_lines, f.data_lines) == (500, 0, 0, 0, 500)
+    # every table's rows, with the line each came from (the DNS query and its answer: one row)
+    assert [len(tables[t]) for t in ("conn", "tls", "http", "dns")] == [100, 100, 100, 100]
+    assert sorted(r[-1] for r in tables["tls"]) == [i + 1 for i in range(1, 500, 5)]
+    assert sorted(r[-1] for r in tables["dns"]) == [i + 1 for i in range(3, 500, 5)]
+    same_in_a_scratch_store([p], monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "damage, reason, kept",
+    [
+        (lambda rows: rows[:7] + ["\n"] + rows[7:], None, False),                          # a blank line
+        (lambda rows: rows[:7] + ["[1, 2]\n"] + rows[8:], "not a JSON object", False),
+        (lambda rows: rows[:7] + ['{"event_type": "flow", "flow": \n'] + rows[8:], "malformed JSON", False),
+        # a duplicate key: the line path takes the first ("x": an event of no modelled type, skipped)
+        (lambda rows: rows[:7] + [erow(7).replace('{"timestamp"', '{"event_type": "x", "timestamp"')] + rows[8:],
+         None, False),
+        (lambda rows: rows[:7] + [erow(7, src_ip="\ud800")] + rows[8:], "malformed JSON", False),  # lone surrogate
+        (lambda rows: rows[:7] + [erow(7, timestamp="yesterday")] + rows[8:], "unparseable timestamp", False),
+        (lambda rows: rows[:7] + [erow(7, event_type=None)] + rows[8:], "no event_type", False),
+        (lambda rows: rows[:7] + ["# a comment\n"] + rows[7:], None, False),
+        (lambda rows: rows[:-1] + [rows[-1][:30]], "incomplete last line", False),
+        # a whole object without a newline at the end is a line (detect.json_line_complete): kept
+        (lambda rows: rows[:-1] + [rows[-1].rstrip("\n")], None, True),
+    ],
+    ids=["blank-line", "array", "malformed", "duplicate-key", "lone-surrogate", "bad-timestamp", "no-event-type",
+         "comment", "partial-tail", "no-newline-at-end"],
+)
+def test_eve_the_line_path_treats_differently_is_refused(tmp_path, monkeypatch, damage, reason, kept):
+    rows = damage([erow(i) for i in range(40)])
+    p = tmp_path / "eve.json"
+    p.write_text("".join(rows), encoding="utf-8", errors="surrogatepass")
+    report, _tables, taken = same_both_ways([p], monkeypatch)
+    f = report.files[0]
+    assert taken == int(kept)
+    if reason:
+        assert f.lines_rejected == 1 and f.rejects[0].reason.startswith(reason), f.rejects
+        assert f.rejects[0].line == (40 if reason.startswith("incomplete") else 8)
+    else:
+        assert f.lines_rejected == 0
+
+
+def test_eve_values_the_reader_types_differently_load_as_on_the_line_path(tmp_path, monkeypatch):
+    """Numbers, objects and strings where the model expects others, keys in another case, objects that
+    are not objects: the reader, asked for text and JSON, gives what json_extract_string gives."""
+    rows = [erow(i) for i in range(30)]
+    rows[0] = erow(0, flow_id="12345678901234567890123", src_port="50000", dest_port=443.0)
+    rows[1] = erow(1, tls={"sni": {"nested": [1, 2.50, "é"]}, "ja3": "not-an-object", "ja4": {"hash": "t13x"}})
+    rows[2] = erow(2, http="a string", proto={"x": 1})
+    rows[3] = erow(3, Event_Type="dns", dns={"RRNAME": "upper.example", "rrname": "lower.example",
+                                             "type": "query", "version": 2, "id": 3, "rrtype": 1})
+    rows[5] = erow(5, flow=None, timestamp=1795651205.5)
+    rows[6] = erow(6, tls={"sni": "q\"\\z\u0000\u00e9", "ja4": "t13d_x", "version": "TLS 1.2"})
+    rows[8] = erow(8, dns={"version": 2, "type": "answer", "id": 1, "rcode": "NXDOMAIN", "grouped": {"A": ["1.2.3.4"]}})
+    p = tmp_path / "eve.json"
+    p.write_text("".join(rows))
+    report, tables, taken = same_both_ways([p], monkeypatch)
+    assert taken == 1
+    assert {r[-1] for r in tables["tls"]} >= {2, 7}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(junk=st.lists(st.tuples(st.integers(0, 39), st.text(min_size=0, max_size=120)), max_size=4),
+       values=st.lists(st.tuples(st.integers(0, 39), st.sampled_from(
+           ["timestamp", "src_port", "flow_id", "event_type", "tls", "dns", "flow", "http", "proto"]),
+           st.one_of(st.none(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20),
+                     st.dictionaries(st.sampled_from(["sni", "start", "rrname", "type", "hash"]),
+                                     st.one_of(st.text(max_size=10), st.integers()), max_size=3),
+                     st.lists(st.integers(), max_size=2))), max_size=4))
+def test_eve_any_junk_or_odd_value_loads_the_same_both_ways(tmp_path_factory, junk, values):
+    """Whatever lines are slipped into a clean eve.json, and whatever a field holds, the fast path
+    either gives exactly the line path's result or refuses."""
+    rows = [erow(i) for i in range(40)]
+    for at, key, value in values:
+        rows[at] = erow(at, **{key: value})
+    for at, text in sorted(junk, reverse=True):
+        rows.insert(at, text.replace("\r", "").replace("\n", " ") + "\n")
+    p = tmp_path_factory.mktemp("evejunk") / "eve.json"
+    p.write_text("".join(rows), encoding="utf-8", errors="surrogatepass")
+    with pytest.MonkeyPatch.context() as mp:
+        same_both_ways([p], mp)
+        same_in_a_scratch_store([p], mp)
+
+
+def test_eve_gzip_takes_the_fast_path_and_a_grown_file_its_new_lines_line_by_line(tmp_path, monkeypatch):
+    import gzip
+
+    gz = tmp_path / "eve.json.gz"
+    gz.write_bytes(gzip.compress("".join(erow(i) for i in range(100)).encode()))
+    report, _tables, taken = same_both_ways([gz], monkeypatch)
+    assert taken == 1 and report.files[0].lines_loaded == 100
+    live = tmp_path / "live" / "eve.json"
+    live.parent.mkdir()
+    live.write_text("".join(erow(i) for i in range(50)))
+    monkeypatch.setattr(pipeline, "FAST_MIN_BYTES", 0)
+    with Store() as s:
+        first = ingest_paths(s, [live]).files[0]
+        with live.open("a") as fh:
+            fh.write("".join(erow(i) for i in range(50, 80)))
+        second = ingest_paths(s, [live]).files[0]
+        lines = [r[0] for r in s.con.execute("SELECT line FROM tls ORDER BY line").fetchall()]
+    assert (first.status, first.lines_loaded, second.status, second.lines_loaded) == ("loaded", 50, "appended", 30)
+    assert lines == [i + 1 for i in range(1, 80, 5)]

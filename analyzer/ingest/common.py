@@ -70,7 +70,7 @@ _FAST_TEMPS = ("DROP TABLE IF EXISTS _fast_rej", "DROP TABLE IF EXISTS _fast_sca
 _LINE_TEMPS = (
     "DROP VIEW IF EXISTS _lines", "DROP TABLE IF EXISTS _raw", "DROP TABLE IF EXISTS _stage",
     "DROP TABLE IF EXISTS _jl", "DROP TABLE IF EXISTS _jr", "DROP TABLE IF EXISTS _eve",
-    "DROP TABLE IF EXISTS _dnsev", "DROP TABLE IF EXISTS _eve_text",
+    "DROP TABLE IF EXISTS _dnsev", "DROP TABLE IF EXISTS _eve_text", "DROP VIEW IF EXISTS _eve_v",
 )
 #: connections that have read lines (read_lines), or made a typed fast read (mark_fast_read),
 #: since their last drop_temps
@@ -84,6 +84,12 @@ def mark_fast_read(con: duckdb.DuckDBPyConnection) -> bool:
     made = con in _FAST_READ
     _FAST_READ.add(con)
     return made
+
+
+def note_line_temps(con: duckdb.DuckDBPyConnection) -> None:
+    """Note that the line path's temporary tables (or some: eve.parse_fast makes ``_eve``) are about
+    to be made without read_lines, so that drop_temps drops them after the file."""
+    _LINES_READ.add(con)
 
 
 def drop_temps(con: duckdb.DuckDBPyConnection) -> None:

@@ -17,9 +17,13 @@ the numbers in the report:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
-from analyzer.ingest.common import DATA_JSON, JSON_REASON, MAX_REJECT_TEXT, MAX_STORED_REJECTS, Tally
+from analyzer.ingest.common import (
+    DATA_JSON, JSON_REASON, MAX_REJECT_TEXT, MAX_STORED_REJECTS, Tally, insertion_order, note_line_temps,
+)
 from analyzer.ingest.sqlstmts import statements
 
 MODELLED = ("flow", "dns", "tls", "http")
@@ -37,7 +41,9 @@ def parse(con: duckdb.DuckDBPyConnection, lo: int, hi: int) -> None:
         f"CREATE OR REPLACE TEMP TABLE _jl AS SELECT line FROM _lines WHERE line BETWEEN $lo AND $hi AND {DATA_JSON}",
         {"lo": lo, "hi": hi},
     )
+    con.execute(sql["values_lines"])
     con.execute(sql["events"])
+    con.execute("DROP VIEW _eve_v")
     # Parsing is the cost, so each line is parsed once, above; why a line is no JSON object is asked
     # only of the lines where no event_type came out (a parse more for each of those, rare).
     con.execute(
@@ -51,6 +57,36 @@ def parse(con: duckdb.DuckDBPyConnection, lo: int, hi: int) -> None:
         "FROM _eve e JOIN _lines r USING (line) WHERE e.reason IS NOT NULL ORDER BY e.line LIMIT $n",
         {"cut": MAX_REJECT_TEXT, "n": MAX_STORED_REJECTS},
     )
+
+
+def parse_fast(con: duckdb.DuckDBPyConnection, data_path: str | Path) -> int | None:
+    """The fast path of :func:`parse` for a file read from its first line: TEMP ``_eve`` made by
+    DuckDB's JSON reader from the file itself (sql/02_ingest_eve.sql, values_json), in parallel and
+    without loading the lines as text, its rows numbered as the lines they came from. Returns how
+    many events it holds, or None (``_eve`` dropped) when the file must take the line path: DuckDB
+    refused it (a line that is no JSON object, a duplicate key, a bad escape), or an event is
+    rejected (its text would come from the lines, which this path never loads). Never raises for
+    bad content. The caller keeps ``_eve`` only when that count is the file's number of lines: the
+    reader skips a blank line, which the line path counts.
+
+    545 MB of eve.json (1.19M events): 2.3 s, against 0.9 s to load the lines and 2.5 s to parse
+    them (this machine, 2026-12-03)."""
+    sql = statements("02_ingest_eve")
+    note_line_temps(con)
+    events = sql["events"].replace("FROM _eve_v", "FROM (" + sql["values_json"] + ") AS _eve_v")
+    try:
+        with insertion_order(con, keep=True):  # the rows in file order: rowid + 1 is the line
+            con.execute(events, {"path": str(data_path)})
+        row = con.execute("SELECT count(*), count(reason) FROM _eve").fetchone()
+    except duckdb.Error:
+        con.execute("DROP TABLE IF EXISTS _eve")
+        return None
+    if row is None or int(row[1]):
+        con.execute("DROP TABLE _eve")
+        return None
+    con.execute("UPDATE _eve SET line = rowid + 1")
+    con.execute("CREATE OR REPLACE TEMP TABLE _eve_text (line BIGINT, l VARCHAR)")
+    return int(row[0])
 
 
 def load(con: duckdb.DuckDBPyConnection, tally: Tally) -> None:

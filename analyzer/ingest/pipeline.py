@@ -329,18 +329,23 @@ def ingest_file(
         typed = None
         if plan is not None and not gz:  # a gzip file is read only after the scan
             typed = lambda: _fast_read(con, plan, str(path), plan.skip, ledger.next_file_id())  # noqa: E731
+        # eve.json: DuckDB's JSON reader parses it while the scan runs, instead of loading its lines
+        parse = (lambda: eve.parse_fast(con, path)) if det.format == EVE and not gz and _size(path) >= FAST_MIN_BYTES \
+            else None
+        eve_events = None
         if pre_scan is not None:
             prefetched, fast = False, None
         else:
-            scan, prefetched, fast = _scan_and_prefetch(
-                con, path, gz, lambda: _scan(path, gz, sizes, det), typed, seen=ledger.path_seen(str(path.resolve())))
+            scan, prefetched, fast, eve_events = _scan_and_prefetch(
+                con, path, gz, lambda: _scan(path, gz, sizes, det), typed, seen=ledger.path_seen(str(path.resolve())),
+                eve_parse=parse)
         if on_scanned is not None:
             on_scanned(scan)
         if gz and scan.total_bytes < FAST_MIN_GZ_BYTES:
             plan = None
         # _raw holds the lines when the read-ahead may be used and did not type them (plan or not,
         # the typed read was then refused); decided now, before a rollback below drops typed rows
-        raw_ready = prefetched and fast is None
+        raw_ready = prefetched and fast is None and eve_events is None
         if scan.gzip_problem:
             fr.warnings.append(scan.gzip_problem)
         if scan.needs_sanitize:
@@ -370,7 +375,7 @@ def ingest_file(
             fast = None
         _load(
             con, ledger, fr, path, det, scan, first_line, appended=prev is not None, strict=strict,
-            prefetched=raw_ready, fast=fast,
+            prefetched=raw_ready, fast=fast, eve_events=eve_events,
         )
         return fr
     except InputError:
@@ -389,7 +394,8 @@ def ingest_file(
 def _scan_and_prefetch(
     con: duckdb.DuckDBPyConnection, path: Path, gz: bool, scan: Callable[[], Scan],
     fast_read: Callable[[], FastRead | None] | None = None, *, seen: bool,
-) -> tuple[Scan, bool, FastRead | None]:
+    eve_parse: Callable[[], int | None] | None = None,
+) -> tuple[Scan, bool, FastRead | None, int | None]:
     """Run ``scan()``; for a file never seen at this path, let DuckDB read it meanwhile: its typed
     rows (``fast_read``, Zeek TSV with one header block at the top: inserted in an open
     transaction, see :func:`_fast_read`) or else its lines.
@@ -400,18 +406,22 @@ def _scan_and_prefetch(
     (its size before the read began covers them; a live log that grew during the scan is read
     again). A file seen before at this path (``seen``) is most likely unchanged, so it is not read
     ahead.
-    Returns the scan, whether the read-ahead may be used, and the typed read (None: ``_raw``
-    holds the lines, when the read-ahead may be used).
+    An eve.json file is parsed instead (``eve_parse``: eve.parse_fast), its lines read only when
+    that fails.
+    Returns the scan, whether the read-ahead may be used, the typed read and the number of eve events
+    parsed (both None: ``_raw`` holds the lines, when the read-ahead may be used).
     """
     if gz or seen:
-        return scan(), False, None
-    fast = None
+        return scan(), False, None, None
+    fast, events = None, None
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(scan)
         before = _identity(path)
         try:
             fast = fast_read() if fast_read is not None else None
             if fast is None:
+                events = eve_parse() if eve_parse is not None else None
+            if fast is None and events is None:
                 read_lines(con, path, before[1])
             prefetched = True
         except duckdb.Error:
@@ -426,7 +436,10 @@ def _scan_and_prefetch(
     if fast is not None and not ok:
         _rollback(con)
         fast = None
-    return result, ok, fast
+    if events is not None and not ok:
+        con.execute("DROP TABLE IF EXISTS _eve")
+        events = None
+    return result, ok, fast, events
 
 
 @dataclass(frozen=True)
@@ -540,15 +553,24 @@ def _previous(ledger: _Ledger, scan: Scan, fmt: str | None) -> tuple[int, int, i
 def _load(
     con: duckdb.DuckDBPyConnection, ledger: _Ledger, fr: FileReport, path: Path, det: Detection, scan: Scan,
     first_line: int, *, appended: bool, strict: bool, prefetched: bool = False,
-    fast: FastRead | None = None,
+    fast: FastRead | None = None, eve_events: int | None = None,
 ) -> None:
     assert scan.data_path is not None
     last = scan.consumed_lines
-    # outside the transaction: rows inserted inside one get transaction-local rowids
-    if not prefetched and fast is None:
-        read_lines(con, scan.data_path, scan.total_bytes)
     eve_classes: tuple[int, int, int] | None = None
-    if fast is None and det.format == EVE:
+    if fast is None and det.format == EVE and first_line == 1 and not prefetched:
+        # eve.parse_fast: made ahead (eve_events), else now from the file as read (a gzip file's
+        # decompressed copy); kept when every line is one of its events (no blank line)
+        if eve_events is None and scan.total_bytes >= FAST_MIN_BYTES:
+            eve_events = eve.parse_fast(con, scan.data_path)
+        if eve_events is not None and eve_events == last:
+            eve_classes = (0, 0, last)
+    if eve_events is not None and eve_classes is None:
+        con.execute("DROP TABLE IF EXISTS _eve")  # a fast parse the file's lines do not match
+    # outside the transaction: rows inserted inside one get transaction-local rowids
+    if not prefetched and fast is None and eve_classes is None:
+        read_lines(con, scan.data_path, scan.total_bytes)
+    if fast is None and det.format == EVE and eve_classes is None:
         # parsed before the transaction, so that the lines (as big as the file) are freed at once,
         # not at the commit: 3.0 -> 1.5 GB held for the rest of a 2 GiB eve.json's ingest, which
         # took 35.1 s end to end against 36.9 s (bench/bench_eve.py --copies 80 --repeat 2 --compare)

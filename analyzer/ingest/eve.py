@@ -13,6 +13,10 @@ the numbers in the report:
   v3 ``request``/``response`` with ``queries[]``/``answers[]`` and the old v1 one-record-per-answer
   shape all give the same row. So ``rows_loaded`` (rows) can be below ``lines_loaded`` (events).
 * timestamps with offsets (``+0200``) are converted to UTC.
+
+Each file is parsed one of two ways, which give the same rows (tests/test_ingest_fast.py):
+:func:`parse_fast`, DuckDB's JSON reader over the file itself (the usual case), or :func:`parse`,
+over its lines, when the file holds anything the fast parse cannot account for line by line.
 """
 
 from __future__ import annotations

@@ -1,16 +1,17 @@
 -- Stage 02: Suricata eve.json -> conn, dns, tls, http.
 -- Statements are separated by "-- name:" lines; parameters are bound by name.
--- Each event is parsed once, into _eve_v(line, v, d): v the text of the 39 values the model takes
--- (in the order of values_lines), d a DNS event's answers as JSON values. Two ways (analyzer/ingest/eve.py):
+-- Each event is parsed once, into _eve_v: the text of the nine top-level values the model takes,
+-- the lists fl, dn, tl, ht of those of the flow, dns, tls and http objects (in the order of their
+-- paths in values_lines), and d, a DNS event's answers as JSON values. Two ways (analyzer/ingest/eve.py):
 -- * values_lines, from TEMP _lines(line, l) (the file) and _jl(line) (its data lines): one
 --   json_extract_string call per line with every path; try() makes a line that is no JSON a NULL
 --   list, whose reason eve.py asks for separately, for those lines only; a DNS event's line is
 --   parsed once more for its answers.
--- * values_json, the fast path: DuckDB's JSON reader parses the file itself, in parallel, the
---   top-level values as text and the four objects as JSON, from which the same paths are taken.
+-- * values_json, the fast path: DuckDB's JSON reader parses the file itself, in parallel, every
+--   value the model takes read as JSON, from which the same texts and paths are taken.
 --   Used only when it gives what values_lines would: DuckDB refuses the whole file (and the lines
---   are read instead) for a line that is no JSON object, a duplicate key, a bad escape, or a blank
---   line (counted); eve.py then numbers the rows in file order.
+--   are read instead) for a line that is no JSON object, a duplicate key or a bad escape, and a blank
+--   line is caught by the count; eve.py then numbers the rows in file order.
 --
 -- Mapping choices (documented in analyzer/ingest/eve.py too):
 -- * uid is flow_id as text, the join key between the tables, like Zeek's uid.

@@ -73,8 +73,10 @@ def parse_fast(con: duckdb.DuckDBPyConnection, data_path: str | Path) -> int | N
     bad content. The caller keeps ``_eve`` only when that count is the file's number of lines: the
     reader skips a blank line, which the line path counts.
 
-    545 MB of eve.json (1.19M events): 2.3 s, against 0.9 s to load the lines and 2.5 s to parse
-    them (this machine, 2026-12-03)."""
+    The parse itself costs about what the line path's does (each value is read as JSON, then its
+    text taken from that); what it saves is loading the lines as text: 545 MB of eve.json end to end
+    in 6.0 s against 6.7 s, and 2 GiB ingested in 23-25 s against 30 s, past the memory cap
+    (bench/bench_eve.py, 2026-12-03)."""
     sql = statements("02_ingest_eve")
     note_line_temps(con)
     events = sql["events"].replace("FROM _eve_v", "FROM (" + sql["values_json"] + ") AS _eve_v")

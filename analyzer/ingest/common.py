@@ -42,7 +42,7 @@ def read_lines(con: duckdb.DuckDBPyConnection, data_path: Path, size: int) -> No
     with such a line is read again with a limit as large as the file (at most 1 GiB), which costs a
     bigger buffer only for those rare files.
     """
-    _LINES_READ.add(con)  # first: a read that fails halfway may have left _raw
+    note_line_temps(con)  # first: a read that fails halfway may have left _raw
     with insertion_order(con, keep=True):  # rowid + 1 is the line number
         _read_lines(con, data_path, size)
     con.execute("CREATE OR REPLACE TEMP VIEW _lines AS SELECT rowid + 1 AS line, l FROM _raw")

@@ -325,13 +325,13 @@ def ingest_file(
         if pre_scan is None:
             sizes = ledger.consumed_sizes(det.format)
         # gzip: the size that counts is the decompressed one, known after the scan (below)
-        plan = _fast_plan(head, det) if gz or _size(path) >= FAST_MIN_BYTES else None
+        big = not gz and _size(path) >= FAST_MIN_BYTES
+        plan = _fast_plan(head, det) if gz or big else None
         typed = None
         if plan is not None and not gz:  # a gzip file is read only after the scan
             typed = lambda: _fast_read(con, plan, str(path), plan.skip, ledger.next_file_id())  # noqa: E731
         # eve.json: DuckDB's JSON reader parses it while the scan runs, instead of loading its lines
-        parse = (lambda: eve.parse_fast(con, path)) if det.format == EVE and not gz and _size(path) >= FAST_MIN_BYTES \
-            else None
+        parse = (lambda: eve.parse_fast(con, path)) if det.format == EVE and big else None
         eve_events = None
         if pre_scan is not None:
             prefetched, fast = False, None

@@ -40,7 +40,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from analyzer.errors import AnalyzerError, InputError
+import duckdb
+
+from analyzer.errors import AnalyzerError, InputError, StoreError
 from analyzer.findings import Finding, ScanResult, printable
 from analyzer.ingest.duplicates import MIN_OVERLAP_SHARE
 from analyzer.narrow import MOVED, moved, narrow
@@ -193,11 +195,26 @@ def run_stage(con: Any, name: str, values: dict[str, Any]) -> None:
     if missing:
         raise AnalyzerError(f"sql/{name}: no value for parameter(s) {', '.join(missing)}")
     statements = con.extract_statements(sql)
-    if len(statements) <= 1:
-        con.execute(sql, {p: values[p] for p in used})
-        return
-    for statement in statements:
-        con.execute(statement.query, {p: values[p] for p in sorted(statement.named_parameters)})
+    try:
+        if len(statements) <= 1:
+            con.execute(sql, {p: values[p] for p in used})
+            return
+        for statement in statements:
+            con.execute(statement.query, {p: values[p] for p in sorted(statement.named_parameters)})
+    except duckdb.OutOfMemoryException as exc:
+        raise StoreError(out_of_memory(con, exc, f"stage sql/{name}")) from exc
+
+
+def out_of_memory(con: Any, exc: Exception, where: str) -> str:
+    """What to tell a user whose scan DuckDB could not fit under its memory cap (``where``: what ran)."""
+    try:
+        cap = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    except duckdb.Error:
+        cap = "its"
+    said = str(exc).strip().split("\n")[0]
+    return (f"out of memory in {where}, under DuckDB's cap of {cap} (--memory-limit): give it more if "
+            f"the machine has it (--memory-limit 4GB), or scan fewer hours at a time (--since/--until, or "
+            f"fewer files). DuckDB said: {said}")
 
 
 # --- inputs the SQL reads -------------------------------------------------------------------------
@@ -376,7 +393,7 @@ _DROP_AFTER = {
     "43": ("scan_intervals",),
     "45": ("scan_parts", "scan_addrs"),
     "46": ("scan_seen", "scan_store_span"),
-    "47": ("scan_dup_dns",),
+    "47": ("scan_dup_dns", "scan_dns_names"),
 }
 
 #: With ScanOptions.release_logs, the log tables dropped after a stage file: no later file reads
@@ -536,9 +553,16 @@ def _merged(con: Any, start: str, params: ScanParams) -> str:
 def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:
     """Score every channel in ``store`` and return the findings, best first.
 
-    Raises ``InputError`` for a bad window / allowlist, ``AnalyzerError`` for a broken SQL stage.
+    Raises ``InputError`` for a bad window / allowlist, ``AnalyzerError`` for a broken SQL stage,
+    ``StoreError`` when DuckDB cannot fit the scan under its memory cap (the message says what to do).
     """
-    options = options or ScanOptions()
+    try:
+        return _run_scan(store, options or ScanOptions())
+    except duckdb.OutOfMemoryException as exc:  # outside a stage file: the narrowing, a Python step
+        raise StoreError(out_of_memory(store.con, exc, "the scan")) from exc
+
+
+def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
     con = store.con
     narrow(con)
     _, latest = _latest_epoch(con)

@@ -10,8 +10,10 @@
 --                stay two channels, as they were when keyed by address.
 -- The key strings are built per part, not per event, and channels are grouped on them here. The client
 -- strings (JA3, JA4, User-Agent) are taken once per channel: when the channel is keyed by JA4, the
--- User-Agent is the smallest one seen with it, from decrypted HTTP when there is any. chan_key, the
--- three joined into one string, orders the numbering and names the channel.
+-- User-Agent is the smallest one seen with it, from decrypted HTTP when there is any.
+-- The numbers follow no order: nothing reads them but the joins of the scan (findings are ordered by
+-- their score, source, destination and fingerprint). Numbered in the order of the three strings
+-- joined, the sort took 0.9 s of 1.3 s for a day of 0.9M channels.
 -- scan_parts gets its channel number (chan_id) for the stages that read it (26, 27, 45).
 CREATE OR REPLACE TEMP TABLE scan_parts AS
 SELECT p.*, s.addr AS src, n.name_id,
@@ -31,9 +33,9 @@ LEFT JOIN scan_clients cl ON cl.client_id = p.client_id
 LEFT JOIN scan_agents u ON u.ua_id = p.ua_id;
 
 CREATE OR REPLACE TEMP TABLE scan_channels AS
-SELECT CAST(row_number() OVER (ORDER BY chan_key) AS INTEGER) AS chan_id, chan_key, src, dest_key, fp, events, ja3, ja4, user_agent
+SELECT CAST(row_number() OVER () AS INTEGER) AS chan_id, src, dest_key, fp, events, ja3, ja4, user_agent
 FROM (
-    SELECT src || '|' || dest_key || '|' || fp AS chan_key, src, dest_key, fp, CAST(sum(cnt) AS BIGINT) AS events,
+    SELECT src, dest_key, fp, CAST(sum(cnt) AS BIGINT) AS events,
            min(ja3) AS ja3, min(ja4) AS ja4, min(user_agent) AS user_agent
     FROM scan_parts
     GROUP BY src, dest_key, fp

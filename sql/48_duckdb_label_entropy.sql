@@ -7,6 +7,7 @@ CREATE OR REPLACE TEMP TABLE scan_entropy AS
 WITH labels AS (
     SELECT DISTINCT k.chan_id, split_part(k.name, '.', 1) AS label
     FROM scan_chan_names k
+    JOIN scan_candidates x ON x.chan_id = k.chan_id     -- the channels that can be findings (stage 45)
     LEFT JOIN (SELECT name, min(tenant) AS tenant FROM scan_names GROUP BY name) n ON n.name = k.name
     WHERE k.name IS NOT NULL
       AND length(split_part(k.name, '.', 1)) >= $label_min_len

@@ -69,9 +69,10 @@ WITH b0 AS (
     LEFT JOIN scan_dst_class dc ON dc.dst = b.dst
     LEFT JOIN scan_src_class sc ON sc.src = b.src
 ), fanout AS (
-    SELECT fast.*, sum(CASE WHEN fast_cadence THEN 1 ELSE 0 END) OVER (PARTITION BY src) AS src_fast_channels,
-           max(last_epoch) OVER (PARTITION BY src) - min(first_epoch) OVER (PARTITION BY src) AS src_span
+    SELECT fast.*, sum(CASE WHEN fast_cadence THEN 1 ELSE 0 END) OVER (PARTITION BY fast.src) AS src_fast_channels,
+           ss.last_epoch - ss.first_epoch AS src_span      -- over all its channels (stage 45)
     FROM fast
+    LEFT JOIN scan_src_span ss ON ss.src = fast.src
 ), dead AS (
     SELECT fanout.*,
            src_dns = 1 AND src_conn + src_eve + src_ssl + src_http = 0 AND coalesce(names, 1) = 1

@@ -143,6 +143,26 @@ def test_bad_invocations(args, message: str) -> None:
     assert code != 0 and message in err and "Traceback" not in err
 
 
+def test_a_scan_out_of_memory_is_an_error_that_says_what_to_do() -> None:
+    """Under a cap too small for the day, DuckDB gives up: the scan fails with one line naming the cap
+    and the ways out, exit 2 (an error, as cron expects), not a traceback and exit 1."""
+    code, out, err = _run("--demo", "--memory-limit", "12MB", "--format", "json", "-q")
+    assert code == 2 and out == ""
+    assert "out of memory in " in err and "--memory-limit" in err and "--since/--until" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_unexpected_failure_is_exit_2_with_one_line(monkeypatch) -> None:
+    import analyzer.scan as scan_mod
+
+    def broken(store, options=None):
+        raise RuntimeError("boom \x1b[31m")
+
+    monkeypatch.setattr(scan_mod, "run_scan", broken)
+    code, _, err = _run("--demo", "--format", "json", "-q")
+    assert code == 2 and "unexpected RuntimeError: boom" in err and "\x1b" not in err and "Traceback" not in err
+
+
 def test_memory_limit_default_is_the_stores() -> None:
     from analyzer.cli.scan_cmd import scan
     from analyzer.store import DEFAULT_MEMORY_LIMIT

@@ -7,6 +7,7 @@ in the SQL), and DuckDB-only functions stay in the one file that says so.
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import re
 from datetime import datetime, timezone
@@ -387,16 +388,20 @@ def test_regularity_is_measured_on_the_period_not_on_the_burst_shifted_intervals
 
 
 def test_prevalence_is_per_fingerprint_and_novelty_needs_history() -> None:
+    """Stage 46 gives a row to each channel that can be a finding (here: all, as the name is
+    serverless), counting every host of the destination; a visit to an ordinary site gets none."""
     store = Store()
     for h in range(4):
-        _conn_tls(store.con, f"10.0.1.{h}", "shared.example.com", [T0 + h, T0 + 100 + h], ja4=CHROME_JA4)
-    _conn_tls(store.con, "10.0.1.9", "shared.example.com", [T0 + 5, T0 + 200])
+        _conn_tls(store.con, f"10.0.1.{h}", "shared.acct.workers.dev", [T0 + h, T0 + 100 + h], ja4=CHROME_JA4)
+    _conn_tls(store.con, "10.0.1.9", "shared.acct.workers.dev", [T0 + 5, T0 + 200])
     _conn_tls(store.con, "10.0.1.9", "old.example.com", [T0 - 86400 * 3])  # history before the window
+    _conn_tls(store.con, "10.0.1.9", "plain.example.com", [T0 + 7, T0 + 300])
     prepare_inputs(store.con, ScanOptions())
     score_channels(store.con, T0 - 60, T0 + 86400, ScanParams(), stop_after="46")
     rows = store.con.execute("SELECT DISTINCT fp, prevalence, fp_prevalence, is_new FROM scan_prevalence "
-                             "WHERE dest_key = 'name:shared.example.com' ORDER BY fp").fetchall()
+                             "WHERE dest_key = 'tenant:Cloudflare Workers/acct' ORDER BY fp").fetchall()
     assert rows == [(CHROME_JA4, 5, 4, True), (TOOL_JA4, 5, 1, True)]
+    assert _one(store.con, "SELECT count(*) FROM scan_prevalence") == (5,)   # not plain.example.com's
 
 
 def test_dns_evidence_txt_nxdomain_and_entropy() -> None:
@@ -619,3 +624,96 @@ def test_an_outside_address_reaching_an_internal_one_weighs_half_and_says_inboun
     assert "only this source talks to it" in inbound.reasons and not any("only this internal host" in r for r in inbound.reasons)
     (out,) = [f for f in result.findings if f.src == "10.0.0.5"]
     assert not any(r.startswith("inbound") for r in out.reasons) and out.score > inbound.score
+
+
+# --- scale: joins that stay proportional to the day ----------------------------------------------
+
+
+def _max_rows(node: dict) -> int:
+    """The most rows any operator of a DuckDB JSON profile produced (key names of DuckDB 1.x and 2.x)."""
+    own = int(node.get("operator_cardinality", node.get("intermediate_rows", 0)) or 0)
+    return max([own, *(_max_rows(c) for c in node.get("children", []))])
+
+
+def _profiled_run(store: Store, tmp_path, monkeypatch) -> dict[str, int]:
+    """Run the scoring stages as _run does, profiling each statement: the most rows any operator of
+    each stage produced."""
+    import analyzer.scan as scan_mod
+
+    out = tmp_path / "profile.json"
+    widest: dict[str, int] = {}
+
+    def profiled(con, name, values):
+        sql = read_sql(name)
+        for statement in con.extract_statements(sql):
+            con.execute("SET enable_profiling = 'json'")
+            con.execute("SET profiling_output = ?", [str(out)])
+            con.execute(statement.query, {p: values[p] for p in statement.named_parameters})
+            con.execute("SET enable_profiling = 'no_output'")
+            profile = json.loads(out.read_text())
+            rows = max((_max_rows(op) for op in profile.get("operator", profile.get("children", []))), default=0)
+            widest[name] = max(widest.get(name, 0), rows)
+
+    monkeypatch.setattr(scan_mod, "run_stage", profiled)
+    _run(store)
+    return widest
+
+
+def test_no_stage_joins_a_popular_name_with_every_channel_of_it(tmp_path, monkeypatch) -> None:
+    """200 hosts each resolve one popular name 10 times and connect to it 3 times. Stage 47 once joined
+    the queries to the channels' names on the name alone (and the source after): every query of the
+    name with every host's channel of it, 200 x the queries (a day of 1M channels: 205M rows, 50 s,
+    out of memory). No stage may produce more rows than a small multiple of the logs' own."""
+    store = Store()
+    for h in range(200):
+        src = f"10.9.{h // 250}.{h % 250}"
+        _conn_tls(store.con, src, "popular.example.com", [T0 + 1000 * k + h for k in range(3)], ja4=CHROME_JA4)
+        store.con.execute(
+            "INSERT INTO dns (ts, epoch, uid, src, dst, dst_port, query, qtype, rcode, answers, ttls, sensor)"
+            " SELECT make_timestamp(CAST(t * 1000000 AS BIGINT)), t, 'D' || $src || t, $src, '10.0.0.53', 53,"
+            " 'popular.example.com', 'A', 'NOERROR', ['104.21.1.1'], [300.0], 'zeek'"
+            " FROM (SELECT $t0 + 600 * i + $h AS t FROM range(10) r(i))", {"src": src, "t0": T0, "h": h})
+    # ... among 20000 sites visited once each, a quarter of them resolved (the rest cached): so many
+    # channels and names that DuckDB, judging by its estimates, would join the queries to the
+    # channels' names on the name first
+    store.con.execute(
+        "INSERT INTO conn (ts, epoch, uid, src, src_port, dst, dst_port, proto, service, duration, orig_bytes,"
+        " resp_bytes, conn_state, sensor) SELECT make_timestamp(CAST(t * 1000000 AS BIGINT)), t, 'S' || i,"
+        " '10.8.0.' || (i % 200), 50000, '104.21.2.2', 443, 'tcp', 'ssl', 0.3, 400, 300, 'SF', 'zeek'"
+        " FROM (SELECT i, $t0 + 4 * i AS t FROM range(20000) r(i))", {"t0": T0})
+    store.con.execute(
+        "INSERT INTO tls (ts, epoch, uid, src, src_port, dst, dst_port, server_name, ja4, sensor)"
+        " SELECT ts, epoch + 0.01, uid, src, 50000, dst, 443, 'site' || substr(uid, 2) || '.example.net', $ja4,"
+        " 'zeek' FROM conn WHERE uid LIKE 'S%'", {"ja4": CHROME_JA4})
+    store.con.execute(
+        "INSERT INTO dns (ts, epoch, uid, src, dst, dst_port, query, qtype, rcode, answers, ttls, sensor)"
+        " SELECT ts, epoch - 0.05, 'Q' || uid, src, '10.0.0.53', 53, server_name, 'A', 'NOERROR', ['104.21.2.2'],"
+        " [300.0], 'zeek' FROM tls WHERE uid LIKE 'S%' AND CAST(substr(uid, 2) AS INTEGER) % 4 = 0")
+    log_rows = sum(store.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("conn", "tls", "dns"))
+    assert log_rows == 200 * (3 + 3 + 10) + 2 * 20000 + 5000
+    widest = _profiled_run(store, tmp_path, monkeypatch)
+    assert "47_dns_evidence.sql" in widest and len(widest) == len(scoring_stages())
+    assert max(widest.values()) <= 4 * log_rows, sorted(widest.items(), key=lambda kv: -kv[1])[:3]
+    # and the scan still judged it: browsing, no finding, every host a channel of its own
+    assert _one(store.con, "SELECT count(*) FROM scan_findings") == (0,)
+    assert _one(store.con, "SELECT count(*) FROM scan_channels WHERE dest_key = 'name:popular.example.com'") == (200,)
+
+
+def test_only_the_channels_that_can_be_findings_get_facts() -> None:
+    """Stages 45-49 judge the channels that can be findings (scan_candidates): the timed ones, those to
+    a serverless or threat-intel name, and those with a long-lived low-volume connection. A visit or
+    two to an ordinary site is none of these; the source's span still counts all its channels."""
+    store = Store()
+    _conn_tls(store.con, "10.0.0.1", "beacon.example.org", _times([300] * 40))            # timed
+    _conn_tls(store.con, "10.0.0.1", "visit.example.org", [T0 + 5, T0 + 86000])           # two visits
+    _conn_tls(store.con, "10.0.0.2", "x1.acct.workers.dev", [T0 + 7])                     # serverless, once
+    _conn_tls(store.con, "10.0.0.3", "plain.example.net", [T0 + 9])                       # a visit
+    _run(store)
+    facts = {r[0] for r in store.con.execute("SELECT host FROM scan_facts").fetchall()}
+    assert facts == {"beacon.example.org", "x1.acct.workers.dev"}
+    channels = {r[0] for r in store.con.execute("SELECT dest_key FROM scan_channels").fetchall()}
+    assert len(channels) == 4                      # every channel is still a channel (prevalence, hosts)
+    span = _one(store.con, "SELECT last_epoch - first_epoch FROM scan_src_span WHERE src = '10.0.0.1'")[0]
+    assert span == pytest.approx(86000 - 5)        # the visit, not only the beacon, bounds the host's span
+    kinds = dict(store.con.execute("SELECT host, kind FROM scan_findings").fetchall())
+    assert kinds == {"beacon.example.org": "beacon", "x1.acct.workers.dev": "contact"}

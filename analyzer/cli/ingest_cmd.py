@@ -127,6 +127,8 @@ def ingest(paths: tuple[str, ...], db: str | None, strict: bool, verbose: bool, 
             report = ingest_paths(store, paths, progress=_Progress(quiet))
     except AnalyzerError as exc:
         fail(exc)
+    except Exception as exc:  # noqa: BLE001 - a crash is an error (exit 2: --strict uses 1), never a traceback
+        fail(_safe(f"unexpected {type(exc).__name__}: {exc}", 2000))
     elapsed = time.monotonic() - started
     click.echo(summary_table(report))
     skipped = [f for f in report.files if f.status == "skipped"]

@@ -178,6 +178,10 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str, since
             result = _ingest_and_scan(db, inputs, options, memory_limit, quiet)
     except AnalyzerError as exc:
         fail(exc)
+    except click.ClickException:
+        raise  # a bad option value (--memory-limit): click's own message and usage
+    except Exception as exc:  # noqa: BLE001 - a crash is an error (exit 2) with one line, never a traceback
+        fail(strip_control(f"unexpected {type(exc).__name__}: {exc}"))
     click.echo(render(result, fmt), nl=False)
     if fmt != "table" and not quiet:
         from analyzer.render import summary_line

@@ -700,9 +700,9 @@ def test_no_stage_joins_a_popular_name_with_every_channel_of_it(tmp_path, monkey
 
 
 def test_only_the_channels_that_can_be_findings_get_facts() -> None:
-    """Stages 45-49 judge the channels that can be findings (scan_candidates): the timed ones, those to
-    a serverless or threat-intel name, and those with a long-lived low-volume connection. A visit or
-    two to an ordinary site is none of these; the source's span still counts all its channels."""
+    """Stages 45-49 judge the channels that can be findings (scan_candidates): those timed as beacons,
+    those to a serverless or threat-intel name, and those with a long-lived low-volume connection. A
+    visit or two to an ordinary site is none of these; the source's span still counts all its channels."""
     store = Store()
     _conn_tls(store.con, "10.0.0.1", "beacon.example.org", _times([300] * 40))            # timed
     _conn_tls(store.con, "10.0.0.1", "visit.example.org", [T0 + 5, T0 + 86000])           # two visits

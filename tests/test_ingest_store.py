@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import blake3
 import duckdb
 import pytest
 from click.testing import CliRunner
@@ -72,6 +74,40 @@ def test_growing_live_file_loads_only_new_lines(tmp_path):
     assert got == [("CdnsA1", 9), ("CdnsA2", 10), ("CdnsA3", 11)]
     for r in (r1, r2, r3, r4):
         assert r.accounted
+
+
+def _fingerprints(con) -> list[str]:
+    return [r[0] for r in con.execute("SELECT head_sha256 FROM ingest_files ORDER BY file_id").fetchall()]
+
+
+def test_fingerprints_are_blake3_and_a_store_of_sha256_ones_keeps_recognising_its_files(tmp_path):
+    """A new store fingerprints with BLAKE3 ('blake3:' + hex). A store written before that holds bare
+    SHA-256 hex: its files are still recognised as unchanged or grown (not loaded again), and the
+    files it records next are fingerprinted the same way."""
+    live = tmp_path / "dns.log"
+    live.write_text(HEADER + ROWS[0])
+    with Store(tmp_path / "new.duckdb") as s:
+        assert ingest_paths(s, [live]).files[0].status == "loaded"
+        assert _fingerprints(s.con) == ["blake3:" + blake3.blake3(live.read_bytes()).hexdigest()]
+        assert ingest_paths(s, [live]).files[0].status == "unchanged"
+    with Store(tmp_path / "old.duckdb") as s:
+        ingest_paths(s, [live])
+        # as a store written before BLAKE3 holds it
+        s.con.execute("UPDATE ingest_files SET head_sha256 = ?", [hashlib.sha256(live.read_bytes()).hexdigest()])
+        again = ingest_paths(s, [live]).files[0]
+        with live.open("a") as fh:
+            fh.write(ROWS[1])
+        grown = ingest_paths(s, [live]).files[0]
+        other = tmp_path / "other.log"
+        other.write_text(HEADER + ROWS[2])
+        ingest_paths(s, [other])
+        rows = s.con.execute("SELECT count(*) FROM dns").fetchone()
+        prints = _fingerprints(s.con)
+    assert again.status == "unchanged"
+    assert (grown.status, grown.rows_loaded, grown.first_line) == ("appended", 1, 10)
+    assert rows == (2 + 1,)   # each row once: nothing loaded twice
+    assert prints[1:] == [hashlib.sha256(live.read_bytes()).hexdigest(),
+                          hashlib.sha256(other.read_bytes()).hexdigest()]
 
 
 def test_rotated_copy_of_a_loaded_live_file_adds_only_the_rest(tmp_path):
@@ -200,8 +236,6 @@ def test_header_only_live_file_then_grows(tmp_path):
     assert n_files == (2,)
 
 
-
-
 def _gz(path: Path, text: str) -> Path:
     import gzip
 
@@ -235,9 +269,9 @@ def test_gzip_files_scanned_ahead_load_as_one_by_one(tmp_path, monkeypatch):
     scanned_ahead: list[str] = []
     real = pipeline._pre_scan
 
-    def spy(path, sizes):
+    def spy(path, sizes, sha256):
         scanned_ahead.append(path.name)
-        return real(path, sizes)
+        return real(path, sizes, sha256)
 
     monkeypatch.setattr(pipeline, "_pre_scan", spy)
     with Store() as s:

@@ -15,7 +15,6 @@ logs the next gzip file is scanned while the one before it is loaded instead (:c
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,7 +31,9 @@ from analyzer.ingest.common import (
 )
 from analyzer.ingest.detect import EVE, ZEEK_JSON, ZEEK_KINDS, ZEEK_TSV, Detection, detect, json_line_complete
 from analyzer.ingest.duplicates import remove_duplicates
-from analyzer.ingest.files import HEAD_BYTES, GzipState, Scan, expand_paths, is_gzip, read_head, scan_file
+from analyzer.ingest.files import (
+    HEAD_BYTES, Fingerprint, GzipState, Scan, expand_paths, is_gzip, read_head, scan_file,
+)
 from analyzer.ingest.report import (
     APPENDED, FAILED, LOADED, SKIPPED, UNCHANGED, FileReport, IngestReport,
 )
@@ -43,7 +44,7 @@ Progress = Callable[[str, int, int], None]
 
 #: ingest_files rows whose (size_bytes, head_sha256) fingerprint a consumed prefix. Skipped files
 #: count too: a header-only live log that grows later, a JSON stream of other kinds that later gets
-#: dns lines. (Files skipped from their first bytes store the sha256 of their first 64 KiB with their
+#: dns lines. (Files skipped from their first bytes store the fingerprint of their first 64 KiB with their
 #: on-disk size; that can only match a prefix of exactly that content.)
 _CONSUMED_STATUSES = frozenset({LOADED, APPENDED, SKIPPED})
 
@@ -63,6 +64,8 @@ class _Ledger:
         self._contents: dict[tuple[str | None, int, str | None], int] = {}  # (format, size, sha) -> latest id
         self._paths: set[str] = set()
         self._skips: dict[tuple[str, int, str | None], int] = {}  # (path, size, sha) of a skip -> its id
+        #: the store holds SHA-256 fingerprints (written before BLAKE3): keep fingerprinting that way
+        self.sha256 = False
 
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection) -> "_Ledger":
@@ -71,6 +74,7 @@ class _Ledger:
             "SELECT file_id, path, format, size_bytes, head_sha256, status FROM ingest_files ORDER BY file_id"
         ).fetchall():
             ledger.add(int(fid), str(path), fmt, int(size or 0), sha, str(status))
+            ledger.sha256 = ledger.sha256 or Fingerprint.is_legacy(sha)
         return ledger
 
     def add(self, file_id: int, path: str, fmt: str | None, size: int, sha: str | None, status: str) -> None:
@@ -95,7 +99,7 @@ class _Ledger:
         return sorted(self._sizes.get(fmt, ())) if fmt is not None else []   # as SQL: NULL matches nothing
 
     def content_id(self, fmt: str | None, size: int, sha: str | None) -> int | None:
-        """The latest file_id that consumed exactly this content (format, size, sha256), if any."""
+        """The latest file_id that consumed exactly this content (format, size, fingerprint), if any."""
         return self._contents.get((fmt, size, sha)) if fmt is not None else None
 
     def path_seen(self, path: str) -> bool:
@@ -179,7 +183,7 @@ class _Pre:
 
 
 class _LookAhead:
-    """Scans the next gzip file while the file before it is loaded (Python's zlib and hashlib release
+    """Scans the next gzip file while the file before it is loaded (Python's zlib and BLAKE3 release
     the GIL, DuckDB too): the decompression, fingerprint and line count of an hourly .gz file then
     overlap the previous file's typed read and commit instead of following them.
 
@@ -210,7 +214,7 @@ class _LookAhead:
         known = set(self._ledger.consumed_sizes(None, any_format=True)) | {just_scanned}
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sc2-scan-ahead")
-        self._pending = (path, self._pool.submit(_pre_scan, path, sorted(known)))
+        self._pending = (path, self._pool.submit(_pre_scan, path, sorted(known), self._ledger.sha256))
 
     def take(self, path: Path) -> Future[_Pre] | None:
         """The scan started for ``path``, if it is the one ahead."""
@@ -251,13 +255,13 @@ def _head_and_detect(path: Path, gz: bool) -> tuple[bytes, Detection]:
     return head, det
 
 
-def _pre_scan(path: Path, sizes: list[int]) -> _Pre:
+def _pre_scan(path: Path, sizes: list[int], sha256: bool) -> _Pre:
     """read_head + detect + scan_file for a gzip file, as ingest_file would make them (no store)."""
     head, det = _head_and_detect(path, True)
     if _skip_reason(det) is not None:
         return _Pre(head, det, None)
     try:
-        return _Pre(head, det, _scan(path, True, sizes, det))
+        return _Pre(head, det, _scan(path, True, sizes, det, sha256))
     except Exception as exc:  # noqa: BLE001 (ingest_file re-raises it in its own handler)
         return _Pre(head, det, None, exc)
 
@@ -274,10 +278,11 @@ def _skip_reason(det: Detection) -> str | None:
     return skip
 
 
-def _scan(path: Path, gz: bool, sizes: Sequence[int], det: Detection) -> Scan:
+def _scan(path: Path, gz: bool, sizes: Sequence[int], det: Detection, sha256: bool) -> Scan:
     json_lines = det.format != ZEEK_TSV
     return scan_file(
         path, gz, sizes, keep_tail_if=json_line_complete if json_lines else _meta_line, json_lines=json_lines,
+        sha256=sha256,
     )
 
 
@@ -337,7 +342,7 @@ def ingest_file(
             prefetched, fast = False, None
         else:
             scan, prefetched, fast, eve_events = _scan_and_prefetch(
-                con, path, gz, lambda: _scan(path, gz, sizes, det), typed, seen=ledger.path_seen(str(path.resolve())),
+                con, path, gz, lambda: _scan(path, gz, sizes, det, ledger.sha256), typed, seen=ledger.path_seen(str(path.resolve())),
                 eve_parse=parse)
         if on_scanned is not None:
             on_scanned(scan)
@@ -538,9 +543,9 @@ def _meta_line(tail: bytes) -> bool:
 
 def _previous(ledger: _Ledger, scan: Scan, fmt: str | None) -> tuple[int, int, int] | None:
     """The earlier ingest whose consumed content is the longest prefix of this file: (file_id, size, lines)."""
-    candidates = [(scan.consumed_bytes, scan.sha256, scan.consumed_lines)]
+    candidates = [(scan.consumed_bytes, scan.fingerprint, scan.consumed_lines)]
     candidates += [
-        (s.size, s.sha256, s.lines + (0 if s.ends_with_newline else 1))
+        (s.size, s.fingerprint, s.lines + (0 if s.ends_with_newline else 1))
         for s in scan.snapshots.values() if s.size < scan.consumed_bytes
     ]
     for size, sha, lines in sorted(candidates, reverse=True):
@@ -651,7 +656,7 @@ def _load(
     except BaseException:
         _rollback(con)
         raise
-    ledger.add(file_id, apath, det.format, scan.consumed_bytes, scan.sha256, fr.status)
+    ledger.add(file_id, apath, det.format, scan.consumed_bytes, scan.fingerprint, fr.status)
 
 
 def _record(con: duckdb.DuckDBPyConnection, fr: FileReport, apath: str, det: Detection, scan: Scan) -> None:
@@ -662,7 +667,7 @@ def _record(con: duckdb.DuckDBPyConnection, fr: FileReport, apath: str, det: Det
         "$min_ts, $max_ts, $now)",
         {
             "id": fr.file_id, "path": apath, "kind": fr.kind, "format": det.format,
-            "size": scan.consumed_bytes, "sha": scan.sha256, "data": fr.data_lines, "rows": fr.rows_loaded,
+            "size": scan.consumed_bytes, "sha": scan.fingerprint, "data": fr.data_lines, "rows": fr.rows_loaded,
             "rej": fr.lines_rejected, "skipped": fr.skipped_events, "status": fr.status,
             "reason": "; ".join([x for x in [fr.reason, *fr.warnings] if x]) or None,
             "min_ts": fr.min_ts, "max_ts": fr.max_ts,
@@ -677,7 +682,7 @@ def _skip(
     """Record a skipped file once: skipping the same file again adds no ingest_files row."""
     fr.status, fr.reason = SKIPPED, reason
     size = _size(path)
-    sha = hashlib.sha256(head[:HEAD_BYTES]).hexdigest()
+    sha = Fingerprint.of(head[:HEAD_BYTES], sha256=ledger.sha256)
     apath = str(path.resolve())
     seen = ledger.skipped(apath, size, sha)
     if seen is not None:

@@ -11,7 +11,8 @@ CREATE TABLE IF NOT EXISTS ingest_files (
     kind         VARCHAR,               -- conn | dns | ssl | http | eve | NULL when skipped
     format       VARCHAR,               -- zeek-tsv | zeek-json | eve
     size_bytes   BIGINT,                -- bytes consumed (uncompressed for .gz)
-    head_sha256  VARCHAR,               -- content fingerprint of the consumed prefix
+    head_sha256  VARCHAR,               -- content fingerprint of the consumed prefix: blake3:<hex> (bare
+                                        -- SHA-256 hex in stores written before 2026-12-03)
     data_lines   BIGINT,                -- data lines seen in the file (loaded + rejected)
     rows_loaded  BIGINT,
     lines_rejected BIGINT,

@@ -387,7 +387,7 @@ _DROP_AFTER = {
            "scan_client_dict", "scan_tls_names", "scan_conn_span", "scan_dup_flows",
            "scan_zeek_twins"),
     "22": ("scan_addr_apart", "scan_zeek_dns_twins"),
-    "25": ("scan_clients", "scan_agents"),
+    "25": ("scan_clients", "scan_agents", "scan_part_keys"),
     "26": ("scan_events", "scan_raw_names"),
     "30": ("scan_raw",),
     "43": ("scan_intervals",),

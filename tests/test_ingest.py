@@ -212,6 +212,41 @@ def test_gz_and_rotated_directory(store, tmp_path):
     assert rows(store, "dns", "count(*)") == [(3,)]
 
 
+def test_a_scratch_store_loads_tls_then_connections_then_the_rest_and_a_kept_store_as_given(tmp_path):
+    """A scratch store (the scan's own) loads ssl logs first and conn logs next, each kind in its given
+    order, open_* logs last as always: the big logs are narrowed as they load, and this way the least
+    is held while each is read. A store kept with --db loads in the order given. Both load the same,
+    and both reports list the files as given."""
+    day = tmp_path / "day"
+    day.mkdir()
+    names = ["conn.09:00:00-10:00:00.log.gz", "conn.10:00:00-11:00:00.log.gz", "dns.09:00:00-10:00:00.log.gz",
+             "http.09:00:00-10:00:00.log.gz", "open_conn.10:00:00-11:00:00.log.gz",
+             "open_ssl.10:00:00-11:00:00.log.gz", "ssl.09:00:00-10:00:00.log.gz", "ssl.10:00:00-11:00:00.log.gz"]
+    for name in names:
+        kind = name.split(".")[0].removeprefix("open_")
+        data = (FIX / "valid_tsv" / f"{kind}.log").read_bytes()
+        if name.startswith("open_"):
+            data = data.replace(f"#path\t{kind}".encode(), f"#path\topen_{kind}".encode())
+        if ".10:00" in name:  # another hour: its own content (a file loaded twice is only loaded once)
+            data = data.replace(b"#open\t2026-11-27-09", b"#open\t2026-11-27-10")
+        (day / name).write_bytes(gzip.compress(data))
+    scratch, kept = Store(scratch=True), Store()
+    got = {}
+    for label, store in (("scratch", scratch), ("kept", kept)):
+        report = ingest_paths(store, [day])
+        got[label] = [Path(f.path).name for f in report.files]
+        assert all(f.status == "loaded" for f in report.files), [(f.path, f.status, f.reason) for f in report.files]
+    in_order = names[:4] + names[6:] + names[4:6]
+    assert got["kept"] == got["scratch"] == in_order      # each report lists the files as given
+    loaded = {label: [Path(path).name for (path,) in store.con.execute(
+                  "SELECT path FROM ingest_files ORDER BY file_id").fetchall()]
+              for label, store in (("scratch", scratch), ("kept", kept))}
+    assert loaded["kept"] == in_order
+    assert loaded["scratch"] == [names[6], names[7], names[0], names[1], names[2], names[3], names[5], names[4]]
+    for table in ("conn", "dns", "tls", "http"):
+        assert rows(scratch, table, "count(*)") == rows(kept, table, "count(*)") != [(0,)]
+
+
 def test_glob(store):
     report = load(store, str(FIX / "valid_*" / "dns.log"))
     assert sorted(Path(f.path).parent.name for f in report.files) == ["valid_json", "valid_tsv"]

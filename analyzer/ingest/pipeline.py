@@ -29,7 +29,9 @@ from analyzer.ingest.common import (
     JSON_META, TSV_META, FastRead, Tally, account_fast, drop_temps, insertion_order, line_classes, read_lines,
     release_lines, stored_columns,
 )
-from analyzer.ingest.detect import EVE, ZEEK_JSON, ZEEK_KINDS, ZEEK_TSV, Detection, detect, json_line_complete
+from analyzer.ingest.detect import (
+    EVE, ZEEK_JSON, ZEEK_KINDS, ZEEK_TSV, Detection, detect, json_line_complete, kind_from_name,
+)
 from analyzer.ingest.duplicates import remove_duplicates
 from analyzer.ingest.files import (
     HEAD_BYTES, Fingerprint, GzipState, Scan, expand_paths, is_gzip, read_head, scan_file,
@@ -144,7 +146,9 @@ def ingest_paths(
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]  # one path, not a sequence of characters
-    files = expand_paths(paths)
+    files = given = expand_paths(paths)
+    if store.scratch:
+        files = scratch_order(given)
     con = store.con
     con.execute(read_sql("01_ingest_macros"))
     sizes = [_size(p) for p in files]
@@ -168,7 +172,28 @@ def ingest_paths(
             done += size
     if progress is not None:
         progress("", done, total)
+    if files is not given:  # the report lists the files as they were given, whatever order loaded them
+        place = {str(p): i for i, p in enumerate(given)}
+        report.files.sort(key=lambda f: place[f.path])
     return report
+
+
+#: The order a scratch store loads Zeek logs in, by the kind each file's name implies: TLS first, then
+#: connections, then the rest. A scratch store keeps conn and tls narrowed (analyzer.narrow) and the
+#: other logs as logged until the scan, so what is held while each big file is read is smallest this
+#: way: tls narrowed (0.47 GB at 7M handshakes) while conn.log is read, instead of conn narrowed, dns
+#: and http (1.2 GB at 10M connections) while ssl.log is. 10M connections in four plain files, 1.6 GB
+#: cap: ingest 10.5-11.2 s against 12.6-13.6 s, the scan after it faster too (alternating runs).
+_SCRATCH_RANK = {"ssl": 0, "conn": 1}
+
+
+def scratch_order(files: list[Path]) -> list[Path]:
+    """``files`` in the order a scratch store loads them (:data:`_SCRATCH_RANK`). The sort is stable,
+    and open_* logs stay after every other file (expand_paths says why): only memory and time depend
+    on this order, never what is loaded or found."""
+    return sorted(files, key=lambda p: (p.name.startswith("open_"),
+                                        _SCRATCH_RANK.get((kind_from_name(p.name) or "").removeprefix("open_"),
+                                                          len(_SCRATCH_RANK))))
 
 
 @dataclass

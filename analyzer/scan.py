@@ -423,6 +423,11 @@ _STAGE_SETTINGS: dict[str, dict[str, str]] = {
 }
 
 
+#: The range of a 64-bit count, which a sum of a connection's HTTP body lengths is held to (a crafted
+#: log can make it overflow: it saturates instead of failing the scan): 21_events_1_http.sql.
+BIGINT_RANGE = {"bigint_min": -2**63, "bigint_max": 2**63 - 1}
+
+
 def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_after: str | None = None,
                    release_logs: bool = False, two_sensors: bool = False) -> None:
     """Run the scoring stages over [t0, t1) (``name_matches`` and ``scan_name_groups`` must exist).
@@ -435,7 +440,7 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
     narrow(con)
     values: dict[str, Any] = {**asdict(params), "t0": t0, "t1": t1, "data_span": _data_span(con, t0, t1),
                               "p0_tight": p0_window(params.tight_win, params.gap_factor),
-                              "two_sensors": two_sensors}
+                              "two_sensors": two_sensors, **BIGINT_RANGE}
     with settings(con, _SCAN_SETTINGS):
         stages = scoring_stages()
         for i, name in enumerate(stages):

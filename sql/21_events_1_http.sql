@@ -28,7 +28,8 @@
 -- (ScanOptions.release_logs) drops it before the connections are joined.
 -- This file: the HTTP side of the events, as the table scan_http_c, which 21_events_2_conn joins to
 -- the connections by uid.
--- Parameters: $t0, $t1 (window, epoch seconds, half-open), $request_gap_s, $two_sensors.
+-- Parameters: $t0, $t1 (window, epoch seconds, half-open), $request_gap_s, $two_sensors,
+-- $bigint_min, $bigint_max (the range of a 64-bit count).
 CREATE OR REPLACE TEMP TABLE scan_http_c AS
 WITH http_r AS (
     -- Every HTTP request of the window, its strings numbered (the Host: '' is no name, so it has no
@@ -56,9 +57,13 @@ WITH http_r AS (
     -- numbers of http_r, so the aggregates keep their meaning: the Host of the first request (min_by
     -- skips a NULL; 0, a first request with Host '', becomes NULL: no name); its addresses (all the
     -- requests of one connection have the same). Every Host, User-Agent and address of the window is
-    -- numbered, so a NULL number means a NULL string.
+    -- numbered, so a NULL number means a NULL string. The body lengths add up as 64-bit counts, as a
+    -- connection's bytes are (a sum of BIGINTs is a 128-bit HUGEINT, which the events would carry:
+    -- 16 bytes more per event, 160 MB at 10M connections); a crafted sum past 64 bits saturates.
     SELECT uid, nullif(min_by(host_id, epoch), 0) AS raw_id, min_by(ua_id, epoch) AS ua_id,
-           sum(req_bytes) AS req_bytes, sum(resp_bytes) AS resp_bytes, min(epoch) AS epoch,
+           CAST(least(greatest(sum(req_bytes), $bigint_min), $bigint_max) AS BIGINT) AS req_bytes,
+           CAST(least(greatest(sum(resp_bytes), $bigint_min), $bigint_max) AS BIGINT) AS resp_bytes,
+           min(epoch) AS epoch,
            min_by(src_id, epoch) AS src_id, min_by(dst_id, epoch) AS dst_id, min(dst_port) AS dst_port,
            min(suri) AS suri, count(*) AS requests
     FROM http_r

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import pytest
 
 from analyzer.errors import AnalyzerError
-from analyzer.scan import ScanOptions, ScanParams, prepare_inputs, run_scan, run_stage, score_channels, scoring_stages
+from analyzer.scan import BIGINT_RANGE, ScanOptions, ScanParams, prepare_inputs, run_scan, run_stage, score_channels, scoring_stages
 from analyzer.sqlfiles import list_sql, read_sql
 from analyzer.store import Store
 
@@ -93,7 +93,8 @@ def test_no_magic_numbers(name: str) -> None:
 @pytest.mark.parametrize("name", scoring_stages())
 def test_every_parameter_has_a_value(name: str) -> None:
     used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", _code(name)))
-    assert used <= set(ScanParams.__dataclass_fields__) | {"t0", "t1", "data_span", "p0_tight", "two_sensors"}, name
+    assert used <= set(ScanParams.__dataclass_fields__) | {"t0", "t1", "data_span", "p0_tight", "two_sensors",
+                                                          *BIGINT_RANGE}, name
 
 
 DUCKDB_ONLY = ("list_entropy", "string_split", "quantile_cont", "median(", "mode(", "arg_max", "arg_min",
@@ -600,6 +601,24 @@ def test_each_request_on_a_kept_alive_connection_is_a_checkin() -> None:
     found = store.con.execute("SELECT src, host, kind, connections, later_requests FROM scan_findings "
                               "WHERE kind = 'beacon' ORDER BY src").fetchall()
     assert found == [("10.0.0.1", "edge.acct.azurewebsites.net", "beacon", 2, 398)]
+
+
+def test_a_connections_http_bytes_add_up_as_64_bit_counts_and_a_crafted_sum_saturates() -> None:
+    """The events carry a connection's HTTP body lengths summed as 64-bit counts (not the 128-bit sum,
+    16 bytes more per event); a crafted log whose lengths add past 2^63 saturates instead of failing
+    the scan, and the connection is still an event with its other bytes."""
+    store = Store()
+    big = 2**62 + 5
+    for uid, lens in (("Cbig", [big, big, big]), ("Cneg", [-big, -big, -big]), ("Cok", [100, 250, 0])):
+        store.con.executemany(
+            "INSERT INTO http (epoch, uid, src, src_port, dst, dst_port, method, host, uri, user_agent, status,"
+            " request_body_len, response_body_len, sensor) VALUES (?,?,'10.0.0.9',50000,'93.184.216.34',80,"
+            "'POST','h.example.com','/b','curl/8.0',200,?,7,'zeek')",
+            [(T0 + k * 0.5, uid, n) for k, n in enumerate(lens)])
+    _run(store, "21")
+    assert _one(store.con, "SELECT typeof(bytes_out) || ' ' || typeof(bytes_in) FROM scan_events LIMIT 1") == ("BIGINT BIGINT",)
+    rows = sorted(store.con.execute("SELECT bytes_out, bytes_in FROM scan_events").fetchall())
+    assert rows == [(-2**63, 21), (350, 21), (2**63 - 1, 21)]
 
 
 def test_an_outside_address_reaching_an_internal_one_weighs_half_and_says_inbound() -> None:

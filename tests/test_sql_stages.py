@@ -619,6 +619,8 @@ def test_a_connections_http_bytes_add_up_as_64_bit_counts_and_a_crafted_sum_satu
     assert _one(store.con, "SELECT typeof(bytes_out) || ' ' || typeof(bytes_in) FROM scan_events LIMIT 1") == ("BIGINT BIGINT",)
     rows = sorted(store.con.execute("SELECT bytes_out, bytes_in FROM scan_events").fetchall())
     assert rows == [(-2**63, 21), (350, 21), (2**63 - 1, 21)]
+    _run(store)    # and every later stage takes them: the host's one channel, of its three connections
+    assert _one(store.con, "SELECT count(*), sum(events) FROM scan_channels") == (1, 3)
 
 
 def test_an_outside_address_reaching_an_internal_one_weighs_half_and_says_inbound() -> None:

@@ -66,9 +66,9 @@ class Fingerprint:
     and a file whose fingerprint matched one already loaded would be skipped), at 3.7 GB/s on one
     core of this machine against SHA-256's 1.7 GB/s with SHA-NI. The scan hashes every byte of every
     file while DuckDB reads it on the same two cores: at 10M connections (2.9 GiB of logs) reading
-    and hashing took 2.2 CPU-s with SHA-256, 0.95 with BLAKE3. Stores written before 2026-12-03 hold SHA-256 as bare hex; an ingest
-    into such a store goes on fingerprinting with SHA-256 (``sha256=True``), so that the files it
-    already holds are still recognised."""
+    and hashing took 2.2 CPU-s with SHA-256, 0.95 with BLAKE3. Stores written before 2026-12-03 hold
+    SHA-256 as bare hex; an ingest into such a store goes on fingerprinting with SHA-256
+    (``sha256=True``), so that the files it already holds are still recognised."""
 
     PREFIX = "blake3:"
 

@@ -191,9 +191,11 @@ def scratch_order(files: list[Path]) -> list[Path]:
     """``files`` in the order a scratch store loads them (:data:`_SCRATCH_RANK`). The sort is stable,
     and open_* logs stay after every other file (expand_paths says why): only memory and time depend
     on this order, never what is loaded or found."""
-    return sorted(files, key=lambda p: (p.name.startswith("open_"),
-                                        _SCRATCH_RANK.get((kind_from_name(p.name) or "").removeprefix("open_"),
-                                                          len(_SCRATCH_RANK))))
+    def place(p: Path) -> tuple[bool, int]:
+        kind = (kind_from_name(p.name) or "").removeprefix("open_")
+        return p.name.startswith("open_"), _SCRATCH_RANK.get(kind, len(_SCRATCH_RANK))
+
+    return sorted(files, key=place)
 
 
 @dataclass

@@ -386,7 +386,7 @@ _DROP_AFTER = {
     "21": ("scan_answer_names", "scan_http_c", "conn_n", "tls_n", *MOVED.values(), "scan_addr_dict", "scan_name_dict",
            "scan_client_dict", "scan_tls_names", "scan_conn_span", "scan_dup_flows",
            "scan_zeek_twins"),
-    "22": ("scan_addr_apart", "scan_zeek_dns_twins"),
+    "23": ("scan_addr_apart", "scan_zeek_dns_twins"),
     "25": ("scan_clients", "scan_agents", "scan_part_keys"),
     "26": ("scan_events", "scan_raw_names"),
     "30": ("scan_raw",),
@@ -702,7 +702,7 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
     reasons: list[str] = []
     connections = int(r["connections"])
     later = int(r.get("later_requests") or 0)  # requests after the first on kept-alive HTTP connections
-    # timed by DNS queries only (stage 22): every event is a query standing in for a connection (a
+    # timed by DNS queries only (stage 23): every event is a query standing in for a connection (a
     # Suricata sensor's queries also mark the channel as seen in eve, so the sources cannot say it)
     dns_only = bool(r["src_dns"]) and int(r["dns_events"] or 0) >= connections + later
     unit = ("DNS quer" + ("ies" if connections != 1 else "y")) if dns_only else \

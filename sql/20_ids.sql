@@ -12,7 +12,7 @@
 --                   that is not narrowed (http, dns) is coalesce(scan_addr_apart.addr_id, addr_key(addr))
 --   scan_raw_names  (raw_id, raw_name, lname_id)  every name an event can carry (SNI, HTTP Host, DNS
 --                   query) as logged, '' left out (it means no name); lname_id numbers lower(raw_name),
---                   which is how stage 22 compares a DNS query with a connection's name
+--                   which is how stage 23 compares a DNS query with a connection's name
 --   scan_agents     (ua_id, user_agent)      the HTTP User-Agents of the window
 -- These are supersets of what the events use (every row of the store, not only those that become
 -- events): a number is only ever compared for equality, so an unused one changes nothing. The

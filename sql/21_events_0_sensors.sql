@@ -21,8 +21,8 @@
 --                                        by 21_events_1_http and 21_events_2_conn
 --   scan_zeek_twins (uid)                Zeek uids of the connections those copied: both sensors saw
 --                                        them (the finding's sources say eve too)
---   scan_dup_dns    (src, query, epoch)  Suricata DNS rows left out by stages 22 and 47
---   scan_zeek_dns_twins (src, query, epoch)  Zeek's queries those copied (stage 22 credits both sensors)
+--   scan_dup_dns    (src, query, epoch)  Suricata DNS rows left out by stages 23 and 47
+--   scan_zeek_dns_twins (src, query, epoch)  Zeek's queries those copied (stage 23 credits both sensors)
 -- One link or two: the records are left out only when at least $sensor_match_min_share of Suricata's
 -- (flows, or DNS queries) have a Zeek twin. Zeek and Suricata on different links, or with clocks more
 -- than the tolerance apart, still meet by chance now and then (a browser's bursts, a steady poller:
@@ -115,7 +115,7 @@ WHERE suri AND twin
       >= $sensor_match_min_share * (SELECT count(*) FROM scan_dns_twins WHERE suri);
 
 -- Zeek's queries that Suricata logged too (when its copies are left out): a DNS-timed event of both
--- sensors (stage 22, by_eve).
+-- sensors (stage 23, by_eve).
 CREATE OR REPLACE TEMP TABLE scan_zeek_dns_twins AS
 SELECT src, query, epoch
 FROM scan_dns_twins

@@ -4,7 +4,7 @@
 -- the HTTP Host of the same connection (joined by uid = Zeek uid or Suricata flow_id). TLS/HTTP rows
 -- whose connection row is not in the window (only ssl.log or http.log was given) still count, with
 -- their own ts: the full outer joins keep them, in one pass instead of one anti-join per log.
--- DNS connections are left out here: DNS is scored from dns rows (stage 22 and 47).
+-- DNS connections are left out here: DNS is scored from dns rows (stage 23 and 47).
 -- This table holds every event of the day, so it holds numbers only (stage 20): src_id / dst_id
 -- (scan_addrs), raw_id (scan_raw_names: the SNI, else the Host), client_id (scan_clients: JA3, JA4),
 -- ua_id (scan_agents). conn and tls are read narrowed (conn_n, tls_n: stage 05, their strings
@@ -18,7 +18,7 @@
 -- Bytes: Zeek's payload bytes, or a Suricata flow's bytes on the wire (stage 04 says why).
 -- Which logs saw the event is kept as the flags stage 45 reports:
 --   by_conn  timed by a Zeek conn row;   by_eve   timed by Suricata, or seen by Suricata at all;
---   by_ssl / by_http  named by a Zeek ssl / http row;   by_dns   a DNS query standing in (stage 22);
+--   by_ssl / by_http  named by a Zeek ssl / http row;   by_dns   a DNS query standing in (stage 23);
 --   by_answer  no SNI or Host: named by the address the host itself resolved the name to (first file
 --              of stage 21: scan_answer_names), instead of being keyed by the address alone;
 --   by_request a later HTTP request on a kept-alive connection (http_c): a check-in, not a connection.

@@ -1,7 +1,7 @@
--- Stage 25: the channel key of every part (stage 24), and one row per channel, numbered, so that
+-- Stage 25: the channel key of every part (stage 22), and one row per channel, numbered, so that
 -- later stages group and partition by one integer.
 -- A channel is (source host, destination, client fingerprint):
---   destination  from stage 23 (tenant / group / name), or 'ip:<dst>:<port>' only when the event has
+--   destination  from stage 24 (tenant / group / name), or 'ip:<dst>:<port>' only when the event has
 --                no name at all. A serverless name is never reduced to its IP: anycast addresses rotate.
 --   fingerprint  JA4, else JA3, else User-Agent, else '' (separates an implant from a browser on the
 --                same shared host, e.g. script.google.com). A connection named from its host's DNS

@@ -1,5 +1,5 @@
 -- Stage 26: raw gaps between successive events of a channel (seconds).
--- Each event finds its channel through its part (stage 24: the same grouping columns, compared with
+-- Each event finds its channel through its part (stage 22: the same grouping columns, compared with
 -- IS NOT DISTINCT FROM because a part may have no name, address, port or client).
 -- Channels with fewer events than $min_checkins can never reach that many check-ins: skipped here.
 CREATE OR REPLACE TEMP TABLE scan_raw AS

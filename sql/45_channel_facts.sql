@@ -2,8 +2,8 @@
 -- requests on kept-alive HTTP connections, counted apart), time span, bytes, the most frequent
 -- name (the group name for a named group) and address, the client strings (from stage 25), which
 -- logs saw it, and the longest connection (and the longest long-lived low-volume one: how a beacon
--- inside one keep-alive TLS connection shows up, stage 24). All of it rolled up from the parts of
--- stage 24, not from every event.
+-- inside one keep-alive TLS connection shows up, stage 22). All of it rolled up from the parts of
+-- stage 22, not from every event.
 -- Only for the channels that can be findings (scan_candidates, below): a real day has far more
 -- channels than that, most of them a few visits to one site (a 3M-connection day of 1M channels:
 -- 2.7 s for the facts of every channel, 2.1 s more for stage 49 to judge them; 0.2 s and 0.05 s now).
@@ -45,7 +45,7 @@ WITH name_attr AS (
     LEFT JOIN name_attr a ON a.name = p.name
     GROUP BY p.chan_id
 ), per_dst AS (
-    -- The parts of stage 24 rolled up per (channel, address), then per channel below (top_dst, agg).
+    -- The parts of stage 22 rolled up per (channel, address), then per channel below (top_dst, agg).
     SELECT chan_id, dst_id, dst_port,
            sum(cnt) AS cnt,
            min(first_epoch) AS first_epoch, max(last_epoch) AS last_epoch,

@@ -3,7 +3,7 @@
 -- With many connections but queries about once per TTL, the host resolves, caches and beacons on:
 -- the queries are bounded by the TTL and the connections carry the rhythm.
 -- With two sensors on one link, Suricata's copies of queries Zeek logged too (scan_dup_dns, stage 21)
--- are left out, as stage 22 leaves them out.
+-- are left out, as stage 23 leaves them out.
 -- Portability: ttls[1] is 1-based list indexing (DuckDB, PostgreSQL); Spark SQL writes element_at(ttls, 1).
 -- Parameters: $t0, $t1, $two_sensors.
 -- The channels' (source, name) pairs are a table of their own, made first, so that the queries are

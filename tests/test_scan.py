@@ -505,7 +505,7 @@ def test_each_log_is_released_right_after_the_last_stage_file_that_reads_it(tmp_
     # conn_n and tls_n are views of the rows the batches kept (conn_moved, tls_moved), dropped with them
     assert logs["21_events_1_http.sql"] == {"conn", "dns", "tls", "http", "conn_moved", "tls_moved"}
     assert logs["21_events_2_conn.sql"] == {"conn", "dns", "tls", "conn_moved", "tls_moved"}
-    assert logs["22_dns_events.sql"] == logs["47_dns_evidence.sql"] == {"dns"}
+    assert logs["23_dns_events.sql"] == logs["47_dns_evidence.sql"] == {"dns"}
     assert logs["48_duckdb_label_entropy.sql"] == set()
     assert {name: opt for name, _t, opt in seen if opt} == {"21_events_2_conn.sql": "build_side_probe_side"}
 

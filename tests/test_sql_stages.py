@@ -145,11 +145,21 @@ def test_dns_fallback_only_when_there_is_no_connection() -> None:
     _conn_tls(store.con, "10.0.0.1", "seen.example.com", [T0, T0 + 60])
     _dns(store.con, "10.0.0.1", "seen.example.com", [T0 - 0.1])
     _dns(store.con, "10.0.0.2", "dnsonly.example.com", [T0 + i * 30 for i in range(5)])
-    _run(store, "22")
+    _run(store, "23")
     rows = store.con.execute("SELECT a.addr, n.raw_name, e.by_dns, count(*) FROM scan_events e "
                              "JOIN scan_addrs a ON a.addr_id = e.src_id LEFT JOIN scan_raw_names n ON n.raw_id = e.raw_id "
                              "GROUP BY ALL ORDER BY ALL").fetchall()
     assert rows == [("10.0.0.1", "seen.example.com", False, 2), ("10.0.0.2", "dnsonly.example.com", True, 5)]
+    # stage 22 grouped the connections into parts before the queries were added; stage 23 appends
+    # the queries' parts: the table is what grouping every event now would give, column for column
+    parts = "SELECT * EXCLUDE (answered) FROM scan_parts ORDER BY ALL"
+    regrouped = """
+        SELECT src_id, raw_id, by_dns, dst_id, dst_port, client_id, ua_id, count(*), min(epoch), max(epoch),
+               sum(bytes_out), sum(bytes_in), max(by_conn::INT), max(by_eve::INT), max(by_ssl::INT),
+               max(by_http::INT), max(by_answer::INT), sum(by_request::INT), max(duration), max(NULL::DOUBLE)
+        FROM scan_events GROUP BY ALL ORDER BY ALL"""
+    assert store.con.execute(parts).fetchall() == store.con.execute(regrouped).fetchall()
+    assert _one(store.con, "SELECT count(*), sum(cnt) FILTER (WHERE by_dns), sum(answered) FROM scan_parts") == (2, 5, 0)
 
 
 def test_connections_without_a_name_take_the_name_their_host_resolved() -> None:
@@ -171,7 +181,7 @@ def test_connections_without_a_name_take_the_name_their_host_resolved() -> None:
     _conn_tls(store.con, "10.0.0.1", None, times[:10], dst="198.51.100.5")     # ambiguous address
     _conn_tls(store.con, "10.0.0.2", None, times[:10], dst=cf[0])              # never resolved it
     _conn_tls(store.con, "10.0.0.1", "other.example.org", [T0 + 7], dst=cf[0], uid_prefix="s")
-    # a host that looks a name up far more often than it connects: its queries are timed (stage 22)
+    # a host that looks a name up far more often than it connects: its queries are timed (stage 23)
     store.con.execute("INSERT INTO dns (ts, epoch, uid, src, dst, dst_port, query, qtype, rcode, answers, ttls, sensor)"
                       " SELECT NULL, ? + 600 * i, 'Q' || i, '10.0.0.3', '10.0.0.53', 53, 'check.example.net', 'A',"
                       " 'NOERROR', ['203.0.113.50'], [300.0], 'zeek' FROM range(20) t(i)", [T0])
@@ -331,7 +341,7 @@ def test_a_failing_lookup_retrying_is_discounted_and_failing_names_are_a_sign() 
     _dns(store.con, "10.0.0.7", "tmsc", [T0 + 60 * i for i in range(60)], rcode="NXDOMAIN")
     _dns(store.con, "10.0.0.8", "update.example.com", [T0 + 60 * i for i in range(60)])
     rng = random.Random(5)
-    # labels long enough ($label_min_len) for DNS-only names to be grouped under their parent (stage 23)
+    # labels long enough ($label_min_len) for DNS-only names to be grouped under their parent (stage 24)
     dga = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(20)) + ".example.biz" for _ in range(60)]
     for i, name in enumerate(dga):
         _dns(store.con, "10.0.0.9", name, [T0 + 60 * i], rcode="NXDOMAIN")

@@ -1,7 +1,8 @@
--- Stage 23: what each distinct name is, computed once per name (not once per connection).
+-- Stage 24: what each distinct name is, computed once per name (not once per connection).
 -- The matcher's name_matches has one row per distinct raw name (platform, tenant, category ...); a name
 -- it does not know keeps its normalized form (lower case, no trailing dot, no :port), platform NULL.
--- One row per raw name the events carry (raw_id, stage 20), so that later stages join on the number.
+-- One row per raw name the events carry (raw_id, stage 20), so that later stages join on the number:
+-- read from the parts of the events (stage 22, and those of the queries, stage 23), a few per channel.
 -- The destination part of the channel key is decided here too:
 --   key_conn  'tenant:<platform>/<tenant>' when the matcher found a tenant (a beacon rotating among
 --             several workers of one account is one channel); else the redirect-pair group name
@@ -15,7 +16,7 @@ CREATE OR REPLACE TEMP TABLE scan_names AS
 WITH raw AS (
     SELECT r.raw_id, r.raw_name
     FROM scan_raw_names r
-    WHERE r.raw_id IN (SELECT DISTINCT raw_id FROM scan_events WHERE raw_id IS NOT NULL)
+    WHERE r.raw_id IN (SELECT DISTINCT raw_id FROM scan_parts WHERE raw_id IS NOT NULL)
 ), named AS (
     SELECT r.raw_id, r.raw_name,
            coalesce(nm.name, lower(regexp_replace(regexp_replace(r.raw_name, ':[0-9]+$', ''), '[.]$', ''))) AS name,

@@ -427,6 +427,10 @@ _STAGE_SETTINGS: dict[str, dict[str, str]] = {
 #: log can make it overflow: it saturates instead of failing the scan): 21_events_1_http.sql.
 BIGINT_RANGE = {"bigint_min": -2**63, "bigint_max": 2**63 - 1}
 
+#: The bit of each log in a channel part's ``logs`` (22_channel_parts.sql): which logs saw the part's
+#: events, gathered by one bit_or() over every event and read back as its src_* flags.
+LOG_BITS = {"bit_conn": 1, "bit_eve": 2, "bit_ssl": 4, "bit_http": 8, "bit_answer": 16}
+
 
 def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_after: str | None = None,
                    release_logs: bool = False, two_sensors: bool = False) -> None:
@@ -440,7 +444,7 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
     narrow(con)
     values: dict[str, Any] = {**asdict(params), "t0": t0, "t1": t1, "data_span": _data_span(con, t0, t1),
                               "p0_tight": p0_window(params.tight_win, params.gap_factor),
-                              "two_sensors": two_sensors, **BIGINT_RANGE}
+                              "two_sensors": two_sensors, **BIGINT_RANGE, **LOG_BITS}
     with settings(con, _SCAN_SETTINGS):
         stages = scoring_stages()
         for i, name in enumerate(stages):

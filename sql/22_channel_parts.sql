@@ -16,21 +16,31 @@
 -- (10M connections: 0.4-0.6 s), and stage 24 the names of the parts instead of every event's.
 -- Stage 23 appends the parts of the queries it adds.
 CREATE OR REPLACE TEMP TABLE scan_parts AS
-SELECT src_id, raw_id, by_dns, dst_id, dst_port, client_id, ua_id,
-       count(*) AS cnt,
-       min(epoch) AS first_epoch, max(epoch) AS last_epoch,
-       sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in,
-       max(CASE WHEN by_conn THEN 1 ELSE 0 END) AS src_conn,
-       max(CASE WHEN by_eve THEN 1 ELSE 0 END) AS src_eve,
-       max(CASE WHEN by_ssl THEN 1 ELSE 0 END) AS src_ssl,
-       max(CASE WHEN by_http THEN 1 ELSE 0 END) AS src_http,
-       max(CASE WHEN by_answer THEN 1 ELSE 0 END) AS src_answer,
-       sum(CASE WHEN by_request THEN 1 ELSE 0 END) AS later_requests,
-       sum(CASE WHEN by_answer THEN 1 ELSE 0 END) AS answered,
-       max(duration) AS longest_s,
-       max(CASE WHEN duration >= $long_conn_s
-                 AND (coalesce(bytes_out, 0) + coalesce(bytes_in, 0)) / duration < $long_conn_max_bps
-                THEN duration END) AS long_conn_s
-FROM scan_events
-WHERE src_id IS NOT NULL
-GROUP BY src_id, raw_id, by_dns, dst_id, dst_port, client_id, ua_id;
+SELECT src_id, raw_id, by_dns, dst_id, dst_port, client_id, ua_id, cnt, first_epoch, last_epoch, bytes_out, bytes_in,
+       CASE WHEN logs & $bit_conn <> 0 THEN 1 ELSE 0 END AS src_conn,
+       CASE WHEN logs & $bit_eve <> 0 THEN 1 ELSE 0 END AS src_eve,
+       CASE WHEN logs & $bit_ssl <> 0 THEN 1 ELSE 0 END AS src_ssl,
+       CASE WHEN logs & $bit_http <> 0 THEN 1 ELSE 0 END AS src_http,
+       CASE WHEN logs & $bit_answer <> 0 THEN 1 ELSE 0 END AS src_answer,
+       later_requests, answered, longest_s, long_conn_s
+FROM (
+    SELECT src_id, raw_id, by_dns, dst_id, dst_port, client_id, ua_id,
+           count(*) AS cnt,
+           min(epoch) AS first_epoch, max(epoch) AS last_epoch,
+           sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in,
+           -- which logs saw the part's events, one bit each ($bit_conn ... : analyzer.scan.LOG_BITS), in
+           -- one aggregate instead of a max() of each flag (10M events: the stage 0.61-0.74 s against
+           -- 0.82-0.94 s)
+           bit_or(CASE WHEN by_conn THEN $bit_conn ELSE 0 END | CASE WHEN by_eve THEN $bit_eve ELSE 0 END
+                  | CASE WHEN by_ssl THEN $bit_ssl ELSE 0 END | CASE WHEN by_http THEN $bit_http ELSE 0 END
+                  | CASE WHEN by_answer THEN $bit_answer ELSE 0 END) AS logs,
+           sum(CASE WHEN by_request THEN 1 ELSE 0 END) AS later_requests,
+           sum(CASE WHEN by_answer THEN 1 ELSE 0 END) AS answered,
+           max(duration) AS longest_s,
+           max(CASE WHEN duration >= $long_conn_s
+                     AND (coalesce(bytes_out, 0) + coalesce(bytes_in, 0)) / duration < $long_conn_max_bps
+                    THEN duration END) AS long_conn_s
+    FROM scan_events
+    WHERE src_id IS NOT NULL
+    GROUP BY src_id, raw_id, by_dns, dst_id, dst_port, client_id, ua_id
+) p;

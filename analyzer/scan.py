@@ -390,7 +390,7 @@ _DROP_AFTER = {
     "25": ("scan_clients", "scan_agents", "scan_part_keys"),
     "26": ("scan_events", "scan_raw_names"),
     "30": ("scan_raw",),
-    "43": ("scan_intervals",),
+    "43": ("scan_intervals", "scan_bursts"),
     "45": ("scan_parts", "scan_addrs"),
     "46": ("scan_seen", "scan_store_span"),
     "47": ("scan_dup_dns", "scan_dns_names"),

@@ -15,18 +15,16 @@
 -- lasts seconds against a sleep of tens of seconds or more.
 -- One row per check-in (dd NULL for the first of its channel), with its request size for stage 43:
 -- the check-ins themselves are not kept as a table of their own (every event of the day, once more).
+-- Each channel's burst gap is a row of its own (scan_bursts), not a column of every check-in.
+CREATE OR REPLACE TEMP TABLE scan_bursts AS
+SELECT chan_id,
+       least($burst_max_s, $burst_frac * percentile_cont($burst_quantile) WITHIN GROUP (ORDER BY d)) AS burst_s
+FROM scan_raw
+WHERE d > 0
+GROUP BY chan_id;
+
 CREATE OR REPLACE TEMP TABLE scan_intervals AS
-WITH b AS (
-    SELECT chan_id,
-           least($burst_max_s, $burst_frac * percentile_cont($burst_quantile) WITHIN GROUP (ORDER BY d)) AS burst_s
-    FROM scan_raw
-    WHERE d > 0
-    GROUP BY chan_id
-), checkins AS (
-    SELECT r.chan_id, r.bytes_out, b.burst_s, r.d - b.burst_s AS dd
-    FROM scan_raw r
-    JOIN b ON b.chan_id = r.chan_id
-    WHERE r.d IS NULL OR r.d > b.burst_s
-)
-SELECT chan_id, burst_s, bytes_out, dd
-FROM checkins;
+SELECT r.chan_id, r.bytes_out, r.d - b.burst_s AS dd
+FROM scan_raw r
+JOIN scan_bursts b ON b.chan_id = r.chan_id
+WHERE r.d IS NULL OR r.d > b.burst_s;

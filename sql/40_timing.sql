@@ -21,19 +21,18 @@
 -- The Poisson tests themselves are in stage 44.
 CREATE OR REPLACE TEMP TABLE scan_timing AS
 WITH m AS (
-    SELECT chan_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY dd) AS m, max(burst_s) AS burst_s
+    SELECT chan_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY dd) AS m
     FROM scan_intervals
     WHERE dd IS NOT NULL
     GROUP BY chan_id
 ), gapped AS (
-    SELECT i.chan_id, i.dd, m.m, m.burst_s, i.dd > $gap_factor * m.m AS is_gap
+    SELECT i.chan_id, i.dd, m.m, i.dd > $gap_factor * m.m AS is_gap
     FROM scan_intervals i
     JOIN m ON m.chan_id = i.chan_id
     WHERE i.dd IS NOT NULL
 ), stats AS (
     SELECT chan_id,
            max(m) AS m,
-           max(burst_s) AS burst_s,
            sum(CASE WHEN is_gap THEN 0 ELSE 1 END) AS n,
            sum(CASE WHEN is_gap THEN 1 ELSE 0 END) AS gaps,
            sum(CASE WHEN is_gap THEN dd ELSE 0 END) AS gap_s,
@@ -45,5 +44,7 @@ WITH m AS (
     FROM gapped
     GROUP BY chan_id
 )
-SELECT chan_id, m, burst_s, n, gaps, gap_s, q[1] AS q1, q[2] AS q2, q[3] AS q3, skips, k, k_tight
-FROM stats;
+SELECT s.chan_id, s.m, b.burst_s, s.n, s.gaps, s.gap_s, s.q[1] AS q1, s.q[2] AS q2, s.q[3] AS q3, s.skips, s.k,
+       s.k_tight
+FROM stats s
+JOIN scan_bursts b ON b.chan_id = s.chan_id;

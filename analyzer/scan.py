@@ -569,6 +569,12 @@ def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:
         return _run_scan(store, options or ScanOptions())
     except duckdb.OutOfMemoryException as exc:  # outside a stage file: the narrowing, a Python step
         raise StoreError(out_of_memory(store.con, exc, "the scan")) from exc
+    except StoreError as exc:  # a step that words its own failures (the matcher: "gathering names failed: ...")
+        cause = exc.__cause__
+        if isinstance(cause, duckdb.OutOfMemoryException):
+            step = str(exc).split(":", 1)[0]
+            raise StoreError(out_of_memory(store.con, cause, f"the scan ({step})")) from cause
+        raise
 
 
 def _run_scan(store: Any, options: ScanOptions) -> ScanResult:

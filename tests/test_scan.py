@@ -535,3 +535,31 @@ def test_a_regular_contact_with_too_few_check_ins_reports_its_period() -> None:
     polled = [f for f in result.findings if f.src == "10.1.30.40"]
     assert all(p.kind == "contact" and p.period_s is None and p.jitter is None for p in polled)
     assert not any("regular" in r for p in polled for r in p.reasons)
+
+
+def test_out_of_memory_while_gathering_names_says_what_to_do(monkeypatch) -> None:
+    """The matcher words its own failures ("gathering names failed: ..."); when DuckDB ran out of
+    memory there, the scan says so and what to do, as for any other step (found when a smaller ingest
+    moved a 12 MB cap's failure from a scoring stage to the names)."""
+    import duckdb
+
+    import analyzer.scan as scan_mod
+    from analyzer.errors import StoreError
+
+    def out_of_memory(con, options):
+        try:
+            raise duckdb.OutOfMemoryException("failed to pin block")
+        except duckdb.OutOfMemoryException as exc:
+            raise StoreError(f"gathering names failed: {exc}") from exc
+
+    def other_failure(con, options):
+        raise StoreError("gathering names failed: something else")
+
+    store = Store()
+    load_into_store(build_scenario("mixed", seed=7, hours=2.0), store.con)
+    monkeypatch.setattr(scan_mod, "build_name_matches", out_of_memory)
+    with pytest.raises(StoreError, match=r"out of memory in the scan \(gathering names failed\).*--memory-limit.*--since/--until"):
+        run_scan(store)
+    monkeypatch.setattr(scan_mod, "build_name_matches", other_failure)
+    with pytest.raises(StoreError, match="^gathering names failed: something else$"):
+        run_scan(store)

@@ -152,6 +152,7 @@ def test_dns_fallback_only_when_there_is_no_connection() -> None:
     assert rows == [("10.0.0.1", "seen.example.com", False, 2), ("10.0.0.2", "dnsonly.example.com", True, 5)]
     # stage 22 grouped the connections into parts before the queries were added; stage 23 appends
     # the queries' parts: the table is what grouping every event now would give, column for column
+    # (no connection here lasts an hour, so no part has a long-lived one: long_conn_s NULL)
     parts = "SELECT * EXCLUDE (answered) FROM scan_parts ORDER BY ALL"
     regrouped = """
         SELECT src_id, raw_id, by_dns, dst_id, dst_port, client_id, ua_id, count(*), min(epoch), max(epoch),

@@ -49,7 +49,7 @@ MOVED = {"conn": "conn_moved", "tls": "tls_moved"}
 DEAD_SHARE = 0.25
 _KEEP = {"conn": ("uid", "epoch", "src_id", "dst_id", "dst_port", "duration", "orig_bytes", "resp_bytes", "sensor"),
          "tls": ("uid", "epoch", "src_id", "dst_id", "dst_port", "raw_id", "client_id", "sensor")}
-_BATCH_TEMPS = ("_nb_tls_names", "_nb_addrs", "_nb_names", "_nb_clients")
+_BATCH_TEMPS = ("_nb_addrs", "_nb_names", "_nb_clients")
 
 #: per connection, the row counts of (conn, tls, http, dns) when its narrowed tables were last completed
 _DONE_AT: "weakref.WeakKeyDictionary[Any, tuple[int, ...]]" = weakref.WeakKeyDictionary()

@@ -1,9 +1,8 @@
 -- Stage 05, first file: the strings of a batch of conn and tls rows (every row the two tables hold:
 -- a scan-owned store empties them after each batch, analyzer.narrow):
 --   _nb_addrs   (addr)                      the addresses of the batch
---   _nb_names   (raw_name)                  its TLS SNI, as logged, '' left out
+--   _nb_names   (raw_name, first_epoch)     its TLS SNIs as logged ('' left out), with their first use
 --   _nb_clients (ja3, ja4)                  its TLS clients ('' counts as none)
---   _nb_tls_names (raw_name, first_epoch)   its SNIs with their first use
 -- and appends each SNI with its first use in the batch to scan_tls_names, and the batch's first and
 -- last connection to scan_conn_span.
 -- Each set of strings is its own GROUP BY, the log read once per set (a scan of a table in memory
@@ -24,14 +23,11 @@ SELECT src FROM tls GROUP BY src
 UNION ALL
 SELECT dst FROM tls GROUP BY dst;
 
-CREATE OR REPLACE TEMP TABLE _nb_tls_names AS
+CREATE OR REPLACE TEMP TABLE _nb_names AS
 SELECT server_name AS raw_name, min(epoch) AS first_epoch
 FROM tls
 WHERE server_name <> ''
 GROUP BY server_name;
-
-CREATE OR REPLACE TEMP TABLE _nb_names AS
-SELECT raw_name FROM _nb_tls_names;
 
 CREATE OR REPLACE TEMP TABLE _nb_clients AS
 SELECT nullif(ja3, '') AS ja3, nullif(ja4, '') AS ja4
@@ -39,7 +35,7 @@ FROM tls
 GROUP BY nullif(ja3, ''), nullif(ja4, '');
 
 INSERT INTO scan_tls_names
-SELECT raw_name, first_epoch FROM _nb_tls_names;
+SELECT raw_name, first_epoch FROM _nb_names;
 
 INSERT INTO scan_conn_span
 SELECT min(epoch), max(epoch)

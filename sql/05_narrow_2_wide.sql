@@ -4,7 +4,7 @@
 INSERT INTO _nb_addrs
 SELECT src FROM http UNION SELECT dst FROM http UNION SELECT src FROM dns;
 
-INSERT INTO _nb_names
+INSERT INTO _nb_names (raw_name)
 SELECT host FROM http WHERE host <> ''
 UNION
 SELECT query FROM dns WHERE query <> '';

@@ -24,6 +24,9 @@ What it does, in one run:
    baseline of both times. Each measurement is its own process, so peak RSS is that step's alone.
    On a shared machine the CPU ratio is the steadier one: a neighbour's load stretches wall time
    (and the read most, as it keeps both cores busiest) far more than it changes CPU seconds.
+   ``scan_end_to_end_spill_mb``: what the scan wrote to disk (Linux ``wchar``; with a ``--db`` store
+   the file store's own writes too), which for plain files is DuckDB's spill past its memory cap: it
+   does not move with the load, and says whether a change made the day fit better under the cap.
 """
 
 from __future__ import annotations
@@ -193,15 +196,15 @@ import json, sys, time
 PEAK_RSS
 from click.testing import CliRunner
 from analyzer.cli import cli
-t, c = time.perf_counter(), cpu_s()
+t, c, w = time.perf_counter(), cpu_s(), written_mb()
 r = CliRunner().invoke(cli, sys.argv[1:])
-elapsed, cpu = time.perf_counter() - t, cpu_s() - c
+elapsed, cpu, spill = time.perf_counter() - t, cpu_s() - c, written_mb() - w
 if r.exit_code != 0:
     print(r.output, r.stderr if hasattr(r, "stderr") else "", file=sys.stderr)
     raise SystemExit(r.exit_code)
 out = r.stdout
 findings = len(json.loads(out)["findings"]) if out.startswith("{") else None
-print(json.dumps({"s": elapsed, "cpu_s": cpu, "rss_mb": peak_rss_mb(), "findings": findings}))
+print(json.dumps({"s": elapsed, "cpu_s": cpu, "rss_mb": peak_rss_mb(), "findings": findings, "spill_mb": spill}))
 """
 
 
@@ -219,6 +222,15 @@ def cpu_s():  # CPU seconds of the process, all its threads (DuckDB's included),
     import resource
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
+
+def written_mb():  # MB the process wrote so far: for a scan of plain files, DuckDB's spill past its cap
+    try:
+        for line in open("/proc/self/io"):
+            if line.startswith("wchar:"):
+                return int(line.split()[1]) / 1e6
+    except OSError:
+        pass
+    return 0.0
 """
 
 
@@ -330,7 +342,8 @@ def main() -> None:
             e2e = min(e2es, key=lambda r: r["s"])
             result.update(scan_end_to_end_s=round(e2e["s"], 2),
                           scan_end_to_end_cpu_s=round(min(r["cpu_s"] for r in e2es), 2),
-                          scan_end_to_end_rss_mb=round(max(r["rss_mb"] for r in e2es)), findings=e2e["findings"])
+                          scan_end_to_end_rss_mb=round(max(r["rss_mb"] for r in e2es)), findings=e2e["findings"],
+                          scan_end_to_end_spill_mb=round(max(r["spill_mb"] for r in e2es)))
             if args.repeat > 1:
                 result["scan_end_to_end_runs_s"] = [round(r["s"], 2) for r in e2es]
             if base:
@@ -344,6 +357,7 @@ def main() -> None:
             result.update(compare_end_to_end_s=round(other_e2e["s"], 2),
                           compare_end_to_end_cpu_s=round(min(r["cpu_s"] for r in e2e_other), 2),
                           compare_end_to_end_rss_mb=round(max(r["rss_mb"] for r in e2e_other)),
+                          compare_end_to_end_spill_mb=round(max(r["spill_mb"] for r in e2e_other)),
                           compare_findings_end_to_end=other_e2e["findings"])
             if args.repeat > 1:
                 result["compare_end_to_end_runs_s"] = [round(r["s"], 2) for r in e2e_other]

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "bench_scan.py"
 
 
@@ -46,6 +48,8 @@ def test_small_day_every_step(tmp_path: Path) -> None:
     # --compare (here: this same checkout) times the other version end to end and scan-only too
     _ratio_of(r["compare_ratio_end_to_end_vs_read"], r["compare_end_to_end_s"], r["duckdb_read_s"])
     assert r["compare_end_to_end_cpu_s"] > 0 and r["compare_scan_only_s"] > 0
+    # what each scan wrote to disk (its spill) is reported for both versions
+    assert r["scan_end_to_end_spill_mb"] >= 0 and r["compare_end_to_end_spill_mb"] >= 0
     # the planted workers.dev beacons are found end to end and from the stored DB alike, by both
     assert r["findings"] == r["scan_only_findings"] == r["compare_findings_end_to_end"] == r["compare_findings"] >= 1
     assert (tmp_path / "bench.duckdb").exists()
@@ -84,6 +88,12 @@ def test_profile_times_every_file_and_stage_of_the_scan(tmp_path: Path) -> None:
     assert {f"scan {name}" for name in scoring_stages()} <= set(steps)
     assert "narrow 05_narrow_1_batch" in steps  # a day this small is narrowed once, before the scan
     assert sum(s["s"] for s in r["steps"]) <= r["total_s"] and r["ingest_s"] + r["scan_s"] <= r["total_s"] + 1e-6
+    # what each step wrote (the spill past the memory cap): never negative, and where the system says
+    # (Linux /proc/self/io) counted inside the total of the ingest and the scan
+    assert all(s["spill_mb"] >= 0 for s in r["steps"])
+    if Path("/proc/self/io").exists():
+        assert sum(s["spill_mb"] for s in r["steps"]) <= r["total_spill_mb"] + 1e-6
+        assert r["ingest_spill_mb"] + r["scan_spill_mb"] == pytest.approx(r["total_spill_mb"])
     cli = subprocess.run([sys.executable, "-m", "analyzer", "scan", *logs, "--format", "json", "-q"],
                          capture_output=True, text=True, check=True)
     assert r["findings"] == len(json.loads(cli.stdout)["findings"]) >= 1

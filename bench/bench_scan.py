@@ -24,9 +24,9 @@ What it does, in one run:
    baseline of both times. Each measurement is its own process, so peak RSS is that step's alone.
    On a shared machine the CPU ratio is the steadier one: a neighbour's load stretches wall time
    (and the read most, as it keeps both cores busiest) far more than it changes CPU seconds.
-   ``scan_end_to_end_spill_mb``: what the scan wrote to disk (Linux ``wchar``; with a ``--db`` store
-   the file store's own writes too), which for plain files is DuckDB's spill past its memory cap: it
-   does not move with the load, and says whether a change made the day fit better under the cap.
+   ``scan_end_to_end_spill_mb``: what the scan wrote to disk (Linux ``wchar``), which for plain files
+   is DuckDB's spill past its memory cap: it does not move with the load, and says whether a change
+   made the day fit better under the cap.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@
 -- the events, how many are later requests on kept-alive HTTP connections (stage 21), how many were
 -- named by their host's DNS answers (stage 21; stage 23 weighs them against the host's queries), the
 -- longest connection, and the longest long-lived low-volume one (>= $long_conn_s
--- seconds, < $long_conn_max_bps bytes/s both ways: a beacon inside one keep-alive TLS connection).
+-- seconds, < $long_conn_max_bps bytes/s both ways: a beacon inside one keep-alive TLS connection; the
+-- two counts added as DOUBLE, as two logged counts near 2^63 would overflow a BIGINT sum).
 -- An event without a source host cannot be attributed to anyone: left out.
 -- This stage runs on the events of stage 21 (connections, handshakes, requests), before stage 23
 -- adds the DNS queries that stand in for connections: stage 23 reads these parts, a few rows per
@@ -38,7 +39,8 @@ FROM (
            sum(CASE WHEN by_answer THEN 1 ELSE 0 END) AS answered,
            max(duration) AS longest_s,
            max(CASE WHEN duration >= $long_conn_s
-                     AND (coalesce(bytes_out, 0) + coalesce(bytes_in, 0)) / duration < $long_conn_max_bps
+                     AND (CAST(coalesce(bytes_out, 0) AS DOUBLE) + coalesce(bytes_in, 0)) / duration
+                         < $long_conn_max_bps
                     THEN duration END) AS long_conn_s
     FROM scan_events
     WHERE src_id IS NOT NULL

@@ -634,6 +634,25 @@ def test_a_connections_http_bytes_add_up_as_64_bit_counts_and_a_crafted_sum_satu
     assert _one(store.con, "SELECT count(*), sum(events) FROM scan_channels") == (1, 3)
 
 
+def test_a_long_connection_with_counts_near_2_63_is_scored_not_an_overflow() -> None:
+    """A connection's two byte counts are added to weigh a long-lived connection's rate (stage 22): two
+    counts near 2^63 (a wrapped counter, held there by the ingest) must not overflow the scan; such a
+    connection moves far too much to be a quiet keep-alive beacon, and the ordinary one beside it
+    still is one."""
+    store = Store()
+    _conn_tls(store.con, "10.0.0.7", "quiet.example.workers.dev", [T0, T0 + 5000.0])
+    store.con.execute("UPDATE conn SET duration = 7200, orig_bytes = 2000, resp_bytes = 3000 WHERE src = '10.0.0.7'")
+    _conn_tls(store.con, "10.0.0.8", "loud.example.workers.dev", [T0, T0 + 5000.0])
+    store.con.execute("UPDATE conn SET duration = 7200, orig_bytes = $m, resp_bytes = $m WHERE src = '10.0.0.8'",
+                      {"m": 2**63 - 1})
+    _run(store, "22")
+    rows = dict(store.con.execute("SELECT a.addr, max(p.long_conn_s) FROM scan_parts p "
+                                  "JOIN scan_addr_dict a ON a.addr_id = p.src_id GROUP BY a.addr").fetchall())
+    assert rows == {"10.0.0.7": 7200.0, "10.0.0.8": None}
+    _run(store)  # and every later stage takes them
+    assert _one(store.con, "SELECT count(*) FROM scan_channels") == (2,)
+
+
 def test_an_outside_address_reaching_an_internal_one_weighs_half_and_says_inbound() -> None:
     """An uptime monitor on the Internet polling an internal web server is timed like any channel but
     is not an internal host calling out: its score is weighted by w_inbound and its reasons say so.

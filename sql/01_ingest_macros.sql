@@ -32,6 +32,15 @@ CREATE OR REPLACE TEMP MACRO ingest_epoch(x) AS
     TRY_CAST(round(coalesce(ingest_seconds(TRY_CAST(x AS DOUBLE)),
                             epoch_us(TRY_CAST(x AS TIMESTAMPTZ)) / 1e6) * 1e6) AS BIGINT) / 1e6;
 
+-- A count (Zeek's `count` fields, Suricata's byte and packet counters: unsigned 64-bit) as the model's
+-- BIGINT. A value past BIGINT's range that is still an unsigned 64-bit number (a wrapped or corrupt
+-- counter can log 18446744073709551615) is held at BIGINT's largest value, 2^63 - 1: the connection
+-- is kept, and its count still reads as absurdly large, instead of the whole line being rejected.
+-- Text that is no such number stays NULL, which the typing treats as a bad value.
+CREATE OR REPLACE TEMP MACRO ingest_count(x) AS
+    coalesce(TRY_CAST(x AS BIGINT),
+             CASE WHEN TRY_CAST(x AS UBIGINT) IS NOT NULL THEN CAST(9223372036854775807 AS BIGINT) END);
+
 -- The range of times accepted: 1970-01-01 (relative pcap replays start there) to 2100.
 CREATE OR REPLACE TEMP MACRO ingest_epoch_ok(e) AS e >= 0 AND e < 4102444800;
 

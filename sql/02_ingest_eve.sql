@@ -119,8 +119,9 @@ SELECT line,
     app_proto,
     -- fl: flow's start, end, bytes_toserver, bytes_toclient, pkts_toserver, pkts_toclient, state
     ingest_epoch(fl[1]) AS flow_start, ingest_epoch(fl[2]) AS flow_end,
-    TRY_CAST(fl[3] AS BIGINT) AS bytes_toserver, TRY_CAST(fl[4] AS BIGINT) AS bytes_toclient,
-    TRY_CAST(fl[5] AS BIGINT) AS pkts_toserver, TRY_CAST(fl[6] AS BIGINT) AS pkts_toclient,
+    -- (counters are unsigned 64-bit: one past 2^63 - 1 is held there, ingest_count)
+    ingest_count(fl[3]) AS bytes_toserver, ingest_count(fl[4]) AS bytes_toclient,
+    ingest_count(fl[5]) AS pkts_toserver, ingest_count(fl[6]) AS pkts_toclient,
     fl[7] AS flow_state,
     -- dn: dns's version, type, id, the rrname and rrtype (v2, v3 queries[], query[]), rcode, rdata, ttl
     TRY_CAST(dn[1] AS INTEGER) AS dns_version, dn[2] AS dns_type, dn[3] AS dns_id,
@@ -167,7 +168,7 @@ CREATE OR REPLACE TEMP TABLE _stage AS
 SELECT line, ingest_ts(t_epoch) AS ts, t_epoch AS epoch,
     flow_id AS uid, src, src_port, dst, dst_port,
     method, hostname AS host, url AS uri, user_agent, TRY_CAST(r_status AS INTEGER) AS status,
-    NULL::BIGINT AS request_body_len, TRY_CAST(r_length AS BIGINT) AS response_body_len,
+    NULL::BIGINT AS request_body_len, ingest_count(r_length) AS response_body_len,
     NULL::VARCHAR AS sensor_platform, NULL::VARCHAR AS sensor_tenant,
     NULL::VARCHAR AS reason
 FROM _eve WHERE event_type = 'http' AND reason IS NULL;

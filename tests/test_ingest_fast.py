@@ -547,3 +547,39 @@ def test_eve_gzip_takes_the_fast_path_and_a_grown_file_its_new_lines_line_by_lin
         lines = [r[0] for r in s.con.execute("SELECT line FROM tls ORDER BY line").fetchall()]
     assert (first.status, first.lines_loaded, second.status, second.lines_loaded) == ("loaded", 50, "appended", 30)
     assert lines == [i + 1 for i in range(1, 80, 5)]
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "json", "eve"])
+def test_a_count_past_2_63_keeps_its_line_held_at_the_largest_bigint(tmp_path, monkeypatch, fmt):
+    """Zeek's counts and Suricata's counters are unsigned 64-bit. One past 2^63 - 1 (a wrapped or corrupt
+    counter) keeps its connection, the count held at 2^63 - 1, where it was rejected with the whole
+    line; 2^63 - 1 itself loads as it is. Text that is no number is still rejected
+    (test_a_bad_value_is_rejected_whether_or_not_a_scratch_store_keeps_its_column)."""
+    import json
+
+    top, huge = 2**63 - 1, 2**64 - 1
+    if fmt == "tsv":
+        rows = [row(i) for i in range(40)]
+        rows[7], rows[8] = row(7, orig_bytes=str(huge)), row(8, orig_bytes=str(top))
+        text, col, lines = HEADER + "".join(rows) + CLOSE, "orig_bytes", (FIRST + 7, FIRST + 8)
+    elif fmt == "json":
+        rows = [jrow(i) for i in range(40)]
+        rows[7], rows[8] = jrow(7, orig_bytes=huge), jrow(8, orig_bytes=top)
+        text, col, lines = "".join(rows), "orig_bytes", (8, 9)
+    else:
+        rows = [erow(i) for i in range(40)]
+        for i, n in ((5, huge), (10, top)):  # flows
+            event = json.loads(rows[i])
+            event["flow"]["bytes_toserver"] = n
+            rows[i] = json.dumps(event) + "\n"
+        text, col, lines = "".join(rows), "orig_ip_bytes", (6, 11)
+    p = tmp_path / ("eve.json" if fmt == "eve" else "conn.log")
+    p.write_text(text)
+    report, _tables, _taken = same_both_ways([p], monkeypatch)
+    assert report.files[0].lines_rejected == 0
+    with Store() as s:
+        ingest_paths(s, [str(p)])
+        got = s.con.execute(f"SELECT line, {col} FROM conn WHERE line IN (?, ?) ORDER BY line", list(lines)).fetchall()
+        assert got == [(lines[0], top), (lines[1], top)]
+        assert s.con.execute(f"SELECT count(*) FROM conn WHERE {col} = ?", [top]).fetchone() == (2,)
+    same_in_a_scratch_store([p], monkeypatch)

@@ -80,7 +80,7 @@ SPECS: dict[str, tuple[Col, ...]] = {
 _CAST = {
     "str": "{r}",
     "list_str": "{r}",
-    "int": "TRY_CAST({r} AS BIGINT)",
+    "int": "ingest_count({r})",     # past 2^63 - 1, held there (sql/01_ingest_macros.sql)
     "port": "TRY_CAST({r} AS INTEGER)",
     "double": "TRY_CAST({r} AS DOUBLE)",
     "bool": "TRY_CAST({r} AS BOOLEAN)",

@@ -41,6 +41,14 @@ CREATE OR REPLACE TEMP MACRO ingest_count(x) AS
     coalesce(TRY_CAST(x AS BIGINT),
              CASE WHEN TRY_CAST(x AS UBIGINT) IS NOT NULL THEN CAST(9223372036854775807 AS BIGINT) END);
 
+-- A Zeek interval or double (a duration, a TTL) as the model's DOUBLE, and a vector of them: NaN and
+-- the infinities, which no sensor writes there but a crafted log can, are no value (a bad value, which
+-- the typing rejects): an 'inf' duration would read as a connection open forever.
+CREATE OR REPLACE TEMP MACRO ingest_double(x) AS
+    CASE WHEN isfinite(TRY_CAST(x AS DOUBLE)) THEN TRY_CAST(x AS DOUBLE) END;
+CREATE OR REPLACE TEMP MACRO ingest_doubles(x) AS
+    CASE WHEN len(list_filter(TRY_CAST(x AS DOUBLE[]), lambda e: NOT isfinite(e))) = 0 THEN TRY_CAST(x AS DOUBLE[]) END;
+
 -- The range of times accepted: 1970-01-01 (relative pcap replays start there) to 2100.
 CREATE OR REPLACE TEMP MACRO ingest_epoch_ok(e) AS e >= 0 AND e < 4102444800;
 

@@ -127,7 +127,7 @@ SELECT line,
     TRY_CAST(dn[1] AS INTEGER) AS dns_version, dn[2] AS dns_type, dn[3] AS dns_id,
     coalesce(dn[4], dn[5], dn[6]) AS qname,
     coalesce(dn[7], dn[8], dn[9]) AS qtype,
-    dn[10] AS rcode, dn[11] AS rdata, TRY_CAST(dn[12] AS DOUBLE) AS ttl,
+    dn[10] AS rcode, dn[11] AS rdata, ingest_double(dn[12]) AS ttl,
     -- tl: tls's sni, ja3.hash, ja4 (text, or an object), ja4.hash, version
     tl[1] AS sni, tl[2] AS ja3,
     coalesce(tl[4], CASE WHEN NOT starts_with(tl[3], '{') THEN tl[3] END) AS ja4,
@@ -191,7 +191,7 @@ SELECT line, t_epoch AS epoch, flow_id, proto, qname, qtype, dns_version,
     CASE WHEN dns_type IN ('answer', 'response') THEN coalesce(
         nullif(list_transform(
             list_filter(answers_json, lambda a: json_extract_string(a, '$.rdata') IS NOT NULL),
-            lambda a: TRY_CAST(json_extract_string(a, '$.ttl') AS DOUBLE)), []),
+            lambda a: ingest_double(json_extract_string(a, '$.ttl'))), []),
         CASE WHEN rdata IS NOT NULL THEN [ttl] END) END AS ttls,
     src, src_port, dst, dst_port
 FROM _eve WHERE event_type = 'dns' AND reason IS NULL;

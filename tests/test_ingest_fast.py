@@ -141,9 +141,15 @@ def test_well_formed_file_takes_the_fast_path_with_true_line_numbers(tmp_path, m
         (lambda rows: rows[:7] + ["# a comment\n"] + rows[7:], None),
         (lambda rows: rows + [HEADER.replace("conn\n#open", "conn\n#open")] + rows[:3], None),  # 2nd block
         (lambda rows: rows[:-1] + [row(len(rows) - 1).rstrip("\n")], "incomplete last line"),
+        # NaN and the infinities are no duration (ingest_double: no sensor writes them, and 'inf' would read
+        # as a connection open forever)
+        (lambda rows: rows[:7] + [row(7).replace("\t0.5\t", "\tinf\t")] + rows[8:], "bad double value in field duration"),
+        (lambda rows: rows[:7] + [row(7).replace("\t0.5\t", "\tnan\t")] + rows[8:], "bad double value in field duration"),
+        (lambda rows: rows[:7] + [row(7).replace("\t0.5\t", "\t-Infinity\t")] + rows[8:],
+         "bad double value in field duration"),
     ],
     ids=["bad-count", "blank-line", "extra-field", "masked-ts", "unset-ts", "ts-out-of-range", "comment",
-         "second-block", "partial-tail"],
+         "second-block", "partial-tail", "inf-duration", "nan-duration", "minus-infinity-duration"],
 )
 def test_anything_the_line_path_treats_differently_is_refused(tmp_path, monkeypatch, damage, reason):
     rows = damage([row(i) for i in range(40)])
@@ -583,3 +589,43 @@ def test_a_count_past_2_63_keeps_its_line_held_at_the_largest_bigint(tmp_path, m
         assert got == [(lines[0], top), (lines[1], top)]
         assert s.con.execute(f"SELECT count(*) FROM conn WHERE {col} = ?", [top]).fetchone() == (2,)
     same_in_a_scratch_store([p], monkeypatch)
+
+
+@pytest.mark.parametrize("ttls, kept", [("300.000000,inf", False), ("nan", False), ("300.000000,60.5", True),
+                                        ("(empty)", True), ("-", True)])
+def test_a_ttl_that_is_nan_or_infinite_is_a_bad_value_both_ways(tmp_path, monkeypatch, ttls, kept):
+    """A vector of intervals (dns.log TTLs) with an element that is NaN or infinite is a bad value, on the
+    fast path (which ends its read) as on the line path; finite, empty and unset vectors load."""
+    text = (FIX / "valid_tsv" / "dns.log").read_text()
+    lines = text.splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if not line.startswith("#"))
+    fields = lines[first].rstrip("\n").split("\t")
+    fields[22] = ttls  # TTLs
+    lines[first] = "\t".join(fields) + "\n"
+    p = tmp_path / "dns.log"
+    p.write_text("".join(lines))
+    report, tables, _taken = same_both_ways([p], monkeypatch)
+    f = report.files[0]
+    assert (f.rows_loaded, f.lines_rejected) == ((3, 0) if kept else (2, 1))
+    if not kept:
+        assert f.rejects[0].line == first + 1 and f.rejects[0].reason.startswith("bad list_double value in field TTLs")
+
+
+def test_an_eve_ttl_that_is_not_finite_is_no_ttl(tmp_path, monkeypatch):
+    """eve.json's answers keep a TTL that is no number as no TTL (an event is not rejected for it): "inf"
+    is no number either (ingest_double), where it read as an answer cached forever."""
+    import json
+
+    rows = [erow(i) for i in range(10)]
+    for i, ttl in ((4, "inf"), (9, 60)):  # the two answers (dns-a)
+        event = json.loads(rows[i])
+        event["dns"]["answers"][0]["ttl"] = ttl
+        rows[i] = json.dumps(event) + "\n"
+    p = tmp_path / "eve.json"
+    p.write_text("".join(rows))
+    report, _tables, _taken = same_both_ways([p], monkeypatch)
+    assert report.files[0].lines_rejected == 0
+    with Store() as s:
+        ingest_paths(s, [str(p)])
+        got = s.con.execute("SELECT line, ttls FROM dns ORDER BY line").fetchall()
+    assert got == [(4, [None]), (9, [60.0])]

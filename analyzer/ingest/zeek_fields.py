@@ -82,9 +82,9 @@ _CAST = {
     "list_str": "{r}",
     "int": "ingest_count({r})",     # past 2^63 - 1, held there (sql/01_ingest_macros.sql)
     "port": "TRY_CAST({r} AS INTEGER)",
-    "double": "TRY_CAST({r} AS DOUBLE)",
+    "double": "ingest_double({r})",  # NaN and the infinities are no value (sql/01_ingest_macros.sql)
     "bool": "TRY_CAST({r} AS BOOLEAN)",
-    "list_double": "TRY_CAST({r} AS DOUBLE[])",
+    "list_double": "ingest_doubles({r})",
 }
 #: a typed NULL per column type
 NULL_SQL = {

@@ -261,7 +261,12 @@ def fast_read(
         elif c.type == "list_str":
             exprs.append(f"zeek_list(c{i}, $unset, $empty, $setsep) AS {c.name}")
         elif c.type == "list_double":  # CAST, not TRY_CAST: a bad element raises, which ends the read
-            exprs.append(f"CAST(zeek_list(c{i}, $unset, $empty, $setsep) AS DOUBLE[]) AS {c.name}")
+            # (and an element that is NaN or infinite is a bad value, ingest_doubles: the read ends too)
+            v = f"CAST(zeek_list(c{i}, $unset, $empty, $setsep) AS DOUBLE[])"
+            exprs.append(f"CASE WHEN {v} IS NULL OR ingest_doubles({v}) IS NOT NULL THEN {v} ELSE error('double') END"
+                         f" AS {c.name}")
+        elif c.type == "double":  # NaN and the infinities are a bad value (ingest_double): the read ends
+            exprs.append(f"CASE WHEN c{i} IS NULL OR isfinite(c{i}) THEN c{i} ELSE error('double') END AS {c.name}")
         else:
             exprs.append(f"c{i} AS {c.name}")
     if mark_fast_read(con):  # a read before this one, in this file, made them

@@ -36,10 +36,11 @@ CREATE OR REPLACE TEMP MACRO ingest_epoch(x) AS
 -- BIGINT. A value past BIGINT's range that is still an unsigned 64-bit number (a wrapped or corrupt
 -- counter can log 18446744073709551615) is held at BIGINT's largest value, 2^63 - 1: the connection
 -- is kept, and its count still reads as absurdly large, instead of the whole line being rejected.
--- Text that is no such number stays NULL, which the typing treats as a bad value.
+-- Text that is no such number, a negative number included, stays NULL, which the typing treats as
+-- a bad value (a negative byte count would be summed into a channel's bytes).
 CREATE OR REPLACE TEMP MACRO ingest_count(x) AS
-    coalesce(TRY_CAST(x AS BIGINT),
-             CASE WHEN TRY_CAST(x AS UBIGINT) IS NOT NULL THEN CAST(9223372036854775807 AS BIGINT) END);
+    CASE WHEN TRY_CAST(x AS UBIGINT) IS NOT NULL
+         THEN coalesce(TRY_CAST(x AS BIGINT), CAST(9223372036854775807 AS BIGINT)) END;
 
 -- A Zeek interval or double (a duration, a TTL) as the model's DOUBLE, and a vector of them: NaN and
 -- the infinities, which no sensor writes there but a crafted log can, are no value (a bad value, which

@@ -147,9 +147,11 @@ def test_well_formed_file_takes_the_fast_path_with_true_line_numbers(tmp_path, m
         (lambda rows: rows[:7] + [row(7).replace("\t0.5\t", "\tnan\t")] + rows[8:], "bad double value in field duration"),
         (lambda rows: rows[:7] + [row(7).replace("\t0.5\t", "\t-Infinity\t")] + rows[8:],
          "bad double value in field duration"),
+        # a count is unsigned (ingest_count): below zero it is no count
+        (lambda rows: rows[:7] + [row(7, orig_bytes="-5")] + rows[8:], "bad int value in field orig_bytes"),
     ],
     ids=["bad-count", "blank-line", "extra-field", "masked-ts", "unset-ts", "ts-out-of-range", "comment",
-         "second-block", "partial-tail", "inf-duration", "nan-duration", "minus-infinity-duration"],
+         "second-block", "partial-tail", "inf-duration", "nan-duration", "minus-infinity-duration", "negative-count"],
 )
 def test_anything_the_line_path_treats_differently_is_refused(tmp_path, monkeypatch, damage, reason):
     rows = damage([row(i) for i in range(40)])
@@ -330,8 +332,9 @@ def test_zeek_json_takes_the_fast_path_with_true_line_numbers(tmp_path, monkeypa
         (lambda rows: rows[:7] + [jrow(7, ts=None)] + rows[8:], "missing ts"),
         (lambda rows: rows[:7] + [jrow(7, _path="dns")] + rows[8:], None),
         (lambda rows: rows[:7] + [jrow(7, _path="x509")] + rows[8:], None),
+        (lambda rows: rows[:7] + [jrow(7, orig_bytes=-5)] + rows[8:], "bad int value in field orig_bytes"),
     ],
-    ids=["malformed", "array", "blank-line", "bad-count", "no-ts", "other-kind", "unknown-kind"],
+    ids=["malformed", "array", "blank-line", "bad-count", "no-ts", "other-kind", "unknown-kind", "negative-count"],
 )
 def test_json_the_line_path_treats_differently_is_refused(tmp_path, monkeypatch, damage, reason):
     rows = damage([jrow(i) for i in range(40)])
@@ -574,7 +577,7 @@ def test_a_count_past_2_63_keeps_its_line_held_at_the_largest_bigint(tmp_path, m
         text, col, lines = "".join(rows), "orig_bytes", (8, 9)
     else:
         rows = [erow(i) for i in range(40)]
-        for i, n in ((5, huge), (10, top)):  # flows
+        for i, n in ((5, huge), (10, top), (15, -5)):  # flows
             event = json.loads(rows[i])
             event["flow"]["bytes_toserver"] = n
             rows[i] = json.dumps(event) + "\n"
@@ -588,6 +591,8 @@ def test_a_count_past_2_63_keeps_its_line_held_at_the_largest_bigint(tmp_path, m
         got = s.con.execute(f"SELECT line, {col} FROM conn WHERE line IN (?, ?) ORDER BY line", list(lines)).fetchall()
         assert got == [(lines[0], top), (lines[1], top)]
         assert s.con.execute(f"SELECT count(*) FROM conn WHERE {col} = ?", [top]).fetchone() == (2,)
+        if fmt == "eve":  # eve.json keeps the flow of a counter below zero, without that counter
+            assert s.con.execute("SELECT orig_ip_bytes FROM conn WHERE line = 16").fetchall() == [(None,)]
     same_in_a_scratch_store([p], monkeypatch)
 
 

@@ -265,6 +265,8 @@ def fast_read(
             v = f"CAST(zeek_list(c{i}, $unset, $empty, $setsep) AS DOUBLE[])"
             exprs.append(f"CASE WHEN {v} IS NULL OR ingest_doubles({v}) IS NOT NULL THEN {v} ELSE error('double') END"
                          f" AS {c.name}")
+        elif c.type == "int":  # a count below zero is a bad value (ingest_count): the read ends
+            exprs.append(f"CASE WHEN c{i} IS NULL OR c{i} >= 0 THEN c{i} ELSE error('count') END AS {c.name}")
         elif c.type == "double":  # NaN and the infinities are a bad value (ingest_double): the read ends
             exprs.append(f"CASE WHEN c{i} IS NULL OR isfinite(c{i}) THEN c{i} ELSE error('double') END AS {c.name}")
         else:

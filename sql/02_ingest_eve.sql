@@ -119,7 +119,7 @@ SELECT line,
     app_proto,
     -- fl: flow's start, end, bytes_toserver, bytes_toclient, pkts_toserver, pkts_toclient, state
     ingest_epoch(fl[1]) AS flow_start, ingest_epoch(fl[2]) AS flow_end,
-    -- (counters are unsigned 64-bit: one past 2^63 - 1 is held there, ingest_count)
+    -- (counters are unsigned 64-bit: one past 2^63 - 1 is held there, one below zero is none: ingest_count)
     ingest_count(fl[3]) AS bytes_toserver, ingest_count(fl[4]) AS bytes_toclient,
     ingest_count(fl[5]) AS pkts_toserver, ingest_count(fl[6]) AS pkts_toclient,
     fl[7] AS flow_state,

@@ -80,7 +80,7 @@ SPECS: dict[str, tuple[Col, ...]] = {
 _CAST = {
     "str": "{r}",
     "list_str": "{r}",
-    "int": "ingest_count({r})",     # past 2^63 - 1, held there (sql/01_ingest_macros.sql)
+    "int": "ingest_count({r})",     # unsigned: past 2^63 - 1 held there, below 0 no count (sql/01)
     "port": "TRY_CAST({r} AS INTEGER)",
     "double": "ingest_double({r})",  # NaN and the infinities are no value (sql/01_ingest_macros.sql)
     "bool": "TRY_CAST({r} AS BOOLEAN)",

@@ -261,10 +261,7 @@ def fast_read(
         elif c.type == "list_str":
             exprs.append(f"zeek_list(c{i}, $unset, $empty, $setsep) AS {c.name}")
         elif c.type == "list_double":  # CAST, not TRY_CAST: a bad element raises, which ends the read
-            # (and an element that is NaN or infinite is a bad value, ingest_doubles: the read ends too)
-            v = f"CAST(zeek_list(c{i}, $unset, $empty, $setsep) AS DOUBLE[])"
-            exprs.append(f"CASE WHEN {v} IS NULL OR ingest_doubles({v}) IS NOT NULL THEN {v} ELSE error('double') END"
-                         f" AS {c.name}")
+            exprs.append(f"CAST(zeek_list(c{i}, $unset, $empty, $setsep) AS DOUBLE[]) AS {c.name}")
         else:
             exprs.append(f"c{i} AS {c.name}")
     if mark_fast_read(con):  # a read before this one, in this file, made them
@@ -277,14 +274,17 @@ def fast_read(
     checks = [f"({c.name} IS NULL OR {c.name} IS NOT NULL)" for c, i in used
               if i is not None and c.name not in have and c.type not in ("str", "list_str")]
     # Values the reader types but the line path calls bad: a count below zero (ingest_count), a double
-    # that is NaN or infinite (ingest_double). Such a row is left out, so the rows no longer account for
-    # every line and the caller takes the line path, which rejects that line with its reason. One test
-    # per row (the least of its counts): a CASE ... error() per value cost 0.5-1 CPU-s more than no test
-    # at 10M connections, this about 0.1 (alternating profiles of conn.log's ingest).
+    # or an element of a vector of them that is NaN or infinite (ingest_double, ingest_doubles). Such a
+    # row is left out, so the rows no longer account for every line and the caller takes the line path,
+    # which rejects that line with its reason. One test per row (the least of its counts): a CASE ...
+    # error() per value cost 0.5-1 CPU-s more than no test at 10M connections, this about 0.1
+    # (alternating profiles of conn.log's ingest).
     counts = [c.name for c, i in used if i is not None and c.type == "int"]
     if counts:
         checks.append(f"coalesce(least({', '.join(counts)}) >= 0, true)")
     checks += [f"coalesce(isfinite({c.name}), true)" for c, i in used if i is not None and c.type == "double"]
+    checks += [f"({c.name} IS NULL OR ingest_doubles({c.name}) IS NOT NULL)" for c, i in used
+               if i is not None and c.type == "list_double"]
     sql = (
         f"{head} "
         f"FROM (SELECT {', '.join(exprs)} FROM read_csv($path, delim=$sep, quote='', escape='', header=false, "

@@ -562,8 +562,9 @@ def test_eve_gzip_takes_the_fast_path_and_a_grown_file_its_new_lines_line_by_lin
 def test_a_count_past_2_63_keeps_its_line_held_at_the_largest_bigint(tmp_path, monkeypatch, fmt):
     """Zeek's counts and Suricata's counters are unsigned 64-bit. One past 2^63 - 1 (a wrapped or corrupt
     counter) keeps its connection, the count held at 2^63 - 1, where it was rejected with the whole
-    line; 2^63 - 1 itself loads as it is. Text that is no number is still rejected
-    (test_a_bad_value_is_rejected_whether_or_not_a_scratch_store_keeps_its_column)."""
+    line; 2^63 - 1 itself loads as it is. eve.json keeps a flow whose counter is below zero, without
+    that counter (in Zeek logs it is a bad value: the "negative-count" cases above). Text that is no
+    number is still rejected (test_a_bad_value_is_rejected_whether_or_not_a_scratch_store_keeps_its_column)."""
     import json
 
     top, huge = 2**63 - 1, 2**64 - 1
@@ -600,7 +601,8 @@ def test_a_count_past_2_63_keeps_its_line_held_at_the_largest_bigint(tmp_path, m
                                         ("(empty)", True), ("-", True)])
 def test_a_ttl_that_is_nan_or_infinite_is_a_bad_value_both_ways(tmp_path, monkeypatch, ttls, kept):
     """A vector of intervals (dns.log TTLs) with an element that is NaN or infinite is a bad value, on the
-    fast path (which ends its read) as on the line path; finite, empty and unset vectors load."""
+    fast path (which leaves the row out, so the file takes the line path) as on the line path; finite,
+    empty and unset vectors load."""
     text = (FIX / "valid_tsv" / "dns.log").read_text()
     lines = text.splitlines(keepends=True)
     first = next(i for i, line in enumerate(lines) if not line.startswith("#"))

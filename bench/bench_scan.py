@@ -36,6 +36,7 @@ import gzip
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -263,7 +264,8 @@ def main() -> None:
                     help="a dns.log row for every N-th connection (default 7; 1: as many DNS queries as "
                          "connections, as a network that does not cache much logs)")
     ap.add_argument("--repeat", type=int, default=1,
-                    help="run read and e2e this many times, alternating, and keep each one's fastest (default 1)")
+                    help="run read and e2e this many times, alternating, and keep each one's fastest (default 1); "
+                         "also the ratio of each read to the scan run after it, and their median")
     ap.add_argument("--dir", type=Path, default=None, help="where to write the logs (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the generated logs")
     ap.add_argument("--reuse", action="store_true",
@@ -350,6 +352,12 @@ def main() -> None:
                 result["ratio_end_to_end_vs_read"] = round(e2e["s"] / base["s"], 2)
                 result["ratio_cpu_end_to_end_vs_read"] = round(
                     result["scan_end_to_end_cpu_s"] / result["duckdb_read_cpu_s"], 2)
+                if len(reads) == len(e2es) > 1:
+                    # each read against the scan run right after it: the two saw about the same load, so
+                    # the spread of these ratios says how much a single run's ratio can be trusted
+                    pairs = [e["s"] / r["s"] for r, e in zip(reads, e2es)]
+                    result["ratio_end_to_end_vs_read_pairs"] = [round(x, 2) for x in pairs]
+                    result["ratio_end_to_end_vs_read_pairs_median"] = round(statistics.median(pairs), 2)
             if capped:
                 result["ratio_end_to_end_vs_read_capped"] = round(e2e["s"] / result["duckdb_read_capped_s"], 2)
         if e2e_other:

@@ -6,7 +6,8 @@ Every string in a finding can come from an attacker (SNI, Host, User-Agent, DNS 
   controls that reorder text) before anything reaches a terminal: the table format applies it to
   every cell;
 * ``csv_safe`` neutralizes spreadsheet formula injection: a cell starting with ``= + - @``, TAB or CR
-  gets a leading apostrophe (the OWASP recommendation), after control characters are stripped.
+  (after leading spaces, or in their full-width forms) gets a leading apostrophe (the OWASP
+  recommendation), after control characters are stripped.
 
 JSON output (``SCHEMA_VERSION`` 1, stable; documented in the README)::
 
@@ -27,6 +28,7 @@ import csv
 import io
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 
 from tabulate import tabulate
@@ -44,7 +46,9 @@ INVISIBLE = re.compile(
     "\ufeff\ufff9-\ufffb]"
 )  # \u2028/\u2029: line and paragraph separators, line breaks to str.splitlines() and many viewers
 _CONTROL_RE = INVISIBLE
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: what a spreadsheet may take for the start of a formula: = + - @, TAB and CR, and the full-width
+#: forms of the four, which some spreadsheets fold to ASCII (checked after NFKC as well)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 CSV_COLUMNS = ("severity", "score", "kind", "src", "host", "platform", "tenant", "category", "connections",
                "period_s", "jitter", "first_seen", "last_seen", "user_agent", "ja3", "ja4", "bytes_out",
@@ -61,12 +65,15 @@ def strip_control(s: object) -> str:
 def csv_safe(s: object) -> str:
     """A CSV cell that no spreadsheet will evaluate: controls stripped, formula starts apostrophed.
 
-    Checked on the raw value first (a leading TAB/CR is itself a formula vector) and again after
-    stripping (stripping can expose a leading ``=``).
+    Checked on the raw value first (a leading TAB/CR is itself a formula vector), again after
+    stripping (stripping can expose a leading ``=``), and on the stripped text without its leading
+    spaces and in NFKC form (spreadsheets skip leading spaces, and some fold the full-width ``＝`` to
+    ``=``): `` =1+1`` and ``＝cmd`` are formula starts too.
     """
     raw = "" if s is None else str(s)
     text = strip_control(raw)
-    if raw.startswith(_FORMULA_START) or text.startswith(_FORMULA_START):
+    folded = unicodedata.normalize("NFKC", text.lstrip(" "))
+    if raw.startswith(_FORMULA_START) or text.startswith(_FORMULA_START) or folded.startswith(_FORMULA_START):
         return "'" + text
     return text
 

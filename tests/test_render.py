@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from datetime import datetime, timezone
 
 import pytest
@@ -59,6 +60,9 @@ def test_strip_control_leaves_no_control_characters(text: str) -> None:
 @pytest.mark.parametrize("text,expected", [
     ("=1+2", "'=1+2"), ("+cmd", "'+cmd"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),
     ("\t=x", "'=x"), ("\r=x", "'=x"), ("safe", "safe"), ("a=b", "a=b"), ("\x1b=x", "'=x"), ("", ""),
+    # spreadsheets skip leading spaces, and some fold full-width forms to ASCII (NFKC)
+    (" =1+1.workers.dev", "' =1+1.workers.dev"), ("  -3", "'  -3"), ("\uff1dcmd.workers.dev", "'\uff1dcmd.workers.dev"),
+    ("\uff20x", "'\uff20x"), ("\ufe66x", "'\ufe66x"), (" safe", " safe"),
 ])
 def test_csv_safe(text: str, expected: str) -> None:
     assert csv_safe(text) == expected
@@ -68,6 +72,8 @@ def test_csv_safe(text: str, expected: str) -> None:
 def test_csv_safe_never_starts_with_a_formula(text: str) -> None:
     out = csv_safe(text)
     assert not out.startswith(("=", "+", "-", "@", "\t", "\r"))
+    # nor after the spaces a spreadsheet skips, nor once full-width forms are folded
+    assert not unicodedata.normalize("NFKC", out.lstrip(" ")).startswith(("=", "+", "-", "@", "\t", "\r"))
 
 
 def test_table_strips_every_attacker_string() -> None:

@@ -4,15 +4,13 @@ Every string that reaches the report (hostnames, tenants, User-Agents, fingerpri
 paths, rejected log lines) came from a log an attacker can write to. HTML escaping is left to
 jinja2's autoescape; this module handles what autoescape does not: control and bidi-override
 characters (which spoof what an analyst reads), Markdown syntax (links, tables, raw HTML) and
-spreadsheet formulas. The scan command's sanitizers (``analyzer.render``) run first, so that scan
-and report neutralize the same way; the stricter report rules (NFKC, full-width formula starts)
-apply on top.
+spreadsheet formulas. The scan command's sanitizers (``analyzer.render``) do the work, so that scan
+and report neutralize the same way (one formula rule for both CSVs: ``analyzer.render.csv_safe``).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from analyzer.render import INVISIBLE
 from analyzer.render import csv_safe as _shared_csv_safe
@@ -23,7 +21,6 @@ from analyzer.render import strip_control as _shared_strip
 # and autolinks, entities, headings, table cells, strikethrough, math. Escaping only them keeps
 # prose readable where Markdown is shown raw.
 _MD_PUNCT = re.compile(r"([\\`*_{}\[\]<>#|~&$])")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def clean(value: object, limit: int | None = None) -> str:
@@ -72,10 +69,4 @@ def md_code(value: object, limit: int | None = None, table: bool = True) -> str:
 
 def csv_safe(value: object) -> str:
     """A CSV cell that a spreadsheet shows as text, never evaluates (OWASP CSV injection)."""
-    text = clean(value)
-    text = _shared_csv_safe(text)
-    stripped = unicodedata.normalize("NFKC", text.lstrip(" "))
-    if stripped.startswith(_FORMULA_START) or text.startswith(_FORMULA_START):
-        if not text.startswith("'"):
-            text = "'" + text
-    return text
+    return _shared_csv_safe(clean(value))

@@ -52,6 +52,12 @@ def only(report: IngestReport) -> FileReport:
         (b'{"_path":"http","ts":1}\n', "dns.log", ZEEK_JSON, "http"),
         (b'{"ts":1,"uid":"C","query":"a","qtype":1}\n', "conn_json.log", ZEEK_JSON, "dns"),
         (b'{"timestamp":"2026-01-01T00:00:00+0000","event_type":"flow"}\n', "conn.log", EVE, "eve"),
+        # a first object that says neither what it is (no event_type, no _path) does not decide
+        (b'{"timestamp":"x","foo":1}\n{"timestamp":"2026-01-01T00:00:00+0000","event_type":"flow"}\n',
+         "capture.json", EVE, "eve"),
+        (b'{"ts":1,"uid":"C"}\n{"_path":"dns","ts":2}\n', "conn.json", ZEEK_JSON, "conn"),  # _path per line
+        (b'{"timestamp":"x","foo":1}\n', "eve.json", EVE, "eve"),
+        (b'{"ts":1,"uid":"C","query":"a","qtype":1}\n{"ts":2}\n', "x.json", ZEEK_JSON, "dns"),
     ],
 )
 def test_detect_from_content_not_name(head, name, fmt, kind):
@@ -565,6 +571,27 @@ def test_suricata_hostile_types_do_not_crash(store):
         (1, "bad src_port"), (5, "bad http.status"), (6, "bad src_port"), (8, "no event_type"), (9, "not a JSON object")
     ]
     assert rows(store, "dns", "line, answers") == [(2, ['{"x":1}']), (11, ["1.1.1.1"])]
+
+
+@pytest.mark.parametrize("first", [
+    '{"timestamp": "x", "foo": 1}',
+    '{"timestamp": "2021-06-06T16:00:00.000000+0200", "flow_id": 9, "src_ip": "10.0.0.9", "src_port": 5, '
+    '"dest_ip": "10.0.0.8", "dest_port": 443, "proto": "TCP"}',
+], ids=["junk", "flow-without-event-type"])
+def test_an_eve_json_whose_first_line_has_no_event_type_is_still_eve(store, tmp_path, first):
+    """The first line does not decide the format when it says nothing of it: the file is read as the
+    eve.json its later lines show, and that line alone is rejected (it was the whole file, skipped
+    as an unknown kind 'eve')."""
+    whole = (FIX / "suricata_hostile" / "eve.json").read_text().splitlines()
+    good = [ln for ln in whole if '"event_type": "flow"' in ln or '"event_type":"flow"' in ln][:1]
+    assert good, "the fixture has a flow event"
+    ev = tmp_path / "sensor" / "events.json"   # a name that says nothing: the content decides
+    ev.parent.mkdir()
+    ev.write_text("\n".join([first, *good]) + "\n")
+    f = only(load(store, ev))
+    assert (f.format, f.status) == (EVE, "loaded")
+    assert [(r.line, r.reason) for r in f.rejects] == [(1, "no event_type")]
+    assert f.rows_loaded == 1 and f.accounted
 
 
 def test_gzip_recognised_by_content_not_name(store, tmp_path):

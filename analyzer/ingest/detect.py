@@ -3,7 +3,8 @@
 * Zeek TSV: a ``#separator`` or ``#fields`` line (possibly after a stray TAB, as in slips' test10,
   or after comment lines such as btest's ``### BTest baseline data``). The kind is ``#path``.
 * JSON lines: the first object decides. ``event_type`` makes it Suricata eve.json; otherwise it is
-  Zeek JSON, whose kind is ``_path`` (per line, see zeek_json) or else the file name.
+  Zeek JSON, whose kind is ``_path`` (per line, see zeek_json) or else the file name. A first object
+  with neither does not make a file eve.json that its next lines or its name show to be one.
 * A pcap or pcapng capture is skipped with a reason that says how to scan it (``scan --pcap``).
 * Anything else is "not a log" and skipped with that reason.
 """
@@ -117,6 +118,13 @@ def detect(head: bytes, name: str) -> Detection:
 
 
 def _detect_json(lines: list[bytes], name: str) -> Detection:
+    """The first object decides, unless it says nothing of its format: ``event_type`` makes the
+    file eve.json, ``_path`` a Zeek JSON stream (each line its kind). A first object with neither is
+    Zeek JSON of the kind the file name or its fields imply (a ``_path`` on later lines still names
+    theirs), unless an object of the first lines has an ``event_type``, or the file is named eve:
+    then it is eve.json, and that first line is rejected as an event without one. (A first line
+    without its ``event_type`` made a whole eve.json a skipped file of unknown kind 'eve'.)"""
+    first: dict | None = None
     for raw in lines[:50]:
         s = raw.strip()
         if not s or s.startswith(b"#"):
@@ -130,13 +138,18 @@ def _detect_json(lines: list[bytes], name: str) -> Detection:
         if "event_type" in obj:
             return Detection(EVE, "eve")
         path = obj.get("_path")
-        if isinstance(path, str) and path:
+        if first is None and isinstance(path, str) and path:
             return Detection(ZEEK_JSON, path, kind_per_line=True)
-        kind = kind_from_name(name)
-        if kind not in ZEEK_KINDS:
-            kind = kind_from_fields(set(obj)) or kind
-        return Detection(ZEEK_JSON, kind)
-    return Detection(None, None, "not a log: JSON lines without a parseable object in the first lines")
+        if first is None:
+            first = obj
+    if first is None:
+        return Detection(None, None, "not a log: JSON lines without a parseable object in the first lines")
+    kind = kind_from_name(name)
+    if kind == "eve":
+        return Detection(EVE, "eve")
+    if kind not in ZEEK_KINDS:
+        kind = kind_from_fields(set(first)) or kind
+    return Detection(ZEEK_JSON, kind)
 
 
 def json_line_complete(tail: bytes) -> bool:

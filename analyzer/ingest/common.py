@@ -71,6 +71,7 @@ _LINE_TEMPS = (
     "DROP VIEW IF EXISTS _lines", "DROP TABLE IF EXISTS _raw", "DROP TABLE IF EXISTS _stage",
     "DROP TABLE IF EXISTS _jl", "DROP TABLE IF EXISTS _jr", "DROP TABLE IF EXISTS _eve",
     "DROP TABLE IF EXISTS _dnsev", "DROP TABLE IF EXISTS _eve_text", "DROP VIEW IF EXISTS _eve_v",
+    "DROP TABLE IF EXISTS _tsv_ranges",
 )
 #: connections that have read lines (read_lines), or made a typed fast read (mark_fast_read),
 #: since their last drop_temps

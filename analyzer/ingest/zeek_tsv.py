@@ -90,42 +90,74 @@ def load(
     warnings: list[str] = []
     first = blocks[0].fields_line if blocks else hi + 1
     if lo < first:
-        _reject_all(con, tally, lo, min(hi, first - 1), "data line before any #fields header")
-    for group in _runs(blocks):
-        b = group[0]
-        b_lo, b_hi = max(lo, b.fields_line + 1), min(hi, group[-1].last_line)
-        if b_lo > b_hi:
+        _reject_all(con, tally, [(lo, min(hi, first - 1))], "data line before any #fields header")
+    layouts = _layouts(blocks)
+    # a query per run of blocks (one range of lines each) while they are few, as a file of a few
+    # concatenated logs is; past that, a query per layout over the lines of all its runs
+    runs = [(n, [run]) for n, group in enumerate(layouts) for run in group]
+    over: list[tuple[int, int]] = []
+    work = sorted(runs, key=lambda x: x[1][0][0].fields_line) if len(runs) <= MAX_RUN_QUERIES \
+        else list(enumerate(layouts))
+    for n, group in work:
+        b = group[0][0]
+        ranges = [(max(lo, run[0].fields_line + 1), min(hi, run[-1].last_line)) for run in group]
+        ranges = [(a, z) for a, z in ranges if a <= z]
+        if not ranges:
+            continue
+        if n >= MAX_LAYOUTS:
+            over += ranges  # rejected together, below: one query, however many such layouts
             continue
         kind = b.path or default_kind
         table = ZEEK_KINDS.get(kind or "")
         if table is None:
-            _reject_all(con, tally, b_lo, b_hi, f"block of unsupported log kind {kind!r}")
+            _reject_all(con, tally, ranges, f"block of unsupported log kind {kind!r}")
             continue
         if "ts" not in b.fields:
-            warnings += [f"header block at line {g.fields_line} has no ts field" for g in group
+            warnings += [f"header block at line {g.fields_line} has no ts field" for run in group for g in run
                          if max(lo, g.fields_line + 1) <= min(hi, g.last_line)]
-        _load_block(con, tally, b, table, b_lo, b_hi)
+        _load_block(con, tally, b, table, ranges)
+    if over:
+        _reject_all(con, tally, over, f"header block of more than {MAX_LAYOUTS} different layouts in one file")
     return warnings
 
 
-def _runs(blocks: list[Block]) -> list[list[Block]]:
-    """Consecutive header blocks that read their lines alike (the same fields, markers and path: the
-    rotations of one log concatenated with cat or zcat), as one run each. A run is typed by one query
-    over its lines, the '#' lines between its blocks being no data: a file of 2,000 small blocks took
-    a query per block, 17-30 ms each (35 s)."""
-    def reading(b: Block) -> tuple:
-        return (b.fields, b.sep, b.set_sep, b.unset, b.empty, b.path)
+#: different header layouts (fields, markers, path) read from one file; the blocks of any further
+#: layout have their lines rejected with that reason. Each layout costs a query (10-30 ms): a crafted
+#: file of thousands of small blocks, each laid out differently, would otherwise take minutes. Logs
+#: concatenated with cat or zcat have one layout per kind and Zeek version.
+MAX_LAYOUTS = 64
+#: runs of blocks up to which each is typed by a query of its own, over one range of lines (a range
+#: join over several, which a layout's query needs, costs more than a few queries: 1M lines in four
+#: blocks of two kinds, 11.2 s against 9.6 s)
+MAX_RUN_QUERIES = 32
 
-    runs: list[list[Block]] = []
+
+def _layouts(blocks: list[Block]) -> list[list[list[Block]]]:
+    """The header blocks grouped by how they read their lines (the same fields, markers and path),
+    in the order each layout first appears; within a layout, runs of consecutive blocks (the
+    rotations of one log concatenated with cat or zcat), the '#' lines between the blocks of a run
+    being no data. A run is typed by one query (a file of 2,000 small blocks took a query per block,
+    17-30 ms each: 35 s); past :data:`MAX_RUN_QUERIES` runs, a layout is, over the lines of all its
+    runs (a file whose 6,000 blocks alternated between two layouts took 75 s, now 0.2 s)."""
+    def reading(b: Block) -> tuple:
+        return (tuple(b.fields), b.sep, b.set_sep, b.unset, b.empty, b.path)
+
+    layouts: dict[tuple, list[list[Block]]] = {}
+    last: tuple | None = None
     for b in blocks:
-        if runs and reading(runs[-1][0]) == reading(b):
+        key = reading(b)
+        runs = layouts.setdefault(key, [])
+        if runs and key == last:
             runs[-1].append(b)
         else:
             runs.append([b])
-    return runs
+        last = key
+    return list(layouts.values())
 
 
-def _load_block(con: duckdb.DuckDBPyConnection, tally: Tally, b: Block, table: str, lo: int, hi: int) -> None:
+def _load_block(
+    con: duckdb.DuckDBPyConnection, tally: Tally, b: Block, table: str, ranges: list[tuple[int, int]]
+) -> None:
     index = {name: i + 1 for i, name in reversed(list(enumerate(b.fields)))}  # first occurrence wins
     n = len(b.fields)
 
@@ -147,27 +179,40 @@ def _load_block(con: duckdb.DuckDBPyConnection, tally: Tally, b: Block, table: s
     source = (
         f"SELECT line, CASE WHEN len(p) = {n + 1} AND p[{n + 1}] = '' THEN p[1:{n}] ELSE p END AS p "
         f"FROM (SELECT line, string_split(l, $sep) AS p FROM _lines "
-        f"WHERE line BETWEEN $lo AND $hi AND {DATA_TSV}) AS raw_lines"
+        f"WHERE {_in_ranges(con, ranges)} AND {DATA_TSV}) AS raw_lines"
     )
     pre = f"CASE WHEN len(p) <> {n} THEN 'expected {n} fields, found ' || len(p) END"
     ts_raw = f"zeek_field(p[{ts_i}], $unset, $empty)" if ts_i else None
     params: dict[str, object] = {
-        "sep": b.sep, "lo": lo, "hi": hi, "unset": b.unset, "empty": b.empty, "setsep": b.set_sep,
+        "sep": b.sep, "lo": ranges[0][0], "hi": ranges[0][1], "unset": b.unset, "empty": b.empty,
+        "setsep": b.set_sep,
     }
     query = StageQuery(source, lambda src: typed_stage_sql(table, src, ts_raw, raw, pre), params)
     tally.move_stage(con, table, "zeek", query=query)
 
 
-def _reject_all(con: duckdb.DuckDBPyConnection, tally: Tally, lo: int, hi: int, reason: str) -> None:
-    row = con.execute(
-        f"SELECT count(*) FROM _lines WHERE line BETWEEN $lo AND $hi AND {DATA_TSV}", {"lo": lo, "hi": hi}
-    ).fetchone()
+def _in_ranges(con: duckdb.DuckDBPyConnection, ranges: list[tuple[int, int]]) -> str:
+    """A SQL test that ``line`` is in one of ``ranges``: ``$lo``/``$hi`` for one range (the usual
+    case, bound by the caller as the first range), else a semi-join on the temporary table
+    ``_tsv_ranges`` made here (the file's temporaries are dropped after it, common.drop_temps)."""
+    if len(ranges) == 1:
+        return "line BETWEEN $lo AND $hi"
+    con.execute("CREATE OR REPLACE TEMP TABLE _tsv_ranges AS SELECT unnest($lo) AS lo, unnest($hi) AS hi",
+                {"lo": [a for a, _z in ranges], "hi": [z for _a, z in ranges]})
+    return "line IN (SELECT l2.line FROM _lines l2 JOIN _tsv_ranges r ON l2.line BETWEEN r.lo AND r.hi)"
+
+
+def _reject_all(con: duckdb.DuckDBPyConnection, tally: Tally, ranges: list[tuple[int, int]], reason: str) -> None:
+    cond = _in_ranges(con, ranges)
+    bounds = {"lo": ranges[0][0], "hi": ranges[0][1]}
+    used = bounds if len(ranges) == 1 else {}
+    row = con.execute(f"SELECT count(*) FROM _lines WHERE {cond} AND {DATA_TSV}", used).fetchone()
     if not row or not row[0]:
         return  # the usual case: only header lines before the first #fields
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT line, $reason AS reason FROM _lines "
-        f"WHERE line BETWEEN $lo AND $hi AND {DATA_TSV}",
-        {"reason": reason, "lo": lo, "hi": hi},
+        f"WHERE {cond} AND {DATA_TSV}",
+        {"reason": reason, **used},
     )
     row = con.execute("SELECT count(*) FROM _stage").fetchone()
     tally.reject_lines(con, "_stage", int(row[0]) if row else 0)

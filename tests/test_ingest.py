@@ -71,6 +71,20 @@ def test_detect_not_a_log(head):
     assert d.format is None and d.skip
 
 
+def test_a_file_whose_lines_end_in_cr_only_is_skipped_with_that_reason(store, tmp_path):
+    """Read by LF, such a file is one line that starts like a header: its data lines were neither
+    loaded nor rejected (the file was "header only")."""
+    p = tmp_path / "conn.log"
+    p.write_bytes(b"#separator \\x09\r#path\tconn\r#fields\tts\tuid\r#types\ttime\tstring\r"
+                  + b"".join(b"%d.0\tC%d\r" % (1795651200 + i, i) for i in range(8)))
+    f = only(load(store, p))
+    assert f.status == "skipped" and f.rows_loaded == 0
+    assert "lines end in CR only" in f.reason
+    # CRLF, and a CR at the very end, are still read as lines
+    assert detect(b'{"ts":1}\r\n{"ts":2}\r\n', "conn.log").skip is None
+    assert detect(b'{"ts":1}\r', "conn.log").skip is None
+
+
 @pytest.mark.parametrize("gz", [False, True], ids=["plain", "gz"])
 @pytest.mark.parametrize("eve", [False, True], ids=["zeek-json", "eve"])
 def test_a_first_line_longer_than_the_head_is_still_detected(tmp_path, gz, eve):

@@ -86,6 +86,11 @@ def detect(head: bytes, name: str) -> Detection:
         return Detection(None, None, "empty file" if not head else "empty file (only blank lines)")
     if head[:4] in CAPTURE_MAGICS:
         return Detection(None, None, CAPTURE_REASON)
+    if b"\n" not in head and b"\r" in head.rstrip(b"\r"):
+        # no sensor writes this, and read by LF the whole file would be one line (its data lost
+        # inside what looks like one header line): said, not guessed at
+        return Detection(None, None, "not a log: lines end in CR only (classic Mac line endings); "
+                                     "convert them first: tr '\\r' '\\n'")
     lines = head.split(b"\n")
     if len(lines) > 1:
         lines = lines[:-1] if not head.endswith(b"\n") and len(head) >= 65536 else lines

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from analyzer.findings import printable
+
 
 class AnalyzerError(Exception):
     """Base class for every error the library raises on purpose."""
@@ -19,7 +21,11 @@ class InputError(AnalyzerError):
     def __str__(self) -> str:
         where = ""
         if self.path is not None:
-            where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
+            # a path can hold any byte but / and NUL: escaped, so that it cannot add a line of its
+            # own to the message or reach a terminal raw (a path given on the command line is shown
+            # as it is here, as one found by walking a folder is)
+            shown = printable(self.path)
+            where = f"{shown}:{self.line}: " if self.line is not None else f"{shown}: "
         return f"{where}{self.message}"
 
 

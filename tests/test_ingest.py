@@ -658,6 +658,21 @@ def test_an_eve_json_whose_first_line_has_no_event_type_is_still_eve(store, tmp_
     assert f.rows_loaded == 1 and f.accounted
 
 
+def test_a_broken_link_in_a_folder_is_listed_as_skipped_and_the_rest_loads(store, tmp_path):
+    """A stale link in a log folder (a rotated-away file) was left out without a word; the look-ahead
+    that opens the next gzip file ahead must not fail the file before it either."""
+    d = tmp_path / "logs"
+    d.mkdir()
+    (d / "a.log").write_bytes((FIX / "valid_tsv" / "dns.log").read_bytes())
+    (d / "b.log").symlink_to(tmp_path / "gone" / "b.log.gz")
+    (d / "c.log.gz").write_bytes(gzip.compress((FIX / "valid_json" / "dns.log").read_bytes()))
+    report = load(store, d)
+    by_name = {Path(f.path).name: f for f in report.files}
+    assert by_name["b.log"].status == "skipped" and by_name["b.log"].reason.startswith("broken symbolic link")
+    assert str(tmp_path / "gone") in by_name["b.log"].reason
+    assert by_name["a.log"].status == by_name["c.log.gz"].status == "loaded"
+
+
 def test_gzip_recognised_by_content_not_name(store, tmp_path):
     p = tmp_path / "dns.log"                      # no .gz suffix
     p.write_bytes(gzip.compress((FIX / "valid_json" / "dns.log").read_bytes()))

@@ -264,3 +264,12 @@ def test_without_db_the_scan_uses_a_scratch_store_and_releases_it(tmp_path: Path
         outs.append(json.loads(out)["findings"])
     assert seen == [(True, True, set()), (False, False, {"conn", "dns", "tls", "http"})]
     assert outs[0] == outs[1] and any(f["kind"] == "beacon" for f in outs[0])
+
+
+@pytest.mark.parametrize("command", ["scan", "report"])
+@pytest.mark.parametrize("value", ["nan", "NaN", "-0.1", "1.5"])
+def test_a_min_score_that_is_no_score_is_refused(command: str, value: str) -> None:
+    """NaN passes a plain range check (every comparison with it is false) and would have listed no
+    beacon at all, silently."""
+    result = CliRunner().invoke(cli, [command, "--demo", "--min-score", value])
+    assert result.exit_code == 2 and "--min-score" in result.stderr

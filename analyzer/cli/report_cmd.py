@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from analyzer.cli.common import db_option, fail, quiet_option
+from analyzer.cli.common import Score, db_option, fail, quiet_option
 from analyzer.errors import AnalyzerError
 from analyzer.findings import SEVERITIES
 
@@ -43,7 +43,7 @@ def _when(_ctx: click.Context, _param: click.Parameter, value: str | None) -> da
               help="Exit 1 when a finding is at or above this severity (default: never).")
 @click.option("--top", type=click.IntRange(0, 100), default=10, show_default=True,
               help="Findings that get a timeline and gap histogram.")
-@click.option("--min-score", type=click.FloatRange(0, 1), default=None,
+@click.option("--min-score", type=Score(), default=None,
               help="Lowest score of a beacon finding to list (the scan's default when not given).")
 @click.option("--no-contacts", is_flag=True,
               help="Leave out non-beaconing serverless contacts by non-browser clients.")

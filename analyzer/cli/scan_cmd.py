@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from analyzer.cli.common import db_option, fail, quiet_option
+from analyzer.cli.common import Score, db_option, fail, quiet_option
 from analyzer.errors import AnalyzerError
 from analyzer.render import FORMATS, render, strip_control
 
@@ -109,7 +109,7 @@ def _say_file_notes(quiet: bool, report) -> None:  # type: ignore[no-untyped-def
               help="How far back from the LATEST timestamp in the store (not the wall clock): 24h, 7d, 90m ...")
 @click.option("--since", default=None, help="Window start (ISO-8601, UTC when no offset; or epoch seconds).")
 @click.option("--until", default=None, help="Window end (ISO-8601 or epoch seconds). Default: latest timestamp.")
-@click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+@click.option("--min-score", type=Score(), default=0.5, show_default=True,
               help="Lowest score of a beacon finding to list.")
 @click.option("--no-contacts", is_flag=True, help="Do not list non-beaconing serverless contacts by non-browser clients.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,

@@ -128,7 +128,7 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
         if p.is_file():
             add(p)
         elif p.is_dir():
-            for sub in sorted(x for x in p.rglob("*") if x.is_file()):
+            for sub in sorted(x for x in p.rglob("*") if _walked(x)):
                 add(sub)
         elif glob.has_magic(str(raw)):
             matches = sorted(glob.glob(str(raw), recursive=True))
@@ -137,7 +137,7 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
             for m in matches:
                 mp = Path(m)
                 if mp.is_dir():
-                    for sub in sorted(x for x in mp.rglob("*") if x.is_file()):
+                    for sub in sorted(x for x in mp.rglob("*") if _walked(x)):
                         add(sub)
                 elif mp.is_file():
                     add(mp)
@@ -149,6 +149,17 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     # each is in. The sort is stable: the order above holds within each group.
     out.sort(key=lambda p: p.name.startswith("open_"))
     return out
+
+
+def _walked(p: Path) -> bool:
+    """A file a folder's walk loads: a regular file, or a symbolic link to nothing (a rotated-away
+    log, a stale ``current`` link), which the ingest lists as skipped, saying so, rather than leave
+    out without a word."""
+    return p.is_file() or (p.is_symlink() and not p.exists())
+
+
+def is_broken_link(p: Path) -> bool:
+    return p.is_symlink() and not p.exists()
 
 
 def is_gzip(path: Path) -> bool:

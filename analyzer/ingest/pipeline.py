@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from analyzer.errors import InputError
+from analyzer.findings import printable
 from analyzer.ingest import eve, zeek_json, zeek_tsv
 from analyzer.ingest.common import (
     JSON_META, TSV_META, FastRead, Tally, account_fast, drop_temps, insertion_order, line_classes, read_lines,
@@ -34,7 +35,7 @@ from analyzer.ingest.detect import (
 )
 from analyzer.ingest.duplicates import remove_duplicates
 from analyzer.ingest.files import (
-    HEAD_BYTES, Fingerprint, GzipState, Scan, expand_paths, is_gzip, read_head, scan_file,
+    HEAD_BYTES, Fingerprint, GzipState, Scan, expand_paths, is_broken_link, is_gzip, read_head, scan_file,
 )
 from analyzer.ingest.report import (
     APPENDED, FAILED, LOADED, SKIPPED, UNCHANGED, FileReport, IngestReport,
@@ -236,7 +237,12 @@ class _LookAhead:
             self._pool.shutdown(wait=True)
 
     def start(self, path: Path, just_scanned: int) -> None:
-        if self._pending is not None or not is_gzip(path):
+        if self._pending is not None:
+            return
+        try:
+            if not is_gzip(path):
+                return
+        except OSError:  # gone, unreadable or a broken link: its own turn says so, not this file's
             return
         known = set(self._ledger.consumed_sizes(None, any_format=True)) | {just_scanned}
         if self._pool is None:
@@ -335,6 +341,9 @@ def ingest_file(
         ledger = _Ledger.read(con)
     pre_scan: Scan | None = None
     pre_error: Exception | None = None
+    if is_broken_link(path):  # found by walking a folder (a path given itself must exist)
+        fr.status, fr.reason = SKIPPED, f"broken symbolic link (to {printable(os.readlink(path), 200)})"
+        return fr
     try:
         if pre is not None:
             ahead = pre.result()

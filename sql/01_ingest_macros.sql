@@ -42,6 +42,11 @@ CREATE OR REPLACE TEMP MACRO ingest_count(x) AS
     CASE WHEN TRY_CAST(x AS UBIGINT) IS NOT NULL
          THEN coalesce(TRY_CAST(x AS BIGINT), CAST(9223372036854775807 AS BIGINT)) END;
 
+-- A port (Zeek's `port`, Suricata's src_port/dest_port) as the model's INTEGER: 0 to 65535, or no
+-- value (a bad value, which the typing rejects): a crafted 70000 or -1 would be a channel's port.
+CREATE OR REPLACE TEMP MACRO ingest_port(x) AS
+    CASE WHEN TRY_CAST(x AS INTEGER) BETWEEN 0 AND 65535 THEN TRY_CAST(x AS INTEGER) END;
+
 -- A Zeek interval or double (a duration, a TTL) as the model's DOUBLE, and a vector of them: NaN and
 -- the infinities, which no sensor writes there but a crafted log can, are no value (a bad value, which
 -- the typing rejects): an 'inf' duration would read as a connection open forever.

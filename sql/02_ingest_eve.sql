@@ -113,8 +113,8 @@ SELECT line,
     r_ts,
     ingest_epoch(r_ts) AS t_epoch,
     flow_id,
-    src, r_src_port, TRY_CAST(r_src_port AS INTEGER) AS src_port,
-    dst, r_dst_port, TRY_CAST(r_dst_port AS INTEGER) AS dst_port,
+    src, r_src_port, ingest_port(r_src_port) AS src_port,     -- 0 to 65535, else a bad port
+    dst, r_dst_port, ingest_port(r_dst_port) AS dst_port,
     lower(r_proto) AS proto,
     app_proto,
     -- fl: flow's start, end, bytes_toserver, bytes_toclient, pkts_toserver, pkts_toclient, state

@@ -673,6 +673,18 @@ def test_a_broken_link_in_a_folder_is_listed_as_skipped_and_the_rest_loads(store
     assert by_name["a.log"].status == by_name["c.log.gz"].status == "loaded"
 
 
+@pytest.mark.parametrize("port,reason", [(70000, "bad dest_port"), (-1, "bad dest_port"), (65535, None), (0, None)])
+def test_an_eve_port_outside_0_to_65535_is_a_bad_port(store, tmp_path, port, reason):
+    ev = tmp_path / "eve.json"
+    ev.write_text('{"timestamp": "2026-11-26T00:00:00.000000+0000", "event_type": "flow", "flow_id": 7, '
+                  '"src_ip": "10.0.0.9", "src_port": 50000, "dest_ip": "10.0.0.8", "dest_port": %d, '
+                  '"proto": "TCP", "flow": {"start": "2026-11-26T00:00:00.000000+0000", "bytes_toserver": 5, '
+                  '"bytes_toclient": 6}}\n' % port)
+    f = only(load(store, ev))
+    assert [(r.line, r.reason) for r in f.rejects] == ([(1, reason)] if reason else [])
+    assert rows(store, "conn", "dst_port") == ([] if reason else [(port,)])
+
+
 def test_gzip_recognised_by_content_not_name(store, tmp_path):
     p = tmp_path / "dns.log"                      # no .gz suffix
     p.write_bytes(gzip.compress((FIX / "valid_json" / "dns.log").read_bytes()))

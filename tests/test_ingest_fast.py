@@ -149,9 +149,13 @@ def test_well_formed_file_takes_the_fast_path_with_true_line_numbers(tmp_path, m
          "bad double value in field duration"),
         # a count is unsigned (ingest_count): below zero it is no count
         (lambda rows: rows[:7] + [row(7, orig_bytes="-5")] + rows[8:], "bad int value in field orig_bytes"),
+        # a port is 0 to 65535 (ingest_port)
+        (lambda rows: rows[:7] + [row(7).replace("\t443\t", "\t70000\t")] + rows[8:], "bad port value in field id.resp_p"),
+        (lambda rows: rows[:7] + [row(7).replace("\t50000\t", "\t-1\t")] + rows[8:], "bad port value in field id.orig_p"),
     ],
     ids=["bad-count", "blank-line", "extra-field", "masked-ts", "unset-ts", "ts-out-of-range", "comment",
-         "second-block", "partial-tail", "inf-duration", "nan-duration", "minus-infinity-duration", "negative-count"],
+         "second-block", "partial-tail", "inf-duration", "nan-duration", "minus-infinity-duration", "negative-count",
+         "port-70000", "port-minus-1"],
 )
 def test_anything_the_line_path_treats_differently_is_refused(tmp_path, monkeypatch, damage, reason):
     rows = damage([row(i) for i in range(40)])
@@ -333,8 +337,10 @@ def test_zeek_json_takes_the_fast_path_with_true_line_numbers(tmp_path, monkeypa
         (lambda rows: rows[:7] + [jrow(7, _path="dns")] + rows[8:], None),
         (lambda rows: rows[:7] + [jrow(7, _path="x509")] + rows[8:], None),
         (lambda rows: rows[:7] + [jrow(7, orig_bytes=-5)] + rows[8:], "bad int value in field orig_bytes"),
+        (lambda rows: rows[:7] + [jrow(7, **{"id.resp_p": 70000})] + rows[8:], "bad port value in field id.resp_p"),
     ],
-    ids=["malformed", "array", "blank-line", "bad-count", "no-ts", "other-kind", "unknown-kind", "negative-count"],
+    ids=["malformed", "array", "blank-line", "bad-count", "no-ts", "other-kind", "unknown-kind", "negative-count",
+         "port-70000"],
 )
 def test_json_the_line_path_treats_differently_is_refused(tmp_path, monkeypatch, damage, reason):
     rows = damage([jrow(i) for i in range(40)])

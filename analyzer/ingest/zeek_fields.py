@@ -81,7 +81,7 @@ _CAST = {
     "str": "{r}",
     "list_str": "{r}",
     "int": "ingest_count({r})",     # unsigned: past 2^63 - 1 held there, below 0 no count (sql/01)
-    "port": "TRY_CAST({r} AS INTEGER)",
+    "port": "ingest_port({r})",      # 0 to 65535, else no value (sql/01)
     "double": "ingest_double({r})",  # NaN and the infinities are no value (sql/01_ingest_macros.sql)
     "bool": "TRY_CAST({r} AS BOOLEAN)",
     "list_double": "ingest_doubles({r})",

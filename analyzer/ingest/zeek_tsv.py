@@ -319,7 +319,8 @@ def fast_read(
     checks = [f"({c.name} IS NULL OR {c.name} IS NOT NULL)" for c, i in used
               if i is not None and c.name not in have and c.type not in ("str", "list_str")]
     # Values the reader types but the line path calls bad: a count below zero (ingest_count), a double
-    # or an element of a vector of them that is NaN or infinite (ingest_double, ingest_doubles). Such a
+    # or an element of a vector of them that is NaN or infinite (ingest_double, ingest_doubles), a port
+    # outside 0-65535 (ingest_port). Such a
     # row is left out, so the rows no longer account for every line and the caller takes the line path,
     # which rejects that line with its reason. One test per row (the least of its counts): a CASE ...
     # error() per value cost 0.5-1 CPU-s more than no test at 10M connections, this about 0.1
@@ -328,6 +329,7 @@ def fast_read(
     if counts:
         checks.append(f"coalesce(least({', '.join(counts)}) >= 0, true)")
     checks += [f"coalesce(isfinite({c.name}), true)" for c, i in used if i is not None and c.type == "double"]
+    checks += [f"coalesce({c.name} BETWEEN 0 AND 65535, true)" for c, i in used if i is not None and c.type == "port"]
     checks += [f"({c.name} IS NULL OR ingest_doubles({c.name}) IS NOT NULL)" for c, i in used
                if i is not None and c.type == "list_double"]
     sql = (

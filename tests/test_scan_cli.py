@@ -273,3 +273,36 @@ def test_a_min_score_that_is_no_score_is_refused(command: str, value: str) -> No
     beacon at all, silently."""
     result = CliRunner().invoke(cli, [command, "--demo", "--min-score", value])
     assert result.exit_code == 2 and "--min-score" in result.stderr
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP"])
+def test_a_scan_stopped_by_a_signal_removes_its_spill_folder(tmp_path: Path, sig: str) -> None:
+    """timeout, systemd and cron stop a job with SIGTERM: Python's default handling ended the process
+    on the spot and left the scratch store's spill folder behind (hundreds of MB on a big day)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    bench = Path(__file__).resolve().parent.parent / "bench"
+    sys.path.insert(0, str(bench))
+    try:
+        from bench_scan import generate
+    finally:
+        sys.path.remove(str(bench))
+    logs = generate(tmp_path / "day", 300_000, 3000, 1)
+    spill_root = tmp_path / "tmp"
+    spill_root.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", "from analyzer.cli import main; main()", "scan",
+                             *map(str, logs), "--format", "json"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(spill_root)})
+    deadline = time.monotonic() + 60
+    while not list(spill_root.glob("serverless-c2-spill-*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert list(spill_root.glob("serverless-c2-spill-*")), "the scan made its spill folder"
+    proc.send_signal(getattr(signal, sig))
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + getattr(signal, sig)
+    assert f"stopped by {sig}" in err and "Traceback" not in err
+    assert not list(spill_root.glob("serverless-c2-spill-*"))

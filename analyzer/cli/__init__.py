@@ -6,9 +6,12 @@ exceptions into messages on stderr and exit codes; results go to stdout.
 
 from __future__ import annotations
 
+import signal
+
 import click
 
 from analyzer import __version__
+from analyzer.cli.common import terminated
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,4 +33,6 @@ _register()
 
 
 def main() -> None:
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, terminated)
     cli(prog_name="serverless-c2")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import signal
 import sys
 from typing import NoReturn
 
@@ -18,8 +19,26 @@ db_option = click.option(
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 
 
+#: the signal that ended the command (terminated), if one did
+_SIGNALLED: list[int] = []
+
+
+def terminated(signum: int, _frame: object) -> None:
+    """SIGTERM (timeout, systemd, a cron job killed) and SIGHUP end the command as an exception does,
+    so that what it made on the way is removed (a scratch store's spill folder, temporary copies):
+    Python's default handling of SIGTERM ends the process on the spot. DuckDB checks for a pending
+    signal while it runs a query, so a long stage stops within a second; the error it raises then
+    is not reported as an error of its own (:func:`fail`). Exit status 128 + the signal's number."""
+    if not _SIGNALLED:
+        click.echo(f"serverless-c2: stopped by {signal.Signals(signum).name}", err=True)
+    _SIGNALLED.append(signum)
+    raise SystemExit(128 + signum)
+
+
 def fail(exc: AnalyzerError | str, code: int = 2) -> NoReturn:
     """Print an error to stderr and exit (the only place the program exits on an error)."""
+    if _SIGNALLED:  # the error is DuckDB's "Query interrupted", or what a half-done step raised after it
+        sys.exit(128 + _SIGNALLED[0])  # (terminated said why)
     # each line printable (an error's message may quote what it read: a log value, a tool's output)
     text = "\n".join(printable(line) for line in str(exc).split("\n"))
     click.echo(f"serverless-c2: error: {text}", err=True)

@@ -432,6 +432,37 @@ BIGINT_RANGE = {"bigint_min": -2**63, "bigint_max": 2**63 - 1}
 LOG_BITS = {"bit_conn": 1, "bit_eve": 2, "bit_ssl": 4, "bit_http": 8, "bit_answer": 16}
 
 
+#: rows of conn and of tls sampled (at random, each row alike) to tell whether their connection ids
+#: repeat; a day of at most this many rows is checked whole (sql/21_events_2_conn.sql, $repeated_ids)
+REPEAT_SAMPLE_ROWS = 100_000
+
+
+def repeated_ids(con: Any) -> bool:
+    """Whether a connection id (Zeek uid, Suricata flow_id) repeats within conn or within tls.
+
+    A sensor writes each id once; a log concatenated with itself, or a crafted one, repeats them, and
+    joined on the id alone (stage 21) every copy pairs with every other: 20k rows sharing one uid
+    were 400M events (minutes, tens of GB of spill), and two hosts sharing ids were credited with each
+    other's names. A sample of :data:`REPEAT_SAMPLE_ROWS` rows finds an id in it twice when ids repeat
+    widely (a log twice over: hundreds of pairs at 10M rows) or one id repeats thousands of times (the
+    only way a repetition costs much), at 0.03-0.04 s for 10M rows; a few repeated ids can go unseen,
+    which adds a few events. An exact count of distinct ids cost 1-2 CPU-s, and DuckDB's approximate
+    one is 4 % off at 10M rows."""
+    tables = ("conn_moved", "tls_moved") if moved(con) else ("conn", "tls")
+    for table in tables:  # constants of this module, never data
+        row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        n = int(row[0]) if row and row[0] else 0
+        if n < 2:
+            continue
+        share = 100.0 * REPEAT_SAMPLE_ROWS / n
+        sample = "" if share >= 100 else f" USING SAMPLE {share:.6f} PERCENT (bernoulli, 7)"
+        row = con.execute(f"SELECT max(c) FROM (SELECT count(*) AS c FROM (SELECT uid FROM {table}{sample}) s "
+                          "WHERE uid IS NOT NULL GROUP BY uid) g").fetchone()
+        if row and row[0] and row[0] > 1:
+            return True
+    return False
+
+
 def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_after: str | None = None,
                    release_logs: bool = False, two_sensors: bool = False) -> None:
     """Run the scoring stages over [t0, t1) (``name_matches`` and ``scan_name_groups`` must exist).
@@ -444,7 +475,8 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
     narrow(con)
     values: dict[str, Any] = {**asdict(params), "t0": t0, "t1": t1, "data_span": _data_span(con, t0, t1),
                               "p0_tight": p0_window(params.tight_win, params.gap_factor),
-                              "two_sensors": two_sensors, **BIGINT_RANGE, **LOG_BITS}
+                              "two_sensors": two_sensors, "repeated_ids": repeated_ids(con),
+                              **BIGINT_RANGE, **LOG_BITS}
     with settings(con, _SCAN_SETTINGS):
         stages = scoring_stages()
         for i, name in enumerate(stages):

@@ -5,44 +5,86 @@
 -- by_eve, so the finding's sources say eve too). Each log is read in three parts: all of it with one
 -- sensor ($two_sensors false: the other two parts fold away, so a single sensor's day pays no join);
 -- with two, Zeek's rows (twin or not) and the Suricata rows that are no copy.
--- Parameters: $t0, $t1 (window, epoch seconds, half-open), $dns_port, $two_sensors.
+-- A connection id that repeats (a log concatenated with itself, a crafted file: the scan checks
+-- before this stage, analyzer.scan.repeated_ids) would make the join pair every copy with every
+-- other: 20k rows sharing one uid were 400M events, and two hosts sharing ids were credited with each
+-- other's names. With $repeated_ids, a row that repeats another of its log (same id, addresses, port
+-- and time) is left out, and the logs are joined on (id, addresses, port, and the how-manieth time of
+-- that key it is in its log): the n-th connection of a key pairs with the n-th handshake, each
+-- connection with at most one. (HTTP, grouped per id in the first file of the stage, pairs with the
+-- first.) Otherwise the key k is the id itself, and the plan is as before.
+-- Parameters: $t0, $t1 (window, epoch seconds, half-open), $dns_port, $two_sensors, $repeated_ids.
 CREATE OR REPLACE TEMP TABLE scan_events AS
-WITH conn_w AS (
-    -- conn_n: the connections already numbered (stage 05), their bytes those stage 04 describes
-    SELECT uid, epoch, src_id, dst_id, dst_port, duration, orig_bytes, resp_bytes, suri, FALSE AS twin
+WITH conn_src AS (
+    SELECT uid, uid AS k, epoch, src_id, dst_id, dst_port, duration, orig_bytes, resp_bytes, suri
     FROM conn_n
+    WHERE NOT $repeated_ids
+    UNION ALL
+    SELECT uid, conn_key(uid, src_id, dst_id, dst_port, nth), epoch, src_id, dst_id, dst_port, duration,
+           orig_bytes, resp_bytes, suri
+    FROM (SELECT c.*, row_number() OVER (PARTITION BY uid, src_id, dst_id, dst_port, epoch
+                                         ORDER BY duration, orig_bytes, resp_bytes) AS copy,
+                 dense_rank() OVER (PARTITION BY uid, src_id, dst_id, dst_port ORDER BY epoch) AS nth
+          FROM conn_n c
+          WHERE $repeated_ids) d
+    WHERE copy = 1
+), tls_src AS (
+    SELECT uid, uid AS k, raw_id, client_id, epoch, src_id, dst_id, dst_port, suri
+    FROM tls_n
+    WHERE NOT $repeated_ids
+    UNION ALL
+    SELECT uid, conn_key(uid, src_id, dst_id, dst_port, nth), raw_id, client_id, epoch, src_id, dst_id,
+           dst_port, suri
+    FROM (SELECT t.*, row_number() OVER (PARTITION BY uid, src_id, dst_id, dst_port, epoch
+                                         ORDER BY raw_id, client_id) AS copy,
+                 dense_rank() OVER (PARTITION BY uid, src_id, dst_id, dst_port ORDER BY epoch) AS nth
+          FROM tls_n t
+          WHERE $repeated_ids) d
+    WHERE copy = 1
+), http_src AS (
+    -- one row per connection already (stage 21, first file), and one per later request
+    SELECT uid AS k, raw_id, ua_id, req_bytes, resp_bytes, epoch, src_id, dst_id, dst_port, suri, later
+    FROM scan_http_c WHERE NOT $repeated_ids
+    UNION ALL
+    SELECT conn_key(uid, src_id, dst_id, dst_port, 1), raw_id, ua_id, req_bytes, resp_bytes, epoch, src_id, dst_id,
+           dst_port, suri, later
+    FROM scan_http_c WHERE $repeated_ids
+), conn_w AS (
+    -- conn_n: the connections already numbered (stage 05), their bytes those stage 04 describes
+    SELECT k, epoch, src_id, dst_id, dst_port, duration, orig_bytes, resp_bytes, suri, FALSE AS twin
+    FROM conn_src
     WHERE epoch >= $t0 AND epoch < $t1
       AND coalesce(dst_port, -1) <> $dns_port   -- (those whose service is DNS are not in conn_n)
       AND NOT $two_sensors
     UNION ALL
-    SELECT c.uid, c.epoch, c.src_id, c.dst_id, c.dst_port, c.duration, c.orig_bytes, c.resp_bytes, c.suri,
+    SELECT c.k, c.epoch, c.src_id, c.dst_id, c.dst_port, c.duration, c.orig_bytes, c.resp_bytes, c.suri,
            w.uid IS NOT NULL                -- Suricata logged it too (scan_zeek_twins)
-    FROM conn_n c
+    FROM conn_src c
     LEFT JOIN scan_zeek_twins w ON w.uid = c.uid
     WHERE c.epoch >= $t0 AND c.epoch < $t1 AND coalesce(c.dst_port, -1) <> $dns_port
       AND $two_sensors AND NOT c.suri
     UNION ALL
-    SELECT c.uid, c.epoch, c.src_id, c.dst_id, c.dst_port, c.duration, c.orig_bytes, c.resp_bytes, c.suri, FALSE
-    FROM conn_n c
+    SELECT c.k, c.epoch, c.src_id, c.dst_id, c.dst_port, c.duration, c.orig_bytes, c.resp_bytes, c.suri, FALSE
+    FROM conn_src c
     WHERE c.epoch >= $t0 AND c.epoch < $t1 AND coalesce(c.dst_port, -1) <> $dns_port
       AND $two_sensors AND c.suri AND NOT EXISTS (SELECT 1 FROM scan_dup_flows d WHERE d.uid = c.uid)
 ), tls_w AS (
     -- One TLS handshake per connection (Zeek ssl.log, Suricata tls): no GROUP BY uid, which on a big
     -- day is the most memory-hungry step of the scan. A second handshake row for one uid would add a
     -- same-instant event, which the burst collapse of stage 30 folds into the first.
-    SELECT uid, raw_id, client_id, epoch, src_id, dst_id, dst_port, suri, FALSE AS twin
-    FROM tls_n
+    SELECT k, raw_id, client_id, epoch, src_id, dst_id, dst_port, suri, FALSE AS twin
+    FROM tls_src
     WHERE epoch >= $t0 AND epoch < $t1 AND uid IS NOT NULL
       AND NOT $two_sensors
     UNION ALL
-    SELECT t.uid, t.raw_id, t.client_id, t.epoch, t.src_id, t.dst_id, t.dst_port, t.suri, w.uid IS NOT NULL
-    FROM tls_n t
+    SELECT t.k, t.raw_id, t.client_id, t.epoch, t.src_id, t.dst_id, t.dst_port, t.suri, w.uid IS NOT NULL
+    FROM tls_src t
     LEFT JOIN scan_zeek_twins w ON w.uid = t.uid
     WHERE t.epoch >= $t0 AND t.epoch < $t1 AND t.uid IS NOT NULL
       AND $two_sensors AND NOT t.suri
     UNION ALL
-    SELECT t.uid, t.raw_id, t.client_id, t.epoch, t.src_id, t.dst_id, t.dst_port, t.suri, FALSE
-    FROM tls_n t
+    SELECT t.k, t.raw_id, t.client_id, t.epoch, t.src_id, t.dst_id, t.dst_port, t.suri, FALSE
+    FROM tls_src t
     WHERE t.epoch >= $t0 AND t.epoch < $t1 AND t.uid IS NOT NULL
       AND $two_sensors AND t.suri AND NOT EXISTS (SELECT 1 FROM scan_dup_flows d WHERE d.uid = t.uid)
 ), ev AS (
@@ -61,15 +103,15 @@ WITH conn_w AS (
            coalesce(t.raw_id, h.raw_id) AS named_raw_id, t.client_id, h.ua_id,
            -- a connection with no name of its own is looked up in the answers below (by its
            -- addresses); the key is NULL for every other row, which no answer matches
-           CASE WHEN c.uid IS NOT NULL AND t.raw_id IS NULL AND h.raw_id IS NULL
+           CASE WHEN c.k IS NOT NULL AND t.raw_id IS NULL AND h.raw_id IS NULL
                 THEN coalesce(c.dst_id, t.dst_id) END AS answer_dst_id,
-           c.uid IS NOT NULL AND NOT coalesce(h.later, FALSE) AS has_conn,
-           t.uid IS NOT NULL AND NOT coalesce(h.later, FALSE) AS has_tls,
-           h.uid IS NOT NULL AS has_http, coalesce(c.suri, t.suri, h.suri, FALSE) AS suri,
+           c.k IS NOT NULL AND NOT coalesce(h.later, FALSE) AS has_conn,
+           t.k IS NOT NULL AND NOT coalesce(h.later, FALSE) AS has_tls,
+           h.k IS NOT NULL AS has_http, coalesce(c.suri, t.suri, h.suri, FALSE) AS suri,
            coalesce(h.later, FALSE) AS by_request, coalesce(c.twin, FALSE) OR coalesce(t.twin, FALSE) AS twin
     FROM conn_w c
-    FULL OUTER JOIN tls_w t ON t.uid = c.uid
-    FULL OUTER JOIN scan_http_c h ON h.uid = coalesce(c.uid, t.uid)
+    FULL OUTER JOIN tls_w t ON t.k = c.k
+    FULL OUTER JOIN http_src h ON h.k = coalesce(c.k, t.k)
 )
 SELECT ev.src_id, ev.dst_id, ev.dst_port, ev.epoch, ev.duration, ev.bytes_out, ev.bytes_in,
        coalesce(ev.named_raw_id, an.raw_id) AS raw_id, ev.client_id, ev.ua_id,

@@ -15,7 +15,7 @@ from analyzer.scan import ScanOptions, run_scan
 from analyzer.simulate import build_scenario, load_into_store, write_logs
 from analyzer.store import Store
 
-#: keys that collide for every two strings of the same length (sql/03_duckdb_keys.sql replaced)
+#: keys that collide for every two strings of the same length (replacing those of sql/03_duckdb_keys.sql)
 COLLIDING_KEYS = (
     "CREATE OR REPLACE TEMP MACRO addr_key(a) AS CAST(length(a) AS BIGINT);"
     "CREATE OR REPLACE TEMP MACRO name_key(n) AS CASE WHEN n IS NOT NULL AND n <> '' THEN CAST(length(n) AS BIGINT) END;"
@@ -30,7 +30,8 @@ def _colliding(monkeypatch) -> None:
     import analyzer.sqlfiles as sqlfiles_mod
 
     real = sqlfiles_mod.read_sql
-    monkeypatch.setattr(sqlfiles_mod, "read_sql", lambda name: COLLIDING_KEYS if name == "03_duckdb_keys" else real(name))
+    monkeypatch.setattr(sqlfiles_mod, "read_sql",   # the file's macros, then the three keys replaced
+                        lambda name: real(name) + "\n" + COLLIDING_KEYS if name == "03_duckdb_keys" else real(name))
 
 
 def _halves(paths: list[Path], outdir: Path) -> list[Path]:

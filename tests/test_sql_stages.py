@@ -94,7 +94,7 @@ def test_no_magic_numbers(name: str) -> None:
 def test_every_parameter_has_a_value(name: str) -> None:
     used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", _code(name)))
     assert used <= set(ScanParams.__dataclass_fields__) | {"t0", "t1", "data_span", "p0_tight", "two_sensors",
-                                                          *BIGINT_RANGE, *LOG_BITS}, name
+                                                          "repeated_ids", *BIGINT_RANGE, *LOG_BITS}, name
 
 
 DUCKDB_ONLY = ("list_entropy", "string_split", "quantile_cont", "median(", "mode(", "arg_max", "arg_min",

@@ -1,0 +1,104 @@
+"""Connection ids (Zeek uid, Suricata flow_id) that repeat within a log: stage 21 joins the logs on the
+id, and a repeated id paired every copy with every other (sql/21_events_2_conn.sql, $repeated_ids;
+analyzer.scan.repeated_ids decides). Found by fuzzing: 20k rows sharing one uid were 400M events and
+tens of GB of spill; a log concatenated with itself counted each connection four times; two hosts
+whose connections shared ids were credited with each other's names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analyzer.ingest import ingest_paths
+from analyzer.narrow import narrow
+from analyzer.scan import ScanOptions, repeated_ids, run_scan
+from analyzer.simulate import build_scenario, write_logs
+from analyzer.store import Store
+
+T0 = 1_800_000_000.0
+JA4_GO = "t13d1812h1_85036bcba153_375ca2c5e164"
+JA4_CHROME = "t13d1516h2_8daaf6152771_02713d6af862"
+CONN_FIELDS = (["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service", "duration",
+                "orig_bytes", "resp_bytes", "conn_state"],
+               ["time", "string", "addr", "port", "addr", "port", "enum", "string", "interval", "count", "count",
+                "string"])
+SSL_FIELDS = (["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "server_name", "ja4"],
+              ["time", "string", "addr", "port", "addr", "port", "string", "string"])
+
+
+def _zeek(path: Path, kind: str, fields: tuple[list[str], list[str]], rows: list[list[str]]) -> None:
+    head = ["#separator \\x09", "#set_separator\t,", "#empty_field\t(empty)", "#unset_field\t-", f"#path\t{kind}",
+            "#fields\t" + "\t".join(fields[0]), "#types\t" + "\t".join(fields[1])]
+    path.write_text("\n".join(head + ["\t".join(r) for r in rows]) + "\n", encoding="utf-8")
+
+
+def _channel(src: str, dst: str, sni: str, ja4: str, times: list[float], uid) -> tuple[list, list]:
+    conn, ssl = [], []
+    for i, t in enumerate(times):
+        conn.append([f"{t:.6f}", uid(i), src, str(40000 + i % 20000), dst, "443", "tcp", "ssl", "0.3", "420", "900",
+                     "SF"])
+        ssl.append([f"{t + 0.02:.6f}", uid(i), src, str(40000 + i % 20000), dst, "443", sni, ja4])
+    return conn, ssl
+
+
+def _scan_dir(d: Path) -> tuple[list[tuple], bool]:
+    with Store(scratch=True) as store:
+        ingest_paths(store, [d])
+        narrow(store.con)
+        seen = repeated_ids(store.con)
+        result = run_scan(store, ScanOptions(min_score=0.0, release_logs=True))
+    return [(f.src, f.host, f.kind, f.connections, round(f.period_s or 0)) for f in result.findings], seen
+
+
+def test_a_log_concatenated_with_itself_counts_each_connection_once(tmp_path: Path) -> None:
+    scen = build_scenario("mixed", seed=7, hours=24.0)
+    once, twice = tmp_path / "once", tmp_path / "twice"
+    write_logs(scen, once)
+    write_logs(scen, twice)
+    for name in ("conn.log", "ssl.log"):   # `cat conn.log conn.log > conn.log`: two header blocks, every row twice
+        text = (twice / name).read_text()
+        (twice / name).write_text(text + text)
+    a, seen_a = _scan_dir(once)
+    b, seen_b = _scan_dir(twice)
+    assert (seen_a, seen_b) == (False, True)
+    assert a and b == a      # the same findings, with the same connection counts and periods
+
+
+def test_two_hosts_whose_connections_share_ids_keep_their_own_names(tmp_path: Path) -> None:
+    times = [T0 + 60.0 * i + (i * 7919 % 13) for i in range(300)]
+    implant = _channel("10.1.10.12", "104.21.9.9", "abc.workers.dev", JA4_GO, times, lambda i: f"C{i}")
+    browse_times = [T0 + 37.0 + 283.0 * i + (i * 104729 % 211) for i in range(60)]
+    browser = _channel("10.1.20.5", "198.35.26.96", "www.wikipedia.org", JA4_CHROME, browse_times, lambda i: f"C{i}")
+    _zeek(tmp_path / "conn.log", "conn", CONN_FIELDS, implant[0] + browser[0])
+    _zeek(tmp_path / "ssl.log", "ssl", SSL_FIELDS, implant[1] + browser[1])
+    found, seen = _scan_dir(tmp_path)
+    assert seen
+    by_src = {}
+    for src, host, kind, conns, _period in found:
+        by_src.setdefault(src, []).append((host, kind, conns))
+    assert ("abc.workers.dev", "beacon", 300) in by_src["10.1.10.12"]
+    # each host is credited with its own name only, and the implant's connections are not the browser's
+    assert all(host == "abc.workers.dev" for host, _k, _c in by_src["10.1.10.12"])
+    assert all(host != "abc.workers.dev" for host, _k, _c in by_src.get("10.1.20.5", []))
+
+
+def test_thousands_of_rows_sharing_one_id_are_as_many_connections(tmp_path: Path) -> None:
+    """Each copy paired with every other made rows^2 events (20k: 400M, a scan that never ended):
+    here 9M, reported as 9M connections."""
+    rows = 3000
+    times = [T0 + 20.0 * i for i in range(rows)]       # 16.7 h: all in the default 24 h window
+    conn, ssl = _channel("10.1.10.12", "104.21.9.9", "abc.workers.dev", JA4_GO, times, lambda i: "CSAME")
+    _zeek(tmp_path / "conn.log", "conn", CONN_FIELDS, conn)
+    _zeek(tmp_path / "ssl.log", "ssl", SSL_FIELDS, ssl)
+    with Store(scratch=True) as store:
+        ingest_paths(store, [tmp_path])
+        result = run_scan(store, ScanOptions(min_score=0.0))
+    assert [(f.host, f.kind, f.connections, round(f.period_s)) for f in result.findings] == \
+        [("abc.workers.dev", "beacon", rows, 20)]
+
+
+def test_a_day_whose_ids_are_unique_takes_the_plain_join(tmp_path: Path) -> None:
+    write_logs(build_scenario("mixed", seed=7, hours=6.0), tmp_path)
+    with Store(scratch=True) as store:
+        ingest_paths(store, [tmp_path])
+        narrow(store.con)
+        assert repeated_ids(store.con) is False

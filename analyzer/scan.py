@@ -675,6 +675,17 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
 # --- findings and their reasons -------------------------------------------------------------------
 
 
+#: the largest count a finding reports, as each logged count is held (sql/01_ingest_macros.sql,
+#: ingest_count): a 64-bit integer, which every JSON reader and spreadsheet can take
+MAX_COUNT = 2**63 - 1
+
+
+def _count(total: Any) -> int | None:
+    """A channel's summed byte count as the finding reports it: held at :data:`MAX_COUNT` (logged
+    counts near 2^63, which a crafted log can hold, add up past it)."""
+    return None if total is None else min(int(total), MAX_COUNT)
+
+
 def _shown_score(score: float) -> float:
     """A score as findings show it, three decimals: what --min-score is compared with."""
     return round(float(score), 3)
@@ -890,8 +901,7 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         period_s=period, jitter=jitter,  # rounded above, as the reasons say them
         first_seen=_utc(r["first_epoch"]), last_seen=_utc(r["last_epoch"]),
         user_agent=r["user_agent"], ja3=r["ja3"], ja4=r["ja4"],
-        bytes_out=None if r["bytes_out"] is None else int(r["bytes_out"]),
-        bytes_in=None if r["bytes_in"] is None else int(r["bytes_in"]),
+        bytes_out=_count(r["bytes_out"]), bytes_in=_count(r["bytes_in"]),
         reasons=reasons, sources=sources, kind=kind, dst=r["dst"], dst_port=r["dst_port"], cname_of=cname_of,
         channel_key=f"{r['src']}|{r['dest_key']}|{r['fp']}", scores=scores,
         http_requests=connections + later if later else None,

@@ -653,6 +653,18 @@ def test_a_long_connection_with_counts_near_2_63_is_scored_not_an_overflow() -> 
     assert _one(store.con, "SELECT count(*) FROM scan_channels") == (2,)
 
 
+def test_a_channels_byte_total_past_2_63_is_reported_as_the_largest_count() -> None:
+    """Counts near 2^63 (held there by the ingest) add up past it over a channel: the finding says
+    2^63 - 1, as every count it reports fits a 64-bit integer (JSON readers, spreadsheets), not
+    6917529027641081856000."""
+    store = Store()
+    _conn_tls(store.con, "10.0.0.8", "loud.example.workers.dev", [T0 + 60.0 * i for i in range(30)])
+    store.con.execute("UPDATE conn SET orig_bytes = $m, resp_bytes = 5 WHERE src = '10.0.0.8'", {"m": 2**62})
+    result = run_scan(store, ScanOptions(min_score=0.0))
+    (f,) = [f for f in result.findings if f.src == "10.0.0.8"]
+    assert (f.bytes_out, f.bytes_in) == (2**63 - 1, 150)
+
+
 def test_an_outside_address_reaching_an_internal_one_weighs_half_and_says_inbound() -> None:
     """An uptime monitor on the Internet polling an internal web server is timed like any channel but
     is not an internal host calling out: its score is weighted by w_inbound and its reasons say so.

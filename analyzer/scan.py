@@ -75,6 +75,7 @@ class ScanParams:
     burst_max_s: float = 10.0        # burst gap b = min(burst_max_s, burst_frac * q75 raw gap)
     burst_frac: float = 0.2
     burst_quantile: float = 0.75     # ... of the raw gaps' upper quartile (robust to redirect pairs)
+    burst_floor_s: float = 1.0       # ... of the gaps this long or longer (robust to 4+ connections per check-in)
     gap_factor: float = 3.0          # intervals > gap_factor * median are sleep gaps, removed
     win_lo: float = 0.5              # jitter window [win_lo, win_hi] x median: CS jitter <= 67 %, sym +-50 %
     win_hi: float = 1.5

@@ -653,6 +653,29 @@ def test_a_long_connection_with_counts_near_2_63_is_scored_not_an_overflow() -> 
     assert _one(store.con, "SELECT count(*) FROM scan_channels") == (2,)
 
 
+@pytest.mark.parametrize("per_checkin", [2, 4, 8])
+def test_check_ins_of_several_quick_connections_are_timed_by_their_sleep(per_checkin: int) -> None:
+    """A check-in of four or more connections 0.1 s apart made three quarters of the raw gaps
+    sub-second, and the burst gap (a fraction of the upper quartile) a fraction of them: nothing
+    collapsed, and a 60 s beacon was timed "every ~0.1 s" (found by fuzzing). The burst gap now comes
+    from the gaps of a second or more. Random polls opening as many connections each time are still
+    random: no beacon."""
+    rnd = random.Random(per_checkin)
+    beacon, polls, t, u = [], [], T0, T0
+    for _ in range(600):
+        t += 60.0 * (1 - 0.3 * rnd.random())              # Cobalt Strike style, 30 % jitter
+        beacon += [t + 0.1 * k for k in range(per_checkin)]
+        u += rnd.expovariate(1 / 120.0)                    # Poisson, mean 2 min
+        polls += [u + 0.1 * k for k in range(per_checkin)]
+    store = Store()
+    _conn_tls(store.con, "10.0.0.5", "abc.workers.dev", beacon)
+    _conn_tls(store.con, "10.0.0.6", "news.example.com", polls, ja4=CHROME_JA4)
+    result = run_scan(store, ScanOptions(min_score=0.0))
+    (b,) = [f for f in result.findings if f.src == "10.0.0.5"]
+    assert b.kind == "beacon" and 45 <= b.period_s <= 55 and 0.2 <= b.jitter <= 0.4
+    assert not [f for f in result.findings if f.src == "10.0.0.6" and f.kind == "beacon"]
+
+
 def test_a_channels_byte_total_past_2_63_is_reported_as_the_largest_count() -> None:
     """Counts near 2^63 (held there by the ingest) add up past it over a channel: the finding says
     2^63 - 1, as every count it reports fits a 64-bit integer (JSON readers, spreadsheets), not

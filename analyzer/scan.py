@@ -446,7 +446,7 @@ def repeated_ids(con: Any) -> bool:
     were 400M events (minutes, tens of GB of spill), and two hosts sharing ids were credited with each
     other's names. A sample of :data:`REPEAT_SAMPLE_ROWS` rows finds an id in it twice when ids repeat
     widely (a log twice over: hundreds of pairs at 10M rows) or one id repeats thousands of times (the
-    only way a repetition costs much), at 0.03-0.04 s for 10M rows; a few repeated ids can go unseen,
+    only way a repetition costs much), in about 0.1 s for a day of 10M connections; a few repeated ids can go unseen,
     which adds a few events. An exact count of distinct ids cost 1-2 CPU-s, and DuckDB's approximate
     one is 4 % off at 10M rows."""
     tables = ("conn_moved", "tls_moved") if moved(con) else ("conn", "tls")

@@ -1,9 +1,9 @@
 -- Stage 30: burst collapse, and the intervals between the check-ins that are left.
 -- Events closer than the burst gap b to the previous event of the channel belong to the same
 -- check-in (operator tasking bursts, Apps Script 302 redirect pairs, retries, page assets). b adapts
--- to the channel: min($burst_max_s, $burst_frac x the $burst_quantile quantile of the positive raw
--- gaps of $burst_floor_s or more), so a 30 s beacon is never merged with itself. The quantile is the upper quartile, not the
--- median: in a redirect-pair channel half of the raw gaps are the sub-second pair gaps, and the
+-- to the channel: min($burst_max_s, $burst_frac x the $burst_quantile quantile of the raw gaps of
+-- $burst_floor_s or more), so a 30 s beacon is never merged with itself. The quantile is the upper
+-- quartile, not the median: in a redirect-pair channel half of the raw gaps are the sub-second pair gaps, and the
 -- median would be one of them. A check-in is the first event of each burst.
 -- A check-in's interval is the quiet time before it: from the last event of the previous burst, less
 -- the burst gap b (D' = d - b, d the raw gap that made it a check-in). That keeps the Poisson null

@@ -65,15 +65,15 @@ def strip_control(s: object) -> str:
 def csv_safe(s: object) -> str:
     """A CSV cell that no spreadsheet will evaluate: controls stripped, formula starts apostrophed.
 
-    Checked on the raw value first (a leading TAB/CR is itself a formula vector), again after
-    stripping (stripping can expose a leading ``=``), and on the stripped text without its leading
-    spaces and in NFKC form (spreadsheets skip leading spaces, and some fold the full-width ``＝`` to
-    ``=``): `` =1+1`` and ``＝cmd`` are formula starts too.
+    Checked on the raw value (a leading TAB/CR is itself a formula vector), and on the text after
+    stripping (which can expose a leading ``=``) without its leading spaces and in NFKC form
+    (spreadsheets skip leading spaces, and some fold the full-width ``＝`` to ``=``): `` =1+1`` and
+    ``＝cmd`` are formula starts too.
     """
     raw = "" if s is None else str(s)
     text = strip_control(raw)
     folded = unicodedata.normalize("NFKC", text.lstrip(" "))
-    if raw.startswith(_FORMULA_START) or text.startswith(_FORMULA_START) or folded.startswith(_FORMULA_START):
+    if raw.startswith(_FORMULA_START) or folded.startswith(_FORMULA_START):
         return "'" + text
     return text
 

@@ -155,10 +155,11 @@ def _walked(p: Path) -> bool:
     """A file a folder's walk loads: a regular file, or a symbolic link to nothing (a rotated-away
     log, a stale ``current`` link), which the ingest lists as skipped, saying so, rather than leave
     out without a word."""
-    return p.is_file() or (p.is_symlink() and not p.exists())
+    return p.is_file() or is_broken_link(p)
 
 
 def is_broken_link(p: Path) -> bool:
+    """A symbolic link whose target does not exist."""
     return p.is_symlink() and not p.exists()
 
 

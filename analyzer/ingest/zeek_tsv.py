@@ -204,8 +204,7 @@ def _in_ranges(con: duckdb.DuckDBPyConnection, ranges: list[tuple[int, int]]) ->
 
 def _reject_all(con: duckdb.DuckDBPyConnection, tally: Tally, ranges: list[tuple[int, int]], reason: str) -> None:
     cond = _in_ranges(con, ranges)
-    bounds = {"lo": ranges[0][0], "hi": ranges[0][1]}
-    used = bounds if len(ranges) == 1 else {}
+    used = {"lo": ranges[0][0], "hi": ranges[0][1]} if len(ranges) == 1 else {}   # the bounds _in_ranges uses
     row = con.execute(f"SELECT count(*) FROM _lines WHERE {cond} AND {DATA_TSV}", used).fetchone()
     if not row or not row[0]:
         return  # the usual case: only header lines before the first #fields

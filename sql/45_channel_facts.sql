@@ -1,8 +1,8 @@
 -- Stage 45: what a finding reports about its channel: counts (connections: the events less the later
 -- requests on kept-alive HTTP connections, counted apart), time span, bytes, the most frequent
 -- name (the group name for a named group) and address, the client strings (from stage 25), which
--- logs saw it, and the longest connection (and the longest long-lived low-volume one: how a beacon
--- inside one keep-alive TLS connection shows up, stage 22). All of it rolled up from the parts of
+-- logs saw it, and the longest connection (and the longest long-lived low-volume one, with the bytes it
+-- moved, from scan_long_conns: how a beacon inside one keep-alive TLS connection shows up, stage 22). All of it rolled up from the parts of
 -- stage 22, not from every event.
 -- Only for the channels that can be findings (scan_candidates, below): a real day has far more
 -- channels than that, most of them a few visits to one site (a 3M-connection day of 1M channels:
@@ -66,6 +66,17 @@ WITH name_attr AS (
                  row_number() OVER (PARTITION BY d.chan_id ORDER BY d.cnt DESC, a.addr, d.dst_port) AS rank_in_chan
           FROM per_dst d JOIN scan_addrs a ON a.addr_id = d.dst_id) t
     WHERE rank_in_chan = 1
+), long_bytes AS (
+    -- the bytes of the channel's longest long-lived low-volume connection (stage 22)
+    SELECT p.chan_id, max_by(l.long_conn_bytes, l.long_conn_s) AS long_conn_bytes
+    FROM scan_long_conns l
+    JOIN scan_parts p
+      ON p.src_id = l.src_id AND p.by_dns = l.by_dns
+     AND p.raw_id IS NOT DISTINCT FROM l.raw_id
+     AND p.dst_id IS NOT DISTINCT FROM l.dst_id AND p.dst_port IS NOT DISTINCT FROM l.dst_port
+     AND p.client_id IS NOT DISTINCT FROM l.client_id AND p.ua_id IS NOT DISTINCT FROM l.ua_id
+    WHERE p.chan_id IN (SELECT chan_id FROM scan_candidates)
+    GROUP BY p.chan_id
 ), agg AS (
     SELECT chan_id,
            sum(cnt) - sum(later_requests) AS connections, sum(later_requests) AS later_requests,
@@ -78,11 +89,12 @@ WITH name_attr AS (
     FROM per_dst
     GROUP BY chan_id
 )
-SELECT a.*, c.src, c.dest_key, c.fp, c.ja3, c.ja4, c.user_agent,
+SELECT a.*, lb.long_conn_bytes, c.src, c.dest_key, c.fp, c.ja3, c.ja4, c.user_agent,
        CASE WHEN c.dest_key LIKE 'name:%' THEN substr(c.dest_key, length('name:') + 1) ELSE n.host END AS host,
        n.names, n.platform, n.provider, n.tenant, n.category, n.platform_severity, n.low_conf, n.via_cname,
        n.intel_pattern, n.intel_source, d.dst, d.dst_port, d.dsts
 FROM agg a
 JOIN scan_channels c ON c.chan_id = a.chan_id
 LEFT JOIN top_name n ON n.chan_id = a.chan_id
-LEFT JOIN top_dst d ON d.chan_id = a.chan_id;
+LEFT JOIN top_dst d ON d.chan_id = a.chan_id
+LEFT JOIN long_bytes lb ON lb.chan_id = a.chan_id;

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from analyzer.ingest import ingest_paths
 from analyzer.narrow import narrow
+from analyzer import scan
 from analyzer.scan import ScanOptions, repeated_ids, run_scan
 from analyzer.simulate import build_scenario, write_logs
 from analyzer.store import Store
@@ -102,3 +103,44 @@ def test_a_day_whose_ids_are_unique_takes_the_plain_join(tmp_path: Path) -> None
         ingest_paths(store, [tmp_path])
         narrow(store.con)
         assert repeated_ids(store.con) is False
+
+
+def test_repeated_ids_the_sample_misses_are_caught_after_the_join(tmp_path: Path, monkeypatch) -> None:
+    """The sample of analyzer.scan.repeated_ids can miss a few hundred copies of one id (or a few ids
+    that two hosts share); the join then made more events than the logs have rows, and the stage checks
+    that (join_multiplied) and runs again on the deduplicating path. With the sample made to see
+    nothing, the findings are those of the sample that sees the repetition: each host has its own name,
+    the implant its 300 connections, the 400 rows of one id 400 connections, not 160,000."""
+    times = [T0 + 60.0 * i + (i * 7919 % 13) for i in range(300)]
+    implant = _channel("10.1.10.12", "104.21.9.9", "abc.workers.dev", JA4_GO, times, lambda i: f"C{i}")
+    browse_times = [T0 + 37.0 + 283.0 * i + (i * 104729 % 211) for i in range(60)]
+    browser = _channel("10.1.20.5", "198.35.26.96", "www.wikipedia.org", JA4_CHROME, browse_times, lambda i: f"C{i}")
+    same = _channel("10.1.30.7", "104.21.8.8", "same.workers.dev", JA4_GO, [T0 + 30.0 * i for i in range(400)],
+                    lambda i: "CSAME")
+    _zeek(tmp_path / "conn.log", "conn", CONN_FIELDS, implant[0] + browser[0] + same[0])
+    _zeek(tmp_path / "ssl.log", "ssl", SSL_FIELDS, implant[1] + browser[1] + same[1])
+    sampled, seen = _scan_dir(tmp_path)
+    assert seen
+    monkeypatch.setattr(scan, "repeated_ids", lambda con: False)
+    checked = []
+    real = scan.join_multiplied
+    monkeypatch.setattr(scan, "join_multiplied", lambda con, values: checked.append(real(con, values)) or checked[-1])
+    missed, _seen = _scan_dir(tmp_path)
+    assert checked == [True]
+    assert missed == sampled
+    by_src = {}
+    for src, host, kind, conns, _period in missed:
+        by_src.setdefault(src, []).append((host, kind, conns))
+    assert ("abc.workers.dev", "beacon", 300) in by_src["10.1.10.12"]
+    assert all(host == "abc.workers.dev" for host, _k, _c in by_src["10.1.10.12"])
+    assert all(host != "abc.workers.dev" for host, _k, _c in by_src.get("10.1.20.5", []))
+    assert [c for host, _k, c in by_src["10.1.30.7"]] == [400]
+
+
+def test_a_day_whose_ids_are_unique_is_not_joined_twice(tmp_path: Path, monkeypatch) -> None:
+    write_logs(build_scenario("mixed", seed=7, hours=6.0), tmp_path)
+    checked = []
+    real = scan.join_multiplied
+    monkeypatch.setattr(scan, "join_multiplied", lambda con, values: checked.append(real(con, values)) or checked[-1])
+    found, seen = _scan_dir(tmp_path)
+    assert found and seen is False and checked == [False]

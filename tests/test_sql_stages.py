@@ -653,6 +653,26 @@ def test_a_long_connection_with_counts_near_2_63_is_scored_not_an_overflow() -> 
     assert _one(store.con, "SELECT count(*) FROM scan_channels") == (2,)
 
 
+def test_the_long_lived_reason_quotes_that_connections_bytes_not_the_channels() -> None:
+    """A channel of one quiet two-hour connection and three short busy ones: the reason says what the
+    long connection moved (its 2000 + 3000 bytes), not the channel's total (found by fuzzing: it quoted
+    the sum over every connection of the channel); the longest of two quiet ones is the one quoted."""
+    store = Store()
+    _conn_tls(store.con, "10.0.0.7", "quiet.example.workers.dev", [T0, T0 + 9000.0, T0 + 9100.0, T0 + 9200.0, T0 + 9300.0])
+    store.con.execute("UPDATE conn SET duration = 7200, orig_bytes = 2000, resp_bytes = 3000 WHERE epoch = $t",
+                      {"t": T0})
+    store.con.execute("UPDATE conn SET duration = 3700, orig_bytes = 1000, resp_bytes = 1000 WHERE epoch = $t",
+                      {"t": T0 + 9000.0})
+    store.con.execute("UPDATE conn SET orig_bytes = 900000, resp_bytes = 4000000 WHERE epoch > $t",
+                      {"t": T0 + 9000.0})
+    result = run_scan(store, ScanOptions(min_score=0.0))
+    (f,) = [f for f in result.findings if f.src == "10.0.0.7"]
+    assert f.bytes_out == 2000 + 1000 + 3 * 900000 and f.bytes_in == 3000 + 1000 + 3 * 4000000
+    (reason,) = [r for r in f.reasons if r.startswith("long-lived low-volume connection")]
+    assert "2.0 h moving 5000 bytes" in reason
+    assert str(f.bytes_out + f.bytes_in) not in reason and "2000 bytes" not in reason
+
+
 @pytest.mark.parametrize("per_checkin", [2, 4, 8])
 def test_check_ins_of_several_quick_connections_are_timed_by_their_sleep(per_checkin: int) -> None:
     """A check-in of four or more connections 0.1 s apart made three quarters of the raw gaps

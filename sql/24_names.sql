@@ -1,6 +1,8 @@
 -- Stage 24: what each distinct name is, computed once per name (not once per connection).
 -- The matcher's name_matches has one row per distinct raw name (platform, tenant, category ...); a name
--- it does not know keeps its normalized form (lower case, no trailing dot, no :port), platform NULL.
+-- it does not know keeps its normalized form (lower case, no trailing dot, no :port), platform NULL; a
+-- name of which nothing is left so (an SNI '.' or ':443') is no name: its connections are keyed by
+-- address, as those without a name are (stage 25), not by an empty name.
 -- One row per raw name the events carry (raw_id, stage 20), so that later stages join on the number:
 -- read from the parts of the events (stage 22, and those of the queries, stage 23), a few per channel.
 -- The destination part of the channel key is decided here too:
@@ -19,7 +21,8 @@ WITH raw AS (
     WHERE r.raw_id IN (SELECT DISTINCT raw_id FROM scan_parts WHERE raw_id IS NOT NULL)
 ), named AS (
     SELECT r.raw_id, r.raw_name,
-           coalesce(nm.name, lower(regexp_replace(regexp_replace(r.raw_name, ':[0-9]+$', ''), '[.]$', ''))) AS name,
+           nullif(coalesce(nm.name, lower(regexp_replace(regexp_replace(r.raw_name, ':[0-9]+$', ''), '[.]$', ''))), '')
+               AS name,
            nm.platform, nm.provider, nm.tenant, nm.category, nm.severity AS platform_severity, nm.confidence AS platform_confidence, nm.via_cname,
            nm.intel_pattern, nm.intel_source
     FROM raw r

@@ -36,12 +36,14 @@ WITH name_attr AS (
            min(intel_pattern) AS intel_pattern, min(intel_source) AS intel_source
     FROM scan_names GROUP BY name
 ), top_name AS (
-    SELECT p.chan_id, max_by(p.name, p.cnt) AS host, count(*) AS names,
+    -- the channel's most used name; a tie goes to the smallest (max_by would take any of them: a
+    -- rotating tenant's names, each used once, gave a different host from one run to the next)
+    SELECT p.chan_id, min(CASE WHEN p.cnt = p.top_cnt THEN p.name END) AS host, count(*) AS names,
            min(a.platform) AS platform, min(a.provider) AS provider, min(a.tenant) AS tenant,
            min(a.category) AS category, min(a.platform_severity) AS platform_severity, min(a.low_conf) AS low_conf,
            min(a.via_cname) AS via_cname, min(a.intel_pattern) AS intel_pattern, min(a.intel_source) AS intel_source
-    FROM scan_chan_names p
-    JOIN scan_candidates k ON k.chan_id = p.chan_id
+    FROM (SELECT c.*, max(c.cnt) OVER (PARTITION BY c.chan_id) AS top_cnt
+          FROM scan_chan_names c JOIN scan_candidates k ON k.chan_id = c.chan_id) p
     LEFT JOIN name_attr a ON a.name = p.name
     GROUP BY p.chan_id
 ), per_dst AS (

@@ -673,6 +673,37 @@ def test_the_long_lived_reason_quotes_that_connections_bytes_not_the_channels() 
     assert str(f.bytes_out + f.bytes_in) not in reason and "2000 bytes" not in reason
 
 
+def test_a_name_of_which_nothing_is_left_is_no_name() -> None:
+    """An SNI '.' or ':443' normalizes to nothing: its connections are keyed by address like those
+    without a name, not reported as a finding whose host is '' (found by fuzzing). A real name beside
+    them keeps its name."""
+    store = Store()
+    _conn_tls(store.con, "10.0.0.7", ".", [T0 + 60.0 * i for i in range(200)])
+    _conn_tls(store.con, "10.0.0.8", ":443", [T0 + 61.0 * i for i in range(200)], dst="104.21.2.2")
+    _conn_tls(store.con, "10.0.0.9", "Abc.Workers.Dev.", [T0 + 62.0 * i for i in range(200)], dst="104.21.3.3")
+    result = run_scan(store, ScanOptions(min_score=0.0))
+    got = sorted((f.src, f.host, f.dst, f.kind, f.connections) for f in result.findings)
+    assert got == [("10.0.0.7", None, "104.21.1.1", "beacon", 200), ("10.0.0.8", None, "104.21.2.2", "beacon", 200),
+                   ("10.0.0.9", "abc.workers.dev", "104.21.3.3", "beacon", 200)]
+
+
+def test_a_rotating_tenants_host_is_its_most_used_name_ties_to_the_smallest() -> None:
+    """A beacon rotating among workers of one account is one channel; the finding's host is its most
+    used name, and among names used as often, the smallest, the same in every run (max_by took any of
+    them). The one name used more than the others wins over the smaller ones."""
+    names = [f"w{i:02d}.acct.workers.dev" for i in (7, 3, 9, 1, 5)]
+    for extra, want in ((False, "w01.acct.workers.dev"), (True, "w09.acct.workers.dev")):
+        store = Store()
+        for j, name in enumerate(names):
+            _conn_tls(store.con, "10.0.0.7", name, [T0 + 300.0 * i + 60.0 * j for i in range(40)], uid_prefix=name)
+        if extra:
+            _conn_tls(store.con, "10.0.0.7", names[2], [T0 + 300.0 * 40 + 60.0 * i for i in range(3)], uid_prefix="x")
+        result = run_scan(store, ScanOptions(min_score=0.0))
+        (f,) = [f for f in result.findings if f.src == "10.0.0.7"]
+        assert (f.tenant, f.host) == ("acct", want)
+        assert any("5 different names" in r for r in f.reasons)
+
+
 @pytest.mark.parametrize("per_checkin", [2, 4, 8])
 def test_check_ins_of_several_quick_connections_are_timed_by_their_sleep(per_checkin: int) -> None:
     """A check-in of four or more connections 0.1 s apart made three quarters of the raw gaps

@@ -76,7 +76,7 @@ WHERE suri AND twin
 -- Zeek's connections that Suricata logged too (when its copies are left out): credited to both
 -- sensors in the finding's sources (stage 21, by_eve), since both saw them.
 CREATE OR REPLACE TEMP TABLE scan_zeek_twins AS
-SELECT uid
+SELECT DISTINCT uid     -- once each: 21_events_2_conn LEFT JOINs it, and a uid a log repeats would double its rows
 FROM scan_flow_twins
 WHERE NOT suri AND twin AND EXISTS (SELECT 1 FROM scan_dup_flows);
 

@@ -144,3 +144,21 @@ def test_a_day_whose_ids_are_unique_is_not_joined_twice(tmp_path: Path, monkeypa
     monkeypatch.setattr(scan, "join_multiplied", lambda con, values: checked.append(real(con, values)) or checked[-1])
     found, seen = _scan_dir(tmp_path)
     assert found and seen is False and checked == [False]
+
+
+def test_zeek_logs_concatenated_with_themselves_beside_suricatas_count_each_connection_once(tmp_path: Path) -> None:
+    """Two sensors on one link, Zeek's conn.log and ssl.log each concatenated with itself: every Zeek
+    connection has a Suricata twin (scan_zeek_twins, joined to Zeek's rows: listed once per uid) and two
+    copies of itself. The findings are those of the logs written once."""
+    scen = build_scenario("mixed", seed=3, hours=6.0)
+    once, twice = tmp_path / "once", tmp_path / "twice"
+    for d in (once, twice):
+        write_logs(scen, d / "zeek", fmt="zeek-tsv")
+        write_logs(scen, d / "eve", fmt="eve")
+    for name in ("conn.log", "ssl.log"):
+        text = (twice / "zeek" / name).read_text()
+        (twice / "zeek" / name).write_text(text + text)
+    a, _ = _scan_dir(once)
+    b, seen = _scan_dir(twice)
+    assert seen and sum(kind == "beacon" for _s, _h, kind, _c, _p in a) > 3
+    assert b == a

@@ -480,16 +480,16 @@ def join_multiplied(con: Any, values: dict[str, Any]) -> bool:
     one over each log, about 0.05 s at 10M connections; exact for Zeek's logs. Suricata's rows share
     one flag (by_eve) with the handshakes and requests that have no flow, so their count bounds
     nothing: a flow_id repeated a few times in an eve.json adds a few events."""
-    got = con.execute("SELECT count(*) FILTER (WHERE by_conn), count(*) FILTER (WHERE by_ssl), "
-                      "count(*) FILTER (WHERE by_http) FROM scan_events").fetchone()
-    want = con.execute(
-        "SELECT (SELECT count(*) FROM conn_n WHERE epoch >= $t0 AND epoch < $t1 "
-        "        AND coalesce(dst_port, -1) <> $dns_port AND suri IS NOT TRUE), "
-        "       (SELECT count(*) FROM tls_n WHERE epoch >= $t0 AND epoch < $t1 AND uid IS NOT NULL "
-        "        AND suri IS NOT TRUE), "
-        "       (SELECT count(*) FROM scan_http_c WHERE suri IS NOT TRUE)",
+    row = con.execute(
+        "SELECT e.by_conn > (SELECT count(*) FROM conn_n WHERE epoch >= $t0 AND epoch < $t1 "
+        "                    AND coalesce(dst_port, -1) <> $dns_port AND suri IS NOT TRUE) "
+        "    OR e.by_ssl > (SELECT count(*) FROM tls_n WHERE epoch >= $t0 AND epoch < $t1 "
+        "                   AND uid IS NOT NULL AND suri IS NOT TRUE) "
+        "    OR e.by_http > (SELECT count(*) FROM scan_http_c WHERE suri IS NOT TRUE) "
+        "FROM (SELECT count(*) FILTER (WHERE by_conn) AS by_conn, count(*) FILTER (WHERE by_ssl) AS by_ssl, "
+        "             count(*) FILTER (WHERE by_http) AS by_http FROM scan_events) e",
         {"t0": values["t0"], "t1": values["t1"], "dns_port": values["dns_port"]}).fetchone()
-    return any(int(g or 0) > int(w or 0) for g, w in zip(got, want))
+    return bool(row and row[0])
 
 
 def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_after: str | None = None,

@@ -50,6 +50,18 @@ def _scan_dir(d: Path) -> tuple[list[tuple], bool]:
     return [(f.src, f.host, f.kind, f.connections, round(f.period_s or 0)) for f in result.findings], seen
 
 
+def _spy_join_check(monkeypatch) -> list[bool]:
+    """What each call of analyzer.scan.join_multiplied answered, in order (the check itself runs)."""
+    answers: list[bool] = []
+    real = scan.join_multiplied
+
+    def spy(con, values) -> bool:
+        answers.append(real(con, values))
+        return answers[-1]
+    monkeypatch.setattr(scan, "join_multiplied", spy)
+    return answers
+
+
 def test_a_log_concatenated_with_itself_counts_each_connection_once(tmp_path: Path) -> None:
     scen = build_scenario("mixed", seed=7, hours=24.0)
     once, twice = tmp_path / "once", tmp_path / "twice"
@@ -122,9 +134,7 @@ def test_repeated_ids_the_sample_misses_are_caught_after_the_join(tmp_path: Path
     sampled, seen = _scan_dir(tmp_path)
     assert seen
     monkeypatch.setattr(scan, "repeated_ids", lambda con: False)
-    checked = []
-    real = scan.join_multiplied
-    monkeypatch.setattr(scan, "join_multiplied", lambda con, values: checked.append(real(con, values)) or checked[-1])
+    checked = _spy_join_check(monkeypatch)
     missed, _seen = _scan_dir(tmp_path)
     assert checked == [True]
     assert missed == sampled
@@ -139,9 +149,7 @@ def test_repeated_ids_the_sample_misses_are_caught_after_the_join(tmp_path: Path
 
 def test_a_day_whose_ids_are_unique_is_not_joined_twice(tmp_path: Path, monkeypatch) -> None:
     write_logs(build_scenario("mixed", seed=7, hours=6.0), tmp_path)
-    checked = []
-    real = scan.join_multiplied
-    monkeypatch.setattr(scan, "join_multiplied", lambda con, values: checked.append(real(con, values)) or checked[-1])
+    checked = _spy_join_check(monkeypatch)
     found, seen = _scan_dir(tmp_path)
     assert found and seen is False and checked == [False]
 

@@ -50,6 +50,31 @@ def _scan_dir(d: Path) -> tuple[list[tuple], bool]:
     return [(f.src, f.host, f.kind, f.connections, round(f.period_s or 0)) for f in result.findings], seen
 
 
+def _implant_and_browser() -> tuple[tuple[list, list], tuple[list, list]]:
+    """(conn, ssl) rows of a 60 s implant on 10.1.10.12 to abc.workers.dev (300 check-ins) and of a
+    person on 10.1.20.5 browsing www.wikipedia.org (60 visits), whose connections have the same ids."""
+    times = [T0 + 60.0 * i + (i * 7919 % 13) for i in range(300)]
+    implant = _channel("10.1.10.12", "104.21.9.9", "abc.workers.dev", JA4_GO, times, lambda i: f"C{i}")
+    browse_times = [T0 + 37.0 + 283.0 * i + (i * 104729 % 211) for i in range(60)]
+    browser = _channel("10.1.20.5", "198.35.26.96", "www.wikipedia.org", JA4_CHROME, browse_times, lambda i: f"C{i}")
+    return implant, browser
+
+
+def _by_src(found: list[tuple]) -> dict[str, list[tuple]]:
+    by_src: dict[str, list[tuple]] = {}
+    for src, host, kind, conns, _period in found:
+        by_src.setdefault(src, []).append((host, kind, conns))
+    return by_src
+
+
+def _assert_own_names(by_src: dict[str, list[tuple]]) -> None:
+    """The implant is a beacon of its 300 connections; each host is credited with its own name only,
+    and the implant's connections are not the browser's."""
+    assert ("abc.workers.dev", "beacon", 300) in by_src["10.1.10.12"]
+    assert all(host == "abc.workers.dev" for host, _k, _c in by_src["10.1.10.12"])
+    assert all(host != "abc.workers.dev" for host, _k, _c in by_src.get("10.1.20.5", []))
+
+
 def _spy_join_check(monkeypatch) -> list[bool]:
     """What each call of analyzer.scan.join_multiplied answered, in order (the check itself runs)."""
     answers: list[bool] = []
@@ -77,21 +102,12 @@ def test_a_log_concatenated_with_itself_counts_each_connection_once(tmp_path: Pa
 
 
 def test_two_hosts_whose_connections_share_ids_keep_their_own_names(tmp_path: Path) -> None:
-    times = [T0 + 60.0 * i + (i * 7919 % 13) for i in range(300)]
-    implant = _channel("10.1.10.12", "104.21.9.9", "abc.workers.dev", JA4_GO, times, lambda i: f"C{i}")
-    browse_times = [T0 + 37.0 + 283.0 * i + (i * 104729 % 211) for i in range(60)]
-    browser = _channel("10.1.20.5", "198.35.26.96", "www.wikipedia.org", JA4_CHROME, browse_times, lambda i: f"C{i}")
+    implant, browser = _implant_and_browser()
     _zeek(tmp_path / "conn.log", "conn", CONN_FIELDS, implant[0] + browser[0])
     _zeek(tmp_path / "ssl.log", "ssl", SSL_FIELDS, implant[1] + browser[1])
     found, seen = _scan_dir(tmp_path)
     assert seen
-    by_src = {}
-    for src, host, kind, conns, _period in found:
-        by_src.setdefault(src, []).append((host, kind, conns))
-    assert ("abc.workers.dev", "beacon", 300) in by_src["10.1.10.12"]
-    # each host is credited with its own name only, and the implant's connections are not the browser's
-    assert all(host == "abc.workers.dev" for host, _k, _c in by_src["10.1.10.12"])
-    assert all(host != "abc.workers.dev" for host, _k, _c in by_src.get("10.1.20.5", []))
+    _assert_own_names(_by_src(found))
 
 
 def test_thousands_of_rows_sharing_one_id_are_as_many_connections(tmp_path: Path) -> None:
@@ -123,10 +139,7 @@ def test_repeated_ids_the_sample_misses_are_caught_after_the_join(tmp_path: Path
     that (join_multiplied) and runs again on the deduplicating path. With the sample made to see
     nothing, the findings are those of the sample that sees the repetition: each host has its own name,
     the implant its 300 connections, the 400 rows of one id 400 connections, not 160,000."""
-    times = [T0 + 60.0 * i + (i * 7919 % 13) for i in range(300)]
-    implant = _channel("10.1.10.12", "104.21.9.9", "abc.workers.dev", JA4_GO, times, lambda i: f"C{i}")
-    browse_times = [T0 + 37.0 + 283.0 * i + (i * 104729 % 211) for i in range(60)]
-    browser = _channel("10.1.20.5", "198.35.26.96", "www.wikipedia.org", JA4_CHROME, browse_times, lambda i: f"C{i}")
+    implant, browser = _implant_and_browser()
     same = _channel("10.1.30.7", "104.21.8.8", "same.workers.dev", JA4_GO, [T0 + 30.0 * i for i in range(400)],
                     lambda i: "CSAME")
     _zeek(tmp_path / "conn.log", "conn", CONN_FIELDS, implant[0] + browser[0] + same[0])
@@ -138,12 +151,8 @@ def test_repeated_ids_the_sample_misses_are_caught_after_the_join(tmp_path: Path
     missed, _seen = _scan_dir(tmp_path)
     assert checked == [True]
     assert missed == sampled
-    by_src = {}
-    for src, host, kind, conns, _period in missed:
-        by_src.setdefault(src, []).append((host, kind, conns))
-    assert ("abc.workers.dev", "beacon", 300) in by_src["10.1.10.12"]
-    assert all(host == "abc.workers.dev" for host, _k, _c in by_src["10.1.10.12"])
-    assert all(host != "abc.workers.dev" for host, _k, _c in by_src.get("10.1.20.5", []))
+    by_src = _by_src(missed)
+    _assert_own_names(by_src)
     assert [c for host, _k, c in by_src["10.1.30.7"]] == [400]
 
 

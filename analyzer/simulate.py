@@ -608,8 +608,12 @@ def _eve_events(scen: Scenario) -> list[tuple[float, dict]]:
 FORMATS = ("zeek-tsv", "zeek-json", "eve")
 
 
-def write_logs(scen: Scenario, outdir: str | Path, fmt: str = "zeek-tsv") -> list[Path]:
-    """Write the scenario as ``conn/dns/ssl/http.log`` (Zeek TSV or JSON) or one ``eve.json``."""
+def write_logs(scen: Scenario, outdir: str | Path, fmt: str = "zeek-tsv", *, skip_empty: bool = False) -> list[Path]:
+    """Write the scenario as ``conn/dns/ssl/http.log`` (Zeek TSV or JSON) or one ``eve.json``.
+
+    ``skip_empty``: write no file for a log without rows, as Zeek, which opens a log's file at its
+    first record, does in a day without rotations (the demo has no plain HTTP, and a header-only
+    http.log made its first screen say a file was skipped)."""
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     if fmt == "eve":
@@ -622,6 +626,8 @@ def write_logs(scen: Scenario, outdir: str | Path, fmt: str = "zeek-tsv") -> lis
         raise ValueError(f"unknown format {fmt!r} ({', '.join(FORMATS)})")
     paths = []
     for log, rows in _rows(scen).items():
+        if skip_empty and not rows:
+            continue
         path = out / f"{log}.log"
         if fmt == "zeek-tsv":
             _write_zeek_tsv(path, log, rows, scen.start)

@@ -45,6 +45,14 @@ def test_demo_table_is_default_format_choice_and_readable() -> None:
     assert "beacons every" in out and "script.google.com" in out
 
 
+def test_demo_first_screen_skips_nothing() -> None:
+    # what a new user sees first: the demo's logs load whole, with no note of a skipped file
+    code, _, err = _run("--demo", "--format", "json")
+    assert code == 0
+    assert "ingested" in err and "from 3 file(s)" in err
+    assert "skipped" not in err and "rejected" not in err
+
+
 def test_not_a_terminal_defaults_to_json(tmp_path: Path) -> None:
     paths = write_logs(build_scenario("c2", seed=4, hours=2), tmp_path)
     code, out, _ = _run(*map(str, paths), "-q")

@@ -42,6 +42,19 @@ def test_zeek_tsv_header_and_rows(demo, tmp_path: Path) -> None:
     assert len(ts.split(".")[1]) == 6  # 6-decimal epochs, as Zeek writes them
 
 
+def test_skip_empty_writes_no_header_only_log(demo, tmp_path: Path) -> None:
+    # the demo has no plain HTTP: by default its http.log is a header alone; with skip_empty (the
+    # demo commands) it is not written, as Zeek opens a log's file at its first record
+    every = {p.name: p for p in write_logs(demo, tmp_path / "all", "zeek-tsv")}
+    assert not [x for x in every["http.log"].read_text(encoding="utf-8").splitlines() if not x.startswith("#")]
+    kept = {p.name for p in write_logs(demo, tmp_path / "kept", "zeek-tsv", skip_empty=True)}
+    assert kept == {"conn.log", "dns.log", "ssl.log"}
+    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == sorted(kept)
+    busy = build_scenario("c2", seed=4, hours=2)
+    assert {p.name for p in write_logs(busy, tmp_path / "busy", "zeek-tsv", skip_empty=True)} == set(
+        p.name for p in write_logs(busy, tmp_path / "busy_all", "zeek-tsv"))
+
+
 def test_zat_reads_our_tsv(demo, tmp_path: Path) -> None:
     """zat (an independent Zeek reader) parses what we write, value for value."""
     zat = pytest.importorskip("zat.zeek_log_reader")

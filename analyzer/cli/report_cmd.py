@@ -99,7 +99,7 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
 
                 # written as Zeek logs and ingested like real ones, so ingest health is real too
                 with tempfile.TemporaryDirectory(prefix="sc2-demo-") as tmp:
-                    written = simulate.write_logs(simulate.build_scenario("demo"), tmp)
+                    written = simulate.write_logs(simulate.build_scenario("demo"), tmp, skip_empty=True)
                     ingested = ingest_paths(store, [str(p) for p in written])
                 say(f"demo: loaded {ingested.rows_loaded:,} rows")
                 inputs.append("demo dataset (analyzer.simulate, scenario 'demo')")

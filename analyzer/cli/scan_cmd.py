@@ -169,7 +169,7 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str, since
 
                 _say(quiet, "demo: generating a day of Zeek logs (6 users browsing, pollers, a Worker beacon, "
                             "an Apps Script beacon)")
-                inputs += write_logs(build_scenario("demo", seed=7), Path(tmp) / "demo", fmt="zeek-tsv")
+                inputs += write_logs(build_scenario("demo", seed=7), Path(tmp) / "demo", fmt="zeek-tsv", skip_empty=True)
             if pcaps:
                 from analyzer.replay import replay_pcaps
 

@@ -53,6 +53,18 @@ def test_demo_first_screen_skips_nothing() -> None:
     assert "skipped" not in err and "rejected" not in err
 
 
+def test_readme_example_is_the_demo_output() -> None:
+    # the README's "What you get" block is the demo's table, line for line ("..." elides lines)
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("$ serverless-c2 scan --demo\n", 1)[1].split("```", 1)[0]
+    shown = [line for line in block.splitlines() if line not in ("...", "")]
+    code, out, _ = _run("--demo", "--format", "table", "-q")
+    assert code == 0
+    lines = out.splitlines()
+    assert len(shown) >= 10 and all(line in lines for line in shown), [x for x in shown if x not in lines]
+    assert lines.index(shown[-1]) > lines.index(shown[0])
+
+
 def test_not_a_terminal_defaults_to_json(tmp_path: Path) -> None:
     paths = write_logs(build_scenario("c2", seed=4, hours=2), tmp_path)
     code, out, _ = _run(*map(str, paths), "-q")

@@ -65,6 +65,17 @@ def test_readme_example_is_the_demo_output() -> None:
     assert lines.index(shown[-1]) > lines.index(shown[0])
 
 
+def test_readme_json_schema_is_the_output_schema(demo_json: dict) -> None:
+    # the README documents the JSON schema by example: the same keys at every level as a real scan
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    doc = json.loads(readme.split("## JSON output", 1)[1].split("```json\n", 1)[1].split("```", 1)[0])
+    assert doc["schema_version"] == demo_json["schema_version"] and doc["schema"] == demo_json["schema"]
+    assert set(doc) == set(demo_json)
+    assert set(doc["window"]) == set(demo_json["window"]) and set(doc["summary"]) == set(demo_json["summary"])
+    shown, real = doc["findings"][0], demo_json["findings"][0]
+    assert set(shown) == set(real) and set(shown["scores"]) == set(real["scores"])
+
+
 def test_not_a_terminal_defaults_to_json(tmp_path: Path) -> None:
     paths = write_logs(build_scenario("c2", seed=4, hours=2), tmp_path)
     code, out, _ = _run(*map(str, paths), "-q")

@@ -19,11 +19,26 @@ def _run(*args: str) -> tuple[int, str, str]:
     return r.exit_code, r.stdout, r.stderr
 
 
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
 @pytest.fixture(scope="module")
-def demo_json() -> dict:
-    code, out, err = _run("--demo", "--format", "json")
+def demo_json_run() -> tuple[int, str, str]:
+    return _run("--demo", "--format", "json")
+
+
+@pytest.fixture(scope="module")
+def demo_json(demo_json_run: tuple[int, str, str]) -> dict:
+    code, out, err = demo_json_run
     assert code == 0, err
     return json.loads(out)
+
+
+@pytest.fixture(scope="module")
+def demo_table() -> str:
+    code, out, err = _run("--demo", "--format", "table", "-q")
+    assert code == 0, err
+    return out
 
 
 def test_demo_shows_the_serverless_beacons_and_no_browsing(demo_json: dict) -> None:
@@ -38,36 +53,31 @@ def test_demo_shows_the_serverless_beacons_and_no_browsing(demo_json: dict) -> N
     assert not [f for f in findings if f["src"] in browsing]
 
 
-def test_demo_table_is_default_format_choice_and_readable() -> None:
-    code, out, _ = _run("--demo", "--format", "table", "-q")
-    assert code == 0
-    assert out.splitlines()[0].split()[:3] == ["sev", "score", "kind"]
-    assert "beacons every" in out and "script.google.com" in out
+def test_demo_table_is_default_format_choice_and_readable(demo_table: str) -> None:
+    assert demo_table.splitlines()[0].split()[:3] == ["sev", "score", "kind"]
+    assert "beacons every" in demo_table and "script.google.com" in demo_table
 
 
-def test_demo_first_screen_skips_nothing() -> None:
+def test_demo_first_screen_skips_nothing(demo_json_run: tuple[int, str, str]) -> None:
     # what a new user sees first: the demo's logs load whole, with no note of a skipped file
-    code, _, err = _run("--demo", "--format", "json")
+    code, _, err = demo_json_run
     assert code == 0
     assert "ingested" in err and "from 3 file(s)" in err
     assert "skipped" not in err and "rejected" not in err
 
 
-def test_readme_example_is_the_demo_output() -> None:
+def test_readme_example_is_the_demo_output(demo_table: str) -> None:
     # the README's "What you get" block is the demo's table, line for line ("..." elides lines)
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    block = readme.split("$ serverless-c2 scan --demo\n", 1)[1].split("```", 1)[0]
+    block = README.read_text(encoding="utf-8").split("$ serverless-c2 scan --demo\n", 1)[1].split("```", 1)[0]
     shown = [line for line in block.splitlines() if line not in ("...", "")]
-    code, out, _ = _run("--demo", "--format", "table", "-q")
-    assert code == 0
-    lines = out.splitlines()
+    lines = demo_table.splitlines()
     assert len(shown) >= 10 and all(line in lines for line in shown), [x for x in shown if x not in lines]
     assert lines.index(shown[-1]) > lines.index(shown[0])
 
 
 def test_readme_json_schema_is_the_output_schema(demo_json: dict) -> None:
     # the README documents the JSON schema by example: the same keys at every level as a real scan
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = README.read_text(encoding="utf-8")
     doc = json.loads(readme.split("## JSON output", 1)[1].split("```json\n", 1)[1].split("```", 1)[0])
     assert doc["schema_version"] == demo_json["schema_version"] and doc["schema"] == demo_json["schema"]
     assert set(doc) == set(demo_json)

@@ -8,6 +8,7 @@
     python bench/bench_scan.py ... --compare /tmp/old    # also time e2e and scan-only with the analyzer in /tmp/old
     python bench/bench_scan.py --rows 1000000 --hourly-gz  # the same day as Zeek archives it: 24 hourly .gz per log
     python bench/bench_scan.py --rows 10000000 --dir /tmp/b10m --reuse --memory-limit 8GB  # what memory buys
+    python bench/bench_scan.py --rows 10000000 --dir /tmp/b10m --reuse --json  # the same day as Zeek JSON logs
 
 What it does, in one run:
 
@@ -17,7 +18,9 @@ What it does, in one run:
    jittery serverless beacons. Real Zeek headers (``#fields``/``#types``), 6-decimal epochs, ``-`` for unset.
 2. Baseline: DuckDB *merely reading* the same files (``read_csv`` of every column into a table, as
    ``CREATE TABLE``), in a fresh process. With ``--hourly-gz`` the day is first split into 24 hourly
-   gzip files per log, as Zeek's log archive holds it, and both sides read those.
+   gzip files per log, as Zeek's log archive holds it, and both sides read those. With ``--json`` the
+   day is written as Zeek JSON logs instead (``LogAscii::use_json``, as Security Onion and Corelight
+   sensors keep them), and the baseline is DuckDB's ``read_json`` of each file, its types detected.
 3. ``serverless-c2 scan FILES --format json`` (ingest into memory + scan), in a fresh process;
    then ingest into a file store and ``scan --db`` separately, to split the two costs.
 4. Prints wall time, CPU time (user + system, all threads) and peak RSS of each, and the ratio scan /
@@ -169,6 +172,38 @@ def generate(outdir: Path, rows: int, channels: int, seed: int, dns_every: int =
     return paths
 
 
+
+def to_zeek_json(paths: list[Path], outdir: Path) -> list[Path]:
+    """Write each Zeek TSV log as the Zeek JSON log of the same records (one object per line, Zeek's
+    dotted field names, numbers as numbers, epoch ``ts``, sets and vectors as arrays). Unset fields are
+    written as null, where Zeek leaves them out: a reader takes both as unset."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    types = {"time": "DOUBLE", "interval": "DOUBLE", "double": "DOUBLE", "count": "UBIGINT", "int": "BIGINT",
+             "port": "UINTEGER", "bool": "BOOLEAN"}
+    out = []
+    for path in paths:
+        log = path.name.split(".")[0]
+        fields = FIELDS[log]
+        cols = {n: "VARCHAR" if t.startswith(("set", "vector")) else types.get(t, "VARCHAR") for n, t in fields}
+        select = []
+        for n, t in fields:  # field names and types are constants of this file
+            q = f'"{n}"'
+            if t.startswith(("set", "vector")):
+                elem = "DOUBLE" if t == "vector[interval]" else "VARCHAR"
+                select.append(f"CASE WHEN {q} = '(empty)' THEN []::{elem}[] ELSE CAST(string_split({q}, ',') AS {elem}[]) "
+                              f"END AS {q}")
+            else:
+                select.append(q)
+        target = outdir / f"{log}.log"
+        con.execute(f"COPY (SELECT {', '.join(select)} FROM read_csv(?, delim='\t', header=false, quote='', escape='', "
+                    f"skip=8, nullstr='-', columns=?, ignore_errors=true, auto_detect=false)) TO '{target}' (FORMAT json)",
+                    [str(path), cols])
+        out.append(target)
+    con.close()
+    return out
+
 BASELINE = r"""
 import duckdb, gzip, json, os, sys, time
 PEAK_RSS
@@ -180,6 +215,10 @@ if os.environ.get("SC2_READ_CAP"):  # step read-capped: under the scan's memory 
     con.execute("SET memory_limit = ?", [os.environ["SC2_READ_CAP"]])
     con.execute("SET temp_directory = ?", [os.environ["SC2_READ_TMP"]])
 for i, p in enumerate(sys.argv[1:]):
+    with open(p, "rb") as fh:
+        if fh.read(1) == b"{":  # a Zeek JSON log (--json): DuckDB's JSON reader, its types detected
+            con.execute(f"CREATE TABLE t{i} AS SELECT * FROM read_json(?, format='newline_delimited')", [p])
+            continue
     with (gzip.open(p, "rt", encoding="utf-8") if p.endswith(".gz") else open(p, encoding="utf-8")) as fh:
         head = [next(fh) for _ in range(8)]
     names = head[6].rstrip("\n").split("\t")[1:]
@@ -276,6 +315,8 @@ def main() -> None:
                          "the tool's default), spilling to a temporary folder as the scan does")
     ap.add_argument("--hourly-gz", action="store_true",
                     help="measure the day as 24 hourly .gz files per log (Zeek's archive layout) instead of 4 files")
+    ap.add_argument("--json", action="store_true",
+                    help="measure the day as Zeek JSON logs (written once beside the TSV ones, in json/) instead")
     ap.add_argument("--memory-limit", default=None, metavar="SIZE",
                     help="pass --memory-limit SIZE to scan (e2e and scan-only; default: the tool's own 1.6GB), "
                          "to measure what memory buys")
@@ -299,6 +340,16 @@ def main() -> None:
             paths = generate(workdir, args.rows, channels, args.seed, args.dns_every)
             print(f"generated {args.rows:,} conn rows, {channels:,} channels in {time.perf_counter() - t:.1f} s "
                   f"-> {workdir}", file=sys.stderr)
+        if args.json and args.hourly_gz:
+            ap.error("--json and --hourly-gz: one layout at a time")
+        if args.json:
+            jdir = workdir / "json"
+            if not (args.reuse and all((jdir / p.name).exists() for p in paths)):
+                t = time.perf_counter()
+                to_zeek_json(paths, jdir)
+                print(f"wrote the day as Zeek JSON in {time.perf_counter() - t:.1f} s -> {jdir}", file=sys.stderr)
+            paths = [jdir / p.name for p in paths]
+            db = workdir / "bench-json.duckdb"
         if args.hourly_gz:
             hourly = workdir / "hourly"
             if not (args.reuse and hourly.is_dir() and any(hourly.glob("*.log.gz"))):

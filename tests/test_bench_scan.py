@@ -87,6 +87,45 @@ def test_dns_every_sets_how_many_dns_rows_the_day_has(tmp_path: Path) -> None:
     assert counts[1] == (7000, 7000) and counts[7] == (7000, 1000)
 
 
+def test_json_day_is_the_same_day_as_zeek_json_and_read_whole(tmp_path: Path) -> None:
+    """--json measures the day as Zeek JSON logs: the same records as the TSV logs (ingested, the two
+    stores hold the same rows), each file typed by DuckDB's JSON reader in one pass (the fast path),
+    the baseline reading every line, and the same findings."""
+    sys.path.insert(0, str(BENCH.parent))
+    try:
+        from bench_scan import generate, to_zeek_json
+    finally:
+        sys.path.remove(str(BENCH.parent))
+    from analyzer.ingest import pipeline, zeek_json
+    from analyzer.ingest.pipeline import ingest_paths
+    from analyzer.store import Store
+
+    tsv = generate(tmp_path, 3000, 60, seed=3)
+    js = to_zeek_json(tsv, tmp_path / "json")
+    assert [p.name for p in js] == [p.name for p in tsv]
+    assert all(p.read_bytes()[:1] == b"{" for p in js)
+    tables = {}
+    for name, paths in (("tsv", tsv), ("json", js)):
+        with Store() as s, pytest.MonkeyPatch.context() as mp:
+            mp.setattr(pipeline, "FAST_MIN_BYTES", 0)
+            read_whole = []
+            fast = zeek_json.fast_read
+            mp.setattr(zeek_json, "fast_read", lambda *a: read_whole.append(fast(*a)) or read_whole[-1])
+            report = ingest_paths(s, [str(p) for p in paths])
+            assert len(read_whole) == (4 if name == "json" else 0) and None not in read_whole
+            assert [f.lines_rejected for f in report.files] == [0, 0, 0, 0]
+            tables[name] = {t: s.con.execute(f"SELECT * EXCLUDE (line, file_id) FROM {t} ORDER BY ALL").fetchall()
+                            for t in ("conn", "dns", "tls", "http")}
+    assert tables["tsv"] == tables["json"] and len(tables["json"]["conn"]) == 3000
+    out = subprocess.run([sys.executable, str(BENCH), "--rows", "20000", "--dir", str(tmp_path / "day"), "--json",
+                          "--steps", "read,e2e"], capture_output=True, text=True, check=True)
+    r = json.loads(out.stdout)
+    jlogs = sorted((tmp_path / "day" / "json").glob("*.log"))
+    assert [p.name for p in jlogs] == ["conn.log", "dns.log", "http.log", "ssl.log"]
+    assert r["rows_read"] == sum(_data_lines(p) for p in jlogs) and r["findings"] >= 1
+    _ratio_of(r["ratio_end_to_end_vs_read"], r["scan_end_to_end_s"], r["duckdb_read_s"])
+
+
 def test_profile_times_every_file_and_stage_of_the_scan(tmp_path: Path) -> None:
     """bench/profile_scan.py runs the scan's own path: one row per file ingested, per narrowing file and
     per scan stage run; the steps fit in the total, and it finds what the command finds."""

@@ -355,6 +355,56 @@ def test_json_the_line_path_treats_differently_is_refused(tmp_path, monkeypatch,
         assert f.lines_rejected == 0
 
 
+# Every form a JSON value can take where a number belongs. The fast path reads counts, ports and
+# doubles as numbers (zeek_json._NUMBER_READ), the line path casts their text: each value must load
+# the same both ways, or make the fast path refuse the file.
+NUMBER_FORMS = ['0', '7', '-0', '-0.0', '0.0', '7.0', '7.5', '0.5', '2.5', '-0.5', '-0.4', '-7', '1e3', '1E+3', '1.5e3',
+                '1e-7', '65535', '65535.5', '65536', '70000', '9007199254740991', '9007199254740993',
+                '123456789012345678.5', '9223372036854775807', '18446744073709551615', '1e400', 'true', 'false',
+                'null', '"7"', '"7.5"', '"0x50"', '" 7"', '"1_000"', '"1e3"', '"true"', '"abc"', '""', '[7]', '{"a": 7}']
+
+
+@pytest.mark.parametrize("field", ["orig_bytes", "id.resp_p", "duration", "ts"])
+@pytest.mark.parametrize("form", NUMBER_FORMS)
+def test_json_any_number_form_loads_the_same_both_ways(tmp_path, monkeypatch, field, form):
+    """A JSON true/false where a count, port or double belongs reads as 1/0 both ways (as DuckDB's JSON
+    reader reads it), and is no time; whatever else such a field holds loads as the line path's cast of
+    its text makes it, or is rejected with its line, on both paths. The first line's ts is a number,
+    so the fast path reads every ts as one (zeek_json._first_ts_is_a_number)."""
+    import json
+
+    rows = [jrow(i) for i in range(40)]
+    event = json.loads(rows[7])
+    rows[7] = json.dumps({k: (None if k == field else v) for k, v in event.items()}).replace(
+        f'"{field}": null', f'"{field}": {form}') if field in event else json.dumps(event)[:-1] + f', "{field}": {form}}}'
+    rows[7] += "\n"
+    p = tmp_path / "conn.log"
+    p.write_text("".join(rows))
+    report, tables, taken = same_both_ways([p], monkeypatch)
+    f = report.files[0]
+    number = ("7", "7.0", "1e3", '"7"') + (() if field == "ts" else ("true", "false", "-0"))
+    if form in number:                                            # a number both ways: read whole
+        assert f.lines_rejected == 0 and taken == 1
+    if form in ("7.5", "-0.0", "9007199254740993") and field != "ts":  # no whole count or port below 2^53:
+        assert taken == (0 if field in ("orig_bytes", "id.resp_p") else 1)  # the lines decide
+    if field == "ts" and form in ("-0", "-0.0", "false", "true"):  # 0 or 1 may have been false or true
+        assert taken == 0
+    if form in ('"abc"', "[7]", '{"a": 7}') or (field == "ts" and form in ("true", "false", "null")):
+        assert f.lines_rejected == 1 and f.rejects[0].line == 8 and taken == 0   # no number either way
+
+
+def test_json_a_file_of_iso_times_after_epoch_ones_takes_the_line_path(tmp_path, monkeypatch):
+    """The fast path reads ts as a number when the first line has one; a later ISO-8601 ts fails that
+    read, and the file loads line by line, every line kept."""
+    rows = [jrow(i) for i in range(40)]
+    rows[20] = jrow(20, ts="2026-11-26T00:00:20.25Z")
+    p = tmp_path / "conn.log"
+    p.write_text("".join(rows))
+    report, tables, taken = same_both_ways([p], monkeypatch)
+    assert taken == 0 and report.files[0].rows_loaded == 40 and report.files[0].lines_rejected == 0
+    assert sorted(r[1] for r in tables["conn"]) == [1795651200 + i + 0.25 for i in range(40)]
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(junk=st.lists(st.tuples(st.integers(0, 39), st.text(min_size=0, max_size=120)), max_size=4),
        as_json=st.booleans())

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from analyzer.ingest import IngestReport, ingest_paths, pipeline
@@ -391,6 +391,57 @@ def test_json_any_number_form_loads_the_same_both_ways(tmp_path, monkeypatch, fi
         assert taken == 0
     if form in ('"abc"', "[7]", '{"a": 7}') or (field == "ts" and form in ("true", "false", "null")):
         assert f.lines_rejected == 1 and f.rejects[0].line == 8 and taken == 0   # no number either way
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | st.text(max_size=12)
+    | st.sampled_from(["7", "7.5", "-0", "0x50", "1e3", " 7", "2026-11-26T00:00:07Z", "true"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=5)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.lists(st.tuples(st.integers(0, 39), st.sampled_from(
+           ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_p", "orig_bytes", "resp_bytes", "duration", "service",
+            "orig_pkts", "missed_bytes"]), _JSON_VALUES), min_size=1, max_size=4))
+def test_json_any_value_in_any_field_loads_the_same_both_ways(tmp_path_factory, changes):
+    """Whatever JSON value a field of a Zeek JSON conn.log holds (numbers of any size and form, booleans,
+    null, text, arrays, objects), the fast path, which reads numbers as numbers, either gives exactly
+    the line path's rows and rejects or refuses the file. Except the difference docs/inputs.md states:
+    a JSON double where Zeek writes text (a uid of 1e16) is kept as DuckDB writes it (1e+16)."""
+    import json
+
+    def has_double(v: object) -> bool:
+        if isinstance(v, float):
+            return True
+        return any(has_double(x) for x in (v.values() if isinstance(v, dict) else v if isinstance(v, list) else ()))
+
+    assume(not any(f in ("uid", "id.orig_h", "service") and has_double(v) for _at, f, v in changes))
+    rows = [json.loads(jrow(i)) for i in range(40)]
+    for at, field, value in changes:
+        rows[at][field] = value
+    p = tmp_path_factory.mktemp("jvalues") / "conn.log"
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.MonkeyPatch.context() as mp:
+        same_both_ways([p], mp)
+        same_in_a_scratch_store([p], mp)
+
+
+def test_json_a_number_duckdb_quotes_cut_inside_a_character_is_refused_not_failed(tmp_path, monkeypatch):
+    """DuckDB's reader, failing to read a value as a number, quotes it in its error cut at a byte count;
+    a cut through a UTF-8 character made the Python binding raise UnicodeDecodeError instead of
+    duckdb.Error, and the whole file failed. The fast path refuses, and the lines load (found by
+    test_json_any_value_in_any_field_loads_the_same_both_ways)."""
+    import json
+
+    rows = [json.loads(jrow(i)) for i in range(40)]
+    rows[1]["ts"] = [{"\x81": False, "\x80": [None, -1e16], "\r\x80": None}]
+    p = tmp_path / "conn.log"
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report, tables, taken = same_both_ways([p], monkeypatch)
+    f = report.files[0]
+    assert taken == 0 and f.status == "loaded" and f.rows_loaded == 39
+    assert f.lines_rejected == 1 and f.rejects[0].line == 2 and f.rejects[0].reason == "unparseable ts"
 
 
 def test_json_a_file_of_iso_times_after_epoch_ones_takes_the_line_path(tmp_path, monkeypatch):

@@ -139,6 +139,12 @@ TSV_META = f"(starts_with(l, '#') OR ({_INDENTED} AND regexp_matches(l, '^[ \\t]
 JSON_META = TSV_META
 DATA_TSV = f"(NOT {BLANK} AND NOT {TSV_META})"
 DATA_JSON = f"(NOT {BLANK} AND NOT {JSON_META})"
+
+#: What a fast read's failure on bad content raises: DuckDB's errors, and UnicodeDecodeError when the
+#: error quotes a value of the file cut at a byte count through a UTF-8 character, which the Python
+#: binding then cannot decode (DuckDB's JSON reader, failing to read an array as a number: found by
+#: tests/test_ingest_fast.py). Either way the file takes the line path.
+READ_ERRORS = (duckdb.Error, UnicodeDecodeError)
 #: why a JSON line cannot be used (NULL when it is an object); try() makes malformed JSON a NULL type
 JSON_REASON = (
     "CASE coalesce(try(json_type(l)), 'MALFORMED') WHEN 'OBJECT' THEN NULL "

@@ -26,7 +26,8 @@ from pathlib import Path
 import duckdb
 
 from analyzer.ingest.common import (
-    DATA_JSON, JSON_REASON, MAX_REJECT_TEXT, MAX_STORED_REJECTS, Tally, insertion_order, note_line_temps,
+    DATA_JSON, JSON_REASON, MAX_REJECT_TEXT, MAX_STORED_REJECTS, READ_ERRORS, Tally, insertion_order,
+    note_line_temps,
 )
 from analyzer.ingest.sqlstmts import statements
 
@@ -84,7 +85,7 @@ def parse_fast(con: duckdb.DuckDBPyConnection, data_path: str | Path) -> int | N
         with insertion_order(con, keep=True):  # the rows in file order: rowid + 1 is the line
             con.execute(events, {"path": str(data_path)})
         row = con.execute("SELECT count(*), count(reason) FROM _eve").fetchone()
-    except duckdb.Error:
+    except READ_ERRORS:
         con.execute("DROP TABLE IF EXISTS _eve")
         return None
     if row is None or int(row[1]):

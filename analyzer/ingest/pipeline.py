@@ -27,7 +27,7 @@ from analyzer.errors import InputError
 from analyzer.findings import printable
 from analyzer.ingest import eve, zeek_json, zeek_tsv
 from analyzer.ingest.common import (
-    JSON_META, TSV_META, FastRead, Tally, account_fast, drop_temps, insertion_order, line_classes, read_lines,
+    JSON_META, READ_ERRORS, TSV_META, FastRead, Tally, account_fast, drop_temps, insertion_order, line_classes, read_lines,
     release_lines, stored_columns,
 )
 from analyzer.ingest.detect import (
@@ -465,7 +465,7 @@ def _scan_and_prefetch(
             if fast is None and events is None:
                 read_lines(con, path, before[1])
             prefetched = True
-        except duckdb.Error:
+        except READ_ERRORS:
             prefetched = False  # read again (and fail there, if it must) once the scan is known
         result = pending.result()
     after = _identity(path)

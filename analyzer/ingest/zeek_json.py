@@ -24,7 +24,7 @@ from collections.abc import Callable
 import duckdb
 
 from analyzer.ingest.common import (
-    DATA_JSON, JSON_REASON, FastRead, StageQuery, Tally, insert_head, number_lines,
+    DATA_JSON, JSON_REASON, READ_ERRORS, FastRead, StageQuery, Tally, insert_head, number_lines,
     row_values,
 )
 from analyzer.ingest.detect import ZEEK_KINDS
@@ -205,7 +205,7 @@ def fast_read(
     insert = f"{head} FROM ({stage}) AS st WHERE reason IS NULL"  # reason checks every field, kept or not
     try:
         row = con.execute(insert, {"path": data_path, "cols": columns, "kind": kind, "fid": file_id}).fetchone()
-    except duckdb.Error:
+    except READ_ERRORS:  # a value the reader cannot make a number (text, an array ...) fails the read
         return None
     rows = int(row[0]) if row else 0
     if "line" in have:

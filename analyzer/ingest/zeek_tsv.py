@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from analyzer.ingest.common import (
-    DATA_TSV, FastRead, StageQuery, Tally, insert_head, mark_fast_read, number_lines, row_values,
+    DATA_TSV, READ_ERRORS, FastRead, StageQuery, Tally, insert_head, mark_fast_read, number_lines, row_values,
     used_params,
 )
 from analyzer.ingest.detect import ZEEK_KINDS
@@ -347,7 +347,7 @@ def fast_read(
         row = con.execute(sql, used_params(sql, params)).fetchone()
         rows = int(row[0]) if row else 0
         rej = con.execute(f"SELECT DISTINCT line, csv_line FROM {_FAST_REJ} ORDER BY line").fetchall()
-    except duckdb.Error:
+    except READ_ERRORS:
         return None
     if len(rej) >= _FAST_REJECTS_LIMIT:
         return None

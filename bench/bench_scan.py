@@ -192,14 +192,14 @@ def to_zeek_json(paths: list[Path], outdir: Path) -> list[Path]:
             q = f'"{n}"'
             if t.startswith(("set", "vector")):
                 elem = "DOUBLE" if t == "vector[interval]" else "VARCHAR"
-                select.append(f"CASE WHEN {q} = '(empty)' THEN []::{elem}[] ELSE CAST(string_split({q}, ',') AS {elem}[]) "
-                              f"END AS {q}")
+                select.append(f"CASE WHEN {q} = '(empty)' THEN []::{elem}[] "
+                              f"ELSE CAST(string_split({q}, ',') AS {elem}[]) END AS {q}")
             else:
                 select.append(q)
         target = outdir / f"{log}.log"
-        con.execute(f"COPY (SELECT {', '.join(select)} FROM read_csv(?, delim='\t', header=false, quote='', escape='', "
-                    f"skip=8, nullstr='-', columns=?, ignore_errors=true, auto_detect=false)) TO '{target}' (FORMAT json)",
-                    [str(path), cols])
+        con.execute(f"COPY (SELECT {', '.join(select)} FROM read_csv(?, delim='\t', header=false, quote='', "
+                    "escape='', skip=8, nullstr='-', columns=?, ignore_errors=true, auto_detect=false)) "
+                    f"TO '{target}' (FORMAT json)", [str(path), cols])
         out.append(target)
     con.close()
     return out

@@ -27,8 +27,8 @@ from analyzer.errors import InputError
 from analyzer.findings import printable
 from analyzer.ingest import eve, zeek_json, zeek_tsv
 from analyzer.ingest.common import (
-    JSON_META, READ_ERRORS, TSV_META, FastRead, Tally, account_fast, drop_temps, insertion_order, line_classes, read_lines,
-    release_lines, stored_columns,
+    JSON_META, READ_ERRORS, TSV_META, FastRead, Tally, account_fast, drop_temps, insertion_order, line_classes,
+    read_lines, release_lines, stored_columns,
 )
 from analyzer.ingest.detect import (
     EVE, ZEEK_JSON, ZEEK_KINDS, ZEEK_TSV, Detection, detect, json_line_complete, kind_from_name,

@@ -40,11 +40,12 @@ from analyzer.ingest.zeek_fields import SPECS, Col, typed_stage_sql
 #: fraction, so that the fast path can refuse the file (:data:`_INTEGRAL`). DECIMAL(18,0) would
 #: round like the text, but cost 1.1 s more on that conn.log.
 _NUMBER_READ = {"int": "DOUBLE", "port": "DOUBLE", "double": "DOUBLE"}
+#: how far :func:`_first_ts_is_a_number` looks for the end of the first line
+_FIRST_LINE_BYTES = 1 << 16
 #: A count or port read as a double is what the line path makes of its text when it is a whole
 #: number from 0 to 2^53 (below which a double holds every integer): a row with any other (a fraction,
 #: a sign, -0.0 included, which the text casts make 0 as a port but no count; a count past 2^53) is
 #: left out, so the file's rows no longer account for its lines and it takes the line path.
-_FIRST_LINE_BYTES = 1 << 16  # how far _first_ts_is_a_number looks for the first line
 _INTEGRAL = "({c} IS NULL OR (NOT signbit({c}) AND {c} < 9007199254740992 AND {c} = trunc({c})))"
 
 
@@ -176,11 +177,11 @@ def fast_read(
     typing SQL (zeek_fields.typed_stage_sql) turns them into rows, inserted as ``file_id`` inside
     the caller's open transaction. A value read as a number that the line path's cast of its text
     could make something else (a fraction in a count, a ts of 0 or 1, which may have been false or
-    true) leaves its row out (:data:`_INTEGRAL`), so that the file takes the line path. Line numbers: see common.number_lines. None (the caller rolls
-    back and takes the line-by-line path) when a line is not a JSON object, belongs to another
-    kind (``_path``), or would be rejected; the caller also checks that no line was skipped
-    silently (a blank line). JSON cannot skip lines: a grown file's new lines (``skip`` > 0) take
-    the line-by-line path."""
+    true) leaves its row out (:data:`_INTEGRAL`), so that the file takes the line path. Line
+    numbers: see common.number_lines. None (the caller rolls back and takes the line-by-line path)
+    when a line is not a JSON object, belongs to another kind (``_path``), or would be rejected; the
+    caller also checks that no line was skipped silently (a blank line). JSON cannot skip lines: a
+    grown file's new lines (``skip`` > 0) take the line-by-line path."""
     if skip:
         return None
     paths, raw = _slots(table, lambda i: f"c{i}", booleans=False)
@@ -192,13 +193,14 @@ def fast_read(
     columns["_path"] = "VARCHAR"
     values = ", ".join(f'j."{f}" AS c{i}' for i, f in enumerate(fields, 1))
     index = {f: i for i, f in enumerate(fields, 1)}
-    whole = [_INTEGRAL.format(c=f"c{index[f]}") for c in SPECS[table] if c.type in ("int", "port") for f in c.fields]
+    whole = [_INTEGRAL.format(c=f"c{index[f]}")
+             for c in SPECS[table] if c.type in ("int", "port") for f in c.fields]
     if ts_number:  # a JSON true/false read as a number is 1/0, where the line path rejects its text
         whole.append(f"c{index['ts']} NOT IN (0, 1)")
     source = (
         f"SELECT * FROM (SELECT NULL::BIGINT AS line, {values}, j._path AS kind "
-        "FROM read_json($path, format='newline_delimited', columns=$cols, auto_detect=false, compression='none') AS j) AS r "
-        "WHERE (kind IS NULL OR kind = $kind)" + "".join(f" AND {w}" for w in whole)
+        "FROM read_json($path, format='newline_delimited', columns=$cols, auto_detect=false, "
+        "compression='none') AS j) AS r WHERE (kind IS NULL OR kind = $kind)" + "".join(f" AND {w}" for w in whole)
     )
     stage = typed_stage_sql(table, source, "c1", raw)
     head, have = insert_head(con, table, row_values(table, "'zeek'", "$fid", "line"))

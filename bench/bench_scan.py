@@ -173,6 +173,12 @@ def generate(outdir: Path, rows: int, channels: int, seed: int, dns_every: int =
 
 
 
+#: DuckDB's type for each Zeek field type the logs hold (any other is read as text): the baseline's
+#: typed read, and the JSON day's numbers
+ZEEK_TYPES = {"time": "DOUBLE", "interval": "DOUBLE", "double": "DOUBLE", "count": "UBIGINT", "int": "BIGINT",
+              "port": "UINTEGER", "bool": "BOOLEAN"}
+
+
 def to_zeek_json(paths: list[Path], outdir: Path) -> list[Path]:
     """Write each Zeek TSV log as the Zeek JSON log of the same records (one object per line, Zeek's
     dotted field names, numbers as numbers, epoch ``ts``, sets and vectors as arrays). Unset fields are
@@ -180,13 +186,11 @@ def to_zeek_json(paths: list[Path], outdir: Path) -> list[Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    types = {"time": "DOUBLE", "interval": "DOUBLE", "double": "DOUBLE", "count": "UBIGINT", "int": "BIGINT",
-             "port": "UINTEGER", "bool": "BOOLEAN"}
     out = []
     for path in paths:
         log = path.name.split(".")[0]
         fields = FIELDS[log]
-        cols = {n: "VARCHAR" if t.startswith(("set", "vector")) else types.get(t, "VARCHAR") for n, t in fields}
+        cols = {n: "VARCHAR" if t.startswith(("set", "vector")) else ZEEK_TYPES.get(t, "VARCHAR") for n, t in fields}
         select = []
         for n, t in fields:  # field names and types are constants of this file
             q = f'"{n}"'
@@ -207,8 +211,7 @@ def to_zeek_json(paths: list[Path], outdir: Path) -> list[Path]:
 BASELINE = r"""
 import duckdb, gzip, json, os, sys, time
 PEAK_RSS
-ZEEK = {"time": "DOUBLE", "interval": "DOUBLE", "double": "DOUBLE", "count": "UBIGINT", "int": "BIGINT",
-        "port": "UINTEGER", "bool": "BOOLEAN"}
+ZEEK = ZEEK_TYPES
 t, c = time.perf_counter(), cpu_s()
 con = duckdb.connect()
 if os.environ.get("SC2_READ_CAP"):  # step read-capped: under the scan's memory cap, spilling like it
@@ -277,7 +280,7 @@ def written_mb():  # MB the process wrote so far: for a scan of plain files, Duc
 def measure(code: str, args: list[str], code_dir: Path | None = None, extra_env: dict | None = None) -> dict:
     """Run ``code`` in a fresh interpreter; ``code_dir`` (a checkout holding analyzer/ and sql/) is put
     first on the import path, to time another version of the analyzer in the same run."""
-    code = code.replace("PEAK_RSS", PEAK_RSS)
+    code = code.replace("PEAK_RSS", PEAK_RSS).replace("ZEEK_TYPES", repr(ZEEK_TYPES))
     env = {**os.environ, **(extra_env or {})}
     if code_dir is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code_dir), os.environ.get("PYTHONPATH")]))

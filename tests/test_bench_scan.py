@@ -110,7 +110,7 @@ def test_json_day_is_the_same_day_as_zeek_json_and_read_whole(tmp_path: Path) ->
             mp.setattr(pipeline, "FAST_MIN_BYTES", 0)
             read_whole = []
             fast = zeek_json.fast_read
-            mp.setattr(zeek_json, "fast_read", lambda *a: read_whole.append(fast(*a)) or read_whole[-1])
+            mp.setattr(zeek_json, "fast_read", lambda *a, **k: read_whole.append(fast(*a, **k)) or read_whole[-1])
             report = ingest_paths(s, [str(p) for p in paths])
             assert len(read_whole) == (4 if name == "json" else 0) and None not in read_whole
             assert [f.lines_rejected for f in report.files] == [0, 0, 0, 0]

@@ -65,6 +65,21 @@ def test_detect_from_content_not_name(head, name, fmt, kind):
     assert (d.format, d.kind, d.skip) == (fmt, kind, None)
 
 
+@pytest.mark.parametrize("head, epoch", [
+    (b'{"ts": 1795651200.25, "uid": "C1"}\n', True),
+    (b'{"ts": 1795651200, "uid": "C1"}\n', True),
+    (b'{"ts": "2026-11-26T00:00:00.25Z", "uid": "C1"}\n{"ts": 1795651200.5}\n', False),
+    (b'{"ts": true, "uid": "C1"}\n', False),
+    (b'{"uid": "C1"}\n', False),
+    (b'{"ts": 17956\n{"ts": 1795651200.25, "uid": "C1"}\n', True),  # the first parseable object decides
+])
+def test_detect_says_whether_zeek_json_times_are_epoch_numbers(head, epoch):
+    """Detection.epoch_ts: the fast read then has DuckDB read every ts as a number."""
+    d = detect(head, "conn.log")
+    assert (d.format, d.kind, d.epoch_ts) == (ZEEK_JSON, "conn", epoch)
+    assert detect(b'{"event_type": "flow", "ts": 1.5}\n', "eve.json").epoch_ts is False
+
+
 @pytest.mark.parametrize("head", [b"", b"\n\n", b"hello world\n", b"\x00\x01binary", b"[1,2]\n"])
 def test_detect_not_a_log(head):
     d = detect(head, "dns.log")

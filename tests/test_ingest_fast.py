@@ -370,7 +370,7 @@ def test_json_any_number_form_loads_the_same_both_ways(tmp_path, monkeypatch, fi
     """A JSON true/false where a count, port or double belongs reads as 1/0 both ways (as DuckDB's JSON
     reader reads it), and is no time; whatever else such a field holds loads as the line path's cast of
     its text makes it, or is rejected with its line, on both paths. The first line's ts is a number,
-    so the fast path reads every ts as one (zeek_json._first_ts_is_a_number)."""
+    so the fast path reads every ts as one (detect.Detection.epoch_ts)."""
     import json
 
     rows = [jrow(i) for i in range(40)]

@@ -49,6 +49,10 @@ class Detection:
     skip: str | None = None
     #: Zeek JSON with ``_path``: each line names its own kind (a JSON stream can mix logs)
     kind_per_line: bool = False
+    #: Zeek JSON whose first object has an epoch number as its ``ts`` (Zeek's default), not ISO-8601
+    #: text (``LogAscii::json_timestamps``): the fast read has DuckDB read every ts as a number
+    #: (analyzer.ingest.zeek_json.fast_read)
+    epoch_ts: bool = False
 
 
 def kind_from_name(name: str) -> str | None:
@@ -154,7 +158,8 @@ def _detect_json(lines: list[bytes], name: str) -> Detection:
         return Detection(EVE, "eve")
     if kind not in ZEEK_KINDS:
         kind = kind_from_fields(set(first)) or kind
-    return Detection(ZEEK_JSON, kind)
+    ts = first.get("ts")
+    return Detection(ZEEK_JSON, kind, epoch_ts=isinstance(ts, (int, float)) and not isinstance(ts, bool))
 
 
 def json_line_complete(tail: bytes) -> bool:

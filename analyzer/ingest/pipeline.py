@@ -510,8 +510,10 @@ def _fast_plan(head: bytes, det: Detection) -> _FastPlan | None:
         )
     table = ZEEK_KINDS.get(det.kind or "")
     if det.format == ZEEK_JSON and table is not None:
-        kind = det.kind
-        return _FastPlan(lambda con, p, start, fid: zeek_json.fast_read(con, p, kind, table, start, fid), 0)
+        kind, epoch_ts = det.kind, det.epoch_ts
+        return _FastPlan(
+            lambda con, p, start, fid: zeek_json.fast_read(con, p, kind, table, start, fid, epoch_ts=epoch_ts), 0,
+        )
     return None
 
 

@@ -18,7 +18,6 @@ ingested in 8.5-9.0 s against 14.2-14.5 s with every value read as text).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import duckdb
@@ -40,8 +39,6 @@ from analyzer.ingest.zeek_fields import SPECS, Col, typed_stage_sql
 #: fraction, so that the fast path can refuse the file (:data:`_INTEGRAL`). DECIMAL(18,0) would
 #: round like the text, but cost 1.1 s more on that conn.log.
 _NUMBER_READ = {"int": "DOUBLE", "port": "DOUBLE", "double": "DOUBLE"}
-#: how far :func:`_first_ts_is_a_number` looks for the end of the first line
-_FIRST_LINE_BYTES = 1 << 16
 #: A count or port read as a double is what the line path makes of its text when it is a whole
 #: number from 0 to 2^53 (below which a double holds every integer): a row with any other (a fraction,
 #: a sign, -0.0 included, which the text casts make 0 as a port but no count; a count past 2^53) is
@@ -152,29 +149,16 @@ def _load_kind(con: duckdb.DuckDBPyConnection, tally: Tally, kind: str, table: s
     tally.move_stage(con, table, "zeek", query=query)
 
 
-def _first_ts_is_a_number(path: str) -> bool:
-    """Whether the first line of a Zeek JSON file has an epoch number as its ``ts`` (Zeek's default),
-    not ISO-8601 text (``LogAscii::json_timestamps``): the fast path then has DuckDB's reader read
-    every ts as a number (0.4 s less than as text for 10M connections). A file whose later lines
-    have text there fails that read, and takes the line path."""
-    with open(path, "rb") as fh:
-        head = fh.read(_FIRST_LINE_BYTES)
-    line = head.split(b"\n", 1)[0]
-    try:
-        first = json.loads(line)
-    except (ValueError, RecursionError):  # not JSON, cut at _FIRST_LINE_BYTES, or nested past Python's limit
-        return False
-    ts = first.get("ts") if isinstance(first, dict) else None
-    return isinstance(ts, (int, float)) and not isinstance(ts, bool)
-
-
 def fast_read(
-    con: duckdb.DuckDBPyConnection, data_path: str, kind: str | None, table: str, skip: int, file_id: int
+    con: duckdb.DuckDBPyConnection, data_path: str, kind: str | None, table: str, skip: int, file_id: int,
+    *, epoch_ts: bool = False,
 ) -> FastRead | None:
     """The typed fast path for a Zeek JSON file of one kind: DuckDB's JSON reader parses each line
-    once (in parallel), the numbers of counts, ports, doubles and (when the first line's is one) ts
-    as numbers and every other value as the text the line-by-line path would extract, and the same
-    typing SQL (zeek_fields.typed_stage_sql) turns them into rows, inserted as ``file_id`` inside
+    once (in parallel), the numbers of counts, ports, doubles and (``epoch_ts``: when the file's
+    first object has one, detect.Detection) ts as numbers (0.4 s less than as text for 10M
+    connections; a later line with ISO-8601 text there fails the read) and every other value as the
+    text the line-by-line path would extract, and the same typing SQL (zeek_fields.typed_stage_sql)
+    turns them into rows, inserted as ``file_id`` inside
     the caller's open transaction. A value read as a number that the line path's cast of its text
     could make something else (a fraction in a count, a ts of 0 or 1, which may have been false or
     true) leaves its row out (:data:`_INTEGRAL`), so that the file takes the line path. Line
@@ -187,15 +171,14 @@ def fast_read(
     paths, raw = _slots(table, lambda i: f"c{i}", booleans=False)
     fields = [p[3:-1] for p in paths]  # '$."id.orig_h"' -> id.orig_h (constants of SPECS)
     read_as = {f: _NUMBER_READ[c.type] for c in SPECS[table] if c.type in _NUMBER_READ for f in c.fields}
-    ts_number = _first_ts_is_a_number(data_path)
     columns = {f: read_as.get(f, "VARCHAR") for f in fields}
-    columns["ts"] = "DOUBLE" if ts_number else "VARCHAR"
+    columns["ts"] = "DOUBLE" if epoch_ts else "VARCHAR"
     columns["_path"] = "VARCHAR"
     values = ", ".join(f'j."{f}" AS c{i}' for i, f in enumerate(fields, 1))
     index = {f: i for i, f in enumerate(fields, 1)}
     whole = [_INTEGRAL.format(c=f"c{index[f]}")
              for c in SPECS[table] if c.type in ("int", "port") for f in c.fields]
-    if ts_number:  # a JSON true/false read as a number is 1/0, where the line path rejects its text
+    if epoch_ts:  # a JSON true/false read as a number is 1/0, where the line path rejects its text
         whole.append(f"c{index['ts']} NOT IN (0, 1)")
     source = (
         f"SELECT * FROM (SELECT NULL::BIGINT AS line, {values}, j._path AS kind "

@@ -578,6 +578,25 @@ def _stray_end(con: Any, t0: float, t1: float) -> str | None:
             f"--until {_utc(last_before + 1):%Y-%m-%dT%H:%M:%SZ}")
 
 
+def _nameless(con: Any, t0: float, t1: float) -> str | None:
+    """A warning when the window holds connections but no record that could name where they went: no
+    DNS query, TLS handshake or HTTP request (a sensor that keeps conn.log alone, or flows without
+    Suricata's dns/tls/http events). Every channel is then keyed by address and port: beacons are
+    still found, but no serverless platform or tenant can be recognized, and a user should know that
+    an empty serverless list means nothing then. None otherwise."""
+    conn, tls = ("conn_n", "tls_n") if moved(con) else ("conn", "tls")
+    window = "WHERE epoch >= $t0 AND epoch < $t1"
+    row = con.execute(  # table names are constants, never data
+        f"SELECT EXISTS (SELECT 1 FROM {conn} {window}), EXISTS (SELECT 1 FROM {tls} {window}) "
+        f"OR EXISTS (SELECT 1 FROM http {window}) OR EXISTS (SELECT 1 FROM dns {window})",
+        {"t0": t0, "t1": t1}).fetchone()
+    if not row[0] or row[1]:
+        return None
+    return ("the window holds connections but no DNS, TLS or HTTP record: destinations are keyed by "
+            "address and port only, so no serverless platform can be named (give the sensor's dns.log and "
+            "ssl.log or http.log beside conn.log, or an eve.json with its dns, tls and http events)")
+
+
 def _two_sensors(con: Any, t0: float, t1: float) -> str | None:
     """The start of a warning when Zeek and Suricata logs of the window cover the same hours (for at
     least half of the shorter file's range, as analyzer.ingest.duplicates compares files): two sensors
@@ -659,6 +678,9 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
         stray = _stray_end(con, t0, t1)
         if stray:
             result.warnings.append(stray)
+    nameless = _nameless(con, t0, t1)
+    if nameless:
+        result.warnings.append(nameless)
     two = _two_sensors(con, t0, t1)
 
     prepare_inputs(con, options)

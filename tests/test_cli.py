@@ -23,6 +23,8 @@ def test_command_has_help(name: str) -> None:
     result = CliRunner().invoke(cli, [name, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
+    # help is printed as written: reStructuredText markup from a docstring would show raw
+    assert "``" not in result.output, f"{name} --help shows RST markup"
 
 
 def test_unknown_command_fails() -> None:

@@ -272,6 +272,24 @@ def test_a_stray_latest_timestamp_is_warned_about_not_silently_scanned() -> None
     assert sorted(f.src for f in meant.findings) == sorted(f.src for f in plain.findings)
 
 
+@pytest.mark.parametrize("kept", [(), ("dns",), ("tls",), ("http",)])
+def test_a_window_without_any_naming_record_is_warned_about(kept: tuple[str, ...]) -> None:
+    """Connections with no DNS, TLS or HTTP record in the window cannot be named: the scan warns. One
+    naming log of the three is enough to keep quiet (a kept store: conn and tls read as tables)."""
+    scen = build_scenario("c2", seed=7, hours=8)
+    store = Store()
+    load_into_store(scen, store.con)
+    for table in ("dns", "tls", "http"):
+        if table not in kept:
+            store.con.execute(f"DELETE FROM {table}")
+    result = run_scan(store, ScanOptions())
+    nameless = [w for w in result.warnings if "no DNS, TLS or HTTP record" in w]
+    assert len(nameless) == (0 if kept else 1), result.warnings
+    assert result.findings, "beacons are found either way"
+    if not kept:
+        assert all(f.platform is None and f.category == "non-serverless" for f in result.findings)
+
+
 def test_slow_beacon_is_weak_in_a_day_and_certain_over_the_week() -> None:
     day, scen = _scan("slow", hours=7 * 24, min_score=0.0)
     beacon_src = _truth(scen, "cs-4h-j30").src

@@ -112,6 +112,28 @@ def test_each_sensor_format_finds_the_same_beacons(fmt: str, tmp_path: Path) -> 
     assert len(with_bytes) >= 10 and all(f["bytes_out"] > 0 and f["bytes_in"] > 0 for f in with_bytes)
 
 
+def test_conn_log_alone_finds_beacons_and_warns_that_no_platform_can_be_named(tmp_path: Path) -> None:
+    """A sensor that keeps conn.log alone: beacons are still found, keyed by address and port, and the
+    summary says that no serverless platform can be named; with dns.log beside it, no such warning."""
+    scen = build_scenario("c2", seed=4, hours=6)
+    paths = {p.name: p for p in write_logs(scen, tmp_path)}
+    code, out, err = _run(str(paths["conn.log"]), "--format", "json", "-q")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert [w for w in doc["summary"]["warnings"] if "no DNS, TLS or HTTP record" in w], doc["summary"]
+    assert doc["summary"]["beacons"] >= 3
+    assert {f["category"] for f in doc["findings"]} == {"non-serverless"}
+    assert all(f["platform"] is None for f in doc["findings"])
+    code, out, err = _run(str(paths["conn.log"]), str(paths["dns.log"]), "--format", "json", "-q")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert not [w for w in doc["summary"]["warnings"] if "no DNS, TLS or HTTP record" in w]
+    assert any(f["platform"] for f in doc["findings"])
+    # the table shows the warning too, control characters stripped like every line of it
+    code, out, err = _run(str(paths["conn.log"]), "--format", "table", "-q")
+    assert code == 0 and "warning: the window holds connections but no DNS, TLS or HTTP record" in out
+
+
 def test_db_store_is_reused_and_scanned_without_paths(tmp_path: Path) -> None:
     paths = write_logs(build_scenario("c2", seed=4, hours=6), tmp_path / "logs")
     db = str(tmp_path / "s.duckdb")

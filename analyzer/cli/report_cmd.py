@@ -64,7 +64,7 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
            demo: bool, quiet: bool) -> None:
     """Write the nightly report (HTML, Markdown, JSON or CSV) after ingesting the logs given and scanning.
 
-    A pcap/pcapng file among the PATHs is replayed through Suricata first (as ``scan --pcap`` does).
+    A pcap/pcapng file among the PATHs is replayed through Suricata first (as scan --pcap does).
 
     Exit status: 0 when no finding is at or above --fail-on, 1 when one is, 2 on errors. The
     report file is replaced atomically: readers never see half of it. With --db, each report is

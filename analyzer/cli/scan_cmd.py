@@ -133,7 +133,7 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str, since
     """Rank per internal host the channels that behave like C2, serverless ones first.
 
     PATH... are Zeek logs (TSV or JSON, folders, .gz) or Suricata eve.json files; they are ingested
-    into the store first (``--db`` keeps it, otherwise memory). A pcap/pcapng file among them is
+    into the store first (--db keeps it, otherwise memory). A pcap/pcapng file among them is
     replayed through Suricata first, as with --pcap. Without PATH the store given with
     --db is scanned as it is. Findings go to stdout; progress and the summary to stderr.
 

@@ -597,6 +597,24 @@ def _nameless(con: Any, t0: float, t1: float) -> str | None:
             "ssl.log or http.log beside conn.log, or an eve.json with its dns, tls and http events)")
 
 
+def _unfingerprinted(con: Any, t0: float, t1: float) -> str | None:
+    """A warning when the window holds TLS handshakes but the store no TLS client fingerprint (JA3 or
+    JA4) at all: stock Zeek logs neither without a package, and Suricata only when configured to. An
+    HTTPS client then cannot be told from a browser, so HTTPS contacts by non-browser clients cannot be
+    listed and an HTTPS beacon lacks that evidence; a user should know why. The dictionary of clients
+    (stage 04) holds every handshake's, so one look at it answers for the store. None otherwise."""
+    tls = "tls_n" if moved(con) else "tls"
+    row = con.execute(  # table names are constants, never data
+        f"SELECT EXISTS (SELECT 1 FROM scan_client_dict WHERE ja3 IS NOT NULL OR ja4 IS NOT NULL), "
+        f"EXISTS (SELECT 1 FROM {tls} WHERE epoch >= $t0 AND epoch < $t1)", {"t0": t0, "t1": t1}).fetchone()
+    if row[0] or not row[1]:
+        return None
+    return ("the TLS handshakes carry no client fingerprint (JA3/JA4): an HTTPS client cannot be told from "
+            "a browser, so no HTTPS contact is listed and HTTPS beacons lack that evidence (Zeek: load a "
+            "JA4 or JA3 package, e.g. zkg install zeek/foxio/ja4; Suricata: "
+            "app-layer.protocols.tls.ja4-fingerprints: yes, and ja3-fingerprints)")
+
+
 def _two_sensors(con: Any, t0: float, t1: float) -> str | None:
     """The start of a warning when Zeek and Suricata logs of the window cover the same hours (for at
     least half of the shorter file's range, as analyzer.ingest.duplicates compares files): two sensors
@@ -681,6 +699,9 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
     nameless = _nameless(con, t0, t1)
     if nameless:
         result.warnings.append(nameless)
+    unfingerprinted = _unfingerprinted(con, t0, t1)
+    if unfingerprinted:
+        result.warnings.append(unfingerprinted)
     two = _two_sensors(con, t0, t1)
 
     prepare_inputs(con, options)

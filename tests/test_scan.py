@@ -290,6 +290,24 @@ def test_a_window_without_any_naming_record_is_warned_about(kept: tuple[str, ...
         assert all(f.platform is None and f.category == "non-serverless" for f in result.findings)
 
 
+@pytest.mark.parametrize("fingerprints", ["both", "ja3", "ja4", "none"])
+def test_tls_without_any_client_fingerprint_is_warned_about(fingerprints: str) -> None:
+    """Stock Zeek logs no JA3/JA4: the scan says that HTTPS clients cannot be told from browsers, and
+    then lists no HTTPS contact; either fingerprint anywhere keeps it quiet."""
+    scen = build_scenario("c2", seed=7, hours=8)
+    store = Store()
+    load_into_store(scen, store.con)
+    drop = {"both": (), "ja3": ("ja4",), "ja4": ("ja3",), "none": ("ja3", "ja4")}[fingerprints]
+    for column in drop:
+        store.con.execute(f"UPDATE tls SET {column} = NULL")
+    result = run_scan(store, ScanOptions())
+    warned = [w for w in result.warnings if "no client fingerprint (JA3/JA4)" in w]
+    assert len(warned) == (1 if fingerprints == "none" else 0), result.warnings
+    assert [f for f in result.findings if f.kind == "beacon"], "beacons are found either way"
+    if fingerprints == "none":
+        assert not [f for f in result.findings if f.ja3 or f.ja4]
+
+
 def test_slow_beacon_is_weak_in_a_day_and_certain_over_the_week() -> None:
     day, scen = _scan("slow", hours=7 * 24, min_score=0.0)
     beacon_src = _truth(scen, "cs-4h-j30").src

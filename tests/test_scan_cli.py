@@ -134,6 +134,32 @@ def test_conn_log_alone_finds_beacons_and_warns_that_no_platform_can_be_named(tm
     assert code == 0 and "warning: the window holds connections but no DNS, TLS or HTTP record" in out
 
 
+def test_ssl_log_without_ja3_or_ja4_is_warned_about(tmp_path: Path) -> None:
+    """An ssl.log as stock Zeek writes it (no ja3 or ja4 field), scanned from files: the warning names
+    the JA4 package; the same day with its fingerprints gives none."""
+    paths = {p.name: p for p in write_logs(build_scenario("c2", seed=4, hours=6), tmp_path / "with")}
+    stock = tmp_path / "stock"
+    stock.mkdir()
+    for name, path in paths.items():
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        if name == "ssl.log":
+            fields = next(line for line in lines if line.startswith("#fields")).rstrip("\n").split("\t")[1:]
+            drop = [i for i, f in enumerate(fields) if f in ("ja3", "ja4")]
+            assert len(drop) == 2
+            lines = [line if line.startswith("#") and not line.startswith(("#fields", "#types")) else
+                     "\t".join(c for i, c in enumerate(line.rstrip("\n").split("\t"))
+                                if i - (1 if line.startswith("#") else 0) not in drop) + "\n"
+                     for line in lines]
+        (stock / name).write_text("".join(lines), encoding="utf-8")
+    for folder, warned in ((stock, True), (tmp_path / "with", False)):
+        code, out, err = _run(str(folder), "--format", "json", "-q")
+        assert code == 0, err
+        doc = json.loads(out)
+        hits = [w for w in doc["summary"]["warnings"] if "zeek/foxio/ja4" in w]
+        assert bool(hits) == warned, doc["summary"]["warnings"]
+        assert doc["summary"]["beacons"] >= 3 and doc["summary"]["warnings"] == hits
+
+
 def test_db_store_is_reused_and_scanned_without_paths(tmp_path: Path) -> None:
     paths = write_logs(build_scenario("c2", seed=4, hours=6), tmp_path / "logs")
     db = str(tmp_path / "s.duckdb")

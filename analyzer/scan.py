@@ -600,8 +600,8 @@ def _nameless(con: Any, t0: float, t1: float) -> str | None:
 def _unfingerprinted(con: Any, t0: float, t1: float) -> str | None:
     """A warning when the window holds TLS handshakes but the store no TLS client fingerprint (JA3 or
     JA4) at all: stock Zeek logs neither without a package, and Suricata only when configured to. An
-    HTTPS client then cannot be told from a browser, so HTTPS contacts by non-browser clients cannot be
-    listed and an HTTPS beacon lacks that evidence; a user should know why. The dictionary of clients
+    HTTPS client then cannot be told from a browser, so an HTTPS beacon lacks that evidence and a
+    non-browser HTTPS client is not listed as a contact for being one; a user should know why. The dictionary of clients
     (stage 04) holds every handshake's, so one look at it answers for the store. None otherwise."""
     tls = "tls_n" if moved(con) else "tls"
     row = con.execute(  # table names are constants, never data
@@ -610,7 +610,8 @@ def _unfingerprinted(con: Any, t0: float, t1: float) -> str | None:
     if row[0] or not row[1]:
         return None
     return ("the TLS handshakes carry no client fingerprint (JA3/JA4): an HTTPS client cannot be told from "
-            "a browser, so no HTTPS contact is listed and HTTPS beacons lack that evidence (Zeek: load a "
+            "a browser, so HTTPS beacons lack that evidence and non-browser HTTPS clients are not listed as "
+            "contacts (Zeek: load a "
             "JA4 or JA3 package, e.g. zkg install zeek/foxio/ja4; Suricata: "
             "app-layer.protocols.tls.ja4-fingerprints: yes, and ja3-fingerprints)")
 

@@ -292,8 +292,8 @@ def test_a_window_without_any_naming_record_is_warned_about(kept: tuple[str, ...
 
 @pytest.mark.parametrize("fingerprints", ["both", "ja3", "ja4", "none"])
 def test_tls_without_any_client_fingerprint_is_warned_about(fingerprints: str) -> None:
-    """Stock Zeek logs no JA3/JA4: the scan says that HTTPS clients cannot be told from browsers, and
-    then lists no HTTPS contact; either fingerprint anywhere keeps it quiet."""
+    """Stock Zeek logs no JA3/JA4: the scan says that HTTPS clients cannot be told from browsers;
+    either fingerprint anywhere keeps it quiet."""
     scen = build_scenario("c2", seed=7, hours=8)
     store = Store()
     load_into_store(scen, store.con)

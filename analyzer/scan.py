@@ -558,13 +558,18 @@ def _latest_epoch(con: Any) -> tuple[float | None, float | None]:
 STRAY_END_SHARE = 0.01
 
 
+def _conn_tls(con: Any) -> tuple[str, str]:
+    """Where conn's and tls's rows are when a scan starts: the narrowed views once a scan-owned store
+    has moved its rows out of the logs (analyzer.narrow), the logs themselves otherwise."""
+    return ("conn_n", "tls_n") if moved(con) else ("conn", "tls")
+
+
 def _stray_end(con: Any, t0: float, t1: float) -> str | None:
     """A warning when the window [t0, t1), which ends at the store's latest timestamp, holds almost
     none of the rows and the rest end long before it: the latest timestamp is then most likely a stray
     one (a sensor whose clock jumped, a capture with a bogus packet time), and the window misses the
     day that was meant. None otherwise."""
-    logs = ("conn_n", "tls_n") if moved(con) else ("conn", "tls")
-    union = " UNION ALL ".join(f"SELECT epoch FROM {t}" for t in (*logs, "http", "dns"))  # constants
+    union = " UNION ALL ".join(f"SELECT epoch FROM {t}" for t in (*_conn_tls(con), "http", "dns"))  # constants
     row = con.execute(
         f"SELECT count(*) FILTER (WHERE epoch >= $t0), count(*) FILTER (WHERE epoch < $t0), "
         f"max(epoch) FILTER (WHERE epoch < $t0) FROM ({union}) e", {"t0": t0}).fetchone()
@@ -584,7 +589,7 @@ def _nameless(con: Any, t0: float, t1: float) -> str | None:
     Suricata's dns/tls/http events). Every channel is then keyed by address and port: beacons are
     still found, but no serverless platform or tenant can be recognized, and a user should know that
     an empty serverless list means nothing then. None otherwise."""
-    conn, tls = ("conn_n", "tls_n") if moved(con) else ("conn", "tls")
+    conn, tls = _conn_tls(con)
     window = "WHERE epoch >= $t0 AND epoch < $t1"
     row = con.execute(  # table names are constants, never data
         f"SELECT EXISTS (SELECT 1 FROM {conn} {window}), EXISTS (SELECT 1 FROM {tls} {window}) "
@@ -603,7 +608,7 @@ def _unfingerprinted(con: Any, t0: float, t1: float) -> str | None:
     HTTPS client then cannot be told from a browser, so an HTTPS beacon lacks that evidence and a
     non-browser HTTPS client is not listed as a contact for being one; a user should know why. The dictionary of clients
     (stage 04) holds every handshake's, so one look at it answers for the store. None otherwise."""
-    tls = "tls_n" if moved(con) else "tls"
+    _, tls = _conn_tls(con)
     row = con.execute(  # table names are constants, never data
         f"SELECT EXISTS (SELECT 1 FROM scan_client_dict WHERE ja3 IS NOT NULL OR ja4 IS NOT NULL), "
         f"EXISTS (SELECT 1 FROM {tls} WHERE epoch >= $t0 AND epoch < $t1)", {"t0": t0, "t1": t1}).fetchone()

@@ -606,8 +606,9 @@ def _unfingerprinted(con: Any, t0: float, t1: float) -> str | None:
     """A warning when the window holds TLS handshakes but the store no TLS client fingerprint (JA3 or
     JA4) at all: stock Zeek logs neither without a package, and Suricata only when configured to. An
     HTTPS client then cannot be told from a browser, so an HTTPS beacon lacks that evidence and a
-    non-browser HTTPS client is not listed as a contact for being one; a user should know why. The dictionary of clients
-    (stage 04) holds every handshake's, so one look at it answers for the store. None otherwise."""
+    non-browser HTTPS client is not listed as a contact for being one; a user should know why. The
+    dictionary of clients (stage 04) holds every handshake's, so one look at it answers for the store.
+    None otherwise."""
     _, tls = _conn_tls(con)
     row = con.execute(  # table names are constants, never data
         f"SELECT EXISTS (SELECT 1 FROM scan_client_dict WHERE ja3 IS NOT NULL OR ja4 IS NOT NULL), "
@@ -616,8 +617,7 @@ def _unfingerprinted(con: Any, t0: float, t1: float) -> str | None:
         return None
     return ("the TLS handshakes carry no client fingerprint (JA3/JA4): an HTTPS client cannot be told from "
             "a browser, so HTTPS beacons lack that evidence and non-browser HTTPS clients are not listed as "
-            "contacts (Zeek: load a "
-            "JA4 or JA3 package, e.g. zkg install zeek/foxio/ja4; Suricata: "
+            "contacts (Zeek: load a JA4 or JA3 package, e.g. zkg install zeek/foxio/ja4; Suricata: "
             "app-layer.protocols.tls.ja4-fingerprints: yes, and ja3-fingerprints)")
 
 

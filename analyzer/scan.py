@@ -702,12 +702,10 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
         stray = _stray_end(con, t0, t1)
         if stray:
             result.warnings.append(stray)
-    nameless = _nameless(con, t0, t1)
-    if nameless:
-        result.warnings.append(nameless)
-    unfingerprinted = _unfingerprinted(con, t0, t1)
-    if unfingerprinted:
-        result.warnings.append(unfingerprinted)
+    for check in (_nameless, _unfingerprinted):  # what the sensor's logs leave the scan unable to see
+        warning = check(con, t0, t1)
+        if warning:
+            result.warnings.append(warning)
     two = _two_sensors(con, t0, t1)
 
     prepare_inputs(con, options)

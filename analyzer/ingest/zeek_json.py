@@ -158,11 +158,10 @@ def fast_read(
     first object has one, detect.Detection) ts as numbers (0.4 s less than as text for 10M
     connections; a later line with ISO-8601 text there fails the read) and every other value as the
     text the line-by-line path would extract, and the same typing SQL (zeek_fields.typed_stage_sql)
-    turns them into rows, inserted as ``file_id`` inside
-    the caller's open transaction. A value read as a number that the line path's cast of its text
-    could make something else (a fraction in a count, a ts of 0 or 1, which may have been false or
-    true) leaves its row out (:data:`_INTEGRAL`), so that the file takes the line path. Line
-    numbers: see common.number_lines. None (the caller rolls back and takes the line-by-line path)
+    turns them into rows, inserted as ``file_id`` inside the caller's open transaction. A value read
+    as a number that the line path's cast of its text could make something else (a fraction in a
+    count, a ts of 0 or 1, which may have been false or true) leaves its row out (:data:`_INTEGRAL`),
+    so that the file takes the line path. Line numbers: see common.number_lines. None (the caller rolls back and takes the line-by-line path)
     when a line is not a JSON object, belongs to another kind (``_path``), or would be rejected; the
     caller also checks that no line was skipped silently (a blank line). JSON cannot skip lines: a
     grown file's new lines (``skip`` > 0) take the line-by-line path."""

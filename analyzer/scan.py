@@ -85,6 +85,7 @@ class ScanParams:
     z_lo: float = 3.0                # z at which timing evidence starts to count ...
     z_hi: float = 6.0                # ... and reaches full credit
     qcd_scale: float = 0.6           # QCD at which regularity reaches 0 (Poisson QCD = 0.656)
+    regular_min: float = 0.5         # regularity at which timing short of a beacon still reads as regular
     size_abs_tol: float = 32.0       # request size "the same" within max(32 B, 20 %)
     size_rel_tol: float = 0.2
     w_regular: float = 0.7
@@ -606,7 +607,8 @@ def _unfingerprinted(con: Any, t0: float, t1: float) -> str | None:
     """A warning when the window holds TLS handshakes but the store no TLS client fingerprint (JA3 or
     JA4) at all: stock Zeek logs neither without a package, and Suricata only when configured to. An
     HTTPS client then cannot be told from a browser, so an HTTPS beacon lacks that evidence and a
-    non-browser HTTPS client is not listed as a contact for being one; a user should know why. The
+    non-browser HTTPS client is not listed as a contact for being one (only, as any client with no JA4,
+    when it alone calls a serverless endpoint at regular intervals); a user should know why. The
     dictionary of clients (stage 04) holds every handshake's, so one look at it answers for the store.
     None otherwise."""
     _, tls = _conn_tls(con)
@@ -616,8 +618,9 @@ def _unfingerprinted(con: Any, t0: float, t1: float) -> str | None:
     if row[0] or not row[1]:
         return None
     return ("the TLS handshakes carry no client fingerprint (JA3/JA4): an HTTPS client cannot be told from "
-            "a browser, so HTTPS beacons lack that evidence and non-browser HTTPS clients are not listed as "
-            "contacts (Zeek: load a JA4 or JA3 package, e.g. zkg install zeek/foxio/ja4; Suricata: "
+            "a browser, so HTTPS beacons lack that evidence, and a non-browser HTTPS client that does not "
+            "beacon is listed as a contact only when it alone calls a serverless endpoint at regular "
+            "intervals (Zeek: load a JA4 or JA3 package, e.g. zkg install zeek/foxio/ja4; Suricata: "
             "app-layer.protocols.tls.ja4-fingerprints: yes, and ja3-fingerprints)")
 
 
@@ -803,7 +806,7 @@ def regular_but_few(r: dict[str, Any], p: ScanParams) -> bool:
     """A contact whose check-ins keep a regular period, but too few of them for a beacon score: an hourly
     timer over one office day (8 intervals). Its period and jitter are reported all the same."""
     return (r["beacon"] is not None and r["z"] is not None and p.z_lo <= r["z"] < p.z_hi
-            and r["beacon"] < p.beacon_min and r["r_score"] >= 0.5)
+            and r["beacon"] < p.beacon_min and r["r_score"] >= p.regular_min)
 
 
 def why_not_beacon(r: dict[str, Any], p: ScanParams, period: float | None = None) -> str:
@@ -816,8 +819,8 @@ def why_not_beacon(r: dict[str, Any], p: ScanParams, period: float | None = None
     if r["beacon"] < p.beacon_min:
         if regular_but_few(r, p):
             every = f" (every {human_duration(period)})" if period is not None else ""
-            return (f"regular{every}, but {int(r['n'])} intervals are too few to rule out chance "
-                    f"(z = {r['z']:.1f}; a longer --window adds check-ins)")
+            return (f"regular{every}, but {int(r['n'])} intervals are too few for their spread to rule out "
+                    f"chance (z = {r['z']:.1f}; a longer --window adds check-ins)")
         return f"irregular timing (beacon score {r['beacon']:.2f}, under {p.beacon_min:g})"
     return (f"periodic (beacon score {r['beacon']:.2f}) but too briefly, or too fast to a private or many "
             f"addresses, to count as a beacon")
@@ -919,6 +922,11 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
             reasons.append(f"non-browser TLS fingerprint: {r['client_label']} (JA4 {r['ja4']})")
         else:
             reasons.append(f"non-browser TLS client (JA4 {r['ja4']}: not a browser's ALPN/cipher/extension set)")
+    if kind == "contact" and r.get("timed_contact") and not (r["nonbrowser"] or r["mismatch"] or r["long_conn"]
+                                                              or r.get("intel_pattern")):
+        # listed for its timing alone (stage 49): say what was missing to judge the client
+        reasons.append("listed for its regular timing alone: no JA4 was logged to tell its client from a browser"
+                       + (" (and a User-Agent can be claimed)" if r["user_agent"] is not None else ""))
     if r.get("inbound"):
         reasons.append(f"inbound: {r['src']} is an outside address reaching an internal one (an uptime monitor "
                        f"or a scanner, mostly; or a controller reaching a listening implant): weighs "

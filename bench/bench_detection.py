@@ -23,6 +23,7 @@ scorer is measured on timing it was not written against:
     python bench/bench_detection.py --seed 2 --keep /tmp/det2
     python bench/bench_detection.py --logs conn,dns      # a sensor that logs connections and DNS only
     python bench/bench_detection.py --rita               # also score every channel with RITA v5's formula
+    python bench/bench_detection.py --no-fingerprints    # ssl.log as stock Zeek writes it: no ja3, no ja4
 
 ``--rita`` also scores every (source, SNI or Host) channel with RITA v5's beacon score
 (``bench/rita_v5.py``, checked against the published figures) and reports, next to ours, how many
@@ -30,7 +31,8 @@ implants RITA puts at "low" (score >= 0.7) or "medium" (>= 0.9) and above, and h
 it scores that high.
 
 Reported: for each (sleep, jitter), how many implants came out as beacon findings at the default
---min-score (0.5); each implant missed; the highest score of any finding on a benign host (contacts
+--min-score (0.5); each implant missed; how many implants are listed at all (a beacon, or a contact at
+a lower severity); the highest score of any finding on a benign host (contacts
 of Poisson pollers are expected: non-browser clients to serverless, listed by design at 0.4-0.5),
 and whether any benign host got a *beacon* finding.
 """
@@ -249,12 +251,13 @@ def evaluate(truth: list[dict], findings: list[dict]) -> dict:
         cell[1] += 1
         if not hit:
             missed.append((t, [(f["kind"], f["score"]) for f in by_src[t["src"]]]))
+    listed = [t for t in truth if t["kind"] == "c2" and any(f["host"] == t["host"] for f in by_src[t["src"]])]
     kept = [t for t in truth if t["kind"] == "c2-keepalive"]
     kept_missed = [(t, [(f["kind"], f["score"]) for f in by_src[t["src"]]]) for t in kept
                    if not any(f["kind"] == "beacon" and f["host"] == t["host"] for f in by_src[t["src"]])]
     c2 = {t["src"] for t in truth if t["kind"] in ("c2", "c2-keepalive")}
     benign = [f for f in findings if f["src"] not in c2]
-    return {"cells": cells, "missed": missed, "kept": kept, "kept_missed": kept_missed,
+    return {"cells": cells, "missed": missed, "listed": listed, "kept": kept, "kept_missed": kept_missed,
             "c2_lowest": min((f["score"] for f in findings if f["src"] in c2 and f["kind"] == "beacon"), default=None),
             "benign_highest": max((f["score"] for f in benign), default=None),
             "benign_beacons": [f for f in benign if f["kind"] == "beacon"], "benign_findings": len(benign)}
@@ -284,6 +287,8 @@ def main() -> None:
     ap.add_argument("--rita", action="store_true", help="also score the channels with RITA v5's beacon formula")
     ap.add_argument("--logs", default=",".join(LOGS),
                     help="which logs to write, e.g. conn,dns for a sensor without ssl/http logs (default: all)")
+    ap.add_argument("--no-fingerprints", action="store_true",
+                    help="write ssl.log as stock Zeek does, without the ja3 and ja4 fields of their packages")
     args = ap.parse_args()
     logs = tuple(x for x in args.logs.split(",") if x)
     if not logs or set(logs) - set(LOGS):
@@ -291,18 +296,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="sc2-det-") as tmp:
         out = args.keep or Path(tmp) / "logs"
         d = build(args.seed)
+        if args.no_fingerprints:  # ja3 and ja4 are the last two fields of ssl.log (LOGS)
+            LOGS["ssl"] = LOGS["ssl"][:-2]
+            d.rows["ssl"] = [row[:-2] for row in d.rows["ssl"]]
         write(d, out, logs)
         run = subprocess.run([sys.executable, "-m", "analyzer", "scan", str(out), "--format", "json", "-q"],
                              check=True, capture_output=True, text=True)
         r = evaluate(d.truth, json.loads(run.stdout)["findings"])
-    print(f"seed {args.seed}, logs {','.join(logs)}: {len(d.rows['conn'])} connections; found as beacons, "
-          f"per sleep x jitter:")
+    print(f"seed {args.seed}, logs {','.join(logs)}{' (ssl.log without ja3/ja4)' if args.no_fingerprints else ''}: "
+          f"{len(d.rows['conn'])} connections; found as beacons, per sleep x jitter:")
     print("sleep   " + "".join(f"  j={j:<4.0%}" for j in JITTERS))
     for s in SLEEPS:
         print(f"{s:>5} s " + "".join(f"  {r['cells'][(s, j)][0]}/{r['cells'][(s, j)][1]}   " for j in JITTERS))
     up_to_50 = [v for (s, j), v in r["cells"].items() if j <= 0.5]
     print(f"jitter <= 50 %: {sum(v[0] for v in up_to_50)}/{sum(v[1] for v in up_to_50)};"
           f" all: {sum(v[0] for v in r['cells'].values())}/{sum(v[1] for v in r['cells'].values())}")
+    listed_50 = sum(1 for t in r["listed"] if t["jitter"] <= 0.5)
+    print(f"listed at all (a beacon, or a contact): {len(r['listed'])}/{sum(v[1] for v in r['cells'].values())}; "
+          f"jitter <= 50 %: {listed_50}/{sum(v[1] for v in up_to_50)}")
     for t, fs in r["missed"]:
         print(f"  missed: sleep {t['sleep']} s, jitter {t['jitter']:.0%} ({t['model']}, {t['activity']}, "
               f"{t['checkins']} check-ins) -> {t['host'][:40]}: {fs or 'no finding'}")

@@ -35,9 +35,15 @@
 --                    low_conf, stage 45), not beaconing, reached by a non-browser client (or a
 --                    long-lived low-volume connection, or any client to an intel-listed name): score = clamp($contact_base + evidence,
 --                    0, $contact_cap); the network analogue of "non-browser process talks to
---                    serverless". contact_ok / contact_score / contact_severity are kept on beacon
---                    rows too: a beacon under the caller's --min-score is still listed as this
---                    contact when it qualifies (scan.py), so a weak timer never hides a contact.
+--                    serverless". Also, with no JA4 logged to judge the client by (stock Zeek's
+--                    ssl.log; plain HTTP, whose browser User-Agent an implant can claim), such a
+--                    destination that one internal host alone reaches at regular intervals too few
+--                    for a beacon (timed_contact: z in [$z_lo, $z_hi), regularity >= $regular_min,
+--                    beacon under $beacon_min): an hourly implant over one office day, which would
+--                    otherwise need its client to give it away.
+--                    contact_ok / contact_score / contact_severity are kept on beacon rows too: a
+--                    beacon under the caller's --min-score is still listed as this contact when it
+--                    qualifies (scan.py), so a weak timer never hides a contact.
 -- Inbound (an outside, globally routable source reaching a private destination: scan.py's
 -- scan_src_class and scan_dst_class): an uptime monitor or scanner far more often than a controller
 -- reaching a listening implant, and not what this tool looks for (internal hosts calling out): a
@@ -82,7 +88,11 @@ WITH b0 AS (
 ), signs AS (
     SELECT dead.*,
            (coalesce(txt_queries, 0) > 0 OR nx_burst OR coalesce(random_labels, 0) > 0) AS dns_signs,
-           long_conn_s IS NOT NULL AS long_conn
+           long_conn_s IS NOT NULL AS long_conn,
+           coalesce(platform IS NOT NULL AND coalesce(low_conf, 0) = 0 AND fp_prevalence = 1 AND NOT inbound
+                    AND coalesce(ja4, '') = '' AND NOT nonbrowser AND NOT mismatch
+                    AND z >= $z_lo AND z < $z_hi AND r_score >= $regular_min AND beacon < $beacon_min,
+                    FALSE) AS timed_contact
     FROM dead
 ), ev AS (
     SELECT signs.*,
@@ -100,6 +110,7 @@ WITH b0 AS (
     SELECT ev.*,
            (platform IS NOT NULL AND coalesce(low_conf, 0) = 0 AND (nonbrowser OR mismatch OR long_conn))
            OR intel_pattern IS NOT NULL
+           OR timed_contact
            OR (long_conn AND platform IS NULL AND fp_prevalence = 1 AND nonbrowser AND NOT inbound) AS contact_ok,
            greatest(0.0, least($contact_cap,
                     $contact_base + evidence + CASE WHEN long_conn THEN $w_long_conn ELSE 0 END)) AS contact_score,

@@ -417,7 +417,7 @@ def test_a_contact_says_why_its_timing_did_not_make_a_beacon() -> None:
     row = {"beacon": 0.0, "z": 1.2, "r_score": 0.1, "n": 200}
     assert why_not_beacon(row, p).startswith("not periodic")
     few = {"beacon": 0.29, "z": 4.1, "r_score": 0.9, "n": 8}  # an hourly timer over one office day
-    assert "8 intervals are too few to rule out chance" in why_not_beacon(few, p)
+    assert "8 intervals are too few for their spread to rule out chance" in why_not_beacon(few, p)
     assert why_not_beacon(few, p, 3491.2).startswith("regular (every ~58 min), but 8 intervals")
     jittery = {"beacon": 0.2, "z": 9.0, "r_score": 0.2, "n": 500}
     assert why_not_beacon(jittery, p).startswith("irregular timing")
@@ -567,11 +567,54 @@ def test_a_regular_contact_with_too_few_check_ins_reports_its_period() -> None:
     assert f.period_s is not None and 3600 * 0.8 <= f.period_s <= 3600 * 1.2
     assert f.jitter is not None and f.jitter <= 0.6
     assert any(r.startswith(f"{f.connections} connections from a non-browser client, regular (every ~")
-               and "too few to rule out chance" in r for r in f.reasons), f.reasons
+               and "too few for their spread to rule out chance" in r for r in f.reasons), f.reasons
     polled = [f for f in result.findings if f.src == "10.1.30.40"]
     assert all(p.kind == "contact" and p.period_s is None and p.jitter is None for p in polled)
     assert not any("regular" in r for p in polled for r in p.reasons)
 
+
+def test_an_unfingerprinted_regular_timer_is_listed_for_its_timing_alone() -> None:
+    """Stock Zeek logs no JA3/JA4, and an implant can claim Chrome's User-Agent: its client then gives
+    it away no more than a browser's would. An hourly timer over one office day (8 intervals, a few
+    outside +-20 % of the median: z = 3.4, too weak for a beacon score) is still listed as a contact,
+    for its regular timing to a serverless endpoint only its host calls, over HTTPS or plain HTTP, and
+    the reason says so. Not listed, with the very same check-in times: two hosts calling one endpoint
+    (not one host alone), a client whose JA4 is a browser's (there was a fingerprint to judge it by),
+    and a destination outside the catalogue; nor the bare client polling at random."""
+    from analyzer.simulate import CHROME, Builder, Client, load_into_store
+
+    bare = Client(CHROME.ua, "", "")  # what stock Zeek's ssl.log says of any client
+    b = Builder("hourly-bare", 12, hours=24.0)
+    checkins = [b.scen.start + 8 * 3600.0]
+    for gap in (3600, 2700, 4400, 3500, 3700, 2800, 4300, 3600):
+        checkins.append(checkins[-1] + gap)
+
+    def timer(src: str, host: str, client: Client, https: bool = True) -> None:
+        for t in checkins:
+            b.flow(t, src, host, client, out=b.sizes(900), inn=b.sizes(2400), https=https)
+
+    timer("10.1.10.40", "hourly-sync.relay-ops.workers.dev", bare)
+    timer("10.1.10.41", "hourly-feed.azurewebsites.net", bare, https=False)
+    timer("10.1.40.41", "shared-sync.fleet-ops.workers.dev", bare)
+    timer("10.1.40.42", "shared-sync.fleet-ops.workers.dev", bare)
+    timer("10.1.50.40", "tab-sync.tab-ops.workers.dev", CHROME)
+    timer("10.1.60.40", "updates.example.com", bare)
+    b.poisson("poller", "10.1.30.40", "poll-feed.feed-ops.workers.dev", bare, rate_s=3600)
+    store = Store()
+    load_into_store(b.finish(), store.con)
+    result = run_scan(store, ScanOptions(min_score=0.0))
+    listed = sorted((f.src, f.host, f.kind) for f in result.findings)
+    assert listed == [("10.1.10.40", "hourly-sync.relay-ops.workers.dev", "contact"),
+                      ("10.1.10.41", "hourly-feed.azurewebsites.net", "contact")], listed
+    for f in result.findings:
+        https = f.src == "10.1.10.40"  # the User-Agent is seen on plain HTTP only
+        assert f.ja4 is None and f.user_agent == (None if https else CHROME.ua)
+        assert f.period_s is not None and 3600 * 0.9 <= f.period_s <= 3600 * 1.1
+        assert f.severity == "info" and f.score < ScanOptions().min_score
+        assert any("regular (every ~" in r and "8 intervals are too few for their spread to rule out chance" in r
+                   for r in f.reasons), f.reasons
+        alone = "listed for its regular timing alone: no JA4 was logged to tell its client from a browser"
+        assert (alone if https else alone + " (and a User-Agent can be claimed)") in f.reasons, f.reasons
 
 def test_out_of_memory_while_gathering_names_says_what_to_do(monkeypatch) -> None:
     """The matcher words its own failures ("gathering names failed: ..."); when DuckDB ran out of

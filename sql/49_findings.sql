@@ -37,10 +37,11 @@
 --                    0, $contact_cap); the network analogue of "non-browser process talks to
 --                    serverless". Also, with no JA4 logged to judge the client by (stock Zeek's
 --                    ssl.log; plain HTTP, whose browser User-Agent an implant can claim), such a
---                    destination that one internal host alone reaches at regular intervals too few
---                    for a beacon (timed_contact: z in [$z_lo, $z_hi), regularity >= $regular_min,
---                    beacon under $beacon_min): an hourly implant over one office day, which would
---                    otherwise need its client to give it away.
+--                    destination that one internal host alone reaches at regular intervals
+--                    (timed_contact: z >= $z_lo, regularity >= $regular_min) that are not listed as a
+--                    beacon: too few for a beacon score (an hourly implant over one office day), or
+--                    a beacon under the caller's --min-score, which would otherwise need its client
+--                    to give it away.
 --                    contact_ok / contact_score / contact_severity are kept on beacon rows too: a
 --                    beacon under the caller's --min-score is still listed as this contact when it
 --                    qualifies (scan.py), so a weak timer never hides a contact.
@@ -91,7 +92,7 @@ WITH b0 AS (
            long_conn_s IS NOT NULL AS long_conn,
            coalesce(platform IS NOT NULL AND coalesce(low_conf, 0) = 0 AND fp_prevalence = 1 AND NOT inbound
                     AND coalesce(ja4, '') = '' AND NOT nonbrowser AND NOT mismatch
-                    AND z >= $z_lo AND z < $z_hi AND r_score >= $regular_min AND beacon < $beacon_min,
+                    AND z >= $z_lo AND r_score >= $regular_min,
                     FALSE) AS timed_contact
     FROM dead
 ), ev AS (

@@ -7,6 +7,7 @@ full path through files and ingest. The real matcher and catalogue name the plat
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -578,9 +579,11 @@ def test_an_unfingerprinted_regular_timer_is_listed_for_its_timing_alone() -> No
     it away no more than a browser's would. An hourly timer over one office day (8 intervals, a few
     outside +-20 % of the median: z = 3.4, too weak for a beacon score) is still listed as a contact,
     for its regular timing to a serverless endpoint only its host calls, over HTTPS or plain HTTP, and
-    the reason says so. Not listed, with the very same check-in times: two hosts calling one endpoint
-    (not one host alone), a client whose JA4 is a browser's (there was a fingerprint to judge it by),
-    and a destination outside the catalogue; nor the bare client polling at random."""
+    the reason says so; so is a jittery 15-minute timer whose beacon score (0.42) is under the default
+    --min-score, which would otherwise hide it. Not listed, with the very same check-in times: two
+    hosts calling one endpoint (not one host alone), a client whose JA4 is a browser's (there was a
+    fingerprint to judge it by), and a destination outside the catalogue; nor the bare client polling
+    at random."""
     from analyzer.simulate import CHROME, Builder, Client, load_into_store
 
     bare = Client(CHROME.ua, "", "")  # what stock Zeek's ssl.log says of any client
@@ -593,6 +596,10 @@ def test_an_unfingerprinted_regular_timer_is_listed_for_its_timing_alone() -> No
         for t in checkins:
             b.flow(t, src, host, client, out=b.sizes(900), inn=b.sizes(2400), https=https)
 
+    weak, t = random.Random(39), b.scen.start + 8 * 3600.0  # a 15-minute timer at +-60 %: 30 check-ins
+    for _ in range(30):
+        b.flow(t, "10.1.20.40", "weak-sync.weak-ops.workers.dev", bare, out=900, inn=2400)
+        t += 900 * weak.uniform(0.4, 1.6)
     timer("10.1.10.40", "hourly-sync.relay-ops.workers.dev", bare)
     timer("10.1.10.41", "hourly-feed.azurewebsites.net", bare, https=False)
     timer("10.1.40.41", "shared-sync.fleet-ops.workers.dev", bare)
@@ -605,16 +612,28 @@ def test_an_unfingerprinted_regular_timer_is_listed_for_its_timing_alone() -> No
     result = run_scan(store, ScanOptions(min_score=0.0))
     listed = sorted((f.src, f.host, f.kind) for f in result.findings)
     assert listed == [("10.1.10.40", "hourly-sync.relay-ops.workers.dev", "contact"),
-                      ("10.1.10.41", "hourly-feed.azurewebsites.net", "contact")], listed
+                      ("10.1.10.41", "hourly-feed.azurewebsites.net", "contact"),
+                      ("10.1.20.40", "weak-sync.weak-ops.workers.dev", "beacon")], listed
+    assert 0.3 <= result.findings[0].score < ScanOptions().min_score  # the weak timer, first by score
+    alone = "listed for its regular timing alone: no JA4 was logged to tell its client from a browser"
     for f in result.findings:
+        if f.kind == "beacon":
+            assert alone not in f.reasons  # a beacon is listed for being one
+            continue
         https = f.src == "10.1.10.40"  # the User-Agent is seen on plain HTTP only
         assert f.ja4 is None and f.user_agent == (None if https else CHROME.ua)
         assert f.period_s is not None and 3600 * 0.9 <= f.period_s <= 3600 * 1.1
         assert f.severity == "info" and f.score < ScanOptions().min_score
         assert any("regular (every ~" in r and "8 intervals are too few for their spread to rule out chance" in r
                    for r in f.reasons), f.reasons
-        alone = "listed for its regular timing alone: no JA4 was logged to tell its client from a browser"
         assert (alone if https else alone + " (and a User-Agent can be claimed)") in f.reasons, f.reasons
+    # at the default --min-score the weak timer is not hidden: it is listed as a contact, for its timing
+    default = {f.src: f for f in run_scan(store, ScanOptions()).findings}
+    assert sorted(default) == ["10.1.10.40", "10.1.10.41", "10.1.20.40"]
+    weak_f = default["10.1.20.40"]
+    assert weak_f.kind == "contact" and weak_f.severity == "info" and weak_f.period_s is not None
+    assert any("weakly periodic" in r and "under --min-score 0.50" in r for r in weak_f.reasons), weak_f.reasons
+    assert alone in weak_f.reasons
 
 def test_out_of_memory_while_gathering_names_says_what_to_do(monkeypatch) -> None:
     """The matcher words its own failures ("gathering names failed: ..."); when DuckDB ran out of

@@ -224,17 +224,23 @@ def build(seed: int) -> Day:
     return d
 
 
-def write(d: Day, out: Path, logs: tuple[str, ...] = tuple(LOGS)) -> None:
+#: fields of ssl.log that stock Zeek does not write (the ja3 and ja4 packages add them; last in LOGS)
+FINGERPRINTS = 2
+
+
+def write(d: Day, out: Path, logs: tuple[str, ...] = tuple(LOGS), fingerprints: bool = True) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for log, fields in LOGS.items():
         if log not in logs:
             continue
+        cut = len(fields) - FINGERPRINTS if log == "ssl" and not fingerprints else len(fields)
+        fields = fields[:cut]
         with open(out / f"{log}.log", "w", encoding="utf-8") as fh:
             fh.write(f"#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\t{log}\n"
                      f"#open\t2026-11-26-00-00-00\n#fields\t" + "\t".join(f for f, _ in fields) + "\n#types\t"
                      + "\t".join(t for _, t in fields) + "\n")
             for row in sorted(d.rows[log], key=lambda r: r[0]):
-                fh.write("\t".join(f"{v:.6f}" if isinstance(v, float) else str(v) for v in row) + "\n")
+                fh.write("\t".join(f"{v:.6f}" if isinstance(v, float) else str(v) for v in row[:cut]) + "\n")
             fh.write("#close\t2026-11-27-00-00-00\n")
 
 
@@ -296,10 +302,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="sc2-det-") as tmp:
         out = args.keep or Path(tmp) / "logs"
         d = build(args.seed)
-        if args.no_fingerprints:  # ja3 and ja4 are the last two fields of ssl.log (LOGS)
-            LOGS["ssl"] = LOGS["ssl"][:-2]
-            d.rows["ssl"] = [row[:-2] for row in d.rows["ssl"]]
-        write(d, out, logs)
+        write(d, out, logs, fingerprints=not args.no_fingerprints)
         run = subprocess.run([sys.executable, "-m", "analyzer", "scan", str(out), "--format", "json", "-q"],
                              check=True, capture_output=True, text=True)
         r = evaluate(d.truth, json.loads(run.stdout)["findings"])

@@ -922,9 +922,9 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
             reasons.append(f"non-browser TLS fingerprint: {r['client_label']} (JA4 {r['ja4']})")
         else:
             reasons.append(f"non-browser TLS client (JA4 {r['ja4']}: not a browser's ALPN/cipher/extension set)")
-    if kind == "contact" and r.get("timed_contact") and not (r["nonbrowser"] or r["mismatch"] or r["long_conn"]
-                                                              or r.get("intel_pattern")):
-        # listed for its timing alone (stage 49): say what was missing to judge the client
+    if kind == "contact" and r.get("timed_contact") and not (r["long_conn"] or r.get("intel_pattern")):
+        # listed for its timing alone (stage 49, which already excludes a non-browser client): say what
+        # was missing to judge the client
         reasons.append("listed for its regular timing alone: no JA4 was logged to tell its client from a browser"
                        + (" (and a User-Agent can be claimed)" if r["user_agent"] is not None else ""))
     if r.get("inbound"):

@@ -107,8 +107,10 @@ class ScanParams:
     w_tool: float = 0.1              # ... and more when it is a known scripting runtime / attack tool
     w_mismatch: float = 0.15
     w_single: float = 0.1
-    w_common: float = 0.4
+    w_common: float = 0.4            # a fleet of at least prev_common hosts: an agent deployed by IT ...
     prev_common: int = 3
+    fleet_large: int = 5
+    w_small_fleet: float = 0.2       # ... or, fewer than fleet_large to a serverless tenant, one implant on a few
     fleet_period_ratio: float = 1.25  # hosts timed at periods further apart than this are not one fleet
     w_new: float = 0.05
     w_dns: float = 0.1
@@ -491,6 +493,12 @@ def join_multiplied(con: Any, values: dict[str, Any]) -> bool:
         "             count(*) FILTER (WHERE by_http) AS by_http FROM scan_events) e",
         {"t0": values["t0"], "t1": values["t1"], "dns_port": values["dns_port"]}).fetchone()
     return bool(row and row[0])
+
+
+def _fleet_count(fleet: float, fp_prev: float) -> str:
+    """How many of the hosts with this client make the fleet, when not all of them do (stage 46: those
+    timed at another cadence, and with no client seen, mere visitors of a tenantless front door)."""
+    return f", {int(fleet)} of them at this cadence" if fleet < fp_prev else ""
 
 
 def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_after: str | None = None,
@@ -939,8 +947,14 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
     if fp_prev == 1:
         reasons.append(f"only this {'source' if r.get('inbound') else 'internal host'} talks to it"
                        f"{with_client}{overall}")
-    elif fleet and fleet >= p.prev_common:
-        reasons.append(f"{int(fp_prev)} {hosts} talk to it{with_client} (fleet-wide: less suspicious)")
+    elif (r.get("fleet_discount") or 0) >= p.w_common:
+        reasons.append(f"{int(fp_prev)} {hosts} talk to it{with_client}{_fleet_count(fleet, fp_prev)} "
+                       f"(fleet-wide: less suspicious)")
+    elif r.get("fleet_discount"):
+        # stage 49: a small fleet to a serverless tenant is discounted less: one implant spread to a few
+        # hosts looks the same
+        reasons.append(f"{int(fp_prev)} {hosts} talk to it{with_client}{_fleet_count(fleet, fp_prev)}: "
+                       f"a small fleet, or one implant on a few hosts (a smaller discount)")
     elif fp_prev and fp_prev >= p.prev_common:
         # stage 46: hosts beaconing at another cadence are no fleet, nor (no client seen) mere visitors
         # of a front door that names no tenant

@@ -16,6 +16,10 @@ scorer is measured on timing it was not written against:
   open between check-ins, so one connection carries hours of requests; 30 people browsing plain-HTTP
   sites whose browser keeps connections open as well (pages of a few requests, clicks seconds to
   minutes apart).
+* 6 campaigns: one implant (one tenant, one client, one sleep and jitter) on 3 hosts each, as a
+  phishing wave or lateral movement leaves it: sleeps of 1, 15 and 30 min at jitter 20 and 50 %.
+  Hosts in step with one tenant look like a fleet agent; they are reported on a line of their own
+  (generated last, so the figures above are those of the day without them).
 * 120 users browsing (Chrome) from morning to evening, legitimate serverless sites included, and 40
   Poisson pollers (Go or Python clients) to serverless tenants, at mean rates of 2-20 minutes.
 
@@ -221,6 +225,21 @@ def build(seed: int) -> Day:
             d.query(times[0] - 0.01, src, site)
             t += d.rng.expovariate(1 / 600)
         d.truth.append(dict(kind="browsing-http", src=src))
+    # Campaigns: one implant config on three hosts (a tenant of its own, never the shared script.google.com)
+    k = 0
+    for sleep in (60, 900, 1800):
+        for jitter in (0.2, 0.5):
+            name, client, model = d.rng.choice(platforms[:-1])(), d.rng.choice((GO, PY, WININET)), d.rng.choice(MODELS)
+            for _ in range(3):
+                k += 1
+                src, activity = f"10.6.0.{k + 10}", d.rng.choice(sorted(ACTIVITY))
+                times = d.schedule(sleep, jitter, model, ACTIVITY[activity])
+                for t in times:
+                    d.flow(t, src, name, client)
+                for t in times[::max(1, int(300 / sleep))]:
+                    d.query(t - 0.02, src, name)
+                d.truth.append(dict(kind="c2-campaign", src=src, host=name, sleep=sleep, jitter=jitter, model=model,
+                                    activity=activity, checkins=len(times)))
     return d
 
 
@@ -261,9 +280,13 @@ def evaluate(truth: list[dict], findings: list[dict]) -> dict:
     kept = [t for t in truth if t["kind"] == "c2-keepalive"]
     kept_missed = [(t, [(f["kind"], f["score"]) for f in by_src[t["src"]]]) for t in kept
                    if not any(f["kind"] == "beacon" and f["host"] == t["host"] for f in by_src[t["src"]])]
-    c2 = {t["src"] for t in truth if t["kind"] in ("c2", "c2-keepalive")}
+    campaign = [t for t in truth if t["kind"] == "c2-campaign"]
+    campaign_missed = [(t, [(f["kind"], f["score"]) for f in by_src[t["src"]]]) for t in campaign
+                       if not any(f["kind"] == "beacon" and f["host"] == t["host"] for f in by_src[t["src"]])]
+    c2 = {t["src"] for t in truth if t["kind"] in ("c2", "c2-keepalive", "c2-campaign")}
     benign = [f for f in findings if f["src"] not in c2]
     return {"cells": cells, "missed": missed, "listed": listed, "kept": kept, "kept_missed": kept_missed,
+            "campaign": campaign, "campaign_missed": campaign_missed,
             "c2_lowest": min((f["score"] for f in findings if f["src"] in c2 and f["kind"] == "beacon"), default=None),
             "benign_highest": max((f["score"] for f in benign), default=None),
             "benign_beacons": [f for f in benign if f["kind"] == "beacon"], "benign_findings": len(benign)}
@@ -328,6 +351,12 @@ def main() -> None:
     for t, fs in kept_missed:
         print(f"  missed: kept-alive, sleep {t['sleep']} s, jitter {t['jitter']:.0%} ({t['activity']}, "
               f"{t['checkins']} check-ins) -> {t['host'][:40]}: {fs or 'no finding'}")
+    campaign, campaign_missed = r["campaign"], r["campaign_missed"]
+    print(f"campaigns (one implant on 3 hosts; sleep 1-30 min, jitter 20 and 50 %): "
+          f"{len(campaign) - len(campaign_missed)}/{len(campaign)} hosts found as beacons")
+    for t, fs in campaign_missed:
+        print(f"  missed: campaign, sleep {t['sleep']} s, jitter {t['jitter']:.0%} ({t['model']}, {t['activity']}, "
+              f"{t['checkins']} check-ins) -> {t['host'][:40]}: {fs or 'no finding'}")
     if args.rita:
         _print_rita(d, r)
     print(f"lowest C2 beacon score {r['c2_lowest']}; benign hosts: {r['benign_findings']} findings, highest score "
@@ -359,7 +388,10 @@ def _print_rita(d: Day, r: dict) -> None:
     kept = [rita.get((t["src"], t["host"])) or 0.0 for t in d.truth if t["kind"] == "c2-keepalive"]
     print(f"kept-alive plain-HTTP implants: RITA >= 0.7: {sum(x >= 0.7 for x in kept)}/{len(kept)} (RITA leaves "
           f"multi-request HTTP connections out)")
-    c2 = {t["src"] for t in d.truth if t["kind"] in ("c2", "c2-keepalive")}
+    camp = [rita.get((t["src"], t["host"])) or 0.0 for t in d.truth if t["kind"] == "c2-campaign"]
+    print(f"campaign hosts: RITA >= 0.7: {sum(x >= 0.7 for x in camp)}/{len(camp)}, >= 0.9: "
+          f"{sum(x >= 0.9 for x in camp)}/{len(camp)}; ours: {len(camp) - len(r['campaign_missed'])}/{len(camp)}")
+    c2 = {t["src"] for t in d.truth if t["kind"] in ("c2", "c2-keepalive", "c2-campaign")}
     benign = [v for (src, _), v in rita.items() if src not in c2 and v is not None]
     print(f"benign channels RITA scores (of {len(benign)}): >= 0.7: {sum(v >= 0.7 for v in benign)}, >= 0.9: "
           f"{sum(v >= 0.9 for v in benign)}, highest {max(benign, default=0):.3f}; "

@@ -19,8 +19,15 @@
 --                               + $w_tool (a known scripting runtime or attack tool: PowerShell, curl,
 --                                 python-requests, an empty UA, a tool's JA3/JA4 ...)
 --                               + $w_single (one internal host with this client)
---                               - $w_common (>= $prev_common hosts with this client, leaving out
---                                 those timed at another cadence: a fleet, stage 46)
+--                               - fleet_discount: $w_common for >= $prev_common hosts with this
+--                                 client, leaving out those timed at another cadence (a fleet, stage
+--                                 46); only $w_small_fleet for fewer than $fleet_large to a serverless
+--                                 endpoint of a medium- or high-confidence entry: a few hosts in step
+--                                 with one tenant is what one implant spread to a few hosts looks
+--                                 like, which the full discount hid (three hosts running one Worker
+--                                 implant at 20 % jitter scored 0.44-0.49, under the default
+--                                 --min-score). Elsewhere (CDNs, load balancers, a corporate GitLab)
+--                                 a few hosts in step are ordinary infrastructure far more often
 --                               + $w_new (destination new to the store)
 --                               + $w_dns (DNS signs: TXT queries, high-entropy labels, or at least
 --                                 $nxdomain_min NXDOMAIN answers across several names, as a DGA or
@@ -93,7 +100,13 @@ WITH b0 AS (
            coalesce(platform IS NOT NULL AND coalesce(low_conf, 0) = 0 AND fp_prevalence = 1 AND NOT inbound
                     AND coalesce(ja4, '') = '' AND NOT nonbrowser AND NOT mismatch
                     AND z >= $z_lo AND r_score >= $regular_min,
-                    FALSE) AS timed_contact
+                    FALSE) AS timed_contact,
+           CASE WHEN fleet >= $fleet_large THEN $w_common
+                WHEN fleet >= $prev_common
+                    THEN CASE WHEN platform IS NOT NULL AND coalesce(low_conf, 0) = 0 THEN $w_small_fleet
+                              ELSE $w_common END
+                ELSE 0
+           END AS fleet_discount
     FROM dead
 ), ev AS (
     SELECT signs.*,
@@ -101,7 +114,7 @@ WITH b0 AS (
          + CASE WHEN tool THEN $w_tool ELSE 0 END
          + CASE WHEN mismatch THEN $w_mismatch ELSE 0 END
          + CASE WHEN fp_prevalence = 1 THEN $w_single ELSE 0 END
-         - CASE WHEN fleet >= $prev_common THEN $w_common ELSE 0 END
+         - fleet_discount
          + CASE WHEN is_new THEN $w_new ELSE 0 END
          + CASE WHEN intel_pattern IS NOT NULL THEN $w_intel ELSE 0 END
          + CASE WHEN dns_signs THEN $w_dns ELSE 0 END

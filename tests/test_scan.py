@@ -661,3 +661,46 @@ def test_out_of_memory_while_gathering_names_says_what_to_do(monkeypatch) -> Non
     monkeypatch.setattr(scan_mod, "build_name_matches", other_failure)
     with pytest.raises(StoreError, match="^gathering names failed: something else$"):
         run_scan(store)
+
+
+def test_one_implant_on_three_hosts_is_listed_and_a_deployed_agent_still_ranks_as_a_fleet() -> None:
+    """Three hosts running one implant (one Worker, one Go client, Cobalt-Strike-style jitter of 20 % on
+    15 min, check-ins of varying size) beacon in step like a fleet agent, and nothing on the wire tells
+    the two apart. The full fleet discount, meant for an agent IT deployed, put each at 0.44-0.49: under
+    the default --min-score, nothing listed. A small fleet (3-4 hosts) is discounted less: the three
+    are beacons, and their reason says what they may be. Six hosts on one heartbeat still take the full
+    discount and say "fleet-wide". Not found: the browsing user and the Poisson poller of the same day."""
+    from analyzer.simulate import CHROME, GO, Builder
+
+    b = Builder("campaign", 5, hours=24.0)
+    rng = random.Random(5)
+    campaign = [f"10.1.10.{i}" for i in (61, 62, 63)]
+    for src in campaign:
+        t = b.scen.start + rng.uniform(0, 900)
+        while t < b.scen.end:
+            b.flow(t, src, "sync.ops-relay.workers.dev", GO, out=rng.randint(300, 900), inn=rng.randint(500, 4000))
+            t += 900 * (1 - 0.2 * rng.random())
+    b.periodic("heartbeat", [f"10.1.40.{i}" for i in range(1, 7)], "acme-uptime.azurewebsites.net", GO, sleep=60.0)
+    b.browsing("browsing", "10.1.20.10", ["www.google.com", "github.com", "docs.python.org"], CHROME,
+               sessions_per_hour=4)
+    b.poisson("poller", "10.1.30.5", "pricing-feed.vercel.app", GO, rate_s=300)
+    scen = b.finish()
+    store = Store()
+    load_into_store(scen, store.con)
+    result = run_scan(store, ScanOptions())  # the default --min-score
+    p = ScanParams()
+    for src in campaign:
+        (f,) = _find(result, src)
+        assert f.kind == "beacon" and f.score >= ScanOptions().min_score, (src, f.score, f.reasons)
+        assert f.platform == "Cloudflare Workers" and 700 <= f.period_s <= 900
+        assert any(r.startswith("3 internal hosts talk to it with this client: a small fleet, or one implant")
+                   for r in f.reasons), f.reasons
+        assert not any("fleet-wide" in r for r in f.reasons)
+    heartbeat = [f for f in result.findings if f.src.startswith("10.1.40.")]
+    assert len(heartbeat) == 6 and all(f.kind == "beacon" for f in heartbeat)
+    assert all(any(r.startswith("6 internal hosts talk to it with this client (fleet-wide") for r in f.reasons)
+               for f in heartbeat)
+    # the full discount: a perfect 60 s timer with a non-browser client, 1.0 + 0.1 - 0.4
+    assert {round(f.score, 2) for f in heartbeat} == {round(1.0 + p.w_nonbrowser - p.w_common, 2)}
+    assert not _find(result, "10.1.20.10")
+    assert not [f for f in _find(result, "10.1.30.5") if f.kind == "beacon"]

@@ -281,15 +281,22 @@ def test_a_precise_timer_with_few_checkins_is_found_and_random_few_are_not() -> 
                            "WHERE c.src LIKE '10.9.%' AND b.beacon >= ?", ScanParams().beacon_min)[0] == 0
 
 
-def test_fleet_discount_needs_one_cadence() -> None:
-    """Four hosts with one client to one destination: a fleet when they keep one rhythm, or merely use
-    it; no alibi for each other when each beacons at its own period (unrelated timers sharing a
-    generic fingerprint on a popular platform)."""
+def test_fleet_discount_needs_one_cadence_and_grows_with_the_fleet() -> None:
+    """Hosts with one client to one destination: a fleet when they keep one rhythm, or merely use it;
+    no alibi for each other when each beacons at its own period (unrelated timers sharing a generic
+    fingerprint on a popular platform). Three or four such hosts calling one serverless tenant are a
+    small fleet, discounted less: one implant spread to three hosts looks the same, and the full
+    discount hid it; three calling an ordinary name (a load balancer, a corporate GitLab) still take
+    the full discount."""
     store = Store()
     for i, period in enumerate((60, 300, 900, 1800)):  # four timers, four cadences: no fleet
         _conn_tls(store.con, f"10.1.0.{i}", "mixed.example.org", [T0 + k * period for k in range(40)])
-    for i in range(4):  # four hosts on one 300 s heartbeat: a fleet
+    for i in range(6):  # six hosts on one 300 s heartbeat: a fleet
         _conn_tls(store.con, f"10.2.0.{i}", "fleet.example.org", [T0 + i + k * 300 for k in range(40)])
+    for i in range(3):  # three hosts on one 300 s timer to one Worker: a small fleet ...
+        _conn_tls(store.con, f"10.4.0.{i}", "sync.few-ops.workers.dev", [T0 + i + k * 300 for k in range(40)])
+    for i in range(3):  # ... and to an ordinary name: a fleet
+        _conn_tls(store.con, f"10.5.0.{i}", "few.example.org", [T0 + i + k * 300 for k in range(40)])
     _conn_tls(store.con, "10.3.0.9", "used.example.org", [T0 + k * 300 for k in range(40)])  # one timer ...
     for i in range(3):  # ... among three hosts that just use the destination now and then
         _conn_tls(store.con, f"10.3.0.{i}", "used.example.org", [T0 + 5000 * i, T0 + 5000 * i + 777])
@@ -297,13 +304,25 @@ def test_fleet_discount_needs_one_cadence() -> None:
     fleet = dict(store.con.execute(
         "SELECT c.src, p.fleet FROM scan_prevalence p JOIN scan_channels c USING (chan_id)").fetchall())
     assert [fleet[f"10.1.0.{i}"] for i in range(4)] == [1, 1, 1, 1]
-    assert [fleet[f"10.2.0.{i}"] for i in range(4)] == [4, 4, 4, 4]
+    assert [fleet[f"10.2.0.{i}"] for i in range(6)] == [6] * 6
+    assert [fleet[f"10.4.0.{i}"] for i in range(3)] == [3] * 3
+    assert [fleet[f"10.5.0.{i}"] for i in range(3)] == [3] * 3
     assert fleet["10.3.0.9"] == 4
     context = dict(store.con.execute("SELECT src, evidence FROM scan_findings WHERE kind = 'beacon'").fetchall())
     p = ScanParams()
+    assert p.prev_common <= 3 < 4 < p.fleet_large <= 6 and p.w_small_fleet < p.w_common
     assert context["10.1.0.1"] == pytest.approx(p.w_nonbrowser)           # no fleet discount
     assert context["10.2.0.1"] == pytest.approx(p.w_nonbrowser - p.w_common)
+    assert context["10.4.0.1"] == pytest.approx(p.w_nonbrowser - p.w_small_fleet)
+    assert context["10.5.0.1"] == pytest.approx(p.w_nonbrowser - p.w_common)
     assert context["10.3.0.9"] == pytest.approx(p.w_nonbrowser - p.w_common)
+    reasons = {f.src: f.reasons for f in run_scan(store, ScanOptions(min_score=0.0)).findings}
+    assert any(r.startswith("6 internal hosts talk to it with this client (fleet-wide") for r in reasons["10.2.0.1"])
+    assert any("a small fleet, or one implant on a few hosts" in r for r in reasons["10.4.0.1"])
+    assert not any("fleet-wide" in r for r in reasons["10.4.0.1"])
+    assert any(r.startswith("3 internal hosts talk to it with this client (fleet-wide") for r in reasons["10.5.0.1"])
+    # the one timer's fleet is itself and the three hosts that merely use the destination
+    assert any(r.startswith("4 internal hosts talk to it with this client (fleet-wide") for r in reasons["10.3.0.9"])
 
 
 def test_without_a_client_only_same_cadence_beacons_make_a_fleet_at_a_tenantless_front_door() -> None:

@@ -113,6 +113,7 @@ class ScanParams:
     w_small_fleet: float = 0.2       # ... or, fewer than fleet_large to a serverless tenant, one implant on a few
     fleet_period_ratio: float = 1.25  # hosts timed at periods further apart than this are not one fleet
     w_new: float = 0.05
+    novelty_history_s: float = 43200.0  # "new to the store" needs this much of the store before the window
     w_dns: float = 0.1
     w_intel: float = 0.3
     w_inbound: float = 0.5           # an outside address reaching a private one: a monitor or scanner, mostly

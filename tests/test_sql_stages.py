@@ -435,6 +435,21 @@ def test_prevalence_is_per_fingerprint_and_novelty_needs_history() -> None:
     assert _one(store.con, "SELECT count(*) FROM scan_prevalence") == (5,)   # not plain.example.com's
 
 
+def test_novelty_needs_hours_of_history_not_seconds() -> None:
+    """A day of logs a few seconds longer than the 24 h window held "data from before the window", and
+    every destination of the day was "new to the store" (99 of 100 findings of a benchmark day said
+    so). The store must hold $novelty_history_s before the window: seconds are no baseline."""
+    p = ScanParams()
+    for history_s, expected in ((5.0, False), (p.novelty_history_s + 60, True)):
+        store = Store()
+        _conn_tls(store.con, "10.0.1.1", "fresh.acct.workers.dev", [T0 + 100 * k for k in range(10)])
+        _conn_tls(store.con, "10.0.1.2", "old.example.com", [T0 - history_s])  # the store's first record
+        prepare_inputs(store.con, ScanOptions())
+        score_channels(store.con, T0, T0 + 86400, p, stop_after="46")
+        assert _one(store.con, "SELECT DISTINCT is_new FROM scan_prevalence "
+                               "WHERE dest_key = 'tenant:Cloudflare Workers/acct'") == (expected,), history_s
+
+
 def test_dns_evidence_txt_nxdomain_and_entropy() -> None:
     store = Store()
     rng = random.Random(3)

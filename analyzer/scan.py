@@ -633,6 +633,33 @@ def _unfingerprinted(con: Any, t0: float, t1: float) -> str | None:
             "app-layer.protocols.tls.ja4-fingerprints: yes, and ja3-fingerprints)")
 
 
+#: a source whose TLS handshakes to at least this many names all carry one non-browser JA4 is named in a
+#: warning: a proxy, NAT or gateway that makes every connection itself (:func:`_gateways`)
+GATEWAY_MIN_NAMES = 20
+
+
+def _gateways(con: Any) -> list[str]:
+    """Warnings for sources that made every TLS handshake of the window, to :data:`GATEWAY_MIN_NAMES`
+    names or more, with one non-browser JA4: what logs taken outside a TLS-intercepting proxy or
+    gateway look like. The scan then attributes everyone's traffic to it: each serverless site anyone
+    visits is a non-browser contact of the proxy (a simulated day of 50 users behind one: contacts for
+    script.google.com, a Netlify and a Vercel site beside the implant), and one-host and fleet counts
+    say nothing. A host whose one Go or Python program talks to many names gets the same words, which
+    say what to check. Read after the scoring stages (scan_channels: stage 25), up to three sources."""
+    # a channel is (source, destination, fingerprint), and the fingerprint is the JA4 when there is one:
+    # a source's channels that share one JA4 are one per destination (no DISTINCT: 2M channels, 0.2 s)
+    rows = con.execute(
+        "SELECT src, count(*) AS names, CAST(sum(events) AS BIGINT) AS events, min(ja4) AS ja4 "
+        "FROM scan_channels WHERE ja4 IS NOT NULL GROUP BY src "
+        "HAVING min(ja4) = max(ja4) AND count(*) >= $n "
+        "ORDER BY events DESC, src LIMIT 3", {"n": GATEWAY_MIN_NAMES}).fetchall()
+    return [f"{printable(src, 60)} made every TLS handshake ({events} connections to {names} names) with one "
+            f"non-browser client (JA4 {printable(ja4, 60)}): if it is a proxy, NAT or gateway, everything it "
+            f"relays is scored as its own (each serverless site visited through it is a non-browser contact, "
+            f"and one-host and fleet counts say nothing); take the logs on the clients' side of it"
+            for src, names, events, ja4 in rows if ja4_browser_like(ja4) is False]
+
+
 def _two_sensors(con: Any, t0: float, t1: float) -> str | None:
     """The start of a warning when Zeek and Suricata logs of the window cover the same hours (for at
     least half of the shorter file's range, as analyzer.ingest.duplicates compares files): two sensors
@@ -724,6 +751,7 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
     score_channels(con, t0, t1, options.params, release_logs=options.release_logs, two_sensors=two is not None)
     if two:
         result.warnings.append(_merged(con, two, options.params))
+    result.warnings.extend(_gateways(con))
 
     result.channels_scored = con.execute("SELECT count(*) FROM scan_beacon").fetchone()[0]
     result.hosts = con.execute("SELECT count(DISTINCT src) FROM scan_channels").fetchone()[0]

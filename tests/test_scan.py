@@ -704,3 +704,31 @@ def test_one_implant_on_three_hosts_is_listed_and_a_deployed_agent_still_ranks_a
     assert {round(f.score, 2) for f in heartbeat} == {round(1.0 + p.w_nonbrowser - p.w_common, 2)}
     assert not _find(result, "10.1.20.10")
     assert not [f for f in _find(result, "10.1.30.5") if f.kind == "beacon"]
+
+
+def test_a_source_that_makes_every_handshake_with_one_non_browser_client_is_named_in_a_warning(mixed) -> None:
+    """Logs taken outside a TLS-intercepting proxy: one address makes every handshake, to many names,
+    with the proxy's own (non-browser) JA4, and every site anyone visits would read as its non-browser
+    contact. The scan says so, once, naming the address. Not warned: a host whose one Go program talks
+    to fewer names, a browser that visits as many, and the mixed day (pollers, implants, browsing)."""
+    from analyzer.scan import GATEWAY_MIN_NAMES
+    from analyzer.simulate import CHROME, CURL, GO, Builder
+
+    b = Builder("gateway", 3, hours=24.0)
+    names = [f"www.site{i}.example.com" for i in range(GATEWAY_MIN_NAMES + 5)]
+    for i in range(500):
+        b.flow(b.scen.start + 150 * i, "10.0.0.8", names[i % len(names)], CURL, out=800, inn=3000)
+    few = names[:GATEWAY_MIN_NAMES - 1]
+    for i in range(300):
+        b.flow(b.scen.start + 250 * i + 7, "10.1.0.5", few[i % len(few)], GO, out=800, inn=3000)
+        b.flow(b.scen.start + 250 * i + 11, "10.1.0.6", names[i % len(names)], CHROME, out=800, inn=3000)
+    store = Store()
+    load_into_store(b.finish(), store.con)
+    result = run_scan(store, ScanOptions())
+    warned = [w for w in result.warnings if "made every TLS handshake" in w]
+    assert len(warned) == 1, result.warnings
+    assert warned[0].startswith(f"10.0.0.8 made every TLS handshake (500 connections to {len(names)} names) "
+                                f"with one non-browser client (JA4 {CURL.ja4})")
+    assert "take the logs on the clients' side of it" in warned[0]
+    mixed_result, _ = mixed
+    assert not [w for w in mixed_result.warnings if "made every TLS handshake" in w]

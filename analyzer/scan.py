@@ -757,9 +757,17 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
     result.hosts = con.execute("SELECT count(DISTINCT src) FROM scan_channels").fetchone()[0]
     cur = con.execute("SELECT * FROM scan_findings ORDER BY score DESC, src, dest_key, fp")
     cols = [d[0] for d in cur.description]
+    rows = [dict(zip(cols, row)) for row in cur.fetchall()]
+    # the hosts of each small fleet (stage 49: 3-4 hosts in step with one serverless tenant), which a
+    # finding names: one implant on a few hosts is one incident
+    small: dict[tuple[Any, Any], list[str]] = {}
+    for r in rows:
+        if 0 < (r.get("fleet_discount") or 0) < options.params.w_common:
+            small.setdefault((r["dest_key"], r["fp"]), []).append(r["src"])
     findings = []
-    for row in cur.fetchall():
-        r = dict(zip(cols, row))
+    for r in rows:
+        if (r["dest_key"], r["fp"]) in small:
+            r["fleet_peers"] = sorted(set(small[(r["dest_key"], r["fp"])]) - {r["src"]})
         # compared as shown: a 0.4996 printed as 0.5 is not hidden by --min-score 0.5
         if r["kind"] == "beacon" and _shown_score(r["score"]) < options.min_score:
             if not (r["contact_ok"] and options.include_contacts):
@@ -982,8 +990,10 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
     elif r.get("fleet_discount"):
         # stage 49: a small fleet to a serverless tenant is discounted less: one implant spread to a few
         # hosts looks the same
+        peers = r.get("fleet_peers") or []
         reasons.append(f"{int(fp_prev)} {hosts} talk to it{with_client}{_fleet_count(fleet, fp_prev)}: "
-                       f"a small fleet, or one implant on a few hosts (a smaller discount)")
+                       f"a small fleet, or one implant on a few hosts (a smaller discount)"
+                       + (f"; the others: {', '.join(printable(x, 60) for x in peers)}" if peers else ""))
     elif fp_prev and fp_prev >= p.prev_common:
         # stage 46: hosts beaconing at another cadence are no fleet, nor (no client seen) mere visitors
         # of a front door that names no tenant

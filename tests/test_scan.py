@@ -668,8 +668,9 @@ def test_one_implant_on_three_hosts_is_listed_and_a_deployed_agent_still_ranks_a
     15 min, check-ins of varying size) beacon in step like a fleet agent, and nothing on the wire tells
     the two apart. The full fleet discount, meant for an agent IT deployed, put each at 0.44-0.49: under
     the default --min-score, nothing listed. A small fleet (3-4 hosts) is discounted less: the three
-    are beacons, and their reason says what they may be. Six hosts on one heartbeat still take the full
-    discount and say "fleet-wide". Not found: the browsing user and the Poisson poller of the same day."""
+    are beacons, and each one's reason says what they may be and names the other two. Six hosts on one
+    heartbeat still take the full discount and say "fleet-wide". Not found: the browsing user and the
+    Poisson poller of the same day."""
     from analyzer.simulate import CHROME, GO, Builder
 
     b = Builder("campaign", 5, hours=24.0)
@@ -693,8 +694,9 @@ def test_one_implant_on_three_hosts_is_listed_and_a_deployed_agent_still_ranks_a
         (f,) = _find(result, src)
         assert f.kind == "beacon" and f.score >= ScanOptions().min_score, (src, f.score, f.reasons)
         assert f.platform == "Cloudflare Workers" and 700 <= f.period_s <= 900
+        others = ", ".join(sorted(set(campaign) - {src}))
         assert any(r.startswith("3 internal hosts talk to it with this client: a small fleet, or one implant")
-                   for r in f.reasons), f.reasons
+                   and r.endswith(f"; the others: {others}") for r in f.reasons), f.reasons
         assert not any("fleet-wide" in r for r in f.reasons)
     heartbeat = [f for f in result.findings if f.src.startswith("10.1.40.")]
     assert len(heartbeat) == 6 and all(f.kind == "beacon" for f in heartbeat)

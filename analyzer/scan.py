@@ -496,6 +496,10 @@ def join_multiplied(con: Any, values: dict[str, Any]) -> bool:
     return bool(row and row[0])
 
 
+#: how many of a small or new fleet's other hosts its reason names
+FLEET_PEERS_SHOWN = 8
+
+
 def _fleet_count(fleet: float, fp_prev: float) -> str:
     """How many of the hosts with this client make the fleet, when not all of them do (stage 46: those
     timed at another cadence, and with no client seen, mere visitors of a tenantless front door)."""
@@ -991,9 +995,12 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         # stage 49: a small fleet to a serverless tenant is discounted less: one implant spread to a few
         # hosts looks the same
         peers = r.get("fleet_peers") or []
+        what = ("a fleet new to the store (all began inside the window): a new rollout, or one implant "
+                "spreading" if fleet and fleet >= p.fleet_large else "a small fleet, or one implant on a few hosts")
+        shown = ", ".join(printable(x, 60) for x in peers[:FLEET_PEERS_SHOWN])
+        more = f" and {len(peers) - FLEET_PEERS_SHOWN} more" if len(peers) > FLEET_PEERS_SHOWN else ""
         reasons.append(f"{int(fp_prev)} {hosts} talk to it{with_client}{_fleet_count(fleet, fp_prev)}: "
-                       f"a small fleet, or one implant on a few hosts (a smaller discount)"
-                       + (f"; the others: {', '.join(printable(x, 60) for x in peers)}" if peers else ""))
+                       f"{what} (a smaller discount)" + (f"; the others: {shown}{more}" if peers else ""))
     elif fp_prev and fp_prev >= p.prev_common:
         # stage 46: hosts beaconing at another cadence are no fleet, nor (no client seen) mere visitors
         # of a front door that names no tenant

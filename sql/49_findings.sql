@@ -27,7 +27,12 @@
 --                                 like, which the full discount hid (three hosts running one Worker
 --                                 implant at 20 % jitter scored 0.44-0.49, under the default
 --                                 --min-score). Elsewhere (CDNs, load balancers, a corporate GitLab)
---                                 a few hosts in step are ordinary infrastructure far more often
+--                                 a few hosts in step are ordinary infrastructure far more often.
+--                                 A fleet of any size to such an endpoint new to the store (is_new:
+--                                 first used inside the window, with hours of history before it, as
+--                                 a store scanned nightly has) is discounted $w_small_fleet too: an
+--                                 agent IT deployed has been calling for longer; hosts that all
+--                                 began today may be one implant spreading (or a new rollout)
 --                               + $w_new (destination new to the store)
 --                               + $w_dns (DNS signs: TXT queries, high-entropy labels, or at least
 --                                 $nxdomain_min NXDOMAIN answers across several names, as a DGA or
@@ -101,11 +106,10 @@ WITH b0 AS (
                     AND coalesce(ja4, '') = '' AND NOT nonbrowser AND NOT mismatch
                     AND z >= $z_lo AND r_score >= $regular_min,
                     FALSE) AS timed_contact,
-           CASE WHEN fleet >= $fleet_large THEN $w_common
-                WHEN fleet >= $prev_common
-                    THEN CASE WHEN platform IS NOT NULL AND coalesce(low_conf, 0) = 0 THEN $w_small_fleet
-                              ELSE $w_common END
-                ELSE 0
+           CASE WHEN NOT coalesce(fleet >= $prev_common, FALSE) THEN 0
+                WHEN platform IS NOT NULL AND coalesce(low_conf, 0) = 0 AND (fleet < $fleet_large OR is_new)
+                    THEN $w_small_fleet
+                ELSE $w_common
            END AS fleet_discount
     FROM dead
 ), ev AS (

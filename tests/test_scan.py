@@ -734,3 +734,44 @@ def test_a_source_that_makes_every_handshake_with_one_non_browser_client_is_name
     assert "take the logs on the clients' side of it" in warned[0]
     mixed_result, _ = mixed
     assert not [w for w in mixed_result.warnings if "made every TLS handshake" in w]
+
+
+def test_a_fleet_new_to_a_nightly_store_is_discounted_less_than_one_it_has_seen_before() -> None:
+    """A store scanned nightly holds yesterday: six hosts that began calling a Worker today, in step,
+    are a new rollout or one implant spreading, and take only the small-fleet discount, naming the
+    other five; six hosts on a heartbeat the store saw yesterday keep the full one. The same day with
+    no history before it cannot tell: both are fleets, fully discounted."""
+    from analyzer.simulate import GO, Builder
+
+    def day(hours: float) -> tuple[ScanResult, list[str]]:
+        b = Builder("rollout", 9, hours=hours)
+        rng = random.Random(9)
+        spreading = [f"10.1.10.{i}" for i in range(71, 77)]
+        for src in spreading:  # from the last 24 h on only
+            t = b.scen.end - 24 * HOUR + rng.uniform(0, 900)
+            while t < b.scen.end:
+                b.flow(t, src, "sync.new-relay.workers.dev", GO, out=rng.randint(300, 900), inn=rng.randint(500, 4000))
+                t += 900 * (1 - 0.2 * rng.random())
+        b.periodic("heartbeat", [f"10.1.40.{i}" for i in range(1, 7)], "acme-uptime.azurewebsites.net", GO,
+                   sleep=60.0)
+        store = Store()
+        load_into_store(b.finish(), store.con)
+        return run_scan(store, ScanOptions(min_score=0.0)), spreading
+
+    p = ScanParams()
+    nightly, spreading = day(48.0)
+    for src in spreading:
+        (f,) = _find(nightly, src)
+        others = ", ".join(sorted(set(spreading) - {src}))
+        assert any(r.startswith("6 internal hosts talk to it with this client: a fleet new to the store")
+                   and r.endswith(f"(a smaller discount); the others: {others}") for r in f.reasons), f.reasons
+    heartbeat = [f for f in nightly.findings if f.src.startswith("10.1.40.")]
+    assert len(heartbeat) == 6
+    assert all(any("(fleet-wide: less suspicious)" in r for r in f.reasons) for f in heartbeat)
+    assert all(not any("first seen in the store" in r for r in f.reasons) for f in heartbeat)
+    one_day, _ = day(24.0)
+    for src in spreading:
+        (f,) = _find(one_day, src)
+        assert any("(fleet-wide: less suspicious)" in r for r in f.reasons), f.reasons
+        assert f.score == pytest.approx(next(g for g in nightly.findings if g.src == src).score
+                                        - (p.w_common - p.w_small_fleet) - p.w_new, abs=2e-3)

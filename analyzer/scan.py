@@ -110,7 +110,8 @@ class ScanParams:
     w_common: float = 0.4            # a fleet of at least prev_common hosts: an agent deployed by IT ...
     prev_common: int = 3
     fleet_large: int = 5
-    w_small_fleet: float = 0.2       # ... or, fewer than fleet_large to a serverless tenant, one implant on a few
+    w_small_fleet: float = 0.2       # ... or, to a serverless tenant, fewer than fleet_large hosts (any number when
+                                     # the tenant is new to a store with history): one implant on a few hosts
     fleet_period_ratio: float = 1.25  # hosts timed at periods further apart than this are not one fleet
     w_new: float = 0.05
     novelty_history_s: float = 43200.0  # "new to the store" needs this much of the store before the window
@@ -651,7 +652,8 @@ def _gateways(con: Any) -> list[str]:
     say nothing. A host whose one Go or Python program talks to many names gets the same words, which
     say what to check. Read after the scoring stages (scan_channels: stage 25), up to three sources."""
     # a channel is (source, destination, fingerprint), and the fingerprint is the JA4 when there is one:
-    # a source's channels that share one JA4 are one per destination (no DISTINCT: 2M channels, 0.2 s)
+    # a source's channels that share one JA4 are one per destination, so count(*) counts the names
+    # (2M channels: 0.07 s, against 0.2 s with count(DISTINCT ...))
     rows = con.execute(
         "SELECT src, count(*) AS names, CAST(sum(events) AS BIGINT) AS events, min(ja4) AS ja4 "
         "FROM scan_channels WHERE ja4 IS NOT NULL GROUP BY src "
@@ -992,8 +994,8 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         reasons.append(f"{int(fp_prev)} {hosts} talk to it{with_client}{_fleet_count(fleet, fp_prev)} "
                        f"(fleet-wide: less suspicious)")
     elif r.get("fleet_discount"):
-        # stage 49: a small fleet to a serverless tenant is discounted less: one implant spread to a few
-        # hosts looks the same
+        # stage 49: a small fleet to a serverless tenant, or one of any size to a tenant new to a store with
+        # history, is discounted less: one implant spread to a few hosts looks the same
         peers = r.get("fleet_peers") or []
         what = ("a fleet new to the store (all began inside the window): a new rollout, or one implant "
                 "spreading" if fleet and fleet >= p.fleet_large else "a small fleet, or one implant on a few hosts")

@@ -263,6 +263,16 @@ def write(d: Day, out: Path, logs: tuple[str, ...] = tuple(LOGS), fingerprints: 
             fh.write("#close\t2026-11-27-00-00-00\n")
 
 
+#: the kinds of truth rows that are implants
+C2_KINDS = ("c2", "c2-keepalive", "c2-campaign")
+
+
+def _not_beacons(truth: list[dict], by_src: dict) -> list[tuple[dict, list]]:
+    """The implants of ``truth`` with no beacon finding to their host, each with what its source got."""
+    return [(t, [(f["kind"], f["score"]) for f in by_src[t["src"]]]) for t in truth
+            if not any(f["kind"] == "beacon" and f["host"] == t["host"] for f in by_src[t["src"]])]
+
+
 def evaluate(truth: list[dict], findings: list[dict]) -> dict:
     by_src = collections.defaultdict(list)
     for f in findings:
@@ -278,12 +288,9 @@ def evaluate(truth: list[dict], findings: list[dict]) -> dict:
             missed.append((t, [(f["kind"], f["score"]) for f in by_src[t["src"]]]))
     listed = [t for t in truth if t["kind"] == "c2" and any(f["host"] == t["host"] for f in by_src[t["src"]])]
     kept = [t for t in truth if t["kind"] == "c2-keepalive"]
-    kept_missed = [(t, [(f["kind"], f["score"]) for f in by_src[t["src"]]]) for t in kept
-                   if not any(f["kind"] == "beacon" and f["host"] == t["host"] for f in by_src[t["src"]])]
     campaign = [t for t in truth if t["kind"] == "c2-campaign"]
-    campaign_missed = [(t, [(f["kind"], f["score"]) for f in by_src[t["src"]]]) for t in campaign
-                       if not any(f["kind"] == "beacon" and f["host"] == t["host"] for f in by_src[t["src"]])]
-    c2 = {t["src"] for t in truth if t["kind"] in ("c2", "c2-keepalive", "c2-campaign")}
+    kept_missed, campaign_missed = _not_beacons(kept, by_src), _not_beacons(campaign, by_src)
+    c2 = {t["src"] for t in truth if t["kind"] in C2_KINDS}
     benign = [f for f in findings if f["src"] not in c2]
     return {"cells": cells, "missed": missed, "listed": listed, "kept": kept, "kept_missed": kept_missed,
             "campaign": campaign, "campaign_missed": campaign_missed,
@@ -391,7 +398,7 @@ def _print_rita(d: Day, r: dict) -> None:
     camp = [rita.get((t["src"], t["host"])) or 0.0 for t in d.truth if t["kind"] == "c2-campaign"]
     print(f"campaign hosts: RITA >= 0.7: {sum(x >= 0.7 for x in camp)}/{len(camp)}, >= 0.9: "
           f"{sum(x >= 0.9 for x in camp)}/{len(camp)}; ours: {len(camp) - len(r['campaign_missed'])}/{len(camp)}")
-    c2 = {t["src"] for t in d.truth if t["kind"] in ("c2", "c2-keepalive", "c2-campaign")}
+    c2 = {t["src"] for t in d.truth if t["kind"] in C2_KINDS}
     benign = [v for (src, _), v in rita.items() if src not in c2 and v is not None]
     print(f"benign channels RITA scores (of {len(benign)}): >= 0.7: {sum(v >= 0.7 for v in benign)}, >= 0.9: "
           f"{sum(v >= 0.9 for v in benign)}, highest {max(benign, default=0):.3f}; "

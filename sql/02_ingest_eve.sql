@@ -1,4 +1,4 @@
--- Stage 02: Suricata eve.json -> conn, dns, tls, http.
+-- Stage 02: Suricata eve.json -> conn, dns, tls (tls and quic events), http.
 -- Statements are separated by "-- name:" lines; parameters are bound by name.
 -- Each event is parsed once, into _eve_v: the text of the nine top-level values the model takes,
 -- the lists fl, dn, tl, ht of those of the flow, dns, tls and http objects (in the order of their
@@ -20,6 +20,9 @@
 --   *_ip_bytes), orig/resp_pkts = pkts_toserver/pkts_toclient, orig/resp_bytes (payload) = NULL
 --   (eve has no payload byte count), service = app_proto (NULL when 'failed'), conn_state = flow.state
 --   (Suricata's new/established/closed, not Zeek's S0/SF...), history = NULL.
+-- * quic -> tls: the event that carries the client's hello (quic.sni, quic.ja3, quic.ja4), the first
+--   of its flow, is the QUIC connection's TLS handshake (as Zeek logs it in ssl.log), version 'QUIC'
+--   and quic.version; other QUIC events are skipped.
 -- * dns: one row per transaction: within (flow_id, dns.id) the k-th request record pairs with the
 --   k-th response, a response being all answer records of one packet (same timestamp), so v1's
 --   one-record-per-answer records merge into one answers list and a retransmitted query with its
@@ -33,7 +36,7 @@ CREATE OR REPLACE TEMP VIEW _eve_v AS
 SELECT line,
     v[1] AS event_type, v[2] AS r_ts, v[3] AS flow_id, v[4] AS src, v[5] AS r_src_port, v[6] AS dst,
     v[7] AS r_dst_port, v[8] AS r_proto, v[9] AS app_proto,
-    v[10:16] AS fl, v[17:28] AS dn, v[29:33] AS tl, v[34:39] AS ht,
+    v[10:16] AS fl, v[17:28] AS dn, CASE WHEN v[1] = 'quic' THEN v[40:44] ELSE v[29:33] END AS tl, v[34:39] AS ht,
     -- a DNS event's answers as JSON values: the line parsed once more (both paths in one call), DNS
     -- lines only
     CASE WHEN v[1] = 'dns' THEN json_extract(l, ['$.dns.answers', '$.dns.grouped']) END AS d
@@ -49,7 +52,8 @@ FROM (
         '$.dns.rcode', '$.dns.rdata', '$.dns.ttl',
         '$.tls.sni', '$.tls.ja3.hash', '$.tls.ja4', '$.tls.ja4.hash', '$.tls.version',
         '$.http.hostname', '$.http.url', '$.http.http_user_agent', '$.http.http_method',
-        '$.http.status', '$.http.length'
+        '$.http.status', '$.http.length',
+        '$.quic.sni', '$.quic.ja3.hash', '$.quic.ja4', '$.quic.ja4.hash', '$.quic.version'
     ])) AS v
     FROM _lines JOIN _jl USING (line)
 ) AS p;
@@ -77,14 +81,16 @@ FROM (
                                   '$.rrname', '$.queries[0].rrname', '$.query[0].rrname',
                                   '$.rrtype', '$.queries[0].rrtype', '$.query[0].rrtype',
                                   '$.rcode', '$.rdata', '$.ttl']) AS dn,
-        json_extract_string(tls, ['$.sni', '$.ja3.hash', '$.ja4', '$.ja4.hash', '$.version']) AS tl,
+        -- a QUIC event's client hello (sni, ja3, ja4) where a TLS event's is
+        json_extract_string(CASE WHEN json_extract_string(event_type, '$') = 'quic' THEN quic ELSE tls END,
+                            ['$.sni', '$.ja3.hash', '$.ja4', '$.ja4.hash', '$.version']) AS tl,
         json_extract_string(http, ['$.hostname', '$.url', '$.http_user_agent', '$.http_method',
                                    '$.status', '$.length']) AS ht,
         CASE WHEN json_extract_string(event_type, '$') = 'dns' THEN json_extract(dns, ['$.answers', '$.grouped']) END AS d
     FROM read_json($path, format = 'newline_delimited', auto_detect = false, compression = 'none',
         columns = {event_type: 'JSON', "timestamp": 'JSON', flow_id: 'JSON', src_ip: 'JSON', src_port: 'JSON',
                    dest_ip: 'JSON', dest_port: 'JSON', proto: 'JSON', app_proto: 'JSON',
-                   flow: 'JSON', dns: 'JSON', tls: 'JSON', http: 'JSON'})
+                   flow: 'JSON', dns: 'JSON', tls: 'JSON', http: 'JSON', quic: 'JSON'})
 ) AS j
 
 -- name: events
@@ -95,10 +101,10 @@ FROM (
 -- 545 MB eve.json.
 CREATE OR REPLACE TEMP TABLE _eve AS
 SELECT *,
-    event_type IN ('flow', 'dns', 'tls', 'http') AS modelled,
+    event_type IN ('flow', 'dns', 'tls', 'http') OR quic_hello AS modelled,
     CASE
         WHEN event_type IS NULL THEN 'no event_type'
-        WHEN event_type NOT IN ('flow', 'dns', 'tls', 'http') THEN NULL
+        WHEN event_type NOT IN ('flow', 'dns', 'tls', 'http') AND NOT quic_hello THEN NULL
         WHEN event_type = 'flow' AND coalesce(flow_start, t_epoch) IS NULL THEN 'unparseable timestamp'
         WHEN event_type <> 'flow' AND t_epoch IS NULL THEN 'unparseable timestamp'
         WHEN NOT ingest_epoch_ok(CASE WHEN event_type = 'flow' THEN coalesce(flow_start, t_epoch) ELSE t_epoch END)
@@ -128,10 +134,15 @@ SELECT line,
     coalesce(dn[4], dn[5], dn[6]) AS qname,
     coalesce(dn[7], dn[8], dn[9]) AS qtype,
     dn[10] AS rcode, dn[11] AS rdata, ingest_double(dn[12]) AS ttl,
-    -- tl: tls's sni, ja3.hash, ja4 (text, or an object), ja4.hash, version
+    -- tl: tls's sni, ja3.hash, ja4 (text, or an object), ja4.hash, version (quic's, for a QUIC event)
     tl[1] AS sni, tl[2] AS ja3,
     coalesce(tl[4], CASE WHEN NOT starts_with(tl[3], '{') THEN tl[3] END) AS ja4,
     tl[5] AS tls_version,
+    -- a QUIC event that carries the client's hello (its SNI or fingerprint): the TLS handshake of a
+    -- QUIC connection, which Zeek logs in ssl.log. The server's hello (ja3s only) and packets with
+    -- neither are skipped, and so is a repeat of the hello in one flow (eve.py keeps the first).
+    coalesce(event_type = 'quic' AND (tl[1] IS NOT NULL OR tl[2] IS NOT NULL OR tl[3] IS NOT NULL
+                                      OR tl[4] IS NOT NULL), false) AS quic_hello,
     -- ht: http's hostname, url, http_user_agent, http_method, status, length
     ht[1] AS hostname, ht[2] AS url, ht[3] AS user_agent, ht[4] AS method,
     ht[5] AS r_status, ht[6] AS r_length,
@@ -139,6 +150,14 @@ SELECT line,
     json_extract(d[2], '$.*') AS grouped_json
 FROM _eve_v
 ) AS e;
+
+-- name: quic_repeats
+-- A QUIC client's hello seen again in its flow (resent after the server's Retry): skipped, the flow's
+-- first kept, so that one connection is one handshake (a second would pair with the flow again).
+UPDATE _eve SET modelled = false
+WHERE quic_hello AND reason IS NULL AND flow_id IS NOT NULL
+  AND line NOT IN (SELECT min(line) FROM _eve WHERE quic_hello AND reason IS NULL AND flow_id IS NOT NULL
+                   GROUP BY flow_id);
 
 -- name: conn
 CREATE OR REPLACE TEMP TABLE _stage AS
@@ -158,10 +177,12 @@ FROM _eve WHERE event_type = 'flow' AND reason IS NULL;
 CREATE OR REPLACE TEMP TABLE _stage AS
 SELECT line, ingest_ts(t_epoch) AS ts, t_epoch AS epoch,
     flow_id AS uid, src, src_port, dst, dst_port,
-    sni AS server_name, ja3, ja4, tls_version_name(tls_version) AS version, NULL::BOOLEAN AS established,
+    sni AS server_name, ja3, ja4,
+    CASE WHEN quic_hello THEN 'QUIC' || coalesce(' ' || tls_version, '') ELSE tls_version_name(tls_version) END AS version,
+    NULL::BOOLEAN AS established,
     NULL::VARCHAR AS sensor_platform, NULL::VARCHAR AS sensor_tenant,
     NULL::VARCHAR AS reason
-FROM _eve WHERE event_type = 'tls' AND reason IS NULL;
+FROM _eve WHERE (event_type = 'tls' OR quic_hello) AND modelled AND reason IS NULL;
 
 -- name: http
 CREATE OR REPLACE TEMP TABLE _stage AS

@@ -743,3 +743,56 @@ def test_an_eve_ttl_that_is_not_finite_is_no_ttl(tmp_path, monkeypatch):
         ingest_paths(s, [str(p)])
         got = s.con.execute("SELECT line, ttls FROM dns ORDER BY line").fetchall()
     assert got == [(4, [None]), (9, [60.0])]
+
+
+def qrow(i: int, flow: int, **quic: object) -> str:
+    """A Suricata 7 ``quic`` event of flow ``flow`` (its keys as Suricata writes them)."""
+    import json
+
+    return json.dumps({"timestamp": f"2026-11-26T01:00:{i % 60:02d}.000000+0000", "flow_id": flow,
+                       "event_type": "quic", "src_ip": "10.0.0.5", "src_port": 51000 + flow % 1000,
+                       "dest_ip": "104.21.1.1", "dest_port": 443, "proto": "UDP", "quic": quic}) + "\n"
+
+
+def test_eve_quic_hellos_are_tls_handshakes_once_per_flow_both_ways(tmp_path, monkeypatch):
+    """A QUIC connection's handshake is in its ``quic`` events (Zeek logs it in ssl.log): the first
+    event of a flow that carries the client's SNI or fingerprint becomes a tls row, version 'QUIC 1';
+    the server's hello, a hello resent after a Retry and packets with neither are skipped, counted."""
+    rows = [erow(i) for i in range(40)]
+    rows += [
+        qrow(0, 7001, version="1", sni="cdn-sync.acct.workers.dev",
+             ja3={"hash": "203c2306834e5bf5ace01fb74ad1badf", "string": "771,4865-4866-4867,..."}),
+        qrow(1, 7001, version="1", ja3s={"hash": "f4febc55ea12b31ae17cfb7e614afda8"}),          # the server's
+        qrow(2, 7001, version="1", sni="cdn-sync.acct.workers.dev",
+             ja3={"hash": "203c2306834e5bf5ace01fb74ad1badf"}),                                  # resent: skipped
+        qrow(3, 7002, version="1", ja3={"hash": "203c2306834e5bf5ace01fb74ad1badf"}),            # no SNI: kept
+        qrow(4, 7003, version="1"),                                                              # neither
+        qrow(5, 7004, version="Q050", sni="www.google.com", ua="Chrome/120", ja4="q13d0312h3_55b375c5d22e_x"),
+    ]
+    p = tmp_path / "eve.json"
+    p.write_text("".join(rows))
+    report, tables, taken = same_both_ways([p], monkeypatch)
+    assert taken == 1
+    f = report.files[0]
+    assert (f.lines_loaded, f.skipped_events, f.lines_rejected) == (40 + 3, 3, 0)
+    quic = sorted((r[2], r[7], r[8], r[9], r[10], r[-1]) for r in tables["tls"] if r[2] in ("7001", "7002", "7003", "7004"))
+    assert quic == [
+        ("7001", "cdn-sync.acct.workers.dev", "203c2306834e5bf5ace01fb74ad1badf", None, "QUIC 1", 41),
+        ("7002", None, "203c2306834e5bf5ace01fb74ad1badf", None, "QUIC 1", 44),
+        ("7004", "www.google.com", None, "q13d0312h3_55b375c5d22e_x", "QUIC Q050", 46),
+    ]
+    assert len(tables["tls"]) == 8 + 3                       # the TLS events are as they were
+    same_in_a_scratch_store([p], monkeypatch)
+
+
+def test_eve_a_quic_hello_without_a_time_is_rejected_and_other_quic_events_are_not(tmp_path, monkeypatch):
+    rows = [erow(i) for i in range(20)]
+    rows.append(qrow(0, 7001, version="1", sni="a.example").replace('"2026-11-26T01:00:00.000000+0000"', '"soon"'))
+    rows.append(qrow(1, 7001, version="1", ja3s={"hash": "x"}).replace('"2026-11-26T01:00:01.000000+0000"', '"soon"'))
+    p = tmp_path / "eve.json"
+    p.write_text("".join(rows))
+    report, tables, _taken = same_both_ways([p], monkeypatch)
+    f = report.files[0]
+    assert [(r.line, r.reason) for r in f.rejects] == [(21, "unparseable timestamp")]
+    assert (f.lines_loaded, f.skipped_events) == (20, 1)
+    assert not [r for r in tables["tls"] if r[2] == "7001"]

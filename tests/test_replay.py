@@ -394,3 +394,28 @@ def test_an_unreadable_capture_is_an_input_error_naming_it(tmp_path, monkeypatch
     with pytest.raises(InputError, match="cannot be read") as err:
         replay.check_capture(capture)
     assert err.value.path == str(capture) and not replay.is_capture(capture)
+
+
+@needs_suricata
+@needs_shared
+def test_quic_captures_replay_into_named_handshakes(tmp_path):
+    """HTTP/3: the shipped configuration logs QUIC, and each connection's hello becomes one handshake
+    of the store, named by its SNI (Chromium to api.cirrus-ci.com; quic-go after a Retry, whose
+    resent hello is not a second one; the Merlin C2 agent, which sends no SNI, by its JA3 alone)."""
+    from analyzer.ingest import ingest_paths
+    from analyzer.store import Store
+
+    quic = SHARED / "zeek" / "testing" / "btest" / "Traces" / "quic"
+    pcaps = [quic / "chromium-115.0.5790.110-api-cirrus-com.pcap", quic / "interop" / "quic-go_quic-go" / "retry.pcap",
+             quic / "merlinc2_Zeek_example.pcapng"]
+    eves = replay_pcaps(pcaps, tmp_path)
+    assert sum(e["event_type"] == "quic" for e in events(eves[1])) == 4     # two hellos, the server's, a packet
+    with Store() as store:
+        report = ingest_paths(store, eves)
+        assert [f.lines_rejected for f in report.files] == [0, 0, 0]
+        got = store.con.execute(
+            "SELECT t.server_name, t.ja3, t.version, c.service FROM tls t JOIN conn c USING (uid) ORDER BY t.file_id"
+        ).fetchall()
+    assert got == [("api.cirrus-ci.com", "526bdfecc3fb6cf46540d7ff70e88cec", "QUIC 1", "quic"),
+                   ("server4:443", "3e9680842aa1ac1f48edc74e779ebc97", "QUIC 1", "quic"),
+                   (None, "203c2306834e5bf5ace01fb74ad1badf", "QUIC 1", "quic")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -402,3 +403,48 @@ def test_a_scan_stopped_by_a_signal_removes_its_spill_folder(tmp_path: Path, sig
     assert proc.returncode == 128 + getattr(signal, sig)
     assert f"stopped by {sig}" in err and "Traceback" not in err
     assert not list(spill_root.glob("serverless-c2-spill-*"))
+
+
+def test_a_beacon_over_quic_in_eve_json_is_named_by_its_quic_hello(tmp_path: Path) -> None:
+    """Suricata logs a QUIC (HTTP/3) connection's handshake as a ``quic`` event, not a ``tls`` one.
+    An implant on HTTP/3 to a Worker, its resolver out of sight (DNS over HTTPS): the flows are named
+    by the hello's SNI and keyed by its JA3, so the beacon is the Worker's; a browser's QUIC visits to
+    a search engine at random times are no finding."""
+    import random
+
+    rng, lines, day = random.Random(5), [], 1_795_651_200.0
+
+    def iso(t: float) -> str:
+        return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+0000")
+
+    def quic_flow(flow: int, t: float, src: str, dst: str, sni: str, ja3: str) -> None:
+        base = {"flow_id": flow, "src_ip": src, "src_port": 40000 + flow % 20000, "dest_ip": dst,
+                "dest_port": 443, "proto": "UDP"}
+        lines.append({"timestamp": iso(t), "event_type": "quic", **base,
+                      "quic": {"version": "1", "sni": sni, "ja3": {"hash": ja3, "string": "771,4865-4866-4867"}}})
+        lines.append({"timestamp": iso(t + 0.05), "event_type": "quic", **base, "src_ip": dst, "dest_ip": src,
+                      "quic": {"version": "1", "ja3s": {"hash": "f4febc55ea12b31ae17cfb7e614afda8"}}})
+        lines.append({"timestamp": iso(t + 1.2), "event_type": "flow", **base, "app_proto": "quic",
+                      "flow": {"start": iso(t), "end": iso(t + 1.2), "pkts_toserver": 9, "pkts_toclient": 8,
+                               "bytes_toserver": 2400 + rng.randint(0, 80), "bytes_toclient": 3100, "state": "new"}})
+
+    t, flow = day + 30, 1
+    while t < day + 86400 - 120:
+        quic_flow(flow, t, "10.3.0.7", "104.21.55.8", "sync.ops-relay.workers.dev", "203c2306834e5bf5ace01fb74ad1badf")
+        t, flow = t + 90 * (1 - 0.4 * rng.random()), flow + 1              # 90 s, Cobalt Strike's 40 % jitter
+    for _ in range(150):
+        quic_flow(flow, day + rng.uniform(8, 18) * 3600, "10.3.0.9", "142.250.1.1", "www.google.com",
+                  "b719940c5ab9a3373cb4475d8143ff88")
+        flow += 1
+    lines.sort(key=lambda e: e["timestamp"])
+    eve = tmp_path / "eve.json"
+    eve.write_text("".join(json.dumps(e) + "\n" for e in lines))
+    code, out, err = _run(str(eve), "--format", "json", "-q")
+    assert code == 0, err
+    doc = json.loads(out)
+    beacons = [f for f in doc["findings"] if f["kind"] == "beacon"]
+    assert [(f["src"], f["host"], f["platform"], f["tenant"], f["ja3"]) for f in beacons] == [
+        ("10.3.0.7", "sync.ops-relay.workers.dev", "Cloudflare Workers", "ops-relay", "203c2306834e5bf5ace01fb74ad1badf")]
+    assert beacons[0]["severity"] == "high" and 800 <= beacons[0]["connections"] <= 1200
+    assert not [f for f in doc["findings"] if f["src"] == "10.3.0.9"]
+    assert not [f for f in doc["findings"] if f["host"] in ("104.21.55.8", "142.250.1.1")]

@@ -1,11 +1,14 @@
-"""Suricata eve.json: flow, dns, tls and http events into the normalized tables.
+"""Suricata eve.json: flow, dns, tls, quic and http events into the normalized tables.
 
 The SQL is ``sql/02_ingest_eve.sql`` (its header lists every mapping choice). What matters for
 the numbers in the report:
 
 * every line is one event; lines that are no JSON object, or modelled events (flow, dns, tls,
   http) without a parseable ``timestamp`` (``flow.start`` for flows), are rejected with their line;
-* other event types (alert, stats, fileinfo, anomaly, quic, ...) are counted as ``skipped_events``;
+* a ``quic`` event that carries the client's hello (SNI, JA3 or JA4), the first of its flow, is a
+  TLS handshake, as Zeek logs a QUIC connection's in ssl.log; other QUIC events (the server's hello,
+  a hello resent after a Retry) and other event types (alert, stats, fileinfo, anomaly, ...) are
+  counted as ``skipped_events``;
 * DNS events of one transaction merge into one row: within (flow_id, dns.id) the k-th request
   pairs with the k-th response (all answer records of one packet); the request gives time and
   direction, the response the rcode and the answers.
@@ -31,7 +34,7 @@ from analyzer.ingest.common import (
 )
 from analyzer.ingest.sqlstmts import statements
 
-MODELLED = ("flow", "dns", "tls", "http")
+MODELLED = ("flow", "dns", "tls", "http", "quic")
 
 
 def parse(con: duckdb.DuckDBPyConnection, lo: int, hi: int) -> None:
@@ -99,11 +102,15 @@ def parse_fast(con: duckdb.DuckDBPyConnection, data_path: str | Path) -> int | N
 def load(con: duckdb.DuckDBPyConnection, tally: Tally) -> None:
     """Load the events :func:`parse` made into the tables, recording the rejects and skipped events."""
     sql = statements("02_ingest_eve")
-    row = con.execute(
-        "SELECT count(*) FILTER (WHERE reason IS NOT NULL), "
-        "count(*) FILTER (WHERE reason IS NULL AND NOT coalesce(modelled, false)) FROM _eve"
-    ).fetchone()
+    count = ("SELECT count(*) FILTER (WHERE reason IS NOT NULL), "
+             "count(*) FILTER (WHERE reason IS NULL AND NOT coalesce(modelled, false)), "
+             "count(*) FILTER (WHERE quic_hello AND reason IS NULL) FROM _eve")
+    row = con.execute(count).fetchone()
     assert row is not None
+    if int(row[2]):  # a client that resends its hello (after a Retry): the flow's first is its handshake
+        con.execute(sql["quic_repeats"])
+        row = con.execute(count).fetchone()
+        assert row is not None
     tally.reject_lines(con, "_eve", int(row[0]), lines="_eve_text")
     tally.skipped_events += int(row[1])
     for name, table in (("conn", "conn"), ("tls", "tls"), ("http", "http")):

@@ -237,6 +237,8 @@ def build_name_matches(con: Any, options: ScanOptions) -> None:
     Matcher(catalog, intel=intel).match_store(con)
 
 
+#: The fewest extensions a browser's QUIC hello carries (Chromium 115 without a resumed session: 10).
+QUIC_BROWSER_MIN_EXTENSIONS = 9
 #: The JA4 "a" part: protocol, TLS version, SNI flag, cipher count, extension count, ALPN.
 _JA4_A_RE = re.compile(r"^[tqd](?:\d\d|s\d|00)[di](\d\d)(\d\d)([0-9a-z]{2})_")
 
@@ -248,6 +250,13 @@ def ja4_browser_like(ja4: str | None) -> bool | None:
     structure decides: every current Chrome/Edge/Firefox/Safari JA4 offers h2/h3 ALPN, >= 14 cipher
     suites and >= 14 extensions (t13d1516h2, t13d1715h2, t13d2014h2); scripting runtimes and Windows
     WinHTTP/WinINet (t13d1812h1, t13d1311h2, t12d190900) do not.
+
+    QUIC (``q``) is TLS 1.3 only: a browser offers the three suites like every other client, so the
+    cipher count says nothing. A browser's QUIC hello names the server, offers h3 and carries at least
+    ``QUIC_BROWSER_MIN_EXTENSIONS`` extensions (Chromium 115 q13d0311h3, Firefox 102 q13d0314h3);
+    curl's HTTP/3 (q13d0308h3), quic-go's interop client (ALPN hq-interop: q13d0311hp) and the Merlin
+    C2 agent (no SNI: q13i0311h3) do not (Zeek's QUIC traces, replayed through Suricata 7). A Go
+    implant on HTTP/3 with as many extensions passes for a browser: its SNI and timing still count.
     """
     if not ja4:
         return None
@@ -260,6 +269,8 @@ def ja4_browser_like(ja4: str | None) -> bool | None:
     if not m:
         return None
     ciphers, exts, alpn = int(m.group(1)), int(m.group(2)), m.group(3)
+    if ja4[0] in "qQ":
+        return ja4[3] in "dD" and alpn == "h3" and exts >= QUIC_BROWSER_MIN_EXTENSIONS
     return alpn in ("h2", "h3") and ciphers >= 14 and exts >= 14
 
 

@@ -399,10 +399,12 @@ def test_an_unreadable_capture_is_an_input_error_naming_it(tmp_path, monkeypatch
 @needs_suricata
 @needs_shared
 def test_quic_captures_replay_into_named_handshakes(tmp_path):
-    """HTTP/3: the shipped configuration logs QUIC, and each connection's hello becomes one handshake
-    of the store, named by its SNI (Chromium to api.cirrus-ci.com; quic-go after a Retry, whose
-    resent hello is not a second one; the Merlin C2 agent, which sends no SNI, by its JA3 alone)."""
+    """HTTP/3: the shipped configuration logs QUIC with JA3 and JA4, and each connection's hello
+    becomes one handshake of the store, named by its SNI (Chromium to api.cirrus-ci.com; quic-go
+    after a Retry, whose resent hello is not a second one; the Merlin C2 agent, which sends no SNI,
+    by its fingerprints alone)."""
     from analyzer.ingest import ingest_paths
+    from analyzer.scan import ja4_browser_like
     from analyzer.store import Store
 
     quic = SHARED / "zeek" / "testing" / "btest" / "Traces" / "quic"
@@ -414,8 +416,11 @@ def test_quic_captures_replay_into_named_handshakes(tmp_path):
         report = ingest_paths(store, eves)
         assert [f.lines_rejected for f in report.files] == [0, 0, 0]
         got = store.con.execute(
-            "SELECT t.server_name, t.ja3, t.version, c.service FROM tls t JOIN conn c USING (uid) ORDER BY t.file_id"
-        ).fetchall()
-    assert got == [("api.cirrus-ci.com", "526bdfecc3fb6cf46540d7ff70e88cec", "QUIC 1", "quic"),
-                   ("server4:443", "3e9680842aa1ac1f48edc74e779ebc97", "QUIC 1", "quic"),
-                   (None, "203c2306834e5bf5ace01fb74ad1badf", "QUIC 1", "quic")]
+            "SELECT t.server_name, t.ja3, t.ja4, t.version, c.service FROM tls t JOIN conn c USING (uid) "
+            "ORDER BY t.file_id").fetchall()
+    assert got == [
+        ("api.cirrus-ci.com", "526bdfecc3fb6cf46540d7ff70e88cec", "q13d0311h3_55b375c5d22e_3512bcbbc9ec", "QUIC 1", "quic"),
+        ("server4:443", "3e9680842aa1ac1f48edc74e779ebc97", "q13d0311hp_55b375c5d22e_df5b9e597968", "QUIC 1", "quic"),
+        (None, "203c2306834e5bf5ace01fb74ad1badf", "q13i0311h3_55b375c5d22e_c183556c78e2", "QUIC 1", "quic")]
+    # Chromium's hello is a browser's; quic-go's (ALPN hq-interop) and Merlin's (no SNI) are not
+    assert [ja4_browser_like(row[2]) for row in got] == [True, False, False]

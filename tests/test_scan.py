@@ -775,3 +775,24 @@ def test_a_fleet_new_to_a_nightly_store_is_discounted_less_than_one_it_has_seen_
         assert any("(fleet-wide: less suspicious)" in r for r in f.reasons), f.reasons
         assert f.score == pytest.approx(next(g for g in nightly.findings if g.src == src).score
                                         - (p.w_common - p.w_small_fleet) - p.w_new, abs=2e-3)
+
+
+@pytest.mark.parametrize(("ja4", "browser"), [
+    # TLS over TCP: the structure of a browser's hello, or a known family / tool
+    ("t13d1516h2_8daaf6152771_02713d6af862", True),          # Chromium
+    ("t13d1715h2_5b57614c22b0_3d5424432f57", True),          # Firefox
+    ("t13d1812h1_85036bcba153_375ca2c5e164", False),         # python-requests shape
+    ("t13d190900_9dc949149365_97f8aa674fd9", False),         # Go (a known tool)
+    # QUIC, as Suricata 7 fingerprints the hellos of Zeek's QUIC traces: every client offers TLS 1.3's
+    # three suites (one cipher hash for all), so the SNI flag, the ALPN and the extensions decide
+    ("q13d0311h3_55b375c5d22e_3512bcbbc9ec", True),          # Chromium 115
+    ("q13d0314h3_55b375c5d22e_2d2a40a25571", True),          # Firefox 102
+    ("q13d0308h3_55b375c5d22e_f0736a66fa6b", False),         # curl 8.1 over HTTP/3
+    ("q13d0311hp_55b375c5d22e_df5b9e597968", False),         # quic-go's interop client (hq-interop)
+    ("q13i0311h3_55b375c5d22e_c183556c78e2", False),         # the Merlin C2 agent: no SNI
+    (None, None), ("garbage", None),
+])
+def test_a_ja4_is_judged_browser_like_by_its_structure_and_quic_by_its_own(ja4, browser) -> None:
+    from analyzer.scan import ja4_browser_like
+
+    assert ja4_browser_like(ja4) is browser

@@ -624,9 +624,9 @@ def test_eve_values_the_reader_types_differently_load_as_on_the_line_path(tmp_pa
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(junk=st.lists(st.tuples(st.integers(0, 39), st.text(min_size=0, max_size=120)), max_size=4),
        values=st.lists(st.tuples(st.integers(0, 39), st.sampled_from(
-           ["timestamp", "src_port", "flow_id", "event_type", "tls", "dns", "flow", "http", "proto"]),
-           st.one_of(st.none(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20),
-                     st.dictionaries(st.sampled_from(["sni", "start", "rrname", "type", "hash"]),
+           ["timestamp", "src_port", "flow_id", "event_type", "tls", "dns", "flow", "http", "proto", "quic"]),
+           st.one_of(st.none(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20), st.just("quic"),
+                     st.dictionaries(st.sampled_from(["sni", "start", "rrname", "type", "hash", "ja3", "ja4"]),
                                      st.one_of(st.text(max_size=10), st.integers()), max_size=3),
                      st.lists(st.integers(), max_size=2))), max_size=4))
 def test_eve_any_junk_or_odd_value_loads_the_same_both_ways(tmp_path_factory, junk, values):
@@ -796,3 +796,25 @@ def test_eve_a_quic_hello_without_a_time_is_rejected_and_other_quic_events_are_n
     assert [(r.line, r.reason) for r in f.rejects] == [(21, "unparseable timestamp")]
     assert (f.lines_loaded, f.skipped_events) == (20, 1)
     assert not [r for r in tables["tls"] if r[2] == "7001"]
+
+
+def test_eve_quic_events_of_odd_shapes_load_the_same_both_ways(tmp_path, monkeypatch):
+    """Whatever a quic event's values are (an object for the SNI, a string for ja3, ja4 as an object,
+    quic itself as a string or a list), both paths give the same rows and every line is accounted for."""
+    rows = [erow(i) for i in range(20)]
+    rows += [qrow(0, 8001, sni={"x": [1, 2]}), qrow(1, 8002, sni=42, ja3="not-an-object"),
+             qrow(2, 8003, ja4={"hash": "q13d0311h3_55b375c5d22e_3512bcbbc9ec"}),
+             qrow(3, 8004, sni="a\u0000b\"c.workers.dev"),
+             qrow(4, 8005).replace('"quic": {}', '"quic": "a string"'),
+             qrow(5, 8006).replace('"quic": {}', '"quic": [1, {"sni": "x"}]'),
+             qrow(6, 8007, sni=None, ja3=None)]
+    p = tmp_path / "eve.json"
+    p.write_text("".join(rows))
+    report, tables, taken = same_both_ways([p], monkeypatch)
+    assert taken == 1
+    f = report.files[0]
+    quic = sorted((r[2], r[7], r[8], r[9]) for r in tables["tls"] if r[2].startswith("800"))
+    assert quic == [("8001", '{"x":[1,2]}', None, None), ("8002", "42", None, None),
+                    ("8003", None, None, "q13d0311h3_55b375c5d22e_3512bcbbc9ec"),
+                    ("8004", 'a\x00b"c.workers.dev', None, None)]
+    assert (f.lines_loaded, f.skipped_events, f.lines_rejected) == (20 + 4, 3, 0)

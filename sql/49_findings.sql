@@ -49,7 +49,9 @@
 --                    0, $contact_cap); the network analogue of "non-browser process talks to
 --                    serverless". Also, with no JA4 logged to judge the client by (stock Zeek's
 --                    ssl.log; plain HTTP, whose browser User-Agent an implant can claim), such a
---                    destination that one internal host alone reaches at regular intervals
+--                    destination that one internal host alone, or each of a few in step (fewer than
+--                    $fleet_large: one implant on a few hosts, whose small-fleet discount can put its
+--                    beacon under the default --min-score), reaches at regular intervals
 --                    (timed_contact: z >= $z_lo, regularity >= $regular_min) that are not listed as a
 --                    beacon: too few for a beacon score (an hourly implant over one office day), or
 --                    a beacon under the caller's --min-score, which would otherwise need its client
@@ -98,20 +100,27 @@ WITH b0 AS (
                AND dns_queries > 0 AND nxdomain = dns_queries AS dead_lookup,
            coalesce(nxdomain, 0) >= $nxdomain_min AND coalesce(names, 1) > 1 AS nx_burst
     FROM fanout
-), signs AS (
+), fleets AS (
     SELECT dead.*,
+           coalesce(fleet >= $prev_common, FALSE) AS in_fleet,
+           -- a few hosts in step with a serverless endpoint of a medium- or high-confidence entry
+           coalesce(fleet >= $prev_common AND platform IS NOT NULL AND coalesce(low_conf, 0) = 0
+                    AND fleet < $fleet_large, FALSE) AS few_in_step
+    FROM dead
+), signs AS (
+    SELECT fleets.*,
            (coalesce(txt_queries, 0) > 0 OR nx_burst OR coalesce(random_labels, 0) > 0) AS dns_signs,
            long_conn_s IS NOT NULL AS long_conn,
-           coalesce(platform IS NOT NULL AND coalesce(low_conf, 0) = 0 AND fp_prevalence = 1 AND NOT inbound
-                    AND coalesce(ja4, '') = '' AND NOT nonbrowser AND NOT mismatch
+           coalesce(platform IS NOT NULL AND coalesce(low_conf, 0) = 0 AND (fp_prevalence = 1 OR few_in_step)
+                    AND NOT inbound AND coalesce(ja4, '') = '' AND NOT nonbrowser AND NOT mismatch
                     AND z >= $z_lo AND r_score >= $regular_min,
                     FALSE) AS timed_contact,
-           CASE WHEN NOT coalesce(fleet >= $prev_common, FALSE) THEN 0
-                WHEN platform IS NOT NULL AND coalesce(low_conf, 0) = 0 AND (fleet < $fleet_large OR is_new)
+           CASE WHEN NOT in_fleet THEN 0
+                WHEN few_in_step OR (platform IS NOT NULL AND coalesce(low_conf, 0) = 0 AND is_new)
                     THEN $w_small_fleet
                 ELSE $w_common
            END AS fleet_discount
-    FROM dead
+    FROM fleets
 ), ev AS (
     SELECT signs.*,
            CASE WHEN nonbrowser THEN $w_nonbrowser ELSE 0 END

@@ -354,6 +354,51 @@ def test_without_a_client_only_same_cadence_beacons_make_a_fleet_at_a_tenantless
     assert fleet == {"10.4.0.0": 1, "10.4.1.0": 6}
 
 
+def test_without_a_client_one_implant_on_three_hosts_is_listed_and_a_wide_fleet_is_not() -> None:
+    """conn and dns logs only, so no client to judge: one implant at Cobalt Strike's 50 % jitter on three
+    hosts calling one Lambda URL. Its small-fleet discount puts each beacon under --min-score (0.7
+    here; bench_detection's three-host campaigns score 0.3-0.45 without a client, under the default
+    0.5), so each host is listed as a contact for its timing, naming the others; the same implant alone
+    is a beacon; six hosts in step with another tenant (a fleet) and a user visiting the first now and
+    then are not listed."""
+    rng = random.Random(11)
+    store = Store()
+    urls = {n: (f"{n * 8}.lambda-url.us-east-1.on.aws", f"3.5.1.{i}")
+            for i, n in enumerate(("a1b2", "c3d4", "e5f6"))}
+    dns = []
+
+    def beacon(src: str, url: str) -> list[float]:
+        t, out = T0 + rng.uniform(0, 60), []
+        while t < T0 + 9 * 3600:
+            out.append(t)
+            t += 60 * (1 - 0.5 * rng.random())
+        return out
+
+    hosts = {"a1b2": [f"10.7.0.{h}" for h in range(3)], "c3d4": ["10.7.1.0"],
+             "e5f6": [f"10.7.2.{h}" for h in range(6)]}
+    for key, srcs in hosts.items():
+        name, ip = urls[key]
+        for src in srcs:
+            dns.append((T0 - 1, f"D{src}{key}", src, name, [ip]))
+            _conn_tls(store.con, src, None, beacon(src, name), dst=ip, uid_prefix=key)
+    user = "10.7.3.0"
+    dns.append((T0 - 1, "Duser", user, urls["a1b2"][0], [urls["a1b2"][1]]))
+    _conn_tls(store.con, user, None, sorted(T0 + rng.uniform(0, 9 * 3600) for _ in range(30)),
+              dst=urls["a1b2"][1], uid_prefix="user")
+    store.con.executemany("INSERT INTO dns (ts, epoch, uid, src, dst, dst_port, query, qtype, rcode, answers, ttls,"
+                          " sensor) VALUES (NULL, ?, ?, ?, '10.0.0.53', 53, ?, 'A', 'NOERROR', ?, [300.0], 'zeek')",
+                          dns)
+    found = {(f.src, f.kind): f for f in run_scan(store, ScanOptions(min_score=0.7)).findings}
+    for h in range(3):
+        f = found.get((f"10.7.0.{h}", "contact"))
+        assert f is not None and f.host == urls["a1b2"][0], sorted(found)
+        assert any("weakly periodic" in r for r in f.reasons)
+        assert any("a small fleet, or one implant on a few hosts" in r and "the others: 10.7.0." in r for r in f.reasons)
+        assert any(r.startswith("listed for its regular timing alone") for r in f.reasons)
+    assert ("10.7.1.0", "beacon") in found
+    assert not [k for k in found if k[0].startswith("10.7.2.") or k[0] == user]
+
+
 def test_a_failing_lookup_retrying_is_discounted_and_failing_names_are_a_sign() -> None:
     """DNS only: one unchanging name answered NXDOMAIN every minute is a lookup retrying (a single-label
     name without its search suffix), discounted; NXDOMAIN across many names (a DGA) is a DNS sign."""

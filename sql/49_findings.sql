@@ -102,22 +102,21 @@ WITH b0 AS (
     FROM fanout
 ), fleets AS (
     SELECT dead.*,
+           -- a serverless endpoint of a medium- or high-confidence catalogue entry
+           platform IS NOT NULL AND coalesce(low_conf, 0) = 0 AS serverless_ok,
            coalesce(fleet >= $prev_common, FALSE) AS in_fleet,
-           -- a few hosts in step with a serverless endpoint of a medium- or high-confidence entry
-           coalesce(fleet >= $prev_common AND platform IS NOT NULL AND coalesce(low_conf, 0) = 0
-                    AND fleet < $fleet_large, FALSE) AS few_in_step
+           coalesce(fleet >= $prev_common AND fleet < $fleet_large, FALSE) AS few_in_step
     FROM dead
 ), signs AS (
     SELECT fleets.*,
            (coalesce(txt_queries, 0) > 0 OR nx_burst OR coalesce(random_labels, 0) > 0) AS dns_signs,
            long_conn_s IS NOT NULL AS long_conn,
-           coalesce(platform IS NOT NULL AND coalesce(low_conf, 0) = 0 AND (fp_prevalence = 1 OR few_in_step)
+           coalesce(serverless_ok AND (fp_prevalence = 1 OR few_in_step)
                     AND NOT inbound AND coalesce(ja4, '') = '' AND NOT nonbrowser AND NOT mismatch
                     AND z >= $z_lo AND r_score >= $regular_min,
                     FALSE) AS timed_contact,
            CASE WHEN NOT in_fleet THEN 0
-                WHEN few_in_step OR (platform IS NOT NULL AND coalesce(low_conf, 0) = 0 AND is_new)
-                    THEN $w_small_fleet
+                WHEN serverless_ok AND (few_in_step OR is_new) THEN $w_small_fleet
                 ELSE $w_common
            END AS fleet_discount
     FROM fleets
@@ -135,7 +134,7 @@ WITH b0 AS (
     FROM signs
 ), kinds AS (
     SELECT ev.*,
-           (platform IS NOT NULL AND coalesce(low_conf, 0) = 0 AND (nonbrowser OR mismatch OR long_conn))
+           (serverless_ok AND (nonbrowser OR mismatch OR long_conn))
            OR intel_pattern IS NOT NULL
            OR timed_contact
            OR (long_conn AND platform IS NULL AND fp_prevalence = 1 AND nonbrowser AND NOT inbound) AS contact_ok,

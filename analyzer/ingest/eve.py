@@ -34,8 +34,6 @@ from analyzer.ingest.common import (
 )
 from analyzer.ingest.sqlstmts import statements
 
-MODELLED = ("flow", "dns", "tls", "http", "quic")
-
 
 def parse(con: duckdb.DuckDBPyConnection, lo: int, hi: int) -> None:
     """Parse data lines ``lo..hi`` of ``_lines`` into TEMP ``_eve``, with every line's reason for being

@@ -254,9 +254,11 @@ def ja4_browser_like(ja4: str | None) -> bool | None:
     QUIC (``q``) is TLS 1.3 only: a browser offers the three suites like every other client, so the
     cipher count says nothing. A browser's QUIC hello names the server, offers h3 and carries at least
     ``QUIC_BROWSER_MIN_EXTENSIONS`` extensions (Chromium 115 q13d0311h3, Firefox 102 q13d0314h3);
-    curl's HTTP/3 (q13d0308h3), quic-go's interop client (ALPN hq-interop: q13d0311hp) and the Merlin
-    C2 agent (no SNI: q13i0311h3) do not (Zeek's QUIC traces, replayed through Suricata 7). A Go
-    implant on HTTP/3 with as many extensions passes for a browser: its SNI and timing still count.
+    curl 8.1's HTTP/3 (q13d0308h3), quic-go's interop client (ALPN hq-interop: q13d0311hp) and the
+    Merlin C2 agent (no SNI: q13i0311h3) do not (Zeek's QUIC traces, replayed through Suricata 7);
+    nor does Python's aioquic (q13d0307h3). Apple's stack carries 11 (q13d0311h3, published captures).
+    A client with as many extensions passes for a browser (curl 8.21 with ngtcp2 shows q13d0312h3):
+    its SNI and timing still count.
     """
     if not ja4:
         return None

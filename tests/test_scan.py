@@ -790,6 +790,8 @@ def test_a_fleet_new_to_a_nightly_store_is_discounted_less_than_one_it_has_seen_
     ("q13d0308h3_55b375c5d22e_f0736a66fa6b", False),         # curl 8.1 over HTTP/3
     ("q13d0311hp_55b375c5d22e_df5b9e597968", False),         # quic-go's interop client (hq-interop)
     ("q13i0311h3_55b375c5d22e_c183556c78e2", False),         # the Merlin C2 agent: no SNI
+    ("q13d0311h3_55b375c5d22e_f2a83c8e78ae", True),          # Apple's stack (an iOS app, published)
+    ("q13d0307h3_55b375c5d22e_1cecd519fee8", False),         # Python's aioquic 1.3 (published)
     (None, None), ("garbage", None),
 ])
 def test_a_ja4_is_judged_browser_like_by_its_structure_and_quic_by_its_own(ja4, browser) -> None:

@@ -95,6 +95,8 @@ class ScanParams:
     long_conn_s: float = 3600.0      # a connection this long ...
     long_conn_max_bps: float = 50.0  # ... moving fewer bytes/s than this is a keep-alive channel
     nxdomain_min: int = 5
+    forwarder_min_names: int = 100   # a source looking up this many names it never connects to ...
+    forwarder_share: float = 0.9     # ... this share of its names at least: a DNS resolver or forwarder
     w_dead_lookup: float = 0.3       # DNS-only, one name, every answer NXDOMAIN: a retrying lookup, not a channel
     beacon_min: float = 0.3          # beacon score at which a channel is a beacon finding
     min_period_s: float = 5.0        # faster is a "fast cadence": kept only to a public address, few per source
@@ -679,6 +681,23 @@ def _gateways(con: Any) -> list[str]:
             for src, names, events, ja4 in rows if ja4_browser_like(ja4) is False]
 
 
+def _forwarders(con: Any) -> list[str]:
+    """A warning naming the sources stage 25 took for DNS resolvers or forwarders (up to three, the
+    busiest first): their DNS-only channels of one name were not timed (stage 49), since a resolver's
+    queries of a name come at its cache's TTL while its clients keep asking."""
+    rows = con.execute("SELECT src, dns_only_names, connected_names FROM scan_forwarders "
+                       "ORDER BY dns_only_names DESC, src").fetchall()
+    if not rows:
+        return []
+    shown = ", ".join(f"{printable(src, 60)} ({n} names, {n / (n + c):.0%} of those it looked up)"
+                      for src, n, c in rows[:3])
+    more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
+    return [f"looked up names it never connected to itself, as a DNS resolver or forwarder does for its clients: "
+            f"{shown}{more}. Its queries of one name come at its cache's TTL while clients keep asking, so they "
+            f"are not timed (names whose labels vary, as a tunnel through the resolver makes them, still are); "
+            f"to time each host's own lookups, take dns.log on the clients' side of the resolver"]
+
+
 def _two_sensors(con: Any, t0: float, t1: float) -> str | None:
     """The start of a warning when Zeek and Suricata logs of the window cover the same hours (for at
     least half of the shorter file's range, as analyzer.ingest.duplicates compares files): two sensors
@@ -771,6 +790,7 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
     if two:
         result.warnings.append(_merged(con, two, options.params))
     result.warnings.extend(_gateways(con))
+    result.warnings.extend(_forwarders(con))
 
     result.channels_scored = con.execute("SELECT count(*) FROM scan_beacon").fetchone()[0]
     result.hosts = con.execute("SELECT count(DISTINCT src) FROM scan_channels").fetchone()[0]

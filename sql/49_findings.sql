@@ -12,7 +12,8 @@
 --                    (scan_dst_class, filled by scan.py) and its source has at most
 --                    $strobe_max_fanout fast channels (a scanner has many). Never to a multicast or
 --                    broadcast address (scan_dst_class.no_reply: SSDP, LLMNR announcements; no server
---                    answers them):
+--                    answers them). Never a DNS forwarder's DNS-only channel of one name (forwarded:
+--                    stage 25's scan_forwarders; its queries come at its cache's TTL, not at a timer):
 --                    score = clamp(beacon x category weight + evidence, 0, 1), where the category
 --                    weight is $w_serverless for serverless platforms and $w_other otherwise, and
 --                    evidence = + $w_nonbrowser (non-browser client) + $w_mismatch (spoofed browser)
@@ -74,7 +75,8 @@ WITH b0 AS (
            e.random_labels, e.max_label_entropy,
            coalesce(cc.nonbrowser, FALSE) AS nonbrowser, coalesce(cc.mismatch, FALSE) AS mismatch,
            coalesce(cc.tool, FALSE) AS tool,
-           cc.client_label
+           cc.client_label,
+           fw.src IS NOT NULL AS forwarder
     FROM scan_facts f
     LEFT JOIN scan_beacon b ON b.chan_id = f.chan_id
     LEFT JOIN scan_prevalence p ON p.chan_id = f.chan_id
@@ -82,6 +84,7 @@ WITH b0 AS (
     LEFT JOIN scan_entropy e ON e.chan_id = f.chan_id
     LEFT JOIN scan_client_class cc
            ON cc.ua = coalesce(f.user_agent, '') AND cc.ja4 = coalesce(f.ja4, '') AND cc.ja3 = coalesce(f.ja3, '')
+    LEFT JOIN scan_forwarders fw ON fw.src = f.src
 ), fast AS (
     SELECT b.*, coalesce(dc.private, FALSE) AS dst_private, coalesce(dc.no_reply, FALSE) AS dst_no_reply,
            coalesce(sc.outside, FALSE) AND coalesce(dc.private, FALSE) AS inbound,
@@ -98,7 +101,10 @@ WITH b0 AS (
     SELECT fanout.*,
            src_dns = 1 AND src_conn + src_eve + src_ssl + src_http = 0 AND coalesce(names, 1) = 1
                AND dns_queries > 0 AND nxdomain = dns_queries AS dead_lookup,
-           coalesce(nxdomain, 0) >= $nxdomain_min AND coalesce(names, 1) > 1 AS nx_burst
+           coalesce(nxdomain, 0) >= $nxdomain_min AND coalesce(names, 1) > 1 AS nx_burst,
+           -- a DNS forwarder's queries of one name (stage 25): its cache's rhythm, not a timer
+           forwarder AND src_dns = 1 AND coalesce(dns_events, 0) >= connections AND coalesce(names, 1) <= 1
+               AS forwarded
     FROM fanout
 ), fleets AS (
     SELECT dead.*,
@@ -112,7 +118,7 @@ WITH b0 AS (
            (coalesce(txt_queries, 0) > 0 OR nx_burst OR coalesce(random_labels, 0) > 0) AS dns_signs,
            long_conn_s IS NOT NULL AS long_conn,
            coalesce(serverless_ok AND (fp_prevalence = 1 OR few_in_step)
-                    AND NOT inbound AND coalesce(ja4, '') = '' AND NOT nonbrowser AND NOT mismatch
+                    AND NOT inbound AND NOT forwarded AND coalesce(ja4, '') = '' AND NOT nonbrowser AND NOT mismatch
                     AND z >= $z_lo AND r_score >= $regular_min,
                     FALSE) AS timed_contact,
            CASE WHEN NOT in_fleet THEN 0
@@ -143,7 +149,7 @@ WITH b0 AS (
            coalesce(beacon >= $beacon_min
                     AND last_epoch - first_epoch >= least($min_span_s, $span_frac * least($data_span, src_span))
                     AND (NOT fast_cadence OR (NOT dst_private AND src_fast_channels <= $strobe_max_fanout))
-                    AND NOT dst_no_reply,
+                    AND NOT dst_no_reply AND NOT forwarded,
                     FALSE) AS is_beacon
     FROM ev
 ), scored AS (

@@ -399,6 +399,53 @@ def test_without_a_client_one_implant_on_three_hosts_is_listed_and_a_wide_fleet_
     assert not [k for k in found if k[0].startswith("10.7.2.") or k[0] == user]
 
 
+def _resolver_day(store: Store, with_connections: bool = True) -> None:
+    """A resolver forwarding its clients' lookups (each name once per 300 s TTL), a DNS tunnel through
+    it (a new 24-character label every minute under one parent), and a client with its own
+    connections and lookups that also looks one name up every 300 s without connecting, and five
+    names once (prefetched links it never visits)."""
+    rng = random.Random(9)
+    for name in [f"n{i}.example.com" for i in range(8)] + ["script.google.com"]:
+        _dns(store.con, "10.0.0.53", name, [T0 + rng.uniform(0, 5) + 300 * k for k in range(200)])
+    for k in range(900):
+        label = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(24))
+        _dns(store.con, "10.0.0.53", f"{label}.tun.example.net", [T0 + 60 * k + rng.uniform(0, 6)])
+    for i in range(10):
+        name = f"app{i}.example.org"
+        times = sorted(T0 + rng.uniform(0, 60000) for _ in range(12))
+        _dns(store.con, "10.1.0.5", name, times)
+        if with_connections:
+            _conn_tls(store.con, "10.1.0.5", name, [t + 0.05 for t in times], ja4=CHROME_JA4)
+    _dns(store.con, "10.1.0.5", "update.vendor.com", [T0 + 300 * k + rng.uniform(0, 5) for k in range(200)])
+    for i in range(5):  # prefetched names it never visits: 6 of its 16 names are DNS-only, not 90 %
+        _dns(store.con, "10.1.0.5", f"link{i}.example.org", [T0 + 1000 * i])
+
+
+def test_a_dns_forwarders_lookups_of_one_name_are_not_timed_but_a_tunnel_through_it_is() -> None:
+    """A resolver's queries of a name come at its cache's TTL while its clients keep asking: steady, and
+    no timer of its own. A source that looked up at least forwarder_min_names names, nearly all without
+    connecting to them, is taken for one; its DNS-only channels of one name are not timed, a tunnel
+    through it (labels that miss the cache) still is, and a warning names it. A client that connects to
+    what it looks up is no forwarder, and with dns logs alone (no connection anywhere) nobody is."""
+    params = ScanParams(forwarder_min_names=5)
+    store = Store()
+    _resolver_day(store)
+    result = run_scan(store, ScanOptions(params=params, min_score=0.0))
+    beacons = {(f.src, f.host) for f in result.findings if f.kind == "beacon"}
+    assert ("10.0.0.53", "tun.example.net") in beacons
+    assert ("10.1.0.5", "update.vendor.com") in beacons
+    assert not [h for src, h in beacons if src == "10.0.0.53" and h != "tun.example.net"], beacons
+    assert [w for w in result.warnings if "DNS resolver or forwarder" in w and "10.0.0.53 (10 names, 100%" in w]
+    assert not [w for w in result.warnings if "10.1.0.5" in w]
+    assert store.con.execute("SELECT list(src) FROM scan_forwarders").fetchone()[0] == ["10.0.0.53"]
+    dns_only = Store()
+    _resolver_day(dns_only, with_connections=False)
+    result = run_scan(dns_only, ScanOptions(params=params, min_score=0.0))
+    beacons = {(f.src, f.host) for f in result.findings if f.kind == "beacon"}
+    assert {("10.0.0.53", "script.google.com"), ("10.0.0.53", "n0.example.com")} <= beacons
+    assert not [w for w in result.warnings if "forwarder" in w]
+
+
 def test_a_failing_lookup_retrying_is_discounted_and_failing_names_are_a_sign() -> None:
     """DNS only: one unchanging name answered NXDOMAIN every minute is a lookup retrying (a single-label
     name without its search suffix), discounted; NXDOMAIN across many names (a DGA) is a DNS sign."""

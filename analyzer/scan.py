@@ -120,6 +120,7 @@ class ScanParams:
     w_dns: float = 0.1
     w_intel: float = 0.3
     w_inbound: float = 0.5           # an outside address reaching a private one: a monitor or scanner, mostly
+    w_internal: float = 0.5          # a private address reached with no TLS or HTTP name: a poll, mostly
     w_long_conn: float = 0.3
     contact_base: float = 0.2
     contact_cap: float = 0.6
@@ -1011,6 +1012,10 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         # was missing to judge the client
         reasons.append("listed for its regular timing alone: no JA4 was logged to tell its client from a browser"
                        + (" (and a User-Agent can be claimed)" if r["user_agent"] is not None else ""))
+    if r.get("internal"):
+        reasons.append(f"internal: {r['dst']} is a private address, reached with no TLS or HTTP name (a monitoring "
+                       f"poll, a directory, file or time service, mostly; or an implant's pivot inside the network): "
+                       f"weighs {p.w_internal:g}x, as this tool looks for internal hosts calling out")
     if r.get("inbound"):
         reasons.append(f"inbound: {r['src']} is an outside address reaching an internal one (an uptime monitor "
                        f"or a scanner, mostly; or a controller reaching a listening implant): weighs "

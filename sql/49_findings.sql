@@ -64,6 +64,13 @@
 -- scan_src_class and scan_dst_class): an uptime monitor or scanner far more often than a controller
 -- reaching a listening implant, and not what this tool looks for (internal hosts calling out): a
 -- beacon's score is weighted by $w_inbound, and such a channel is never a contact.
+-- Internal (an internal source reaching a private destination that no TLS SNI or HTTP Host names: keyed
+-- by address, or named only from the host's DNS answers; never a serverless platform): SNMP and ping
+-- monitors polling every device, directory, file and time services. A simulated core link gave a
+-- monitor's 40 SNMP polls and 10 pings 50 beacon findings at 0.90. An implant's pivot inside the
+-- network looks the same, but this tool looks for internal hosts calling out (RITA, too, leaves
+-- internal-to-internal traffic out by default): weighted by $w_internal. A channel through an explicit
+-- proxy, whose address is private too, is named by its CONNECT target or SNI, and is not internal.
 -- Severity from the score ($sev_high / $sev_medium / $sev_low); non-serverless beacons and contacts
 -- are capped one level lower (medium / low) so serverless weighs more.
 CREATE OR REPLACE TEMP TABLE scan_findings AS
@@ -88,6 +95,8 @@ WITH b0 AS (
 ), fast AS (
     SELECT b.*, coalesce(dc.private, FALSE) AS dst_private, coalesce(dc.no_reply, FALSE) AS dst_no_reply,
            coalesce(sc.outside, FALSE) AND coalesce(dc.private, FALSE) AS inbound,
+           NOT coalesce(sc.outside, FALSE) AND coalesce(dc.private, FALSE) AND b.platform IS NULL
+               AND (b.dest_key LIKE 'ip:%' OR (b.src_answer = 1 AND b.src_ssl = 0 AND b.src_http = 0)) AS internal,
            beacon IS NOT NULL AND beacon >= $beacon_min AND m + burst_s < $min_period_s AS fast_cadence
     FROM b0 b
     LEFT JOIN scan_dst_class dc ON dc.dst = b.dst
@@ -143,7 +152,8 @@ WITH b0 AS (
            (serverless_ok AND (nonbrowser OR mismatch OR long_conn))
            OR intel_pattern IS NOT NULL
            OR timed_contact
-           OR (long_conn AND platform IS NULL AND fp_prevalence = 1 AND nonbrowser AND NOT inbound) AS contact_ok,
+           OR (long_conn AND platform IS NULL AND fp_prevalence = 1 AND nonbrowser AND NOT inbound AND NOT internal)
+               AS contact_ok,
            greatest(0.0, least($contact_cap,
                     $contact_base + evidence + CASE WHEN long_conn THEN $w_long_conn ELSE 0 END)) AS contact_score,
            coalesce(beacon >= $beacon_min
@@ -163,7 +173,7 @@ WITH b0 AS (
            CASE WHEN is_beacon
                 THEN greatest(0.0, least(1.0, beacon * CASE WHEN platform IS NOT NULL THEN $w_serverless
                                                           ELSE $w_other END + evidence))
-                     * CASE WHEN inbound THEN $w_inbound ELSE 1 END
+                     * CASE WHEN inbound THEN $w_inbound WHEN internal THEN $w_internal ELSE 1 END
                 ELSE contact_score
            END AS score
     FROM kinds

@@ -446,6 +446,36 @@ def test_a_dns_forwarders_lookups_of_one_name_are_not_timed_but_a_tunnel_through
     assert not [w for w in result.warnings if "forwarder" in w]
 
 
+def test_a_private_address_polled_without_a_name_weighs_less_and_a_proxied_channel_does_not() -> None:
+    """A monitor polling twelve devices every 300 s (SNMP, pings: private addresses, no name) is not a
+    finding at the default --min-score, and is one at 0 whose reason says it is internal; a host on
+    the same timer to a public address is, and so is one reaching a named destination through an
+    explicit proxy, whose address is private too (named by the CONNECT target)."""
+    rng = random.Random(13)
+
+    def timer() -> list[float]:
+        start = T0 + rng.uniform(0, 300)
+        return [start + 300 * k + rng.uniform(-2, 2) for k in range(280)]
+
+    store = Store()
+    for i in range(12):
+        _conn_tls(store.con, "10.0.0.20", None, timer(), dst=f"10.0.5.{i}", uid_prefix=f"p{i}")
+    _conn_tls(store.con, "10.1.0.7", None, timer(), dst="93.184.216.34", uid_prefix="pub")
+    times = timer()
+    _conn_tls(store.con, "10.1.0.8", None, times, dst="10.0.0.3", uid_prefix="px")
+    store.con.execute("INSERT INTO http (epoch, uid, src, dst, dst_port, method, host, user_agent, sensor) "
+                      "SELECT t, 'Cpx10.1.0.8-None-' || i, '10.1.0.8', '10.0.0.3', 443, 'CONNECT', "
+                      "'c2.example.net:443', 'curl/8.5.0', 'zeek' "
+                      "FROM (SELECT unnest($t) AS t, unnest(range(len($t))) AS i)", {"t": times})
+    found = {f.src: f for f in run_scan(store, ScanOptions()).findings if f.kind == "beacon"}
+    assert set(found) == {"10.1.0.7", "10.1.0.8"}, sorted(found)
+    assert found["10.1.0.8"].host == "c2.example.net"
+    assert not [r for f in found.values() for r in f.reasons if r.startswith("internal:")]
+    polls = [f for f in run_scan(store, ScanOptions(min_score=0.0)).findings if f.src == "10.0.0.20"]
+    assert len(polls) == 12 and all(f.kind == "beacon" and f.score <= 0.5 for f in polls)
+    assert all(any(r.startswith("internal: 10.0.5.") for r in f.reasons) for f in polls)
+
+
 def test_a_failing_lookup_retrying_is_discounted_and_failing_names_are_a_sign() -> None:
     """DNS only: one unchanging name answered NXDOMAIN every minute is a lookup retrying (a single-label
     name without its search suffix), discounted; NXDOMAIN across many names (a DGA) is a DNS sign."""

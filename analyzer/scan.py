@@ -121,6 +121,8 @@ class ScanParams:
     w_intel: float = 0.3
     w_inbound: float = 0.5           # an outside address reaching a private one: a monitor or scanner, mostly
     w_internal: float = 0.5          # a private address reached with no TLS or HTTP name: a poll, mostly
+    time_sync_port: int = 123        # NTP: clients poll their servers on a timer by design ...
+    w_time_sync: float = 0.5         # ... so a channel to this port weighs this much
     w_long_conn: float = 0.3
     contact_base: float = 0.2
     contact_cap: float = 0.6
@@ -1012,6 +1014,9 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         # was missing to judge the client
         reasons.append("listed for its regular timing alone: no JA4 was logged to tell its client from a browser"
                        + (" (and a User-Agent can be claimed)" if r["user_agent"] is not None else ""))
+    if r.get("time_sync"):
+        reasons.append(f"NTP: port {p.time_sync_port}, where time synchronisation polls its servers on a timer by "
+                       f"design (chrony and ntpd every 64-1024 s): weighs {p.w_time_sync:g}x")
     if r.get("internal"):
         reasons.append(f"internal: {r['dst']} is a private address, reached with no TLS or HTTP name (a monitoring "
                        f"poll, a directory, file or time service, mostly; or an implant's pivot inside the network): "

@@ -71,6 +71,9 @@
 -- network looks the same, but this tool looks for internal hosts calling out (RITA, too, leaves
 -- internal-to-internal traffic out by default): weighted by $w_internal. A channel through an explicit
 -- proxy, whose address is private too, is named by its CONNECT target or SNI, and is not internal.
+-- Time sync (a channel to NTP's port, $time_sync_port, never a serverless platform): chrony and ntpd poll
+-- their servers every 64-1024 s by design, each host its own few pool servers, so no fleet discount
+-- applies (20 simulated Linux hosts: 32 beacon findings at 0.79-0.90): weighted by $w_time_sync.
 -- Severity from the score ($sev_high / $sev_medium / $sev_low); non-serverless beacons and contacts
 -- are capped one level lower (medium / low) so serverless weighs more.
 CREATE OR REPLACE TEMP TABLE scan_findings AS
@@ -97,6 +100,7 @@ WITH b0 AS (
            coalesce(sc.outside, FALSE) AND coalesce(dc.private, FALSE) AS inbound,
            NOT coalesce(sc.outside, FALSE) AND coalesce(dc.private, FALSE) AND b.platform IS NULL
                AND (b.dest_key LIKE 'ip:%' OR (b.src_answer = 1 AND b.src_ssl = 0 AND b.src_http = 0)) AS internal,
+           coalesce(b.dst_port = $time_sync_port AND b.platform IS NULL, FALSE) AS time_sync,
            beacon IS NOT NULL AND beacon >= $beacon_min AND m + burst_s < $min_period_s AS fast_cadence
     FROM b0 b
     LEFT JOIN scan_dst_class dc ON dc.dst = b.dst
@@ -174,6 +178,7 @@ WITH b0 AS (
                 THEN greatest(0.0, least(1.0, beacon * CASE WHEN platform IS NOT NULL THEN $w_serverless
                                                           ELSE $w_other END + evidence))
                      * CASE WHEN inbound THEN $w_inbound WHEN internal THEN $w_internal ELSE 1 END
+                     * CASE WHEN time_sync THEN $w_time_sync ELSE 1 END
                 ELSE contact_score
            END AS score
     FROM kinds

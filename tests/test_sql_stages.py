@@ -446,11 +446,12 @@ def test_a_dns_forwarders_lookups_of_one_name_are_not_timed_but_a_tunnel_through
     assert not [w for w in result.warnings if "forwarder" in w]
 
 
-def test_a_private_address_polled_without_a_name_weighs_less_and_a_proxied_channel_does_not() -> None:
+def test_a_private_address_polled_without_a_name_or_ntp_weighs_less_and_a_proxied_channel_does_not() -> None:
     """A monitor polling twelve devices every 300 s (SNMP, pings: private addresses, no name) is not a
-    finding at the default --min-score, and is one at 0 whose reason says it is internal; a host on
-    the same timer to a public address is, and so is one reaching a named destination through an
-    explicit proxy, whose address is private too (named by the CONNECT target)."""
+    finding at the default --min-score, and is one at 0 whose reason says it is internal; nor is a
+    host's time sync, the same timer to a public NTP server. A host on the same timer to a public
+    address is, and so is one reaching a named destination through an explicit proxy, whose address
+    is private too (named by the CONNECT target)."""
     rng = random.Random(13)
 
     def timer() -> list[float]:
@@ -467,13 +468,21 @@ def test_a_private_address_polled_without_a_name_weighs_less_and_a_proxied_chann
                       "SELECT t, 'Cpx10.1.0.8-None-' || i, '10.1.0.8', '10.0.0.3', 443, 'CONNECT', "
                       "'c2.example.net:443', 'curl/8.5.0', 'zeek' "
                       "FROM (SELECT unnest($t) AS t, unnest(range(len($t))) AS i)", {"t": times})
+    ntp = timer()  # a host's time sync: the same timer to a public address, on NTP's port
+    store.con.execute("INSERT INTO conn (epoch, uid, src, src_port, dst, dst_port, proto, service, duration, orig_bytes,"
+                      " resp_bytes, sensor) SELECT t, 'Cntp' || i, '10.1.0.9', 123, '129.6.15.28', 123, 'udp', 'ntp',"
+                      " 0.02, 48, 48, 'zeek' FROM (SELECT unnest($t) AS t, unnest(range(len($t))) AS i)", {"t": ntp})
     found = {f.src: f for f in run_scan(store, ScanOptions()).findings if f.kind == "beacon"}
     assert set(found) == {"10.1.0.7", "10.1.0.8"}, sorted(found)
     assert found["10.1.0.8"].host == "c2.example.net"
     assert not [r for f in found.values() for r in f.reasons if r.startswith("internal:")]
-    polls = [f for f in run_scan(store, ScanOptions(min_score=0.0)).findings if f.src == "10.0.0.20"]
+    everything = run_scan(store, ScanOptions(min_score=0.0)).findings
+    polls = [f for f in everything if f.src == "10.0.0.20"]
     assert len(polls) == 12 and all(f.kind == "beacon" and f.score <= 0.5 for f in polls)
     assert all(any(r.startswith("internal: 10.0.5.") for r in f.reasons) for f in polls)
+    [sync] = [f for f in everything if f.src == "10.1.0.9"]
+    assert sync.kind == "beacon" and sync.score < 0.5 and any(r.startswith("NTP: port 123") for r in sync.reasons)
+    assert not any(r.startswith("NTP") for f in found.values() for r in f.reasons)
 
 
 def test_a_failing_lookup_retrying_is_discounted_and_failing_names_are_a_sign() -> None:

@@ -1009,6 +1009,10 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
             reasons.append(f"non-browser TLS fingerprint: {r['client_label']} (JA4 {r['ja4']})")
         else:
             reasons.append(f"non-browser TLS client (JA4 {r['ja4']}: not a browser's ALPN/cipher/extension set)")
+    elif kind == "beacon" and r["ja4"] and ja4_browser_like(r["ja4"]):
+        # no score change: what to check first when a browser's handshake beacons
+        reasons.append(f"a browser's TLS client (JA4 {r['ja4']}): a page left open that reloads itself on a timer "
+                       f"looks like this, and so does an implant that copies a browser's handshake (uTLS)")
     if kind == "contact" and r.get("timed_contact") and not (r["long_conn"] or r.get("intel_pattern")):
         # listed for its timing alone (stage 49, which already excludes a non-browser client): say what
         # was missing to judge the client

@@ -485,6 +485,21 @@ def test_a_private_address_polled_without_a_name_or_ntp_weighs_less_and_a_proxie
     assert not any(r.startswith("NTP") for f in found.values() for r in f.reasons)
 
 
+def test_a_beacon_from_a_browsers_handshake_says_what_to_check_and_a_tools_does_not() -> None:
+    """Chrome's handshake every 10 min to a Vercel app (a dashboard left open that reloads itself, or an
+    implant copying Chrome's TLS) is a beacon whose reasons say both; a Go client's, on the same timer
+    to a Worker, says it is a non-browser client instead."""
+    store = Store()
+    _conn_tls(store.con, "10.2.0.1", "dash.team.vercel.app", [T0 + 600 * k for k in range(100)], ja4=CHROME_JA4)
+    _conn_tls(store.con, "10.2.0.2", "sync.acct.workers.dev", [T0 + 600 * k for k in range(100)])
+    found = {f.src: f for f in run_scan(store, ScanOptions()).findings}
+    assert {s: f.kind for s, f in found.items()} == {"10.2.0.1": "beacon", "10.2.0.2": "beacon"}
+    assert [r for r in found["10.2.0.1"].reasons if r.startswith("a browser's TLS client (JA4 t13d1516h2")]
+    assert not [r for r in found["10.2.0.1"].reasons if "non-browser" in r]
+    assert not [r for r in found["10.2.0.2"].reasons if r.startswith("a browser's")]
+    assert [r for r in found["10.2.0.2"].reasons if r.startswith("non-browser TLS client")]
+
+
 def test_a_failing_lookup_retrying_is_discounted_and_failing_names_are_a_sign() -> None:
     """DNS only: one unchanging name answered NXDOMAIN every minute is a lookup retrying (a single-label
     name without its search suffix), discounted; NXDOMAIN across many names (a DGA) is a DNS sign."""

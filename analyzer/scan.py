@@ -695,9 +695,9 @@ def _forwarders(con: Any) -> list[str]:
     shown = ", ".join(f"{printable(src, 60)} ({n} names, {n / (n + c):.0%} of those it looked up)"
                       for src, n, c in rows[:3])
     more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
-    return [f"looked up names it never connected to itself, as a DNS resolver or forwarder does for its clients: "
-            f"{shown}{more}. Its queries of one name come at its cache's TTL while clients keep asking, so they "
-            f"are not timed (names whose labels vary, as a tunnel through the resolver makes them, still are); "
+    return [f"taken for a DNS resolver or forwarder (it looked up names it never connected to itself): "
+            f"{shown}{more}. A resolver's queries of one name come at its cache's TTL while clients keep asking, "
+            f"so they are not timed (names whose labels vary, as a tunnel through it makes them, still are); "
             f"to time each host's own lookups, take dns.log on the clients' side of the resolver"]
 
 

@@ -98,8 +98,9 @@ WITH b0 AS (
 ), fast AS (
     SELECT b.*, coalesce(dc.private, FALSE) AS dst_private, coalesce(dc.no_reply, FALSE) AS dst_no_reply,
            coalesce(sc.outside, FALSE) AND coalesce(dc.private, FALSE) AS inbound,
-           NOT coalesce(sc.outside, FALSE) AND coalesce(dc.private, FALSE) AND b.platform IS NULL
-               AND (b.dest_key LIKE 'ip:%' OR (b.src_answer = 1 AND b.src_ssl = 0 AND b.src_http = 0)) AS internal,
+           coalesce(NOT coalesce(sc.outside, FALSE) AND coalesce(dc.private, FALSE) AND b.platform IS NULL
+                    AND (b.dest_key LIKE 'ip:%' OR (b.src_answer = 1 AND b.src_ssl = 0 AND b.src_http = 0)),
+                    FALSE) AS internal,
            coalesce(b.dst_port = $time_sync_port AND b.platform IS NULL, FALSE) AS time_sync,
            beacon IS NOT NULL AND beacon >= $beacon_min AND m + burst_s < $min_period_s AS fast_cadence
     FROM b0 b

@@ -285,7 +285,8 @@ def _build_client_class(con: Any) -> None:
     """Judge each distinct (User-Agent, JA4, JA3) of the scored channels once, in Python.
 
     nonbrowser: the UA family is not a browser, or there is no UA and the TLS fingerprint is not a
-    browser's; mismatch: a browser UA with a non-browser TLS fingerprint (a spoofed implant).
+    browser's; mismatch: a browser UA with a non-browser TLS fingerprint (a spoofed implant); browser:
+    a browser's JA4 and no User-Agent that says otherwise.
     """
     from analyzer.clients import classify_user_agent, is_known_tool_fingerprint
 
@@ -311,10 +312,13 @@ def _build_client_class(con: Any) -> None:
             label = info.label
             if mismatch and tool is not None:
                 label = f"{info.label}, but the TLS fingerprint is {tool.label}"
-        out.append((ua, ja4, ja3, nonbrowser, mismatch, known_tool, label))
+        # a browser by its handshake: a browser's JA4, and no User-Agent that says otherwise
+        browser = tls_browser is True and not nonbrowser and not mismatch
+        out.append((ua, ja4, ja3, nonbrowser, mismatch, known_tool, label, browser))
     _create_filled(con, "scan_client_class", (("ua", "VARCHAR"), ("ja4", "VARCHAR"), ("ja3", "VARCHAR"),
                                               ("nonbrowser", "BOOLEAN"), ("mismatch", "BOOLEAN"),
-                                              ("tool", "BOOLEAN"), ("client_label", "VARCHAR")), out)
+                                              ("tool", "BOOLEAN"), ("client_label", "VARCHAR"),
+                                              ("browser", "BOOLEAN")), out)
 
 
 def _build_addr_class(con: Any, beacon_min: float) -> None:

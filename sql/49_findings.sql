@@ -46,7 +46,10 @@
 --   contact finding  a serverless destination of a catalogue entry whose confidence is not low (CDNs,
 --                    VM hostnames and static hosting carry endless benign non-browser traffic:
 --                    low_conf, stage 45), not beaconing, reached by a non-browser client (or a
---                    long-lived low-volume connection, or any client to an intel-listed name): score = clamp($contact_base + evidence,
+--                    long-lived low-volume connection from a client whose handshake is not a
+--                    browser's: a browser keeps one HTTP/2 connection open for as long as a tab of the
+--                    site is, and a simulated 3 h dashboard tab on a Vercel app was a contact; or any
+--                    client to an intel-listed name): score = clamp($contact_base + evidence,
 --                    0, $contact_cap); the network analogue of "non-browser process talks to
 --                    serverless". Also, with no JA4 logged to judge the client by (stock Zeek's
 --                    ssl.log; plain HTTP, whose browser User-Agent an implant can claim), such a
@@ -84,7 +87,7 @@ WITH b0 AS (
            d.dns_queries, d.txt_queries, d.nxdomain, d.min_ttl, d.median_query_gap,
            e.random_labels, e.max_label_entropy,
            coalesce(cc.nonbrowser, FALSE) AS nonbrowser, coalesce(cc.mismatch, FALSE) AS mismatch,
-           coalesce(cc.tool, FALSE) AS tool,
+           coalesce(cc.tool, FALSE) AS tool, coalesce(cc.browser, FALSE) AS browser,
            cc.client_label,
            fw.src IS NOT NULL AS forwarder
     FROM scan_facts f
@@ -154,7 +157,7 @@ WITH b0 AS (
     FROM signs
 ), kinds AS (
     SELECT ev.*,
-           (serverless_ok AND (nonbrowser OR mismatch OR long_conn))
+           (serverless_ok AND (nonbrowser OR mismatch OR (long_conn AND NOT browser)))
            OR intel_pattern IS NOT NULL
            OR timed_contact
            OR (long_conn AND platform IS NULL AND fp_prevalence = 1 AND nonbrowser AND NOT inbound AND NOT internal)

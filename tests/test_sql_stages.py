@@ -500,6 +500,24 @@ def test_a_beacon_from_a_browsers_handshake_says_what_to_check_and_a_tools_does_
     assert [r for r in found["10.2.0.2"].reasons if r.startswith("non-browser TLS client")]
 
 
+def test_a_long_quiet_connection_is_a_contact_unless_a_browser_made_it() -> None:
+    """One 3 h connection moving 300 kB to a Vercel app: from a non-browser client, or one whose handshake
+    was not logged (no JA4), it is a contact (a beacon can hide in one kept-alive connection); from
+    Chrome's handshake it is a dashboard tab left open, which keeps its HTTP/2 connection: no finding."""
+    store = Store()
+    for src, ja4 in (("10.3.0.1", CHROME_JA4), ("10.3.0.2", TOOL_JA4), ("10.3.0.3", None)):
+        store.con.execute("INSERT INTO conn (epoch, uid, src, src_port, dst, dst_port, proto, service, duration,"
+                          " orig_bytes, resp_bytes, sensor) VALUES (?, ?, ?, 5000, '76.76.21.21', 443, 'tcp', 'ssl',"
+                          " 10800, 100000, 200000, 'zeek')", [T0, f"L{src}", src])
+        store.con.execute("INSERT INTO tls (epoch, uid, src, src_port, dst, dst_port, server_name, ja4, sensor)"
+                          " VALUES (?, ?, ?, 5000, '76.76.21.21', 443, 'dash.team.vercel.app', ?, 'zeek')",
+                          [T0 + 0.01, f"L{src}", src, ja4])
+    found = {f.src: f for f in run_scan(store, ScanOptions()).findings}
+    assert sorted(found) == ["10.3.0.2", "10.3.0.3"]
+    assert all(f.kind == "contact" and any(r.startswith("long-lived low-volume connection: 3.0 h") for r in f.reasons)
+               for f in found.values())
+
+
 def test_a_failing_lookup_retrying_is_discounted_and_failing_names_are_a_sign() -> None:
     """DNS only: one unchanging name answered NXDOMAIN every minute is a lookup retrying (a single-label
     name without its search suffix), discounted; NXDOMAIN across many names (a DGA) is a DNS sign."""

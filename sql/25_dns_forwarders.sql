@@ -4,9 +4,10 @@
 -- them itself. Its queries of one name follow its cache: each expiry of the TTL while clients keep
 -- asking is one forwarded query, so they come at the TTL's cadence, as steady as any timer (a simulated
 -- resolver of 30 users: script.google.com, a Worker and a Vercel site "beaconing" every TTL at 1.00).
--- Stage 49 does not time such a source's DNS-only channels of a single name (a name whose labels vary,
--- as a tunnel through the resolver makes them, misses the cache every time and keeps its client's
--- timing: still timed); the scan names the sources in a warning.
+-- Stage 49 does not time such a source's DNS-only channels of a single name, or of the names of one
+-- serverless tenant or redirect pair (names whose labels vary, as a tunnel through the resolver makes
+-- them, miss the cache every time and keep their client's timing: still timed); the scan names the
+-- sources in a warning.
 -- A source is a forwarder when at least $forwarder_min_names of its channels are DNS-only (stage 23:
 -- names it looked up and never connected to; generated labels grouped under their parent, stage 24,
 -- so that a host running a DNS tunnel itself counts its tunnel once), and they are at least

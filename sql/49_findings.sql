@@ -119,9 +119,11 @@ WITH b0 AS (
            src_dns = 1 AND src_conn + src_eve + src_ssl + src_http = 0 AND coalesce(names, 1) = 1
                AND dns_queries > 0 AND nxdomain = dns_queries AS dead_lookup,
            coalesce(nxdomain, 0) >= $nxdomain_min AND coalesce(names, 1) > 1 AS nx_burst,
-           -- a DNS forwarder's queries of one name (stage 25): its cache's rhythm, not a timer
-           forwarder AND src_dns = 1 AND coalesce(dns_events, 0) >= connections AND coalesce(names, 1) <= 1
-               AS forwarded
+           -- a DNS forwarder's queries of one name, or of the few names of one tenant or redirect pair
+           -- (stage 25): its cache's rhythm, not a timer. Generated labels grouped under their parent (a
+           -- tunnel: many names, no platform) miss the cache every time and keep their client's timing.
+           forwarder AND src_dns = 1 AND coalesce(dns_events, 0) >= connections
+               AND (coalesce(names, 1) <= 1 OR platform IS NOT NULL) AS forwarded
     FROM fanout
 ), fleets AS (
     SELECT dead.*,

@@ -1013,7 +1013,7 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
             reasons.append(f"non-browser TLS fingerprint: {r['client_label']} (JA4 {r['ja4']})")
         else:
             reasons.append(f"non-browser TLS client (JA4 {r['ja4']}: not a browser's ALPN/cipher/extension set)")
-    elif kind == "beacon" and r["ja4"] and ja4_browser_like(r["ja4"]):
+    elif kind == "beacon" and r.get("browser"):  # a browser's JA4 (scan_client_class), no UA saying otherwise
         # no score change: what to check first when a browser's handshake beacons
         reasons.append(f"a browser's TLS client (JA4 {r['ja4']}): a page left open that reloads itself on a timer "
                        f"looks like this, and so does an implant that copies a browser's handshake (uTLS)")

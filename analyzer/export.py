@@ -15,10 +15,11 @@ Suricata semantics (checked against Suricata 7.0.10, see ``tests/test_export.py`
   ``:port`` after the name.
 * Structural entries (``<id>.lambda-url.<region>.on.aws``) anchor a fast-pattern content on the
   suffix and check the full name with the entry's anchored regex through ``pcre``.
-* Per entry: DNS query, TLS SNI and HTTP Host rules see a bare contact, so their classtype and
-  severity come from the entry's ``bare_severity``; a fourth rule, an HTTP request to the host
-  from a non-browser User-Agent (curl, python, PowerShell, Go...), carries the entry's
-  ``severity``, the one the catalogue gives a non-browser hit.
+* Per entry: DNS query, TLS SNI, HTTP Host and QUIC SNI (an HTTP/3 client's hello, ``quic.sni``)
+  rules see a bare contact, so their classtype and severity come from the entry's
+  ``bare_severity``; one more rule, an HTTP request to the host from a non-browser User-Agent
+  (curl, python, PowerShell, Go...), carries the entry's ``severity``, the one the catalogue gives a
+  non-browser hit.
 * Informational and low rules are rate limited per source (``threshold: type limit``): a bare
   contact is common and worth one line per host and window.
 """
@@ -34,8 +35,12 @@ from analyzer.catalog import Catalog, CatalogEntry
 MITRE_TECHNIQUE = "T1583.007"
 MITRE_TACTIC = "TA0042"  # Resource Development
 DEFAULT_SID_BASE = 9_583_000
-SID_BLOCK = 100_000        # the exporter never writes a sid outside [sid_base, sid_base + SID_BLOCK)
+SID_BLOCK = 100_000        # the four first rules of every entry: [sid_base, sid_base + SID_BLOCK)
 RULES_PER_ENTRY = 4        # dns, tls, http host, http non-browser client
+# The QUIC SNI rule (HTTP/3) came later: each entry's is at sid_base + SID_BLOCK + its slot, so that
+# the four older sids of every entry stayed where a sensor's suppressions and tuning refer to them.
+QUIC_SID_BLOCK = SID_BLOCK // RULES_PER_ENTRY
+SID_RANGE = SID_BLOCK + QUIC_SID_BLOCK   # the exporter never writes a sid outside [sid_base, sid_base + SID_RANGE)
 
 CLASSTYPES = {
     "high": "trojan-activity",
@@ -215,17 +220,19 @@ def _allocate_sids(entries: Iterable[CatalogEntry]) -> dict[str, int]:
     return out
 
 
-def suricata_rules_for(entry: CatalogEntry, first_sid: int, *,
+def suricata_rules_for(entry: CatalogEntry, first_sid: int, *, quic_sid: int | None = None,
                        threshold_seconds: int | None = 300) -> list[str]:
     """The rules for one catalogue entry: DNS query, TLS SNI and HTTP Host (bare contacts, at the
-    entry's bare severity), and a non-browser HTTP client to it (at the entry's severity).
+    entry's bare severity), and a non-browser HTTP client to it (at the entry's severity); with
+    ``quic_sid``, a fifth: the SNI of a QUIC (HTTP/3) client hello, a bare contact too.
 
     ``threshold_seconds=None`` (or 0) writes no threshold, e.g. to see every match in a test.
     """
     label = entry.suffix if entry.kind == "exact" else f"*.{entry.suffix}"
     refs = _references(entry)
 
-    def rule(proto: str, what: str, flow: str, match: str, offset: int, severity: str) -> str:
+    def rule(proto: str, what: str, flow: str, match: str, offset: int, severity: str, *,
+             sid: int | None = None) -> str:
         options = [f"classtype:{CLASSTYPES[severity]};"]
         if severity in RATE_LIMITED and threshold_seconds:
             options.append(f"threshold: type limit, track by_src, count 1, seconds {int(threshold_seconds)};")
@@ -234,11 +241,11 @@ def suricata_rules_for(entry: CatalogEntry, first_sid: int, *,
         options.append(_metadata(entry, severity))
         msg = _msg(f"SERVERLESS-C2 {what} {entry.platform} ({label})")
         return (f'alert {proto} any any -> any any (msg:"{msg}"; {flow}{match} {" ".join(options)} '
-                f"sid:{first_sid + offset}; rev:1;)")
+                f"sid:{first_sid + offset if sid is None else sid}; rev:1;)")
 
     bare = _bare_severity(entry)
     flow = "flow:established,to_server; "
-    return [
+    rules = [
         rule("dns", "DNS query to", "", _suffix_match("dns.query", entry), 0, bare),
         rule("tls", "TLS SNI", flow, _suffix_match("tls.sni", entry), 1, bare),
         rule("http", "HTTP Host", flow, _http_match(entry), 2, bare),
@@ -246,18 +253,25 @@ def suricata_rules_for(entry: CatalogEntry, first_sid: int, *,
              f"{_http_match(entry)} http.user_agent; pcre:\"/{NON_BROWSER_UA}/i\";", 3,
              _severity(entry.severity)),
     ]
+    if quic_sid is not None:
+        # Suricata 7 parses the client's Initial packets (app-layer.protocols.quic, on by default) and
+        # puts its hello's SNI in quic.sni. No flow:established: the hello is the flow's first packet.
+        rules.append(rule("quic", "QUIC SNI", "flow:to_server; ", _suffix_match("quic.sni", entry), 0, bare,
+                          sid=quic_sid))
+    return rules
 
 
 def export_suricata(catalog: Catalog, *, sid_base: int = DEFAULT_SID_BASE,
                     threshold_seconds: int | None = 300) -> str:
     """Suricata rules for every catalogue entry, as the text of a ``.rules`` file.
 
-    Sids fall in ``[sid_base, sid_base + 100000)``; each entry owns four consecutive sids
-    (DNS, TLS, HTTP Host, non-browser HTTP client) chosen from a hash of its id. Low and info
+    Sids fall in ``[sid_base, sid_base + 125000)``; each entry owns four consecutive sids in the
+    first 100000 (DNS, TLS, HTTP Host, non-browser HTTP client) chosen from a hash of its id, and one
+    in the last 25000 for its QUIC SNI rule (``sid_base + 100000 +`` the entry's slot). Low and info
     rules alert once per source per ``threshold_seconds`` (``None`` or 0: no rate limit).
     Raises ``ValueError`` for a bad ``sid_base`` or two entries with the same id.
     """
-    if sid_base < 1 or sid_base + SID_BLOCK > 2**32 - 1:
+    if sid_base < 1 or sid_base + SID_RANGE > 2**32 - 1:
         raise ValueError(f"sid_base {sid_base} out of range")
     if threshold_seconds is not None and threshold_seconds < 0:
         raise ValueError(f"threshold_seconds {threshold_seconds} is negative")
@@ -266,12 +280,13 @@ def export_suricata(catalog: Catalog, *, sid_base: int = DEFAULT_SID_BASE,
              if threshold_seconds else "no rate limit")
     lines = [
         "# serverless-c2 Suricata rules, generated by `serverless-c2 export suricata`; do not edit.",
-        f"# MITRE ATT&CK {MITRE_TECHNIQUE}. sids {sid_base}-{sid_base + SID_BLOCK - 1}; {limit}.",
+        f"# MITRE ATT&CK {MITRE_TECHNIQUE}. sids {sid_base}-{sid_base + SID_RANGE - 1}; {limit}.",
         "# HTTP rules read http.host.raw: Suricata does not lower-case http.host when the Host carries a port.",
     ]
     for entry in sorted(catalog.entries, key=lambda e: offsets[e.id]):
         lines.append(f"# {_msg(entry.id)}: {_msg(entry.platform)} ({entry.kind} {_msg(entry.suffix)})")
         lines.extend(suricata_rules_for(entry, sid_base + offsets[entry.id],
+                                        quic_sid=sid_base + SID_BLOCK + offsets[entry.id] // RULES_PER_ENTRY,
                                         threshold_seconds=threshold_seconds))
     return "\n".join(lines) + "\n"
 

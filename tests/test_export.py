@@ -87,11 +87,14 @@ def sid_of(rule: str) -> int:
 def test_every_entry_gets_dns_tls_http_rules_with_unique_sids_in_range():
     text = export.export_suricata(sample_catalog(), sid_base=1_200_000)
     rules = rules_of(text)
-    assert len(rules) == 4 * len(sample_catalog().entries)
+    assert len(rules) == 5 * len(sample_catalog().entries)
     sids = [sid_of(r) for r in rules]
     assert len(set(sids)) == len(sids)
-    assert all(1_200_000 <= s < 1_200_000 + export.SID_BLOCK for s in sids)
-    assert sorted(r.split()[1] for r in rules) == sorted(["dns", "tls", "http", "http"] * 8)
+    assert all(1_200_000 <= s < 1_200_000 + export.SID_RANGE for s in sids)
+    assert sorted(r.split()[1] for r in rules) == sorted(["dns", "tls", "http", "http", "quic"] * 8)
+    # the four older rules of an entry keep their block; its QUIC rule is in the block after
+    for rule in rules:
+        assert (sid_of(rule) >= 1_200_000 + export.SID_BLOCK) == rule.startswith("alert quic"), rule
     for rule in rules:
         assert "rev:1;" in rule and "classtype:" in rule
         assert "mitre_technique_id T1583.007" in rule
@@ -112,6 +115,9 @@ def test_label_boundary_and_http_port_semantics_in_rule_text():
     # http.host is not lower-cased when a port is present: raw buffer, nocase, optional :port
     assert "http.host.raw;" in http and "http.host;" not in http
     assert r'pcre:"/^.+\.workers\.dev(?::\d{1,5})?$/i";' in http
+    quic = next(r for r in workers if r.startswith("alert quic"))
+    assert 'flow:to_server; quic.sni; content:".workers.dev"; nocase; endswith;' in quic
+    assert "flow:established" not in quic           # the client's hello is the flow's first packet
     lam = next(r for r in rules if "aws-lambda-url" in r and r.startswith("alert tls"))
     assert 'content:".on.aws"; nocase; endswith; pcre:"/^(?:' in lam and "dotprefix" not in lam
 
@@ -144,7 +150,7 @@ def test_thresholds_only_on_informational_rules_and_can_be_switched_off():
         limited = "threshold: type limit, track by_src, count 1, seconds 120;" in rule
         info = "signature_severity Informational" in rule
         assert limited == info, rule
-    assert sum("threshold:" in r for r in rules) == 3 * 5   # five low/info entries
+    assert sum("threshold:" in r for r in rules) == 4 * 5   # five low/info entries: dns, tls, http, quic
     assert not any("threshold:" in r for r in rules_of(
         export.export_suricata(sample_catalog(), threshold_seconds=None)))
 
@@ -164,7 +170,7 @@ def test_hostile_catalogue_text_cannot_break_out_of_a_rule():
                  regex=r'^[a-z]+\.ev"il;\/|x\.example$',
                  references=('https://example.com/a";b',))
     rules = rules_of(export.export_suricata(Catalog([evil])))
-    assert len(rules) == 4
+    assert len(rules) == 5
     for rule in rules:
         assert rule.count("sid:") == 1 and rule.endswith("rev:1;)")
         assert "alert ip" not in rule.split("(", 1)[0]
@@ -182,8 +188,9 @@ def test_duplicate_ids_are_rejected_rather_than_sharing_sids():
 def test_a_newline_in_catalogue_text_cannot_start_a_rule_line():
     evil = entry("x\nalert ip any any -> any any (sid:1;)", "a.example", platform="P\nalert tcp")
     text = export.export_suricata(Catalog([evil]))
-    assert all(line.startswith(("#", "alert http", "alert dns", "alert tls")) for line in text.splitlines())
-    assert len(rules_of(text)) == 4
+    assert all(line.startswith(("#", "alert http", "alert dns", "alert tls", "alert quic"))
+               for line in text.splitlines())
+    assert len(rules_of(text)) == 5
 
 
 def test_bad_sid_base_is_rejected():
@@ -191,6 +198,8 @@ def test_bad_sid_base_is_rejected():
         export.export_suricata(sample_catalog(), sid_base=0)
     with pytest.raises(ValueError):
         export.export_suricata(sample_catalog(), sid_base=2**32 - 10)
+    with pytest.raises(ValueError):     # room for the four first blocks, not for the QUIC rules after them
+        export.export_suricata(sample_catalog(), sid_base=2**32 - 1 - export.SID_BLOCK - 10)
 
 
 # ------------------------------------------------------------------------------------ zeek table
@@ -239,7 +248,7 @@ def test_cli_export_writes_file_and_stdout(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert result.output == ""
     rules = rules_of(out.read_text())
-    assert len(rules) == 32 and min(sid_of(r) for r in rules) >= 5_000_000
+    assert len(rules) == 40 and min(sid_of(r) for r in rules) >= 5_000_000
     assert out.stat().st_mode & 0o777 == 0o644            # readable by a sensor's own user
     assert [p.name for p in tmp_path.iterdir()] == ["serverless.rules"]   # no temp file left
     result = CliRunner().invoke(cli, ["export", "zeek"])
@@ -254,7 +263,7 @@ def test_cli_export_with_an_extra_catalogue_file(tmp_path):
     result = CliRunner().invoke(cli, ["export", "suricata", "--catalog", str(extra)])
     assert result.exit_code == 0, result.output
     acme = [r for r in rules_of(result.output) if "serverless_catalog_id acme-fn" in r]
-    assert len(acme) == 4 and all('content:"fn.acme-cloud.example"' in r or
+    assert len(acme) == 5 and all('content:"fn.acme-cloud.example"' in r or
                                   'content:".fn.acme-cloud.example"' in r for r in acme)
     assert all("reference:url,acme.example/docs;" in r for r in acme)
 
@@ -438,6 +447,43 @@ def test_threshold_rate_limits_informational_rules_per_source(tmp_path):
     assert 2 <= len(http_alerts) == expected < 26
 
 
+ZEEK_QUIC = ROOT.parent / "shared" / "data" / "zeek" / "testing" / "btest" / "Traces" / "quic"
+QUIC_CAPTURES = {   # real HTTP/3 clients (Zeek's test traces), and the SNI of each one's hello
+    "chromium-115.0.5790.110-api-cirrus-com.pcap": "api.cirrus-ci.com",
+    "firefox-102.13.0esr-blog-cloudflare-com.pcap": "blog.cloudflare.com",
+    "curl-8.1.2-dev-http3-www-google-de.pcap": "www.google.de",
+}
+
+
+@needs_suricata
+@pytest.mark.skipif(not ZEEK_QUIC.is_dir(), reason="../shared/data (Zeek's QUIC test traces) not present")
+def test_quic_sni_rule_fires_on_real_http3_hellos_with_the_catalogue_semantics(tmp_path):
+    """An implant on HTTP/3 shows its server's name only in the QUIC hello: the fifth rule sees it,
+    on label boundaries like the others. Real captures stand in for serverless names (a catalogue
+    naming their servers), with decoy entries that must stay silent."""
+    from analyzer.replay import replay_pcaps
+
+    cat = Catalog([
+        entry("cirrus", "cirrus-ci.com"),                                # suffix: api.cirrus-ci.com
+        entry("cf-blog", "blog.cloudflare.com", kind="exact"),           # exact name
+        entry("decoy-boundary", "rrus-ci.com"),                          # not on a label boundary
+        entry("decoy-apex", "cloudflare.com", kind="exact"),             # exact: not blog.
+        entry("decoy-other", "google.com"),                              # www.google.de is not it
+    ])
+    rules = tmp_path / "serverless.rules"
+    rules.write_text(export.export_suricata(cat, threshold_seconds=None))
+    pcaps = [ZEEK_QUIC / name for name in QUIC_CAPTURES]
+    eves = replay_pcaps(pcaps, tmp_path / "out", rules=rules)
+    fired = {}
+    for pcap, eve in zip(pcaps, eves):
+        quic = [ev for ev in _alerts(eve) if ev["alert"]["signature"].startswith("SERVERLESS-C2 QUIC SNI")]
+        fired[pcap.name] = {_entry_of(ev) for ev in quic}
+        assert all(ev.get("quic", {}).get("sni") == QUIC_CAPTURES[pcap.name] for ev in quic)
+    assert fired == {"chromium-115.0.5790.110-api-cirrus-com.pcap": {"cirrus"},
+                     "firefox-102.13.0esr-blog-cloudflare-com.pcap": {"cf-blog"},
+                     "curl-8.1.2-dev-http3-www-google-de.pcap": set()}
+
+
 # -------------------------------------------------------------------------- the real catalogue
 
 
@@ -462,7 +508,7 @@ REAL_EXPECTED = {
 def test_real_catalogue_exports_every_entry_to_both_formats():
     cat = _real_catalog()
     rules = rules_of(export.export_suricata(cat))
-    assert len(rules) == 4 * len(cat.entries)
+    assert len(rules) == 5 * len(cat.entries)
     assert len({sid_of(r) for r in rules}) == len(rules)
     assert export.skipped_for_zeek(cat) == []
     rows = export.export_zeek(cat).splitlines()[1:]

@@ -38,7 +38,7 @@ def _write_atomically(path: Path, text: str) -> None:
 @click.option("--catalog", "catalogs", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Extra catalogue file(s) added to the built-in one. Repeatable.")
 @click.option("--sid-base", type=click.IntRange(1, 4_294_000_000), default=None,
-              help="Suricata only: first sid of the 100000-sid block the rules use.")
+              help="Suricata only: first sid of the 125000-sid block the rules use.")
 @click.option("--threshold-seconds", type=click.IntRange(0, 86_400), default=300, show_default=True,
               help="Suricata only: low/info rules alert once per source per this many seconds (0: off).")
 def export_command(fmt: str, out: Path | None, catalogs: tuple[str, ...], sid_base: int | None,
@@ -48,7 +48,7 @@ def export_command(fmt: str, out: Path | None, catalogs: tuple[str, ...], sid_ba
     \b
     zeek      input-framework table read by the zeek-scripts package
               (install it as the file named by SERVERLESS::catalog_file)
-    suricata  DNS query, TLS SNI and HTTP Host rules (T1583.007)
+    suricata  DNS query, TLS SNI, QUIC SNI and HTTP Host rules (T1583.007)
 
     \b
     Example:

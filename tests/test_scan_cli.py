@@ -372,10 +372,11 @@ def test_a_min_score_that_is_no_score_is_refused(command: str, value: str) -> No
     assert result.exit_code == 2 and "--min-score" in result.stderr
 
 
-@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP", "SIGINT"])
 def test_a_scan_stopped_by_a_signal_removes_its_spill_folder(tmp_path: Path, sig: str) -> None:
     """timeout, systemd and cron stop a job with SIGTERM: Python's default handling ended the process
-    on the spot and left the scratch store's spill folder behind (hundreds of MB on a big day)."""
+    on the spot and left the scratch store's spill folder behind (hundreds of MB on a big day). Ctrl-C
+    (SIGINT) said "unexpected RuntimeError: Query interrupted" and exited 2, not 130."""
     import os
     import signal
     import subprocess

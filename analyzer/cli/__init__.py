@@ -33,6 +33,6 @@ _register()
 
 
 def main() -> None:
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, terminated)
     cli(prog_name="serverless-c2")

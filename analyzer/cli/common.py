@@ -24,9 +24,10 @@ _SIGNALLED: list[int] = []
 
 
 def terminated(signum: int, _frame: object) -> None:
-    """SIGTERM (timeout, systemd, a cron job killed) and SIGHUP end the command as an exception does,
-    so that what it made on the way is removed (a scratch store's spill folder, temporary copies):
-    Python's default handling of SIGTERM ends the process on the spot. DuckDB checks for a pending
+    """SIGTERM (timeout, systemd, a cron job killed), SIGHUP and SIGINT (Ctrl-C) end the command as an
+    exception does, so that what it made on the way is removed (a scratch store's spill folder,
+    temporary copies): Python's default handling of SIGTERM ends the process on the spot, and its
+    Ctrl-C reached the user as DuckDB's "Query interrupted" error. DuckDB checks for a pending
     signal while it runs a query, so a long stage stops within a second; the error it raises then
     is not reported as an error of its own (:func:`fail`). Exit status 128 + the signal's number."""
     if not _SIGNALLED:

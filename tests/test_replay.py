@@ -359,9 +359,14 @@ def test_a_capture_inside_a_folder_is_skipped_with_how_to_scan_it(tmp_path, monk
     monkeypatch.setenv("SURICATA", "suricata-that-does-not-exist")   # never replayed: no tool needed
     shutil.copy(PCAPS / "beacon-tls-lambda.pcap", tmp_path / "capture.pcap")
     result = _cli_scan([str(tmp_path)])
-    assert result.exit_code == 0, result.output
     assert "skipped 1 file(s): 1 packet capture" in result.stderr and "replay" not in result.stderr.split("skipped")[0]
-    assert json.loads(result.stdout)["findings"] == []
+    # and nothing else was there: an error (exit 2), not an empty list of findings
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "nothing to scan: the 1 file(s) given loaded no log rows (skipped: 1 packet capture)" in result.stderr
+    # beside a log, the capture is skipped and the log scanned
+    shutil.copy(ROOT / "tests" / "fixtures" / "ingest" / "valid_tsv" / "conn.log", tmp_path / "conn.log")
+    result = _cli_scan([str(tmp_path)])
+    assert result.exit_code == 0 and "skipped 1 file(s): 1 packet capture" in result.stderr
 
 
 def test_a_capture_given_as_a_path_without_suricata_says_how_to_install(tmp_path, monkeypatch):

@@ -449,3 +449,45 @@ def test_a_beacon_over_quic_in_eve_json_is_named_by_its_quic_hello(tmp_path: Pat
     assert beacons[0]["severity"] == "high" and 800 <= beacons[0]["connections"] <= 1200
     assert not [f for f in doc["findings"] if f["src"] == "10.3.0.9"]
     assert not [f for f in doc["findings"] if f["host"] in ("104.21.55.8", "142.250.1.1")]
+
+
+VALID_TSV = Path(__file__).resolve().parent / "fixtures" / "ingest" / "valid_tsv"
+
+
+@pytest.mark.parametrize("command", ["scan", "report"])
+def test_a_store_that_does_not_exist_is_an_error_not_an_empty_scan(tmp_path: Path, command: str) -> None:
+    """A typo in a cron line's --db made a new, empty store and printed "no findings", exit 0, every night."""
+    typo = tmp_path / "nsm.duckbd"
+    result = CliRunner().invoke(cli, [command, "--db", str(typo), *(["-o", "-"] if command == "report" else [])])
+    assert result.exit_code == 2 and f"--db {typo}: no such store" in result.stderr
+    assert result.stdout == "" and not typo.exists()
+    # with logs to load, --db makes the store, as documented
+    result = CliRunner().invoke(cli, ["scan", str(VALID_TSV), "--db", str(typo), "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert typo.exists() and CliRunner().invoke(cli, ["scan", "--db", str(typo), "--format", "json"]).exit_code == 0
+
+
+@pytest.mark.parametrize("command", ["scan", "report"])
+def test_logs_that_load_no_row_are_an_error_naming_why(tmp_path: Path, command: str) -> None:
+    (tmp_path / "conn.log").write_text("")
+    (tmp_path / "notes.txt").write_text("not a log\n")
+    result = CliRunner().invoke(cli, [command, str(tmp_path), *(["-o", "-"] if command == "report" else [])])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "the 2 file(s) given loaded no log rows (skipped: 1 empty file, 1 not a log)" in result.stderr
+
+
+def test_the_demo_day_is_never_mixed_with_real_logs_or_written_into_a_real_store(tmp_path: Path) -> None:
+    store = tmp_path / "nsm.duckdb"
+    assert CliRunner().invoke(cli, ["ingest", str(VALID_TSV), "--db", str(store), "-q"]).exit_code == 0
+    for args in (["scan", "--demo", "--db", str(store)], ["scan", "--demo", str(VALID_TSV)],
+                 ["report", "--demo", "--db", str(store), "-o", "-"], ["report", "--demo", str(VALID_TSV), "-o", "-"]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2 and "--demo scans a generated day of its own" in result.stderr, args
+    files = CliRunner().invoke(cli, ["scan", "--db", str(store), "--format", "json"])
+    assert files.exit_code == 0 and "demo" not in files.stdout
+    # the report's demo keeps a store of its own for its history: a new one, then the same again
+    demo_store = tmp_path / "demo.duckdb"
+    for _ in range(2):
+        result = CliRunner().invoke(cli, ["report", "--demo", "--db", str(demo_store), "-f", "json", "-o", "-", "-q"])
+        assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["findings"][0]["host"] == "cdn-sync.orbit-relay.workers.dev"

@@ -46,6 +46,71 @@ def fail(exc: AnalyzerError | str, code: int = 2) -> NoReturn:
     sys.exit(code)
 
 
+def check_sources(db: str | None, demo: bool, data: bool, *, demo_store: bool = False) -> None:
+    """Refuse what would scan nothing, or the wrong thing, without saying so: ``--db`` naming no store
+    when no logs are given to load into it (a typo in a cron line made a new, empty store and printed
+    "no findings" every night), and the generated demo day mixed with real logs (``data``: PATHs or
+    captures) or written into a real store (``demo_store``: ``report --demo --db`` keeps the demo's
+    own store for its history, a new one or one that holds nothing but demo days)."""
+    from pathlib import Path
+
+    if db and not data and not demo and not Path(db).exists():
+        fail(f"--db {db}: no such store (`serverless-c2 ingest PATH... --db {db}` makes one, or give "
+             "log PATHs to this command)")
+    if demo and data:
+        fail("--demo scans a generated day of its own: give it without log PATHs or --pcap")
+    if demo and db and not (demo_store and _demo_only(db)):
+        fail(f"--demo scans a generated day of its own: it is not written into the store {db}"
+             + (" (which holds real logs)" if demo_store else ""))
+
+
+def nothing_loaded(report) -> str:  # type: ignore[no-untyped-def]
+    """The error for logs given to a store that ends with the command (no --db) that held no row at
+    all: an empty file, a folder of other files, a capture with no traffic. A nightly job pointed at
+    the wrong folder, or at a sensor that wrote nothing, must not print "no findings" and succeed."""
+    from analyzer.cli.ingest_cmd import skip_reasons
+    from analyzer.ingest.report import FAILED, SKIPPED
+
+    skipped = [f for f in report.files if f.status == SKIPPED]
+    failed = [f for f in report.files if f.status == FAILED]
+    why = []
+    if skipped:
+        why.append(f"skipped: {skip_reasons(skipped)}")
+    if failed:
+        why.append(f"{len(failed)} could not be read")
+    empty = len(report.files) - len(skipped) - len(failed)
+    if empty:
+        why.append(f"{empty} held no data line")
+    return (f"nothing to scan: the {len(report.files)} file(s) given loaded no log rows"
+            + (f" ({'; '.join(why)})" if why else "") + "; `serverless-c2 ingest -v PATH...` says why for each")
+
+
+#: where the demo day's logs are written before they are ingested (report_cmd, scan_cmd)
+DEMO_PREFIX = "sc2-demo-"
+
+
+def _demo_only(db: str) -> bool:
+    """Whether the store ``db`` is new, or holds nothing but demo days (their files' folders)."""
+    from pathlib import Path
+
+    import duckdb
+
+    if not Path(db).exists():
+        return True
+    try:
+        con = duckdb.connect(db, read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        row = con.execute("SELECT count(*) FILTER (WHERE position(? IN path) = 0) FROM ingest_files",
+                          [DEMO_PREFIX]).fetchone()
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+    return bool(row) and row[0] == 0
+
+
 class Score(click.FloatRange):
     """A score from 0 to 1 (--min-score). NaN passes click's range check (every comparison with it
     is false) and would make every finding fall below it: refused."""

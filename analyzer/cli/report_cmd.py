@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from analyzer.cli.common import Score, db_option, fail, quiet_option
+from analyzer.cli.common import DEMO_PREFIX, Score, check_sources, db_option, fail, nothing_loaded, quiet_option
 from analyzer.errors import AnalyzerError
 from analyzer.findings import SEVERITIES
 
@@ -85,6 +85,7 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
 
     if not (paths or db or demo):
         fail("nothing to report on: give log PATH..., --db STORE, or --demo")
+    check_sources(db, demo, bool(paths), demo_store=True)
     dest = out or ("report.html" if fmt == "html" else "-")
 
     def say(msg: str) -> None:
@@ -99,7 +100,7 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
                 from analyzer import simulate
 
                 # written as Zeek logs and ingested like real ones, so ingest health is real too
-                with tempfile.TemporaryDirectory(prefix="sc2-demo-") as tmp:
+                with tempfile.TemporaryDirectory(prefix=DEMO_PREFIX) as tmp:
                     written = simulate.write_logs(simulate.build_scenario("demo"), tmp, skip_empty=True)
                     ingested = ingest_paths(store, [str(p) for p in written])
                 say(f"demo: loaded {ingested.rows_loaded:,} rows")
@@ -119,6 +120,8 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
                     f"{ingested.lines_rejected:,} rejected line(s)")
                 for failed in ingested.failed:
                     click.echo(clean(f"serverless-c2: warning: {failed.path}: {failed.reason}"), err=True)
+                if db is None and not ingested.rows_loaded:
+                    fail(clean(nothing_loaded(ingested).replace("nothing to scan", "nothing to report on")))
             options = ScanOptions(window=window, since=since, until=until,
                                   catalog_files=catalogs, intel_files=intels, allowlist=allowlist,
                                   include_contacts=not no_contacts)

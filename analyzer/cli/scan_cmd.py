@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from analyzer.cli.common import Score, db_option, fail, quiet_option
-from analyzer.errors import AnalyzerError
+from analyzer.cli.common import DEMO_PREFIX, Score, check_sources, db_option, fail, nothing_loaded, quiet_option
+from analyzer.errors import AnalyzerError, InputError
 from analyzer.render import FORMATS, render, strip_control
 
 
@@ -61,6 +61,8 @@ def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: 
                         + (f", {report.lines_rejected} lines rejected" if report.lines_rejected else "")
                         + (f", {len(report.failed)} file(s) could not be read" if report.failed else ""))
             _say_file_notes(quiet, report)
+            if db is None and not report.rows_loaded:
+                raise InputError(nothing_loaded(report))
         return run_scan(store, options)
 
 
@@ -148,13 +150,14 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str, since
 
     if not (paths or pcaps or demo or db):
         fail("nothing to scan: give log PATHs, --pcap, --db STORE or --demo")
+    check_sources(db, demo, bool(paths or pcaps))
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
     try:
         options = ScanOptions(window=window, since=_parse_time(since, "--since"), until=_parse_time(until, "--until"),
                               min_score=min_score, include_contacts=not no_contacts, catalog_files=tuple(catalogs),
                               intel_files=tuple(intel), allowlist=allowlist,
                               release_logs=db is None)  # the scratch store ends with the scan
-        with tempfile.TemporaryDirectory(prefix="serverless-c2-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=DEMO_PREFIX if demo else "serverless-c2-") as tmp:
             from analyzer.replay import split_captures
 
             # a capture named as a PATH is scanned as --pcap would (one inside a folder is skipped,

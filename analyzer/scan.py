@@ -116,7 +116,8 @@ class ScanParams:
                                      # the tenant is new to a store with history): one implant on a few hosts
     fleet_period_ratio: float = 1.25  # hosts timed at periods further apart than this are not one fleet
     w_new: float = 0.05
-    novelty_history_s: float = 43200.0  # "new to the store" needs this much of the store before the window
+    novelty_history_s: float = 43200.0  # "new to the store" needs this much of the store before the window,
+    history_bin_s: float = 3600.0       # counted in clock hours (bins of this width) with a connection in them
     w_dns: float = 0.1
     w_intel: float = 0.3
     w_inbound: float = 0.5           # an outside address reaching a private one: a monitor or scanner, mostly

@@ -4,10 +4,18 @@
 -- a scan which owns its store (scan without --db: ScanOptions.release_logs) can drop each of them as
 -- soon as stage 21 has read it, and the stages after it work in the memory those tables held. The
 -- TLS names come from scan_tls_names (stage 05: each SNI and its first use, kept when tls is
--- narrowed), the first connection from scan_conn_span.
+-- narrowed).
 --   scan_seen       (name, first_epoch)  the name lower-cased (an HTTP Host without its port): TLS
 --                                        SNI, HTTP Host, DNS query
---   scan_store_span (store_min)          the first connection in the store
+--   scan_store_span (history_s)          how much of the store lies before the window: the clock
+--                                        hours ($history_bin_s) before $t0 with a connection in
+--                                        them, in seconds.
+--                                        Stage 46 needs $novelty_history_s of it before it calls a
+--                                        destination new to the store. Measured by the first
+--                                        connection alone, a stray minute two years before the window
+--                                        (a capture replayed into the store, a sensor clock wrong for
+--                                        a moment) made every destination of the day "new".
+-- Parameters: $t0 (the window's start, epoch seconds), $history_bin_s.
 -- Names are grouped as logged first, then on their normal form: the normal form is computed per
 -- distinct name instead of per row of the whole store (the minimum of minima is the minimum).
 CREATE OR REPLACE TEMP TABLE scan_seen AS
@@ -24,4 +32,6 @@ FROM (SELECT query, min(epoch) AS first_epoch FROM dns GROUP BY query) d
 GROUP BY lower(query);
 
 CREATE OR REPLACE TEMP TABLE scan_store_span AS
-SELECT min(first_epoch) AS store_min FROM scan_conn_span;
+SELECT $history_bin_s * count(DISTINCT floor(epoch / $history_bin_s)) AS history_s
+FROM conn_n
+WHERE epoch < $t0;

@@ -21,8 +21,9 @@
 --   first_epoch the first time any host in the whole store used one of the destination's names
 --               (TLS SNI, HTTP Host or DNS query: scan_seen, stage 21); is_new when that is inside
 --               the window and the store holds at least $novelty_history_s of data from before the
---               window (otherwise "new" would mean nothing: a day of logs a few seconds longer than
---               the 24 h window made every destination of the day "new to the store").
+--               window, counted in clock hours with connections (stage 20; otherwise "new" would mean
+--               nothing: a day of logs a few seconds longer than the 24 h window, or one stray
+--               minute from long before, made every destination of the day "new to the store").
 -- One row per channel that can be a finding (scan_candidates, stage 45), counted over every channel
 -- to the same destination: a day of 1.7M channels, nearly all of them timed, took 3.2 s (windows over
 -- every channel, then a row for each) where its few candidates' destinations take a fraction.
@@ -92,7 +93,7 @@ SELECT fp.chan_id, fp.dest_key, fp.fp, p.prevalence, fp.fp_prevalence,
             WHEN fp.period IS NULL THEN fp.fp_prevalence
             ELSE fp.untimed + fp.same_cadence END AS fleet,
        f.store_first_epoch,
-       (f.store_first_epoch >= $t0 AND ss.store_min <= $t0 - $novelty_history_s) AS is_new
+       (f.store_first_epoch >= $t0 AND ss.history_s >= $novelty_history_s) AS is_new
 FROM fp_prev fp
 JOIN prev p ON p.dest_key = fp.dest_key
 LEFT JOIN first_seen f ON f.dest_key = fp.dest_key

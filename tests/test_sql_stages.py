@@ -590,7 +590,8 @@ def test_prevalence_is_per_fingerprint_and_novelty_needs_history() -> None:
     for h in range(4):
         _conn_tls(store.con, f"10.0.1.{h}", "shared.acct.workers.dev", [T0 + h, T0 + 100 + h], ja4=CHROME_JA4)
     _conn_tls(store.con, "10.0.1.9", "shared.acct.workers.dev", [T0 + 5, T0 + 200])
-    _conn_tls(store.con, "10.0.1.9", "old.example.com", [T0 - 86400 * 3])  # history before the window
+    _conn_tls(store.con, "10.0.1.9", "old.example.com",      # 12 hours of history before the window
+              [T0 - 86400 * 3 + 3600 * k for k in range(12)])
     _conn_tls(store.con, "10.0.1.9", "plain.example.com", [T0 + 7, T0 + 300])
     prepare_inputs(store.con, ScanOptions())
     score_channels(store.con, T0 - 60, T0 + 86400, ScanParams(), stop_after="46")
@@ -603,16 +604,22 @@ def test_prevalence_is_per_fingerprint_and_novelty_needs_history() -> None:
 def test_novelty_needs_hours_of_history_not_seconds() -> None:
     """A day of logs a few seconds longer than the 24 h window held "data from before the window", and
     every destination of the day was "new to the store" (99 of 100 findings of a benchmark day said
-    so). The store must hold $novelty_history_s before the window: seconds are no baseline."""
+    so); so did one stray minute from long before (a capture of another year replayed into the
+    store). The store must hold $novelty_history_s before the window, in clock hours with
+    connections: neither seconds nor one old record are a baseline."""
     p = ScanParams()
-    for history_s, expected in ((5.0, False), (p.novelty_history_s + 60, True)):
+    hours = int(p.novelty_history_s // 3600)
+    for history, expected in (([T0 - 5.0], False),                                   # seconds before
+                              ([T0 - 2 * 365 * 86400.0], False),                     # one stray record, years before
+                              ([T0 - 86400.0 + 3600 * k for k in range(hours - 1)], False),   # 11 hours
+                              ([T0 - 86400.0 + 3600 * k for k in range(hours)], True)):       # 12 hours
         store = Store()
         _conn_tls(store.con, "10.0.1.1", "fresh.acct.workers.dev", [T0 + 100 * k for k in range(10)])
-        _conn_tls(store.con, "10.0.1.2", "old.example.com", [T0 - history_s])  # the store's first record
+        _conn_tls(store.con, "10.0.1.2", "old.example.com", history)
         prepare_inputs(store.con, ScanOptions())
         score_channels(store.con, T0, T0 + 86400, p, stop_after="46")
         assert _one(store.con, "SELECT DISTINCT is_new FROM scan_prevalence "
-                               "WHERE dest_key = 'tenant:Cloudflare Workers/acct'") == (expected,), history_s
+                               "WHERE dest_key = 'tenant:Cloudflare Workers/acct'") == (expected,), history[:2]
 
 
 def test_dns_evidence_txt_nxdomain_and_entropy() -> None:

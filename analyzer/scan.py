@@ -97,6 +97,8 @@ class ScanParams:
     nxdomain_min: int = 5
     forwarder_min_names: int = 100   # a source looking up this many names it never connects to ...
     forwarder_share: float = 0.9     # ... this share of its names at least: a DNS resolver or forwarder
+    forwarder_min_served: int = 10   # ... or as few as this many, when other hosts connect to ...
+    forwarder_served_share: float = 0.5  # ... at least this share of them: it looks names up for them
     w_dead_lookup: float = 0.3       # DNS-only, one name, every answer NXDOMAIN: a retrying lookup, not a channel
     beacon_min: float = 0.3          # beacon score at which a channel is a beacon finding
     min_period_s: float = 5.0        # faster is a "fast cadence": kept only to a public address, few per source

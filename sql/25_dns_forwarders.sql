@@ -8,23 +8,40 @@
 -- serverless tenant or redirect pair (names whose labels vary, as a tunnel through the resolver makes
 -- them, miss the cache every time and keep their client's timing: still timed); the scan names the
 -- sources in a warning.
--- A source is a forwarder when at least $forwarder_min_names of its channels are DNS-only (stage 23:
--- names it looked up and never connected to; generated labels grouped under their parent, stage 24,
--- so that a host running a DNS tunnel itself counts its tunnel once), and they are at least
--- $forwarder_share of its named channels. Only when the window holds connections at all: with dns
--- logs alone, every host's names are DNS-only.
--- Counted on the channel numbers of the parts (integers), not on their key strings.
+-- A source is a forwarder when most of its named channels are DNS-only (at least $forwarder_share of
+-- them: stage 23, names it looked up and never connected to; generated labels grouped under their
+-- parent, stage 24, so that a host running a DNS tunnel itself counts its tunnel once), and either
+--   many: at least $forwarder_min_names of them, or
+--   served: at least $forwarder_min_served of them, $forwarder_served_share of them or more being names
+--           other hosts of the window connect to. A resolver on a quiet day (a weekend, a small site, a
+--           few hours' slice of a big day) looks up a few dozen names, and they are the names its
+--           clients use; a host whose own connections the sensor misses looks up names nobody here
+--           connects to. (A quiet resolver of 42 names made 24 findings, 10 high, of its clients'
+--           pollers and fleets.)
+-- Only when the window holds connections at all: with dns logs alone, every host's names are DNS-only.
+-- Counted on the channel and name numbers of the parts (integers), not on their key strings.
 --   scan_forwarders (src, dns_only_names, connected_names)
--- Parameters: $forwarder_min_names, $forwarder_share.
+-- Parameters: $forwarder_min_names, $forwarder_share, $forwarder_min_served, $forwarder_served_share.
 CREATE OR REPLACE TEMP TABLE scan_forwarders AS
-SELECT src, dns_only_names, connected_names
-FROM (
-    SELECT src,
-           count(DISTINCT CASE WHEN by_dns THEN chan_id END) AS dns_only_names,
-           count(DISTINCT CASE WHEN NOT by_dns AND raw_id IS NOT NULL THEN chan_id END) AS connected_names
+WITH connected AS (
+    -- the names connections of the window were made to, and how many sources made them
+    SELECT name_id, min(src) AS one_src, count(DISTINCT src) AS sources
     FROM scan_parts
-    GROUP BY src
-) f
-WHERE dns_only_names >= $forwarder_min_names
-  AND dns_only_names >= $forwarder_share * (dns_only_names + connected_names)
+    WHERE NOT by_dns AND name_id IS NOT NULL
+    GROUP BY name_id
+), per_src AS (
+    SELECT p.src,
+           count(DISTINCT CASE WHEN p.by_dns THEN p.chan_id END) AS dns_only_names,
+           count(DISTINCT CASE WHEN NOT p.by_dns AND p.raw_id IS NOT NULL THEN p.chan_id END) AS connected_names,
+           -- its DNS-only names that another source connects to
+           count(DISTINCT CASE WHEN p.by_dns AND (c.sources > 1 OR c.one_src <> p.src) THEN p.chan_id END) AS served
+    FROM scan_parts p
+    LEFT JOIN connected c ON c.name_id = p.name_id AND p.by_dns
+    GROUP BY p.src
+)
+SELECT src, dns_only_names, connected_names
+FROM per_src
+WHERE dns_only_names >= $forwarder_share * (dns_only_names + connected_names)
+  AND (dns_only_names >= $forwarder_min_names
+       OR (served >= $forwarder_min_served AND served >= $forwarder_served_share * dns_only_names))
   AND EXISTS (SELECT 1 FROM scan_parts WHERE NOT by_dns);

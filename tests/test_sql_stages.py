@@ -447,6 +447,41 @@ def test_a_dns_forwarders_lookups_of_one_name_are_not_timed_but_a_tunnel_through
     assert not [w for w in result.warnings if "forwarder" in w]
 
 
+def test_a_quiet_resolver_is_known_by_the_names_its_clients_connect_to() -> None:
+    """A weekend, a small site, a few hours' slice: the resolver looks up a few dozen names, under
+    forwarder_min_names, and its TTL-paced queries of its clients' pollers were beacons, high ones. It
+    is still a forwarder when most of its names are ones other hosts connect to. A host that looks up
+    as many names nobody here connects to (its own connections out of the sensor's sight) is none:
+    its one-name periodic lookup stays a beacon."""
+    p = ScanParams()
+    assert p.forwarder_min_served <= 12 and 16 < p.forwarder_min_names and 12 >= p.forwarder_served_share * 16
+    rng = random.Random(4)
+    store = Store()
+    names = [f"svc{i}.example.com" for i in range(16)]
+    for i, name in enumerate(names):
+        _dns(store.con, "10.0.0.53", name, [T0 + rng.uniform(0, 5) + 300 * k for k in range(200)])
+        if i < 12:   # the clients' own connections to 12 of the 16
+            _conn_tls(store.con, f"10.1.0.{i}", name, sorted(T0 + rng.uniform(0, 60000) for _ in range(20)),
+                      ja4=CHROME_JA4)
+    for i in range(12):   # a host whose connections the sensor misses: names nobody here connects to
+        _dns(store.con, "10.2.0.9", f"own{i}.example.net", [T0 + rng.uniform(0, 5) + 300 * k for k in range(200)])
+    result = run_scan(store, ScanOptions(params=p, min_score=0.0))
+    assert store.con.execute("SELECT list(src) FROM scan_forwarders").fetchone()[0] == ["10.0.0.53"]
+    beacons = {(f.src, f.host) for f in result.findings if f.kind == "beacon"}
+    assert not [b for b in beacons if b[0] == "10.0.0.53"], beacons
+    assert {("10.2.0.9", f"own{i}.example.net") for i in range(12)} <= beacons
+    assert [w for w in result.warnings if "10.0.0.53 (16 names, 100%" in w]
+    # 12 of its 16 names connected to: under a served share of 0.8, it is not taken for one
+    p_strict = ScanParams(forwarder_served_share=0.8)
+    store2 = Store()
+    for i, name in enumerate(names):
+        _dns(store2.con, "10.0.0.53", name, [T0 + 300 * k for k in range(200)])
+        if i < 12:
+            _conn_tls(store2.con, f"10.1.0.{i}", name, [T0 + 1000.0 * k for k in range(20)], ja4=CHROME_JA4)
+    run_scan(store2, ScanOptions(params=p_strict, min_score=0.0))
+    assert store2.con.execute("SELECT count(*) FROM scan_forwarders").fetchone()[0] == 0
+
+
 def test_a_private_address_polled_without_a_name_or_ntp_weighs_less_and_a_proxied_channel_does_not() -> None:
     """A monitor polling twelve devices every 300 s (SNMP, pings: private addresses, no name) is not a
     finding at the default --min-score, and is one at 0 whose reason says it is internal; nor is a

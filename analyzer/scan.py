@@ -95,6 +95,8 @@ class ScanParams:
     long_conn_s: float = 3600.0      # a connection this long ...
     long_conn_max_bps: float = 50.0  # ... moving fewer bytes/s than this is a keep-alive channel
     nxdomain_min: int = 5
+    ja3_varies_min: int = 4          # a source's connections to one name with this many JA3s (and no JA4) ...
+    ja3_varies_share: float = 0.5    # ... one per 2 connections or more: a shuffling (Chromium) client, keyed without it
     forwarder_min_names: int = 100   # a source looking up this many names it never connects to ...
     forwarder_share: float = 0.9     # ... this share of its names at least: a DNS resolver or forwarder
     forwarder_min_served: int = 10   # ... or as few as this many, when other hosts connect to ...
@@ -418,7 +420,7 @@ _DROP_AFTER = {
            "scan_client_dict", "scan_tls_names", "scan_conn_span", "scan_dup_flows",
            "scan_zeek_twins"),
     "23": ("scan_addr_apart", "scan_zeek_dns_twins"),
-    "25": ("scan_clients", "scan_agents", "scan_part_keys"),
+    "25": ("scan_clients", "scan_agents", "scan_part_keys", "scan_ja3_varies"),
     "26": ("scan_events", "scan_raw_names"),
     "30": ("scan_raw",),
     "43": ("scan_intervals", "scan_bursts"),
@@ -1020,6 +1022,12 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         # no score change: what to check first when a browser's handshake beacons
         reasons.append(f"a browser's TLS client (JA4 {r['ja4']}): a page left open that reloads itself on a timer "
                        f"looks like this, and so does an implant that copies a browser's handshake (uTLS)")
+    if r.get("ja3_values"):
+        # stage 25: keyed without a JA3 that changed from one connection to the next
+        reasons.append(f"its TLS client's JA3 changed from one connection to the next ({int(r['ja3_values'])} values): "
+                       f"a TLS stack that shuffles its extensions, as Chromium does (Chrome, Edge, Electron apps) "
+                       f"and an implant copying its handshake (uTLS) does too; grouped as one client, not "
+                       f"{int(r['ja3_values'])} (a JA4 would tell them apart)")
     if kind == "contact" and r.get("timed_contact") and not (r["long_conn"] or r.get("intel_pattern")):
         # listed for its timing alone (stage 49, which already excludes a non-browser client): say what
         # was missing to judge the client

@@ -22,6 +22,24 @@
 -- stage 1.7-1.9 s -> 1.5 s, the User-Agents of a real day being longer than the bench's). The
 -- channel's JA3, JA4 and User-Agent are looked up as the channels are grouped (scan_part_keys carries
 -- the numbers).
+-- A JA3 that changes from one connection to the next is no fingerprint to key by: Chromium (Chrome
+-- 110 on, Edge, Electron apps) shuffles its TLS extensions on every handshake and JA3 hashes them in
+-- the order sent (JA4 sorts them), so with JA3 alone (Zeek's ja3 package, Suricata without JA4) each
+-- connection of a Chromium-family client was a channel of its own: an implant imitating Chrome's
+-- handshake (uTLS), 762 check-ins to one name, made 762 channels and no finding. Where a source's
+-- connections to one name carry at least $ja3_varies_min distinct JA3s and no JA4, one for every
+-- 1 / $ja3_varies_share connections or fewer, those parts are keyed by their User-Agent, else
+-- 'ja3:varies', as one channel that shows no JA3 (scan_channels.ja3_values says how many there were).
+--   scan_ja3_varies (src_id, raw_id)   the source and name of such connections
+CREATE OR REPLACE TEMP TABLE scan_ja3_varies AS
+SELECT p.src_id, p.raw_id
+FROM scan_parts p
+JOIN scan_clients cl ON cl.client_id = p.client_id
+WHERE cl.ja4 IS NULL AND cl.ja3 IS NOT NULL AND p.raw_id IS NOT NULL
+GROUP BY p.src_id, p.raw_id
+HAVING count(DISTINCT p.client_id) >= $ja3_varies_min
+   AND count(DISTINCT p.client_id) >= $ja3_varies_share * sum(p.cnt);
+
 CREATE OR REPLACE TEMP TABLE scan_part_keys AS
 SELECT p.*, s.addr AS src, n.name_id,
        CASE
@@ -29,20 +47,25 @@ SELECT p.*, s.addr AS src, n.name_id,
            WHEN p.by_dns THEN n.key_dns
            ELSE n.key_conn
        END AS dest_key,
-       coalesce(cl.ja4, cl.ja3, u.user_agent,
+       v.src_id IS NOT NULL AND cl.ja4 IS NULL AND cl.ja3 IS NOT NULL AS ja3_varies,
+       coalesce(cl.ja4, CASE WHEN v.src_id IS NOT NULL THEN coalesce(u.user_agent, 'ja3:varies') END,
+                cl.ja3, u.user_agent,
                 CASE WHEN p.src_answer = 1 THEN 'port:' || coalesce(CAST(p.dst_port AS VARCHAR), '?') END, '') AS fp
 FROM scan_parts p
 JOIN scan_addrs s ON s.addr_id = p.src_id
 LEFT JOIN scan_addrs d ON d.addr_id = p.dst_id
 LEFT JOIN scan_names n ON n.raw_id = p.raw_id
 LEFT JOIN scan_clients cl ON cl.client_id = p.client_id
-LEFT JOIN scan_agents u ON u.ua_id = p.ua_id;
+LEFT JOIN scan_agents u ON u.ua_id = p.ua_id
+LEFT JOIN scan_ja3_varies v ON v.src_id = p.src_id AND v.raw_id = p.raw_id;
 
 CREATE OR REPLACE TEMP TABLE scan_channels AS
-SELECT CAST(row_number() OVER () AS INTEGER) AS chan_id, src, dest_key, fp, events, ja3, ja4, user_agent
+SELECT CAST(row_number() OVER () AS INTEGER) AS chan_id, src, dest_key, fp, events, ja3, ja4, user_agent, ja3_values
 FROM (
     SELECT k.src, k.dest_key, k.fp, CAST(sum(k.cnt) AS BIGINT) AS events,
-           min(cl.ja3) AS ja3, min(cl.ja4) AS ja4, min(u.user_agent) AS user_agent
+           -- a channel whose JA3 varies shows none: its smallest would pass for the client's
+           min(CASE WHEN NOT k.ja3_varies THEN cl.ja3 END) AS ja3, min(cl.ja4) AS ja4, min(u.user_agent) AS user_agent,
+           count(DISTINCT CASE WHEN k.ja3_varies THEN k.client_id END) AS ja3_values
     FROM scan_part_keys k
     LEFT JOIN scan_clients cl ON cl.client_id = k.client_id
     LEFT JOIN scan_agents u ON u.ua_id = k.ua_id

@@ -91,7 +91,7 @@ WITH name_attr AS (
     FROM per_dst
     GROUP BY chan_id
 )
-SELECT a.*, lb.long_conn_bytes, c.src, c.dest_key, c.fp, c.ja3, c.ja4, c.user_agent,
+SELECT a.*, lb.long_conn_bytes, c.src, c.dest_key, c.fp, c.ja3, c.ja4, c.user_agent, c.ja3_values,
        CASE WHEN c.dest_key LIKE 'name:%' THEN substr(c.dest_key, length('name:') + 1) ELSE n.host END AS host,
        n.names, n.platform, n.provider, n.tenant, n.category, n.platform_severity, n.low_conf, n.via_cname,
        n.intel_pattern, n.intel_source, d.dst, d.dst_port, d.dsts

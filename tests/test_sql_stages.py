@@ -447,6 +447,43 @@ def test_a_dns_forwarders_lookups_of_one_name_are_not_timed_but_a_tunnel_through
     assert not [w for w in result.warnings if "forwarder" in w]
 
 
+def test_a_ja3_that_changes_with_every_connection_is_not_a_channel_key() -> None:
+    """Chromium shuffles its TLS extensions on every handshake, and JA3 hashes them in the order sent:
+    with JA3 alone, an implant copying Chrome's handshake (uTLS) made one channel per check-in and no
+    finding. Its connections to one name are one channel, keyed 'ja3:varies', showing no JA3, and the
+    finding says why; a client with two fixed JA3s keeps two channels, and JA4 still keys as before."""
+    import hashlib
+
+    rng = random.Random(12)
+    store = Store()
+    times = _times(rng.uniform(45, 75) for _ in range(600))
+    uids = [f"Cv{i}" for i in range(len(times))]
+    store.con.execute("INSERT INTO conn (ts, epoch, uid, src, src_port, dst, dst_port, proto, service, duration,"
+                      " orig_bytes, resp_bytes, conn_state, sensor) SELECT NULL, t, u, '10.0.0.7', 50000, "
+                      "'104.21.1.1', 443, 'tcp', 'ssl', 0.3, 400, 300, 'SF', 'zeek' "
+                      "FROM (SELECT unnest($t) AS t, unnest($u) AS u)", {"t": times, "u": uids})
+    ja3s = [hashlib.md5(str(rng.random()).encode()).hexdigest() for _ in times]   # one per handshake
+    store.con.execute("INSERT INTO tls (ts, epoch, uid, src, src_port, dst, dst_port, server_name, ja3, sensor)"
+                      " SELECT NULL, t + 0.01, u, '10.0.0.7', 50000, '104.21.1.1', 443, 'sync.acct.workers.dev', j,"
+                      " 'zeek' FROM (SELECT unnest($t) AS t, unnest($u) AS u, unnest($j) AS j)",
+                      {"t": times, "u": uids, "j": ja3s})
+    # another host, two fixed JA3s in turn to one name: two clients, two channels
+    two = [T0 + 300.0 * k for k in range(40)]
+    store.con.execute("INSERT INTO tls (ts, epoch, uid, src, src_port, dst, dst_port, server_name, ja3, sensor)"
+                      " SELECT NULL, t, 'Ct' || CAST(i AS VARCHAR), '10.0.0.8', 50000, '104.21.1.2', 443, "
+                      "'two.example.com', CASE WHEN i % 2 = 0 THEN 'aaaa' ELSE 'bbbb' END, 'zeek' "
+                      "FROM (SELECT unnest($t) AS t, unnest(range(40)) AS i)", {"t": two})
+    result = run_scan(store, ScanOptions(min_score=0.0))
+    chans = store.con.execute("SELECT src, fp, ja3, ja3_values FROM scan_channels ORDER BY src, fp").fetchall()
+    assert chans == [("10.0.0.7", "ja3:varies", None, len(set(ja3s))),
+                     ("10.0.0.8", "aaaa", "aaaa", 0), ("10.0.0.8", "bbbb", "bbbb", 0)], chans[:4]
+    (f,) = [f for f in result.findings if f.src == "10.0.0.7"]
+    assert f.kind == "beacon" and f.severity == "high" and f.ja3 is None
+    assert any(r.startswith(f"its TLS client's JA3 changed from one connection to the next ({len(set(ja3s))} values)")
+               for r in f.reasons)
+    assert not [r for g in result.findings if g.src == "10.0.0.8" for r in g.reasons if "JA3 changed" in r]
+
+
 def test_a_quiet_resolver_is_known_by_the_names_its_clients_connect_to() -> None:
     """A weekend, a small site, a few hours' slice: the resolver looks up a few dozen names, under
     forwarder_min_names, and its TTL-paced queries of its clients' pollers were beacons, high ones. It

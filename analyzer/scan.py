@@ -95,6 +95,7 @@ class ScanParams:
     long_conn_s: float = 3600.0      # a connection this long ...
     long_conn_max_bps: float = 50.0  # ... moving fewer bytes/s than this is a keep-alive channel
     nxdomain_min: int = 5
+    answer_lead_s: float = 1.0       # a DNS answer logged up to this long after a connection still names it
     ja3_varies_min: int = 4          # a source's connections to one name with this many JA3s (and no JA4) ...
     ja3_varies_share: float = 0.5    # ... one per 2 connections or more: a shuffling (Chromium) client, keyed without it
     forwarder_min_names: int = 100   # a source looking up this many names it never connects to ...
@@ -416,7 +417,7 @@ def _ensure_name_matches(con: Any) -> None:
 #: What stays after a scan is per channel: scan_channels, scan_facts, scan_beacon, scan_findings ...
 #: (conn_n and tls_n are views, of the logs or of the rows a scan-owned store kept: analyzer.narrow.)
 _DROP_AFTER = {
-    "21": ("scan_answer_names", "scan_http_c", "conn_n", "tls_n", *MOVED.values(), "scan_addr_dict", "scan_name_dict",
+    "21": ("scan_answer_names", "scan_answer_times", "scan_http_c", "conn_n", "tls_n", *MOVED.values(), "scan_addr_dict", "scan_name_dict",
            "scan_client_dict", "scan_tls_names", "scan_conn_span", "scan_dup_flows",
            "scan_zeek_twins"),
     "23": ("scan_addr_apart", "scan_zeek_dns_twins"),

@@ -6,23 +6,49 @@
 -- beacon would split over the two or more addresses its name rotates through and be reported as a
 -- plain address. Keyed by the name the host looked up, it is the channel the host meant, in its
 -- platform and tenant.
--- Only unambiguous pairs are kept: when a host resolved two different names (case-blind) to one
--- address in the window (two sites behind one CDN address), the address cannot say which one a
--- connection was for, and those connections stay keyed by address. Time is not consulted: a host
--- that resolved a name once and reconnects for hours from its cache still names every connection.
---   scan_answer_names (src_id, dst_id, raw_id)   the host, the address, the name it resolved (as logged)
+-- An unambiguous pair names every connection of it: when the host resolved one name (case-blind) to
+-- that address in the window, time is not consulted (a host that resolved a name once and reconnects
+-- for hours from its cache still names every connection).
+-- When it resolved two or more names to one address (sites behind one CDN's anycast addresses, or
+-- several Workers of one account: common, as Cloudflare serves millions of names from a few hundred
+-- addresses), each connection takes the name the host resolved to that address last before it
+-- (21_events_3_duckdb_answer_times.sql); one made before any of those answers stays keyed by address.
+--   scan_answer_names (src_id, dst_id, raw_id)          the host, the address, the one name it resolved
+--   scan_answer_times (src_id, dst_id, epoch, raw_id)   of the ambiguous pairs, every answer in time
 -- Parameters: $t0, $t1 (window, epoch seconds, half-open).
-CREATE OR REPLACE TEMP TABLE scan_answer_names AS
+CREATE OR REPLACE TEMP TABLE scan_answer_all AS
 WITH answers AS (
     SELECT DISTINCT src, query, answer
     FROM (SELECT src, query, unnest(answers) AS answer
           FROM dns
           WHERE epoch >= $t0 AND epoch < $t1 AND query IS NOT NULL AND query <> '' AND answers IS NOT NULL) d
 )
-SELECT s.addr_id AS src_id, a.addr_id AS dst_id, min(n.raw_id) AS raw_id
+SELECT x.src, x.answer, s.addr_id AS src_id, a.addr_id AS dst_id, n.raw_id, n.lname_id
 FROM answers x
 JOIN scan_addrs s ON s.addr = x.src
 JOIN scan_addrs a ON a.addr = x.answer                     -- only addresses that were connected to
-JOIN scan_raw_names n ON n.raw_name = x.query
-GROUP BY s.addr_id, a.addr_id
-HAVING count(DISTINCT n.lname_id) = 1;
+JOIN scan_raw_names n ON n.raw_name = x.query;
+
+CREATE OR REPLACE TEMP TABLE scan_answer_names AS
+SELECT src_id, dst_id, min(raw_id) AS raw_id
+FROM scan_answer_all
+GROUP BY src_id, dst_id
+HAVING count(DISTINCT lname_id) = 1;
+
+-- the answers of the ambiguous pairs, each in time: dns read again for those few pairs only
+CREATE OR REPLACE TEMP TABLE scan_answer_times AS
+WITH amb AS (
+    SELECT x.src, x.answer, x.src_id, x.dst_id, x.raw_id, n.raw_name
+    FROM scan_answer_all x
+    JOIN (SELECT src_id, dst_id FROM scan_answer_all GROUP BY src_id, dst_id
+          HAVING count(DISTINCT lname_id) > 1) p ON p.src_id = x.src_id AND p.dst_id = x.dst_id
+    JOIN scan_raw_names n ON n.raw_id = x.raw_id
+)
+SELECT a.src_id, a.dst_id, d.epoch, a.raw_id
+FROM (SELECT src, query, epoch, unnest(answers) AS answer
+      FROM dns
+      WHERE epoch >= $t0 AND epoch < $t1 AND query IS NOT NULL AND query <> '' AND answers IS NOT NULL
+        AND src IN (SELECT src FROM amb)) d
+JOIN amb a ON a.src = d.src AND a.answer = d.answer AND a.raw_name = d.query;
+
+DROP TABLE scan_answer_all;

@@ -98,7 +98,8 @@ def test_every_parameter_has_a_value(name: str) -> None:
 
 
 DUCKDB_ONLY = ("list_entropy", "string_split", "quantile_cont", "median(", "mode(", "arg_max", "arg_min",
-               "filter (", "::", "epoch(", "list_", "struct_", "unnest(", "hash(", ">>", "macro")
+               "filter (", "::", "epoch(", "list_", "struct_", "unnest(", "hash(", ">>", "macro", "asof join",
+               "rowid")
 
 
 #: the stages that narrow conn and tls for the scan (analyzer.narrow), held to the same rules
@@ -199,6 +200,42 @@ def test_connections_without_a_name_take_the_name_their_host_resolved() -> None:
     ]
     named = store.con.execute("SELECT count(*) FROM scan_parts WHERE src_answer = 1").fetchone()[0]
     assert named == 3  # the Worker's two addresses and the checked name; nothing else
+
+
+def test_an_address_resolved_to_several_names_names_each_connection_by_the_last_answer_before_it() -> None:
+    """Cloudflare serves millions of names from a few hundred addresses: a host browsing a site behind
+    one and beaconing to a Worker behind the same had every connection to it keyed by the address,
+    the beacon mixed with the browsing. Each connection takes the name its host resolved to that
+    address last before it (an answer logged up to answer_lead_s after it counts too); one made before
+    any answer in the window stays keyed by address; an address resolved to one name names all."""
+    store = Store()
+    ip = "104.21.9.9"
+
+    def answer(t: float, name: str, src: str = "10.0.0.1") -> None:
+        store.con.execute("INSERT INTO dns (ts, epoch, uid, src, dst, dst_port, query, qtype, rcode, answers, ttls,"
+                          " sensor) VALUES (NULL, ?, ?, ?, '10.0.0.53', 53, ?, 'A', 'NOERROR', [?], [300.0], 'zeek')",
+                          [t, f"D{t}{src}", src, name, ip])
+
+    answer(T0 + 100, "www.news-site.example")
+    answer(T0 + 1000, "c2.acct.workers.dev")
+    answer(T0 + 2000, "www.news-site.example")
+    answer(T0 + 3000.5, "c2.acct.workers.dev")           # logged half a second after the connection
+    _conn_tls(store.con, "10.0.0.1", None, [T0 + 50], dst=ip, uid_prefix="a")          # before any answer
+    _conn_tls(store.con, "10.0.0.1", None, [T0 + 101 + 10 * i for i in range(5)], dst=ip, uid_prefix="b")
+    _conn_tls(store.con, "10.0.0.1", None, [T0 + 1001 + 60 * i for i in range(10)], dst=ip, uid_prefix="c")
+    _conn_tls(store.con, "10.0.0.1", None, [T0 + 2001 + 10 * i for i in range(3)], dst=ip, uid_prefix="d")
+    _conn_tls(store.con, "10.0.0.1", None, [T0 + 3000 + 60 * i for i in range(10)], dst=ip, uid_prefix="e")
+    # another host resolved only the Worker's name to it: every connection of its is the Worker's
+    answer(T0 + 5000, "c2.acct.workers.dev", src="10.0.0.2")
+    _conn_tls(store.con, "10.0.0.2", None, [T0 + 10.0 * i for i in range(7)], dst=ip, uid_prefix="f")
+    _run(store, "25")
+    keys = store.con.execute("SELECT src, dest_key, events FROM scan_channels ORDER BY ALL").fetchall()
+    assert keys == [
+        ("10.0.0.1", f"ip:{ip}:443", 1),
+        ("10.0.0.1", "name:www.news-site.example", 8),
+        ("10.0.0.1", "tenant:Cloudflare Workers/acct", 20),
+        ("10.0.0.2", "tenant:Cloudflare Workers/acct", 7),
+    ], keys
 
 
 def test_channel_keys_tenant_name_ip_and_fingerprint() -> None:

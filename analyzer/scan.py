@@ -1001,7 +1001,12 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
                        f"(no TLS SNI or HTTP Host logged{port})")
     if platform:
         where = f"{platform}" + (f", tenant {r['tenant']}" if r["tenant"] else "")
-        reasons.insert(0, f"serverless destination: {where} ({r['category'] or 'serverless'})")
+        if r.get("low_conf"):
+            reasons.insert(0, f"serverless destination: {where} ({r['category'] or 'serverless'}), a low-confidence "
+                              f"catalogue entry (a generic CDN or hosting name, mostly ordinary sites): weighed "
+                              f"as any other destination, medium at most")
+        else:
+            reasons.insert(0, f"serverless destination: {where} ({r['category'] or 'serverless'})")
     if r["names"] and r["names"] > 1 and dns_only:
         reasons.append(f"{int(r['names'])} different names under {r['host']} (a new label per query)")
     elif r["names"] and r["names"] > 1:

@@ -180,8 +180,13 @@ WITH b0 AS (
                WHEN contact_score >= $sev_low THEN 'low'
                ELSE 'info'
            END AS contact_severity,
+           -- a low-confidence catalogue entry (a generic CDN or hosting name: CloudFront, Azure CDN, EC2
+           -- hostnames, where ordinary sites and software updaters are most of what is seen) names the
+           -- platform in the finding, but its beacon is weighed as any other destination's and is
+           -- medium at most: a CI runner whose API name is a CNAME to CloudFront was a high
+           -- "serverless" beacon, and the catalogue itself rates such a contact low
            CASE WHEN is_beacon
-                THEN greatest(0.0, least(1.0, beacon * CASE WHEN platform IS NOT NULL THEN $w_serverless
+                THEN greatest(0.0, least(1.0, beacon * CASE WHEN serverless_ok THEN $w_serverless
                                                           ELSE $w_other END + evidence))
                      * CASE WHEN inbound THEN $w_inbound WHEN internal THEN $w_internal ELSE 1 END
                      * CASE WHEN time_sync THEN $w_time_sync ELSE 1 END
@@ -192,7 +197,7 @@ WITH b0 AS (
 SELECT scored.*,
        CASE
            WHEN kind = 'contact' THEN contact_severity
-           WHEN score >= $sev_high AND platform IS NOT NULL THEN 'high'
+           WHEN score >= $sev_high AND serverless_ok THEN 'high'
            WHEN score >= $sev_medium THEN 'medium'
            WHEN score >= $sev_low THEN 'low'
            ELSE 'info'

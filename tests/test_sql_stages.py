@@ -837,6 +837,26 @@ def test_contacts_need_a_catalogue_entry_that_is_not_low_confidence() -> None:
     assert contacts == [("relay.acct.workers.dev",)]
 
 
+def test_a_beacon_to_a_low_confidence_entry_is_weighed_as_an_ordinary_one_and_medium_at_most() -> None:
+    """A CI runner's API name, a CNAME to CloudFront, polled every 50 s, was a high "serverless" beacon:
+    the platform is named, but a generic CDN is mostly ordinary sites, and the catalogue rates its
+    contacts low. The same timer to a Worker is high; to an ordinary name, medium, as to CloudFront."""
+    rng = random.Random(21)
+    times = _times(rng.uniform(48, 52) for _ in range(1500))
+    store = Store()
+    _conn_tls(store.con, "10.0.0.7", "relay.acct.workers.dev", times, uid_prefix="w")
+    _conn_tls(store.con, "10.0.0.8", "d111111abcdef8.cloudfront.net", times, uid_prefix="cf")
+    _conn_tls(store.con, "10.0.0.9", "api.plain-ci.example", times, uid_prefix="o")
+    result = run_scan(store, ScanOptions(min_score=0.0))
+    found = {f.src: f for f in result.findings if f.kind == "beacon"}
+    assert found["10.0.0.7"].severity == "high" and found["10.0.0.7"].platform == "Cloudflare Workers"
+    cf, plain = found["10.0.0.8"], found["10.0.0.9"]
+    assert cf.platform == "AWS CloudFront" and cf.severity == "medium" == plain.severity
+    assert cf.score == plain.score < found["10.0.0.7"].score
+    assert cf.reasons[0].startswith("serverless destination: AWS CloudFront") and "low-confidence" in cf.reasons[0]
+    assert not [r for r in found["10.0.0.7"].reasons if "low-confidence" in r]
+
+
 def _http(con, src: str, host: str, times: list[float], ua: str, dst: str = "93.184.216.34") -> None:
     con.executemany(
         "INSERT INTO conn (ts, epoch, uid, src, src_port, dst, dst_port, proto, service, duration, orig_bytes,"

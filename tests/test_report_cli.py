@@ -194,3 +194,36 @@ def test_the_scans_warnings_reach_every_report_format_and_stderr(db, tmp_path, m
     html = out.read_text()
     assert "Warning: the window holds 1 of 6049 rows &lt;b&gt;" in html and "<b>" not in html.split("Warning:")[1][:80]
     assert "warning: the window holds 1 of 6049 rows" in res.stderr and "\x1b" not in res.stderr
+
+
+def test_logs_that_start_after_the_window_are_said_to_and_not_called_full_coverage(tmp_path):
+    """Hours before the store's first row are no stream's gap (the store starts there), but a report
+    on logs that begin 6 h into its 24 h window said "Every stream has rows in every hour of the
+    window". It says when the logs start, in every format, and full coverage only from then on."""
+    from pathlib import Path
+
+    from analyzer.simulate import build_scenario, write_logs
+
+    full, cut = tmp_path / "full", tmp_path / "cut"
+    cut.mkdir()
+    for f in write_logs(build_scenario("demo", seed=7), full, fmt="zeek-tsv", skip_empty=True):
+        lines = Path(f).read_text().splitlines(True)
+        t0 = min(float(x.split("\t")[0]) for x in lines if not x.startswith("#"))
+        (cut / Path(f).name).write_text("".join(x for x in lines
+                                                if x.startswith("#") or float(x.split("\t")[0]) >= t0 + 6 * 3600))
+    md = run(str(cut), "-f", "md", "-o", "-", "-q")
+    assert md.exit_code == 0, md.stderr
+    assert "6 h after the window does: nothing earlier was loaded" in md.stdout
+    assert "From then on, every stream has rows in every hour." in md.stdout
+    assert "Every stream has rows in every hour of the window." not in md.stdout
+    doc = json.loads(run(str(cut), "-f", "json", "-o", "-", "-q").stdout)
+    from datetime import datetime
+
+    start = datetime.fromisoformat(doc["window_start"].replace("Z", "+00:00"))
+    logs = datetime.fromisoformat(doc["health"]["logs_start"].replace("Z", "+00:00"))
+    assert 6 * 3600 <= (logs - start).total_seconds() < 7 * 3600
+    html = run(str(cut), "-f", "html", "-o", "-", "-q").stdout
+    assert "6 h after the window does" in html
+    whole = run(str(full), "-f", "md", "-o", "-", "-q").stdout
+    assert "Every stream has rows in every hour of the window." in whole and "after the window does" not in whole
+    assert json.loads(run(str(full), "-f", "json", "-o", "-", "-q").stdout)["health"]["logs_start"] is None

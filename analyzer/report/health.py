@@ -75,6 +75,17 @@ class Health:
     rejects: list[RejectedLine] = field(default_factory=list)
     coverage: list[CoverageStream] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
+    #: the first hour with logs, when the store starts an hour or more after the window does (those
+    #: hours are no gap of a stream, sql/54: nothing earlier was ever loaded), else None
+    logs_start: datetime | None = None
+
+    @property
+    def late_hours(self) -> int:
+        """How many hours of the window come before the store's first logs (``logs_start``)."""
+        return 0 if self.logs_start is None or self.window_start is None else \
+            int((self.logs_start - self.window_start).total_seconds() // 3600)
+
+    window_start: datetime | None = None
 
     @property
     def total_files(self) -> int:
@@ -150,4 +161,7 @@ def collect_health(
         if not coverage or (coverage[-1].kind, coverage[-1].sensor) != (kind, sensor):
             coverage.append(CoverageStream(kind, sensor, []))
         coverage[-1].hours.append((_utc(float(hour_epoch)), int(count)))
-    return Health(kinds, files, rejects, coverage, find_gaps(coverage))
+    first = min((s.hours[0][0] for s in coverage if s.hours), default=None)
+    late = (first if window_start is not None and first is not None
+            and (first - window_start).total_seconds() >= 3600 else None)
+    return Health(kinds, files, rejects, coverage, find_gaps(coverage), logs_start=late, window_start=window_start)

@@ -100,13 +100,17 @@ def render_markdown(report: Report, max_findings: int = 50) -> str:
             [md_text(k.kind, 20), str(k.files), _num(k.rows_loaded), _num(k.lines_rejected), _ts(k.first_ts),
              _ts(k.last_ts)] for k in h.kinds
         ])
+    if h.logs_start is not None:
+        out += [md_text(f"The logs start at {_ts(h.logs_start)}, {h.late_hours} h after the window does: nothing "
+                        f"earlier was loaded into the store, so those hours are not covered.", 300), ""]
     if h.gaps:
         out += _table(["stream", "quiet from", "until", "hours", "note"], [
             [md_text(f"{g.kind} / {g.sensor}", 60), _ts(g.start), _ts(g.end), str(g.hours),
              "silent until the end of the window" if g.to_window_end else ""] for g in h.gaps
         ])
     else:
-        out += ["Every stream has rows in every hour of the window.", ""]
+        out += ["Every stream has rows in every hour of the window." if h.logs_start is None
+                else "From then on, every stream has rows in every hour.", ""]
     if h.rejects:
         out += _table(["file:line", "why", "line"], [
             [md_code(f"{x.path}:{x.line if x.line is not None else '?'}", 160), md_text(x.reason, 200),

@@ -135,6 +135,7 @@ class Report:
                 "files": [asdict(f) for f in self.health.files],
                 "rejects": [asdict(r) for r in self.health.rejects],
                 "gaps": [asdict(g) for g in self.health.gaps],
+                "logs_start": self.health.logs_start,     # set when the logs begin after the window does
                 "coverage": [
                     {"kind": s.kind, "sensor": s.sensor, "hours": [[h, n] for h, n in s.hours]}
                     for s in self.health.coverage

@@ -142,12 +142,13 @@ class ScanOptions:
     """What to scan and how.
 
     ``window`` ('24h' default, '7d' for slow beacons; s/m/h/d/w units) ends at ``until`` or else at the
-    latest timestamp in the store (not the wall clock). ``since``/``until`` (datetimes, UTC when naive)
-    override it. ``min_score`` filters beacon findings; contacts (non-browser clients talking to
+    latest timestamp in the store (not the wall clock); given with ``since`` alone, it starts there.
+    ``since``/``until`` (datetimes, UTC when naive) override it; all three given is an error (None:
+    the default length, which ``since`` and ``until`` together override). ``min_score`` filters beacon findings; contacts (non-browser clients talking to
     serverless) are listed regardless unless ``include_contacts`` is False.
     """
 
-    window: str = "24h"
+    window: str | None = None
     since: datetime | None = None
     until: datetime | None = None
     min_score: float = 0.5
@@ -163,6 +164,9 @@ class ScanOptions:
     #: scratch store), never for one kept or reported on afterwards.
     release_logs: bool = False
 
+
+#: the scan window's length when neither --window nor both --since and --until are given
+DEFAULT_WINDOW = "24h"
 
 #: the longest window: back to 1970 from 2100, the range of times the ingest accepts (sql/01)
 MAX_WINDOW_S = 130 * 365.25 * 86400
@@ -777,14 +781,25 @@ def run_scan(store: Any, options: ScanOptions | None = None) -> ScanResult:
 def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
     con = store.con
     narrow(con)
-    _, latest = _latest_epoch(con)
+    first, latest = _latest_epoch(con)
     result = ScanResult()
     if latest is None:
         return result
-    t1 = _epoch(options.until) if options.until else latest + 1e-3
-    t0 = _epoch(options.since) if options.since else t1 - parse_window(options.window)
+    if options.since and options.until and options.window is not None:
+        raise InputError("give at most two of --since, --until and --window (the window is the time between them)")
+    length = parse_window(options.window or DEFAULT_WINDOW)
+    if options.until:
+        t1 = _epoch(options.until)
+    elif options.since and options.window is not None:
+        t1 = _epoch(options.since) + length                  # --since S --window W: [S, S + W)
+    else:
+        t1 = latest + 1e-3
+    t0 = _epoch(options.since) if options.since else t1 - length
     if t0 >= t1:
-        raise InputError("empty scan window: --since must be before --until")
+        if options.until:
+            raise InputError("empty scan window: --since must be before --until")
+        raise InputError(f"empty scan window: --since {_utc(t0):%Y-%m-%d %H:%M:%S} UTC is after the newest log "
+                         f"line ({_utc(latest):%Y-%m-%d %H:%M:%S} UTC)")
     result.window_start, result.window_end = _utc(t0), _utc(t1)
 
     result.window_at_latest = options.until is None and options.since is None
@@ -807,6 +822,9 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
 
     result.channels_scored = con.execute("SELECT count(*) FROM scan_beacon").fetchone()[0]
     result.hosts = con.execute("SELECT count(DISTINCT src) FROM scan_channels").fetchone()[0]
+    if not result.hosts and first is not None:
+        result.warnings.append(f"nothing to score in the window: the logs span {_utc(first):%Y-%m-%d %H:%M:%S} to "
+                               f"{_utc(latest):%Y-%m-%d %H:%M:%S} UTC (--since/--until/--window)")
     cur = con.execute("SELECT * FROM scan_findings ORDER BY score DESC, src, dest_key, fp")
     cols = [d[0] for d in cur.description]
     rows = [dict(zip(cols, row)) for row in cur.fetchall()]

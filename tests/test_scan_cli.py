@@ -491,3 +491,24 @@ def test_the_demo_day_is_never_mixed_with_real_logs_or_written_into_a_real_store
         result = CliRunner().invoke(cli, ["report", "--demo", "--db", str(demo_store), "-f", "json", "-o", "-", "-q"])
         assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["findings"][0]["host"] == "cdn-sync.orbit-relay.workers.dev"
+
+
+def test_since_with_a_window_starts_there_and_all_three_are_an_error() -> None:
+    """--since S --window 1h scanned from S to the newest line, the window silently ignored; a --since
+    after the newest line was blamed on an --until never given; a window before the logs said nothing."""
+    def summary(*args: str):
+        result = CliRunner().invoke(cli, ["scan", "--demo", "--format", "json", *args])
+        return result, (json.loads(result.stdout) if result.exit_code == 0 else None)
+
+    result, doc = summary("--since", "2026-11-26T02:00", "--window", "1h")
+    assert result.exit_code == 0, result.stderr
+    assert "in 2026-11-26 02:00..2026-11-26 03:00 UTC" in result.stderr
+    result, _ = summary("--since", "2026-11-26T02:00", "--until", "2026-11-26T05:00", "--window", "1h")
+    assert result.exit_code == 2 and "give at most two of --since, --until and --window" in result.stderr
+    result, _ = summary("--since", "2026-12-20")
+    assert result.exit_code == 2 and "--since 2026-12-20 00:00:00 UTC is after the newest log line" in result.stderr
+    result, doc = summary("--until", "2026-11-20")
+    assert result.exit_code == 0 and doc["findings"] == []
+    assert [w for w in doc["summary"]["warnings"] if w.startswith("nothing to score in the window: the logs span")]
+    result, doc = summary()
+    assert not [w for w in doc["summary"]["warnings"] if w.startswith("nothing to score")]

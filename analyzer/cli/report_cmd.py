@@ -33,8 +33,9 @@ def _when(_ctx: click.Context, _param: click.Parameter, value: str | None) -> da
 @db_option
 @click.option("--since", callback=_when, help="Window start: ISO-8601 (UTC unless a zone is given) or epoch seconds.")
 @click.option("--until", callback=_when, help="Window end (ISO-8601 or epoch seconds). Default: the newest log line in the store.")
-@click.option("--window", default="24h", show_default=True,
-              help="Window length ending at --until (s/m/h/d/w units: 24h, 7d).")
+@click.option("--window", default=None,
+              help="Window length ending at --until, else at the newest log line; with --since alone, from it "
+                   "(s/m/h/d/w units: 24h, 7d) [default: 24h].")
 @click.option("-o", "--out", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Output file ('-' = stdout). Default: report.html for html, stdout otherwise.")
 @click.option("-f", "--format", "fmt", type=click.Choice(["html", "md", "json", "csv"]), default="html",
@@ -58,7 +59,7 @@ def _when(_ctx: click.Context, _param: click.Parameter, value: str | None) -> da
 @click.option("--demo", is_flag=True, help="Report on the bundled demo dataset (generated, offline).")
 @quiet_option
 def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until: datetime | None,
-           window: str, out: str | None, fmt: str, fail_on: str | None, top: int, min_score: float | None,
+           window: str | None, out: str | None, fmt: str, fail_on: str | None, top: int, min_score: float | None,
            no_contacts: bool,
            allowlist: str | None, catalogs: tuple[str, ...], intels: tuple[str, ...], no_history: bool,
            demo: bool, quiet: bool) -> None:

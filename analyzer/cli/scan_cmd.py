@@ -107,8 +107,9 @@ def _say_file_notes(quiet: bool, report) -> None:  # type: ignore[no-untyped-def
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @db_option
 @click.option("--demo", is_flag=True, help="Generate a small realistic day of logs (with a serverless beacon) and scan it.")
-@click.option("--window", default="24h", show_default=True,
-              help="How far back from the LATEST timestamp in the store (not the wall clock): 24h, 7d, 90m ...")
+@click.option("--window", default=None,
+              help="How far back from the LATEST timestamp in the store (not the wall clock): 24h, 7d, 90m ... "
+                   "[default: 24h]. With --since alone, how far from it; with --until, back from it.")
 @click.option("--since", default=None, help="Window start (ISO-8601, UTC when no offset; or epoch seconds).")
 @click.option("--until", default=None, help="Window end (ISO-8601 or epoch seconds). Default: latest timestamp.")
 @click.option("--min-score", type=Score(), default=0.5, show_default=True,
@@ -129,7 +130,7 @@ def _say_file_notes(quiet: bool, report) -> None:  # type: ignore[no-untyped-def
 @click.option("--pcap", "pcaps", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Replay a capture through Suricata first and scan its eve.json (repeatable).")
 @quiet_option
-def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str, since: str | None, until: str | None,
+def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str | None, since: str | None, until: str | None,
          min_score: float, no_contacts: bool, fmt: str | None, catalogs: tuple[str, ...], intel: tuple[str, ...],
          allowlist: str | None, memory_limit: str, pcaps: tuple[Path, ...], quiet: bool) -> None:
     """Rank per internal host the channels that behave like C2, serverless ones first.

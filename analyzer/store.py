@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import weakref
@@ -62,6 +63,13 @@ SCRATCH_DERIVED: dict[str, dict[str, str]] = {
     "tls": {"src_id": "addr_key({src})", "dst_id": "addr_key({dst})",
             "raw_id": "name_key({server_name})", "client_id": "client_key({ja3}, {ja4})"},
 }
+
+
+#: the smallest --memory-limit taken: DuckDB cannot run a stage under a few MB
+MIN_MEMORY_LIMIT = 10 * 10**6
+_SIZE_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)?\s*", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
 
 class Store:
@@ -128,7 +136,12 @@ class Store:
             run_sql(self.con, "03_duckdb_keys")  # the macros of SCRATCH_DERIVED
 
     def set_memory_limit(self, limit: str) -> None:
-        """Cap DuckDB's memory (e.g. '2GB'); raises StoreError on a value DuckDB does not accept."""
+        """Cap DuckDB's memory (e.g. '2GB'); raises StoreError on a value that is not a size of at least
+        :data:`MIN_MEMORY_LIMIT` (DuckDB reads '-1GB' as no limit at all, and fails later, with its own
+        out-of-memory error, under a cap of a few KB)."""
+        m = _SIZE_RE.fullmatch(str(limit))
+        if not m or float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "B").lower()] < MIN_MEMORY_LIMIT:
+            raise StoreError(f"bad memory limit {limit!r}: give a size of at least 10MB, such as 1.6GB or 4GB")
         try:
             self.con.execute("SET memory_limit = ?", [limit])
         except duckdb.Error as exc:

@@ -43,9 +43,19 @@ def test_file_store_spills_beside_its_file_and_keeps_no_private_folder(tmp_path)
         assert s.con.execute("SELECT count(*) FROM conn").fetchone() == (0,)
 
 
-def test_bad_memory_limit_is_a_store_error():
-    with pytest.raises(StoreError, match="memory limit"):
-        Store(memory_limit="lots")
+@pytest.mark.parametrize("limit", ["lots", "-1GB", "0", "1KB", "9MB", "1.6 GBs"])
+def test_bad_memory_limit_is_a_store_error(limit):
+    """DuckDB takes '-1GB' for no limit at all, and a cap of a few KB fails later with its own
+    out-of-memory error: refused up front, saying what to give."""
+    with pytest.raises(StoreError, match="memory limit .*at least 10MB"):
+        Store(memory_limit=limit)
+
+
+@pytest.mark.parametrize("limit,shown", [("1.6GB", "1.4 GiB"), ("2 GiB", "2.0 GiB"), ("64mb", "61.0 MiB"),
+                                         ("10MB", "9.5 MiB")])
+def test_a_memory_limit_is_taken_in_decimal_or_binary_units(limit, shown):
+    with Store(memory_limit=limit) as s:
+        assert s.con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == shown
 
 
 def test_a_scratch_store_leaves_out_the_columns_no_stage_reads():

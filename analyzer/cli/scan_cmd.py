@@ -138,7 +138,8 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str | None
     PATH... are Zeek logs (TSV or JSON, folders, .gz) or Suricata eve.json files; they are ingested
     into the store first (--db keeps it, otherwise memory). A pcap/pcapng file among them is
     replayed through Suricata first, as with --pcap. Without PATH the store given with
-    --db is scanned as it is. Findings go to stdout; progress and the summary to stderr.
+    --db is scanned as it is. Findings go to stdout (a table ends with the summary and the
+    warnings); progress, and the summary and warnings of the other formats, to stderr.
 
     \b
     Examples:

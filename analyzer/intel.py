@@ -7,9 +7,13 @@ Format, one entry per line (tens of thousands of lines are expected):
     *.evil.example                 names under it only (also written .evil.example)
     https://evil.example/gate.php  a URL: its host is used (feeds often export URLs)
 
-A CSV export is accepted if the host is the first comma-separated field. Names are normalized
+A CSV export is accepted if the host is the first comma-separated field; its header line (a first
+field such as ``host``, ``domain`` or ``indicator``) is skipped. Defanged entries, as threat reports
+write them (``evil[.]example``, ``hxxps://evil(.)example/x``), are refanged. Names are normalized
 like log names (:func:`analyzer.normalize.normalize_host`). IP addresses and anything that is not
-a hostname of two labels or more are bad lines, reported as ``file:line: reason``.
+a hostname of two labels or more are bad lines, reported as ``file:line: reason``; the scan skips
+them and says how many in a warning (one junk line in a feed of thousands must not stop a nightly
+scan), and an intel file it cannot read at all is an error.
 """
 
 from __future__ import annotations
@@ -27,6 +31,12 @@ from analyzer.normalize import normalize_host
 log = logging.getLogger(__name__)
 
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)")
+#: defanged dots and schemes, as threat reports write indicators so that nobody clicks them
+_DEFANGED_DOT = re.compile(r"\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)", re.IGNORECASE)
+_DEFANGED_SCHEME = re.compile(r"^h(?:xx|XX)p(s?)(?:\[:\]|:)//")
+#: first fields of a CSV export's header line (compared lower-cased)
+_HEADER_FIELDS = frozenset({"host", "hostname", "domain", "domains", "domain_name", "fqdn", "indicator", "ioc",
+                            "name", "url", "value", "observable"})
 
 
 @dataclass(frozen=True)
@@ -75,10 +85,15 @@ def read_intel(paths: Iterable[str | Path]) -> IntelSet:
         except OSError as exc:
             rejects.append(CatalogError(f"cannot read intel file: {exc.strerror or exc}", str(path)))
             continue
+        first = True
         for lineno, raw in enumerate(text.splitlines(), start=1):
             line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
             if not line:
                 continue
+            if first and line.split(",", 1)[0].strip().strip('"').lower() in _HEADER_FIELDS:
+                first = False
+                continue  # a CSV export's header
+            first = False
             parsed = parse_intel_line(line)
             if isinstance(parsed, str):
                 rejects.append(CatalogError(parsed, str(path), lineno))
@@ -105,6 +120,7 @@ def load_intel(paths: Iterable[str | Path], *, strict: bool = True) -> list[Inte
 def parse_intel_line(line: str) -> tuple[str, bool] | str:
     """Return ``(pattern, subdomains_only)`` or the reason the line is bad."""
     text = line.split(",", 1)[0].strip().strip('"')
+    text = _DEFANGED_SCHEME.sub(lambda m: f"http{m.group(1)}://", _DEFANGED_DOT.sub(".", text))
     m = _URL.match(text)
     if m:
         text = m.group(1).rsplit("@", 1)[-1]

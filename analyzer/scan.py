@@ -248,7 +248,8 @@ def build_name_matches(con: Any, options: ScanOptions) -> None:
     from analyzer.matcher import Matcher
 
     catalog = load_catalog(list(options.catalog_files))
-    intel = load_intel(list(options.intel_files)) if options.intel_files else None
+    # bad lines are skipped here, and _intel_warning says how many (an unreadable file raised there)
+    intel = load_intel(list(options.intel_files), strict=False) if options.intel_files else None
     Matcher(catalog, intel=intel).match_store(con)
 
 
@@ -698,6 +699,22 @@ def _gateways(con: Any) -> list[str]:
             for src, names, events, ja4 in rows if ja4_browser_like(ja4) is False]
 
 
+def _intel_warning(paths: tuple[str, ...]) -> str | None:
+    """The warning for the lines of --intel files that are no hostname (skipped: one junk line in a
+    feed of thousands must not stop a nightly scan); an intel file that cannot be read is an error."""
+    from analyzer.intel import read_intel
+
+    rejects = read_intel(paths).rejects
+    unreadable = [r for r in rejects if r.line is None]
+    if unreadable:
+        raise unreadable[0]
+    if not rejects:
+        return None
+    shown = "; ".join(str(r) for r in rejects[:3])
+    more = f"; and {len(rejects) - 3} more" if len(rejects) > 3 else ""
+    return f"intel: {len(rejects)} line(s) skipped, not a hostname or URL to match: {shown}{more}"
+
+
 def _forwarders(con: Any) -> list[str]:
     """A warning naming the sources stage 25 took for DNS resolvers or forwarders (up to three, the
     busiest first): their DNS-only channels of one name were not timed (stage 49), since a resolver's
@@ -812,6 +829,10 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
         if warning:
             result.warnings.append(warning)
     two = _two_sensors(con, t0, t1)
+    if options.intel_files:
+        skipped = _intel_warning(options.intel_files)
+        if skipped:
+            result.warnings.append(skipped)
 
     prepare_inputs(con, options)
     score_channels(con, t0, t1, options.params, release_logs=options.release_logs, two_sensors=two is not None)
@@ -1017,7 +1038,7 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         port = f", port {r['dst_port']}" if r["dst_port"] is not None else ""
         reasons.append(f"name taken from this host's own DNS answers for the addresses it connected to "
                        f"(no TLS SNI or HTTP Host logged{port})")
-    if platform:
+    if platform and r["category"] != "intel":  # an intel-only name: its own reason says so (below)
         where = f"{platform}" + (f", tenant {r['tenant']}" if r["tenant"] else "")
         if r.get("low_conf"):
             reasons.insert(0, f"serverless destination: {where} ({r['category'] or 'serverless'}), a low-confidence "

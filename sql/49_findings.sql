@@ -177,6 +177,8 @@ WITH b0 AS (
            CASE WHEN is_beacon THEN 'beacon' WHEN contact_ok THEN 'contact' END AS kind,
            CASE
                WHEN contact_score >= $sev_high AND platform IS NOT NULL THEN 'medium'
+               -- a name on the user's own threat-intel list, reached at all: medium, whatever the timing
+               WHEN intel_pattern IS NOT NULL THEN 'medium'
                WHEN contact_score >= $sev_low THEN 'low'
                ELSE 'info'
            END AS contact_severity,

@@ -20,6 +20,10 @@ FIXTURES = Path(__file__).parent / "fixtures" / "catalog"
     ("https://gate.evil.example:8443/x.php", ("gate.evil.example", False)),   # URL -> host
     ('"csv.example",2026-01-01,cs', ("csv.example", False)),          # first CSV field
     ("bücher.example", ("xn--bcher-kva.example", False)),             # IDNA
+    ("evil[.]example", ("evil.example", False)),                      # defanged, as reports write them
+    ("hxxps://gate(.)evil[.]example/x.php", ("gate.evil.example", False)),
+    ("hXXp[:]//c2{.}evil[dot]example", ("c2.evil.example", False)),
+    ("*.evil[.]example", ("evil.example", True)),
 ])
 def test_good_lines(line: str, expected: tuple[str, bool]) -> None:
     assert parse_intel_line(line) == expected
@@ -70,3 +74,26 @@ def test_large_generated_list_loads(tmp_path: Path) -> None:
     path = tmp_path / "feed.txt"
     path.write_text("".join(f"c2-{i}.bad{i % 97}.example\n" for i in range(20000)))
     assert len(load_intel([path])) == 20000
+
+
+def test_a_csv_header_is_skipped_and_a_scan_skips_bad_lines_with_a_warning(tmp_path: Path) -> None:
+    """A feed exported as CSV starts with its header; one junk line in thousands stopped the nightly
+    scan (exit 2). The header is no entry and no reject; bad lines are skipped, counted and named in a
+    warning; a file that cannot be read is still an error."""
+    from analyzer.errors import CatalogError
+    from analyzer.scan import _intel_warning
+
+    feed = tmp_path / "feed.csv"
+    feed.write_text("domain,first_seen,family\nevil[.]example,2026-01-01,cs\n203.0.113.9,2026-01-02,x\n"
+                    "host,2026-01-03,y\n", encoding="utf-8")
+    got = read_intel([feed])
+    assert [p.pattern for p in got.patterns] == ["evil.example"]
+    assert [(r.line, "IP address" in r.message or "single label" in r.message) for r in got.rejects] == \
+        [(3, True), (4, True)]                               # a header word later on is a bad line
+    warning = _intel_warning((str(feed),))
+    assert warning.startswith("intel: 2 line(s) skipped") and f"{feed}:3: IP address" in warning
+    clean = tmp_path / "feed-ok.txt"
+    clean.write_text("evil.example\n", encoding="utf-8")
+    assert _intel_warning((str(clean),)) is None
+    with pytest.raises(CatalogError, match="cannot read intel file"):
+        _intel_warning((str(tmp_path / "gone.txt"),))

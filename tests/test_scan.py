@@ -357,8 +357,22 @@ def test_intel_listed_name_is_reported_even_from_a_browser(tmp_path: Path) -> No
     hits = [f for f in result.findings if f.host == "status-page.vercel.app"]
     assert hits and all(f.kind == "contact" for f in hits)
     assert all(f.reasons[0].startswith("name on a threat-intel list") for f in hits)
+    assert all(f.severity == "medium" for f in hits)      # a listed name reached at all: not a low contact
     plain, _ = _scan("benign", hours=12, min_score=0.5)
     assert not [f for f in plain.findings if f.host == "status-page.vercel.app"]
+
+
+def test_an_intel_only_name_is_not_called_a_serverless_destination(tmp_path: Path) -> None:
+    """A name on the intel list that no catalogue entry knows is "Threat intel" for its platform: its
+    reason said "serverless destination: Threat intel, tenant gitlab.acme-corp.com"."""
+    intel = tmp_path / "intel.txt"
+    intel.write_text("gitlab.acme-corp.com\n", encoding="utf-8")
+    result, _ = _scan("demo", intel_files=(str(intel),))
+    hits = [f for f in result.findings if f.host == "gitlab.acme-corp.com"]
+    assert hits and all(f.platform == "Threat intel" and f.kind == "beacon" and f.severity == "high" for f in hits)
+    for f in hits:
+        assert f.reasons[0] == f"name on a threat-intel list: gitlab.acme-corp.com ({intel}:1)"
+        assert not [r for r in f.reasons if r.startswith("serverless destination")]
 
 
 @settings(max_examples=15, deadline=None)

@@ -287,7 +287,7 @@ class Matcher:
         normalized: dict[str, NormalizedName] = {}   # raw -> normal form, for the work rows
         found: dict[str, Match | None] = {}
         for raw_name, canonical in work:
-            norm = _CANONICAL_NOTE if canonical else normalize_host(raw_name)
+            norm = _CANONICAL_NOTE if canonical else normalize_host(raw_name, escapes=False)  # decoded at ingest
             name = raw_name if canonical else norm.name
             normalized[raw_name] = NormalizedName(name, norm.kind, norm.note)
             if norm.kind == "hostname" and name is not None and name not in found:
@@ -297,8 +297,8 @@ class Matcher:
         # (A canonical query outside the work set cannot match: stage 11's filter is exact.)
         via: dict[str, Match] = {}
         for query_raw, target_raw in edges:
-            target = found.get(normalize_host(target_raw).name or "")
-            q = normalize_host(query_raw)
+            target = found.get(normalize_host(target_raw, escapes=False).name or "")
+            q = normalize_host(query_raw, escapes=False)
             if target is None or q.kind != "hostname" or q.name is None or found.get(q.name) is not None:
                 continue
             current = via.get(q.name)

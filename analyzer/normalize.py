@@ -43,18 +43,22 @@ class NormalizedName:
     note: str = ""     # what was changed or why it is invalid, e.g. "port 8443 stripped; lower-cased"
 
 
-def normalize_host(raw: str | None) -> NormalizedName:
+def normalize_host(raw: str | None, *, escapes: bool = True) -> NormalizedName:
     """Normalize a DNS query, CNAME target, TLS SNI, HTTP Host or CONNECT target.
 
     Steps, in order: trim surrounding whitespace; decode Zeek ``\\xNN`` escapes (UTF-8); strip a
     ``:port`` (also ``[v6]:port``); strip one trailing dot; recognize IP literals; IDNA-encode
     Unicode labels (UTS-46 mapping, non-transitional); lower-case; validate label syntax.
+
+    ``escapes=False`` for a name read from the store, which the ingest already decoded (Zeek TSV's
+    ``\\xNN``): a ``\\x`` left in it is text the log carried (Zeek writes a literal backslash as
+    ``\\x5c``), and decoding it again turned the SNI ``\\x41.workers.dev`` into ``a.workers.dev``.
     """
     if raw is None:
         return NormalizedName(None, "empty", "no name")
     if is_canonical(raw):
         return NormalizedName(raw, "hostname", "")
-    return _slow(raw)
+    return _slow(raw, escapes)
 
 
 def line_indices(text: str, positions: list[int]) -> list[int]:
@@ -87,7 +91,7 @@ def decode_zeek_escapes(text: str) -> str:
     return _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data).decode("utf-8")
 
 
-def _slow(raw: str) -> NormalizedName:
+def _slow(raw: str, escapes: bool = True) -> NormalizedName:
     notes: list[str] = []
     s = raw.strip(" \t\r\n")
     if s != raw:
@@ -96,7 +100,7 @@ def _slow(raw: str) -> NormalizedName:
         return NormalizedName(None, "empty", "empty value")
     if len(s) > 4 * _MAX_NAME:  # bound the work on pathological input before any decoding
         return NormalizedName(None, "invalid", f"too long ({len(s)} characters)")
-    if "\\x" in s:
+    if escapes and "\\x" in s:
         try:
             s = decode_zeek_escapes(s)
         except UnicodeError:  # invalid UTF-8 after decoding, or a lone surrogate before it

@@ -355,7 +355,7 @@ def test_match_store_equals_naive_reference(names: list[str]) -> None:
             "SELECT raw_name, name, entry_id, tenant, intel_source FROM name_matches").fetchall()}
     assert set(rows) == set(names)
     for raw in names:
-        norm = normalize_host(raw)
+        norm = normalize_host(raw, escapes=False)    # a stored name: its \xNN were decoded at ingest
         expected = naive_summary(catalog, intel, norm.name) if norm.kind == "hostname" and norm.name else None
         name, entry_id, tenant, intel_source = rows[raw]
         assert name == norm.name
@@ -400,3 +400,17 @@ def test_real_wrccdc_names_match_like_the_naive_reference(matcher: Matcher) -> N
     assert cloudfront and all(found[n].entry.id == "aws-cloudfront" for n in cloudfront)
     # ... and ordinary names are not
     assert not any(n.endswith((".microsoft.com", ".windowsupdate.com")) for n in found)
+
+
+def test_a_stored_name_is_not_unescaped_twice() -> None:
+    """Zeek writes a backslash as \\x5c, and the ingest decodes it: the SNI \\x41.workers.dev (a literal
+    backslash) is stored as that text. Decoded again, it was matched and reported as a.workers.dev,
+    a Cloudflare Worker of tenant "a": the finding named a host the log never held."""
+    with Store() as s:
+        s.con.execute("INSERT INTO tls (server_name) VALUES (?), (?)", ["\\x41.workers.dev", "b.workers.dev"])
+        Matcher(load_catalog()).match_store(s.con)
+        rows = dict(s.con.execute("SELECT raw_name, entry_id FROM name_matches").fetchall())
+    assert rows == {"\\x41.workers.dev": None, "b.workers.dev": "cloudflare-workers"}
+    # what `explain` is given is a name as a log file shows it: escapes decoded there
+    assert normalize_host("b\\xc3\\xbccher.example").name == "xn--bcher-kva.example"
+    assert normalize_host("\\x41.workers.dev", escapes=False).kind == "invalid"

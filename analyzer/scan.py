@@ -104,6 +104,7 @@ class ScanParams:
     forwarder_served_share: float = 0.5  # ... at least this share of them: it looks names up for them
     w_dead_lookup: float = 0.3       # DNS-only, one name, every answer NXDOMAIN: a retrying lookup, not a channel
     beacon_min: float = 0.3          # beacon score at which a channel is a beacon finding
+    steady_timing: float = 0.8       # a timing score this high is "periodic" in a reason, not "weakly periodic"
     min_period_s: float = 5.0        # faster is a "fast cadence": kept only to a public address, few per source
     strobe_max_fanout: int = 3       # a source with more fast channels than this is a scanner / brute forcer
     min_span_s: float = 600.0        # a beacon must be active over at least this long ...
@@ -1025,7 +1026,9 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
             reasons.append(f"no payload either way in any of the {counted}: every attempt failed or was "
                            f"refused (an implant retrying a controller that is down or blocked)")
     elif r.get("weak_beacon") is not None:
-        reasons.append(f"{counted}, weakly periodic: about every {human_duration(period)} "
+        # under --min-score for its evidence (a fleet's discount) or for a timing that is itself weak
+        steady = "periodic" if (r.get("beacon") or 0) >= p.steady_timing else "weakly periodic"
+        reasons.append(f"{counted}, {steady}: about every {human_duration(period)} "
                        f"(jitter {jitter:.0%}), beacon score {r['weak_beacon']:.2f} under --min-score "
                        f"{r['min_score']:.2f}")
     else:

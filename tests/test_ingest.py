@@ -300,6 +300,8 @@ def test_truncated_gzip_keeps_what_decompressed(store, tmp_path):
     assert 0 < f.rows_loaded < 6000
     # the cut-off last line is rejected as incomplete, never loaded half
     assert f.lines_rejected == 1 and "incomplete last line" in f.rejects[0].reason
+    # and a compressed file never grows: the reason says it was cut short, not "read again if it grows"
+    assert "ends mid-line (truncated)" in f.rejects[0].reason and "grows" not in f.rejects[0].reason
     assert rows(store, "dns", "count(*)") == [(f.rows_loaded,)]
 
 

@@ -419,7 +419,9 @@ def test_a_beacon_under_min_score_is_still_listed_as_its_contact() -> None:
         again = [f for f in _find(cut, b.src) if f.host == b.host]
         assert len(again) == 1 and again[0].kind == "contact", (b.src, b.host)
         assert again[0].period_s == b.period_s and again[0].score <= 0.6  # contact_cap
-        assert any("weakly periodic" in r and "--min-score" in r for r in again[0].reasons)
+        # "periodic" for a steady timer under --min-score for its evidence, "weakly periodic" for a weak one
+        steady = "weakly periodic" if b.scores["beacon"] < ScanParams().steady_timing else ", periodic"
+        assert any(steady in r and "--min-score" in r for r in again[0].reasons), (b.scores, again[0].reasons)
     assert [f.score for f in cut.findings] == sorted((f.score for f in cut.findings), reverse=True)
     none = run_scan(store, ScanOptions(min_score=above, include_contacts=False))
     assert none.findings == []
@@ -812,3 +814,15 @@ def test_a_ja4_is_judged_browser_like_by_its_structure_and_quic_by_its_own(ja4, 
     from analyzer.scan import ja4_browser_like
 
     assert ja4_browser_like(ja4) is browser
+
+
+def test_a_steady_timer_under_min_score_is_not_called_weakly_periodic() -> None:
+    """--min-score 1 lists the demo's uptime fleet (a 60 s timer with no jitter, 0.70 for the fleet
+    discount) as its contacts: the reason called a perfect timer "weakly periodic"."""
+    result, _ = _scan("demo", min_score=1.0)
+    fleet = [f for f in result.findings if f.host == "acme-uptime.azurewebsites.net"]
+    assert fleet and all(f.kind == "contact" for f in fleet)
+    for f in fleet:
+        said = [r for r in f.reasons if "under --min-score 1.00" in r]
+        assert said and said[0].split(": about every")[0].endswith(", periodic"), said
+        assert "(jitter 0%), beacon score 0.70" in said[0]

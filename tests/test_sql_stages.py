@@ -429,7 +429,8 @@ def test_without_a_client_one_implant_on_three_hosts_is_listed_and_a_wide_fleet_
     for h in range(3):
         f = found.get((f"10.7.0.{h}", "contact"))
         assert f is not None and f.host == urls["a1b2"][0], sorted(found)
-        assert any("weakly periodic" in r for r in f.reasons)
+        steady = "weakly periodic" if f.scores["beacon"] < ScanParams().steady_timing else ", periodic"
+        assert any(steady in r and "under --min-score 0.70" in r for r in f.reasons), (f.scores, f.reasons)
         assert any("a small fleet, or one implant on a few hosts" in r and "the others: 10.7.0." in r for r in f.reasons)
         assert any(r.startswith("listed for its regular timing alone") for r in f.reasons)
     assert ("10.7.1.0", "beacon") in found

@@ -58,7 +58,7 @@ def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: 
             report = ingest_paths(store, [str(p) for p in inputs], progress=_Progress(quiet, tty_only=True),
                                   after_file=after)
             _say(quiet, f"ingested {report.rows_loaded} rows from {_files_read(report)} file(s)"
-                        + (f", {report.lines_rejected} lines rejected" if report.lines_rejected else "")
+                        + (f", {report.lines_rejected} line(s) rejected" if report.lines_rejected else "")
                         + (f", {len(report.failed)} file(s) could not be read" if report.failed else ""))
             _say_file_notes(quiet, report)
             if db is None and not report.rows_loaded:

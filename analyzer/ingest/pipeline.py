@@ -649,8 +649,11 @@ def _load(
             fr.kind = "eve"
         if scan.partial_tail:
             tally.reject_one(
-                con, last + 1, "incomplete last line (no newline at end of file); not consumed, "
-                "it is read again if the file grows",
+                con, last + 1,
+                # a .gz that ends mid-line was cut short (a rotated log is compressed whole): it does not grow
+                "incomplete last line: the compressed file ends mid-line (truncated)"
+                if path.name.endswith(".gz") else
+                "incomplete last line (no newline at end of file); not consumed, it is read again if the file grows",
                 scan.partial_tail[:1000].decode("utf-8", "backslashreplace"),
             )
             data += 1

@@ -227,3 +227,9 @@ def test_logs_that_start_after_the_window_are_said_to_and_not_called_full_covera
     whole = run(str(full), "-f", "md", "-o", "-", "-q").stdout
     assert "Every stream has rows in every hour of the window." in whole and "after the window does" not in whole
     assert json.loads(run(str(full), "-f", "json", "-o", "-", "-q").stdout)["health"]["logs_start"] is None
+
+
+def test_the_report_json_names_its_schema_as_the_scan_json_does(tmp_path):
+    doc = json.loads(run("--demo", "-f", "json", "-o", "-", "-q").stdout)
+    assert (doc["schema"], doc["schema_version"]) == ("serverless-c2/report", 1)
+    assert list(doc)[:2] == ["schema", "schema_version"]

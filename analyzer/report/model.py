@@ -24,6 +24,9 @@ from analyzer.store import Store
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}   # high=0 ... info=3
 
 
+#: the version of the report's JSON document; raised when a field changes meaning or goes
+REPORT_SCHEMA_VERSION = 1
+
 @dataclass
 class ChannelTimes:
     """Connection start times (epoch seconds, sorted) of one top finding's channel."""
@@ -117,6 +120,10 @@ class Report:
                 item["timeline"] = {"origin": rf.times.origin, "epochs": rf.times.epochs}
             findings.append(item)
         doc = {
+            # as scan's JSON names itself (analyzer.render): a consumer can tell the two apart and
+            # check the version it was written for
+            "schema": "serverless-c2/report",
+            "schema_version": REPORT_SCHEMA_VERSION,
             "generated_at": self.generated_at,
             "window_start": self.window_start,
             "window_end": self.window_end,

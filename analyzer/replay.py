@@ -9,8 +9,10 @@ to install it instead of failing somewhere deep inside ``subprocess``.
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
+import zlib
 import subprocess
 import tempfile
 import threading
@@ -57,9 +59,21 @@ def _magic(path: Path) -> bytes | None:
         return None
 
 
+def _gzip_magic(path: Path) -> bytes | None:
+    """The first 4 bytes of a gzip file's content, or None (not gzip, unreadable, or cut too short)."""
+    if (_magic(path) or b"")[:2] != b"\x1f\x8b":
+        return None
+    try:
+        with gzip.open(path, "rb") as fh:
+            return fh.read(4)
+    except (OSError, EOFError, zlib.error):
+        return None
+
+
 def is_capture(path: Path) -> bool:
-    """Whether ``path`` is a file that starts as a pcap or pcapng capture does (False when unreadable)."""
-    return _magic(path) in CAPTURE_MAGICS
+    """Whether ``path`` is a file that starts as a pcap or pcapng capture does, or a gzip of one, as
+    capture archives keep them (False when unreadable)."""
+    return _magic(path) in CAPTURE_MAGICS or _gzip_magic(path) in CAPTURE_MAGICS
 
 
 def split_captures(paths: Sequence[str | Path]) -> tuple[list[Path], list[str | Path]]:
@@ -82,9 +96,23 @@ def check_capture(pcap: Path) -> None:
     magic = _magic(pcap)
     if magic is None:
         raise InputError("capture cannot be read", path=str(pcap))
-    if magic not in CAPTURE_MAGICS:
-        hint = " (gzip: decompress it first)" if magic[:2] == b"\x1f\x8b" else ""
+    if magic not in CAPTURE_MAGICS and _gzip_magic(pcap) not in CAPTURE_MAGICS:
+        hint = " (a gzip file, but not of a capture)" if magic[:2] == b"\x1f\x8b" else ""
         raise InputError(f"not a pcap or pcapng capture{hint}", path=str(pcap))
+
+
+def _unpacked(pcap: Path, outdir: Path) -> Path:
+    """The capture Suricata reads: ``pcap`` itself, or a gzip'd one decompressed into ``outdir`` (Suricata
+    reads no gzip). A gzip cut short is an error: a capture's packets would end mid-record."""
+    if (_magic(pcap) or b"")[:2] != b"\x1f\x8b":
+        return pcap
+    plain = outdir / "capture.pcap"
+    try:
+        with gzip.open(pcap, "rb") as src, plain.open("wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(f"the gzip'd capture cannot be decompressed whole: {exc}", path=str(pcap)) from exc
+    return plain
 
 
 def _tail(text: str, lines: int = 5) -> str:
@@ -150,7 +178,7 @@ def replay_pcaps(pcaps: Sequence[Path], workdir: Path, *, rules: Path | None = N
             outdir.mkdir(parents=True, exist_ok=True)
             eve = outdir / "eve.json"
             eve.unlink(missing_ok=True)  # never hand back a stale file from an earlier run
-            cmd = [binary, "-c", str(config), "-r", str(pcap), "-l", str(outdir),
+            cmd = [binary, "-c", str(config), "-r", str(_unpacked(pcap, outdir)), "-l", str(outdir),
                    "-k", "none", "--runmode", "single"]
             if rules is not None:
                 if not Path(rules).is_file():
@@ -159,6 +187,7 @@ def replay_pcaps(pcaps: Sequence[Path], workdir: Path, *, rules: Path | None = N
             else:
                 cmd += ["--disable-detection"]
             code, output = _run(cmd, pcap)
+            (outdir / "capture.pcap").unlink(missing_ok=True)   # a decompressed copy: gone once replayed
             if code != 0 or not eve.is_file():
                 raise InputError(f"suricata could not replay this capture (exit {code}): "
                                  f"{_tail(output)}", path=str(pcap))

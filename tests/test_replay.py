@@ -82,13 +82,31 @@ def test_a_file_that_is_not_a_capture_is_an_input_error(tmp_path):
 
 
 @needs_suricata
-def test_a_gzipped_capture_gets_a_hint(tmp_path):
+def test_a_gzipped_capture_is_replayed_as_the_capture_and_a_cut_one_is_an_error(tmp_path):
+    """Capture archives keep .pcap.gz: Suricata reads no gzip, so it is decompressed first (it was
+    refused with "decompress it first"); its eve.json is the plain capture's, and no copy is left."""
     import gzip
 
+    plain = PCAPS / "serverless-dns.pcap"
     packed = tmp_path / "x.pcap.gz"
-    packed.write_bytes(gzip.compress((PCAPS / "serverless-dns.pcap").read_bytes()))
-    with pytest.raises(InputError, match="decompress it first"):
-        replay_pcaps([packed], tmp_path / "out")
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    [eve_gz] = replay_pcaps([packed], tmp_path / "gz")
+    [eve_plain] = replay_pcaps([plain], tmp_path / "plain")
+
+    def dns(eve: Path) -> list:
+        return sorted((e["src_ip"], e["dns"].get("rrname") or str(e["dns"].get("queries")))
+                      for e in events(eve) if e["event_type"] == "dns")
+
+    assert dns(eve_gz) and dns(eve_gz) == dns(eve_plain)
+    assert not list((tmp_path / "gz").rglob("capture.pcap"))
+    cut = tmp_path / "cut.pcap.gz"
+    cut.write_bytes(packed.read_bytes()[: len(packed.read_bytes()) // 2])
+    with pytest.raises(InputError, match="cannot be decompressed whole"):
+        replay_pcaps([cut], tmp_path / "out")
+    notgz = tmp_path / "notes.txt.gz"
+    notgz.write_bytes(gzip.compress(b"hello\n"))
+    with pytest.raises(InputError, match="not a pcap or pcapng capture .a gzip file, but not of a capture"):
+        replay_pcaps([notgz], tmp_path / "out2")
 
 
 @needs_suricata

@@ -10,7 +10,9 @@ to install it instead of failing somewhere deep inside ``subprocess``.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
+import re
 import shutil
 import zlib
 import subprocess
@@ -155,6 +157,51 @@ def _run(cmd: list[str], pcap: Path) -> tuple[int, str]:
     return (code if code >= 0 else 1), "\n".join(lines)
 
 
+_FLOW_ID = re.compile(rb'"flow_id":(\d+)')
+_FLOW_EVENT = re.compile(rb'"event_type":"flow"')
+_FLOW_START = re.compile(rb'"start":"([^"]*)"')
+_TUPLE = re.compile(rb'"(?:src_ip|src_port|dest_ip|dest_port|proto)":("[^"]*"|\d+)')
+
+
+def _stable_flow_ids(eve: Path, pcap: Path) -> None:
+    """Rewrite ``eve``'s flow ids as a function of the capture's content: Suricata draws them anew on
+    every run, so one capture replayed twice gave records that differ in their ids alone, and a store
+    (``--db``) that keeps a record it already holds once loaded the capture's flows twice.
+    The packet-driven events (dns, tls, http, quic ...) come in capture order on every run; the flow
+    records, written as flows time out, do not. So a flow is numbered by its first packet-driven
+    event, and a flow with none by its start and addresses. Ids stay distinct within the file and,
+    salted with the capture's hash, across captures, and under 2^53, as JSON readers need."""
+    digest = hashlib.blake2b(digest_size=16)
+    with pcap.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    salt = digest.digest()
+    first: dict[bytes, int] = {}                 # original id -> line of its first packet-driven event
+    flow_only: dict[bytes, bytes] = {}           # original id -> its flow record's start and addresses
+    with eve.open("rb") as src:
+        for n, line in enumerate(src):
+            m = _FLOW_ID.search(line)
+            if m is None:
+                continue
+            if _FLOW_EVENT.search(line):
+                start = _FLOW_START.search(line)
+                flow_only[m.group(1)] = (start.group(1) if start else b"") + b"|" + b"|".join(_TUPLE.findall(line))
+            elif m.group(1) not in first:
+                first[m.group(1)] = n
+    order = sorted(first, key=first.__getitem__)
+    order += sorted((k for k in flow_only if k not in first), key=lambda k: (flow_only[k], k))
+    ids = {}
+    for index, old in enumerate(order):
+        h = hashlib.blake2b(index.to_bytes(8, "little"), key=salt, digest_size=8).digest()
+        ids[old] = str(int.from_bytes(h, "little") >> 11 or 1).encode()
+    tmp = eve.with_suffix(".stable")
+    with eve.open("rb") as src, tmp.open("wb") as dst:
+        for line in src:
+            dst.write(_FLOW_ID.sub(lambda m: b'"flow_id":' + ids.get(m.group(1), m.group(1)), line, count=1)
+                      if b'"flow_id":' in line else line)
+    tmp.replace(eve)
+
+
 def replay_pcaps(pcaps: Sequence[Path], workdir: Path, *, rules: Path | None = None,
                  suricata: str | None = None) -> list[Path]:
     """Run Suricata on each capture and return the eve.json paths, in the order of ``pcaps``.
@@ -191,6 +238,7 @@ def replay_pcaps(pcaps: Sequence[Path], workdir: Path, *, rules: Path | None = N
             if code != 0 or not eve.is_file():
                 raise InputError(f"suricata could not replay this capture (exit {code}): "
                                  f"{_tail(output)}", path=str(pcap))
+            _stable_flow_ids(eve, pcap)
             outputs.append(eve)
     return outputs
 

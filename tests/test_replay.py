@@ -447,3 +447,27 @@ def test_quic_captures_replay_into_named_handshakes(tmp_path):
         (None, "203c2306834e5bf5ace01fb74ad1badf", "q13i0311h3_55b375c5d22e_c183556c78e2", "QUIC 1", "quic")]
     # Chromium's hello is a browser's; quic-go's (ALPN hq-interop) and Merlin's (no SNI) are not
     assert [ja4_browser_like(row[2]) for row in got] == [True, False, False]
+
+
+@needs_suricata
+def test_a_capture_replayed_twice_into_a_store_is_loaded_once(tmp_path):
+    """Suricata draws its flow ids anew on every run: the same capture replayed into a --db store a
+    second time gave records that differed in their ids alone, and every connection was counted
+    twice (299 -> 598 for a beacon). The replay numbers flows from the capture's content, so the
+    second run's records are the first's, and the store keeps them once."""
+    pcap = PCAPS / "beacon-tls-lambda.pcap"
+    ids = []
+    for run in ("a", "b"):
+        [eve] = replay_pcaps([pcap], tmp_path / run)
+        ids.append(sorted((e["flow_id"], e["event_type"], e.get("src_port")) for e in events(eve) if "flow_id" in e))
+    assert ids[0] == ids[1] and len({i for i, _, _ in ids[0]}) > 10
+    store = tmp_path / "s.duckdb"
+    first = _cli_scan(["--pcap", str(pcap), "--db", str(store)])
+    second = _cli_scan(["--pcap", str(pcap), "--db", str(store)])
+    assert first.exit_code == 0 == second.exit_code, second.stderr
+    conns = [[(f["src"], f["host"], f["connections"]) for f in json.loads(r.stdout)["findings"]] for r in (first, second)]
+    assert conns[0] and conns[0] == conns[1]
+    assert "ingested 0 rows" in second.stderr and "repeat those already loaded" in second.stderr
+    # another capture's flows get other ids: no two captures share one
+    [other] = replay_pcaps([PCAPS / "serverless-tls.pcap"], tmp_path / "c")
+    assert not {i for i, _, _ in ids[0]} & {e["flow_id"] for e in events(other) if "flow_id" in e}

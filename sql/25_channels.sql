@@ -29,10 +29,12 @@
 -- handshake (uTLS), 762 check-ins to one name, made 762 channels and no finding. Where a source's
 -- connections to one name carry at least $ja3_varies_min distinct JA3s and no JA4, one for every
 -- 1 / $ja3_varies_share connections or fewer, those parts are keyed by their User-Agent, else
--- 'ja3:varies', as one channel that shows no JA3 (scan_channels.ja3_values says how many there were).
---   scan_ja3_varies (src_id, raw_id)   the source and name of such connections
+-- 'ja3:varies', as one channel that shows no JA3 (scan_channels.ja3_values says how many there were:
+-- the most of one of its names).
+--   scan_ja3_varies (src_id, raw_id, ja3_values)   the source and name of such connections, and how
+--                                                  many JA3s they carried
 CREATE OR REPLACE TEMP TABLE scan_ja3_varies AS
-SELECT p.src_id, p.raw_id
+SELECT p.src_id, p.raw_id, count(DISTINCT p.client_id) AS ja3_values
 FROM scan_parts p
 JOIN scan_clients cl ON cl.client_id = p.client_id
 WHERE cl.ja4 IS NULL AND cl.ja3 IS NOT NULL AND p.raw_id IS NOT NULL
@@ -47,7 +49,7 @@ SELECT p.*, s.addr AS src, n.name_id,
            WHEN p.by_dns THEN n.key_dns
            ELSE n.key_conn
        END AS dest_key,
-       v.src_id IS NOT NULL AND cl.ja4 IS NULL AND cl.ja3 IS NOT NULL AS ja3_varies,
+       CASE WHEN cl.ja4 IS NULL AND cl.ja3 IS NOT NULL THEN v.ja3_values END AS ja3_values,
        coalesce(cl.ja4, CASE WHEN v.src_id IS NOT NULL THEN coalesce(u.user_agent, 'ja3:varies') END,
                 cl.ja3, u.user_agent,
                 CASE WHEN p.src_answer = 1 THEN 'port:' || coalesce(CAST(p.dst_port AS VARCHAR), '?') END, '') AS fp
@@ -63,9 +65,10 @@ CREATE OR REPLACE TEMP TABLE scan_channels AS
 SELECT CAST(row_number() OVER () AS INTEGER) AS chan_id, src, dest_key, fp, events, ja3, ja4, user_agent, ja3_values
 FROM (
     SELECT k.src, k.dest_key, k.fp, CAST(sum(k.cnt) AS BIGINT) AS events,
-           -- a channel whose JA3 varies shows none: its smallest would pass for the client's
-           min(CASE WHEN NOT k.ja3_varies THEN cl.ja3 END) AS ja3, min(cl.ja4) AS ja4, min(u.user_agent) AS user_agent,
-           count(DISTINCT CASE WHEN k.ja3_varies THEN k.client_id END) AS ja3_values
+           -- a channel whose JA3 varies shows none: its smallest would pass for the client's (and a
+           -- count(DISTINCT) here, over every channel, cost 0.4 s on a day of 1M channels)
+           min(CASE WHEN k.ja3_values IS NULL THEN cl.ja3 END) AS ja3, min(cl.ja4) AS ja4,
+           min(u.user_agent) AS user_agent, coalesce(max(k.ja3_values), 0) AS ja3_values
     FROM scan_part_keys k
     LEFT JOIN scan_clients cl ON cl.client_id = k.client_id
     LEFT JOIN scan_agents u ON u.ua_id = k.ua_id

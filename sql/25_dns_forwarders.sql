@@ -23,25 +23,37 @@
 --   scan_forwarders (src, dns_only_names, connected_names)
 -- Parameters: $forwarder_min_names, $forwarder_share, $forwarder_min_served, $forwarder_served_share.
 CREATE OR REPLACE TEMP TABLE scan_forwarders AS
-WITH connected AS (
-    -- the names connections of the window were made to, and how many sources made them
-    SELECT name_id, min(src) AS one_src, count(DISTINCT src) AS sources
+WITH per_src AS (
+    SELECT src,
+           count(DISTINCT CASE WHEN by_dns THEN chan_id END) AS dns_only_names,
+           count(DISTINCT CASE WHEN NOT by_dns AND raw_id IS NOT NULL THEN chan_id END) AS connected_names
+    FROM scan_parts
+    GROUP BY src
+), cand AS (
+    -- mostly DNS-only, and enough names for either rule (few sources: the served count is theirs alone)
+    SELECT * FROM per_src
+    WHERE dns_only_names >= $forwarder_share * (dns_only_names + connected_names)
+      AND dns_only_names >= least($forwarder_min_names, $forwarder_min_served)
+), connected AS (
+    -- the names connections of the window were made to, with the least and greatest source that made
+    -- them (two sources or more when they differ; no count(DISTINCT) over every part)
+    SELECT name_id, min(src) AS lo_src, max(src) AS hi_src
     FROM scan_parts
     WHERE NOT by_dns AND name_id IS NOT NULL
     GROUP BY name_id
-), per_src AS (
-    SELECT p.src,
-           count(DISTINCT CASE WHEN p.by_dns THEN p.chan_id END) AS dns_only_names,
-           count(DISTINCT CASE WHEN NOT p.by_dns AND p.raw_id IS NOT NULL THEN p.chan_id END) AS connected_names,
-           -- its DNS-only names that another source connects to
-           count(DISTINCT CASE WHEN p.by_dns AND (c.sources > 1 OR c.one_src <> p.src) THEN p.chan_id END) AS served
+), served AS (
+    -- each candidate's DNS-only names that another source connects to
+    SELECT p.src, count(DISTINCT p.chan_id) AS served
     FROM scan_parts p
-    LEFT JOIN connected c ON c.name_id = p.name_id AND p.by_dns
+    JOIN cand c ON c.src = p.src
+    JOIN connected n ON n.name_id = p.name_id
+    WHERE p.by_dns AND (n.lo_src <> n.hi_src OR n.lo_src <> p.src)
     GROUP BY p.src
 )
-SELECT src, dns_only_names, connected_names
-FROM per_src
-WHERE dns_only_names >= $forwarder_share * (dns_only_names + connected_names)
-  AND (dns_only_names >= $forwarder_min_names
-       OR (served >= $forwarder_min_served AND served >= $forwarder_served_share * dns_only_names))
+SELECT c.src, c.dns_only_names, c.connected_names
+FROM cand c
+LEFT JOIN served s ON s.src = c.src
+WHERE (c.dns_only_names >= $forwarder_min_names
+       OR (coalesce(s.served, 0) >= $forwarder_min_served
+           AND coalesce(s.served, 0) >= $forwarder_served_share * c.dns_only_names))
   AND EXISTS (SELECT 1 FROM scan_parts WHERE NOT by_dns);

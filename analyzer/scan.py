@@ -724,7 +724,8 @@ def _forwarders(con: Any) -> list[str]:
                        "ORDER BY dns_only_names DESC, src").fetchall()
     if not rows:
         return []
-    shown = ", ".join(f"{printable(src, 60)} ({n} names, {n / (n + c):.0%} of those it looked up)"
+    # the share rounded down: 202 of 203 is 99 %, not "100 %" beside a name it did connect to
+    shown = ", ".join(f"{printable(src, 60)} ({n} names, {100 * n // (n + c)}% of those it looked up)"
                       for src, n, c in rows[:3])
     more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
     return [f"taken for a DNS resolver or forwarder (it looked up names it never connected to itself): "

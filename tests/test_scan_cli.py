@@ -326,7 +326,7 @@ def test_scan_says_which_files_had_warnings_rejects_or_were_skipped(tmp_path: Pa
     bad.write_bytes(bytes(wrecked))                                             # nothing decompresses
     code, out, err = _run(str(tmp_path / "logs"), "--format", "json")
     assert code == 0 and json.loads(out)["schema"] == "serverless-c2/scan"
-    assert "lines rejected" in err.splitlines()[0]  # the bad line, and the cut archive's last line
+    assert ", 2 line(s) rejected" in err.splitlines()[0]  # the bad line, and the cut archive's last line
     # conn, ssl and the cut dns: notes.txt and the header-only http.log of these two hours are skipped
     assert " from 3 file(s)" in err.splitlines()[0] and "skipped 2 file(s): 1 header only, 1 not a log" in err
     assert err.splitlines()[0].endswith(", 1 file(s) could not be read")

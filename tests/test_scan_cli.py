@@ -512,3 +512,20 @@ def test_since_with_a_window_starts_there_and_all_three_are_an_error() -> None:
     assert [w for w in doc["summary"]["warnings"] if w.startswith("nothing to score in the window: the logs span")]
     result, doc = summary()
     assert not [w for w in doc["summary"]["warnings"] if w.startswith("nothing to score")]
+
+
+def test_a_log_on_standard_input_is_scanned_as_the_file_is(tmp_path: Path) -> None:
+    """`zcat conn.*.log.gz | serverless-c2 scan -`: '-' is standard input, read as the file would be."""
+    import gzip
+
+    logs = write_logs(build_scenario("demo", seed=7, hours=3.0), tmp_path / "logs")
+    ssl = next(p for p in logs if p.name.startswith("ssl"))
+    direct = CliRunner().invoke(cli, ["scan", str(ssl), "--format", "json", "--min-score", "0"])
+    piped = CliRunner().invoke(cli, ["scan", "-", "--format", "json", "--min-score", "0"], input=ssl.read_bytes())
+    packed = CliRunner().invoke(cli, ["scan", "-", "--format", "json", "--min-score", "0"],
+                                input=gzip.compress(ssl.read_bytes()))
+    assert direct.exit_code == 0 == piped.exit_code == packed.exit_code, piped.stderr
+    found = json.loads(direct.stdout)["findings"]
+    assert found and json.loads(piped.stdout)["findings"] == found == json.loads(packed.stdout)["findings"]
+    nothing = CliRunner().invoke(cli, ["scan", "-", "--format", "json"], input=b"")
+    assert nothing.exit_code == 2 and "nothing to scan" in nothing.stderr

@@ -66,6 +66,17 @@ def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: 
         return run_scan(store, options)
 
 
+def _stdin_copy(tmp: Path) -> Path:
+    """Standard input, copied into the command's temporary folder as a file the ingest reads as any
+    other (its kind from its header: Zeek's #path, a JSON log's _path, or eve.json's event_type)."""
+    import shutil
+
+    copy = tmp / "stdin.log"
+    with copy.open("wb") as out:
+        shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+    return copy
+
+
 def _say(quiet: bool, message: str) -> None:
     if not quiet:
         click.echo(strip_control(message), err=True)
@@ -104,7 +115,7 @@ def _say_file_notes(quiet: bool, report) -> None:  # type: ignore[no-untyped-def
 
 
 @click.command("scan")
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, allow_dash=True, path_type=Path))
 @db_option
 @click.option("--demo", is_flag=True, help="Generate a small realistic day of logs (with a serverless beacon) and scan it.")
 @click.option("--window", default=None,
@@ -135,7 +146,8 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str | None
          allowlist: str | None, memory_limit: str, pcaps: tuple[Path, ...], quiet: bool) -> None:
     """Rank per internal host the channels that behave like C2, serverless ones first.
 
-    PATH... are Zeek logs (TSV or JSON, folders, .gz) or Suricata eve.json files; they are ingested
+    PATH... are Zeek logs (TSV or JSON, folders, .gz) or Suricata eve.json files ('-': one log on
+    standard input); they are ingested
     into the store first (--db keeps it, otherwise memory). A pcap/pcapng file among them is
     replayed through Suricata first, as with --pcap. Without PATH the store given with
     --db is scanned as it is. Findings go to stdout (a table ends with the summary and the
@@ -164,6 +176,8 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str | None
 
             # a capture named as a PATH is scanned as --pcap would (one inside a folder is skipped,
             # with a reason that says so: replaying a folder's captures unasked could take long)
+            if Path("-") in paths:  # a log on standard input: `zcat conn.*.log.gz | serverless-c2 scan -`
+                paths = tuple(_stdin_copy(Path(tmp)) if p == Path("-") else p for p in dict.fromkeys(paths))
             captures, logs = split_captures(paths)
             for p in captures:
                 _say(quiet, f"{p}: a packet capture, replayed as with --pcap")

@@ -159,7 +159,7 @@ class ScanOptions:
     allowlist: str | Path | None = None
     params: ScanParams = field(default_factory=ScanParams)
     #: Fills ``name_matches`` (see ``build_name_matches``); replaceable so tests can isolate scoring.
-    name_matcher: Callable[[Any, "ScanOptions"], None] | None = None
+    name_matcher: Callable[[Any, "ScanOptions"], list[str] | None] | None = None
     #: Drop the log tables from the store once the scoring stages have read them (``_RELEASE_AFTER``),
     #: so that the later stages have their memory: for a store that ends with the scan (the CLI's
     #: scratch store), never for one kept or reported on afterwards.
@@ -242,16 +242,18 @@ def out_of_memory(con: Any, exc: Exception, where: str) -> str:
 # --- inputs the SQL reads -------------------------------------------------------------------------
 
 
-def build_name_matches(con: Any, options: ScanOptions) -> None:
-    """Fill ``name_matches`` with the matcher (catalogue + intel), one row per distinct raw name."""
+def build_name_matches(con: Any, options: ScanOptions) -> list[str]:
+    """Fill ``name_matches`` with the matcher (catalogue + intel), one row per distinct raw name; the
+    warnings for the scan (:func:`_intel_warning`)."""
     from analyzer.catalog import load_catalog
-    from analyzer.intel import load_intel
+    from analyzer.intel import read_intel
     from analyzer.matcher import Matcher
 
     catalog = load_catalog(list(options.catalog_files))
-    # bad lines are skipped here, and _intel_warning says how many (an unreadable file raised there)
-    intel = load_intel(list(options.intel_files), strict=False) if options.intel_files else None
-    Matcher(catalog, intel=intel).match_store(con)
+    intel = read_intel(list(options.intel_files)) if options.intel_files else None
+    warning = _intel_warning(intel.rejects) if intel is not None else None
+    Matcher(catalog, intel=intel.patterns if intel is not None else None).match_store(con)
+    return [warning] if warning else []
 
 
 #: The fewest extensions a browser's QUIC hello carries (Chromium 115 without a resumed session: 10).
@@ -578,14 +580,16 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
                     drop(con, table)
 
 
-def prepare_inputs(con: Any, options: ScanOptions) -> None:
+def prepare_inputs(con: Any, options: ScanOptions) -> list[str]:
     """Create the tables the scoring SQL reads besides the logs: name_matches, scan_name_groups (and
-    the narrowed conn and tls, analyzer.narrow, whose TLS names the matcher reads)."""
+    the narrowed conn and tls, analyzer.narrow, whose TLS names the matcher reads); the matcher's
+    warnings for the scan (bad lines of intel files)."""
     narrow(con)
     _ensure_name_matches(con)
-    (options.name_matcher or build_name_matches)(con, options)
+    warnings = (options.name_matcher or build_name_matches)(con, options) or []
     con.execute("CREATE OR REPLACE TEMP TABLE scan_name_groups (name VARCHAR, group_name VARCHAR)")
     con.executemany("INSERT INTO scan_name_groups VALUES (?, ?)", sorted(NAME_GROUPS.items()))
+    return list(warnings)
 
 
 def _latest_epoch(con: Any) -> tuple[float | None, float | None]:
@@ -700,12 +704,9 @@ def _gateways(con: Any) -> list[str]:
             for src, names, events, ja4 in rows if ja4_browser_like(ja4) is False]
 
 
-def _intel_warning(paths: tuple[str, ...]) -> str | None:
+def _intel_warning(rejects: list[Any]) -> str | None:
     """The warning for the lines of --intel files that are no hostname (skipped: one junk line in a
     feed of thousands must not stop a nightly scan); an intel file that cannot be read is an error."""
-    from analyzer.intel import read_intel
-
-    rejects = read_intel(paths).rejects
     unreadable = [r for r in rejects if r.line is None]
     if unreadable:
         raise unreadable[0]
@@ -831,12 +832,8 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
         if warning:
             result.warnings.append(warning)
     two = _two_sensors(con, t0, t1)
-    if options.intel_files:
-        skipped = _intel_warning(options.intel_files)
-        if skipped:
-            result.warnings.append(skipped)
 
-    prepare_inputs(con, options)
+    result.warnings.extend(prepare_inputs(con, options))
     score_channels(con, t0, t1, options.params, release_logs=options.release_logs, two_sensors=two is not None)
     if two:
         result.warnings.append(_merged(con, two, options.params))

@@ -150,6 +150,13 @@ class Store:
             self._spill = _private_folder("serverless-c2-spill-", self)
             self.con.execute("SET temp_directory = ?", [self._spill])
 
+    def ingested_only_under(self, marker: str) -> bool:
+        """Whether every file the store has ingested has ``marker`` in its path (``report --demo --db``:
+        a store that holds the demo's days alone, whose folders are named so)."""
+        row = self.con.execute("SELECT count(*) FILTER (WHERE position(? IN path) = 0) FROM ingest_files",
+                               [marker]).fetchone()
+        return bool(row) and row[0] == 0
+
     def close(self) -> None:
         try:
             self.con.close()

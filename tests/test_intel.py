@@ -90,10 +90,10 @@ def test_a_csv_header_is_skipped_and_a_scan_skips_bad_lines_with_a_warning(tmp_p
     assert [p.pattern for p in got.patterns] == ["evil.example"]
     assert [(r.line, "IP address" in r.message or "single label" in r.message) for r in got.rejects] == \
         [(3, True), (4, True)]                               # a header word later on is a bad line
-    warning = _intel_warning((str(feed),))
+    warning = _intel_warning(got.rejects)
     assert warning.startswith("intel: 2 line(s) skipped") and f"{feed}:3: IP address" in warning
     clean = tmp_path / "feed-ok.txt"
     clean.write_text("evil.example\n", encoding="utf-8")
-    assert _intel_warning((str(clean),)) is None
+    assert _intel_warning(read_intel([clean]).rejects) is None
     with pytest.raises(CatalogError, match="cannot read intel file"):
-        _intel_warning((str(tmp_path / "gone.txt"),))
+        _intel_warning(read_intel([tmp_path / "gone.txt"]).rejects)

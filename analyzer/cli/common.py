@@ -64,7 +64,7 @@ def check_sources(db: str | None, demo: bool, data: bool, *, demo_store: bool = 
              + (" (which holds real logs)" if demo_store else ""))
 
 
-def nothing_loaded(report) -> str:  # type: ignore[no-untyped-def]
+def nothing_loaded(report, what: str = "scan") -> str:  # type: ignore[no-untyped-def]
     """The error for logs given to a store that ends with the command (no --db) that held no row at
     all: an empty file, a folder of other files, a capture with no traffic. A nightly job pointed at
     the wrong folder, or at a sensor that wrote nothing, must not print "no findings" and succeed."""
@@ -81,7 +81,7 @@ def nothing_loaded(report) -> str:  # type: ignore[no-untyped-def]
     empty = len(report.files) - len(skipped) - len(failed)
     if empty:
         why.append(f"{empty} held no data line")
-    return (f"nothing to scan: the {len(report.files)} file(s) given loaded no log rows"
+    return (f"nothing to {what}: the {len(report.files)} file(s) given loaded no log rows"
             + (f" ({'; '.join(why)})" if why else "") + "; `serverless-c2 ingest -v PATH...` says why for each")
 
 
@@ -93,22 +93,15 @@ def _demo_only(db: str) -> bool:
     """Whether the store ``db`` is new, or holds nothing but demo days (their files' folders)."""
     from pathlib import Path
 
-    import duckdb
+    from analyzer.store import Store
 
     if not Path(db).exists():
         return True
     try:
-        con = duckdb.connect(db, read_only=True)
-    except duckdb.Error:
+        with Store(db, read_only=True, memory_limit=None) as store:
+            return store.ingested_only_under(DEMO_PREFIX)
+    except AnalyzerError:   # not a store of ours: certainly no demo's
         return False
-    try:
-        row = con.execute("SELECT count(*) FILTER (WHERE position(? IN path) = 0) FROM ingest_files",
-                          [DEMO_PREFIX]).fetchone()
-    except duckdb.Error:
-        return False
-    finally:
-        con.close()
-    return bool(row) and row[0] == 0
 
 
 class Score(click.FloatRange):

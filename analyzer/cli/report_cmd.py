@@ -122,7 +122,7 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
                 for failed in ingested.failed:
                     click.echo(clean(f"serverless-c2: warning: {failed.path}: {failed.reason}"), err=True)
                 if db is None and not ingested.rows_loaded:
-                    fail(clean(nothing_loaded(ingested).replace("nothing to scan", "nothing to report on")))
+                    fail(clean(nothing_loaded(ingested, "report on")))
             options = ScanOptions(window=window, since=since, until=until,
                                   catalog_files=catalogs, intel_files=intels, allowlist=allowlist,
                                   include_contacts=not no_contacts)

@@ -78,14 +78,13 @@ class Health:
     #: the first hour with logs, when the store starts an hour or more after the window does (those
     #: hours are no gap of a stream, sql/54: nothing earlier was ever loaded), else None
     logs_start: datetime | None = None
+    window_start: datetime | None = None
 
     @property
     def late_hours(self) -> int:
         """How many hours of the window come before the store's first logs (``logs_start``)."""
         return 0 if self.logs_start is None or self.window_start is None else \
             int((self.logs_start - self.window_start).total_seconds() // 3600)
-
-    window_start: datetime | None = None
 
     @property
     def total_files(self) -> int:

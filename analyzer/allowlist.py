@@ -95,9 +95,16 @@ class AllowEntry:
         if self.platform is not None and (finding.platform or "").casefold() != self.platform:
             return False
         if self.host is not None:
-            names = [finding.host, getattr(finding, "cname_of", None)]
-            if not any(self._host_matches(n) for n in names if n):
-                return False
+            rotation = getattr(finding, "rotation", None)
+            if rotation:
+                # a client rotating among tenants (scan stage 25): allowed only when every name it used
+                # is, or one allowed name among them would hide the others
+                if not all(self._host_matches(n) for n in rotation):
+                    return False
+            else:
+                names = [finding.host, getattr(finding, "cname_of", None)]
+                if not any(self._host_matches(n) for n in names if n):
+                    return False
         if self.src is not None:
             try:
                 if ipaddress.ip_address(finding.src) not in self.src:

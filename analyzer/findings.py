@@ -40,6 +40,9 @@ class Finding:
     # HTTP requests timed as check-ins when requests after the first on kept-alive connections were
     # (those connections' requests and the other connections); None when every check-in is a connection
     http_requests: int | None = None
+    # a beacon rotating among several serverless tenants (one client timed across all of them): the
+    # names it used, busiest first (None for every other channel)
+    rotation: list[str] | None = None
     # component scores: beacon, poisson_z, periodicity, regularity, size, context, qcd
     scores: dict[str, float] = field(default_factory=dict)
 

@@ -52,7 +52,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", 
 
 CSV_COLUMNS = ("severity", "score", "kind", "src", "host", "platform", "tenant", "category", "connections",
                "period_s", "jitter", "first_seen", "last_seen", "user_agent", "ja3", "ja4", "bytes_out",
-               "bytes_in", "dst", "dst_port", "cname_of", "sources", "reasons", "channel_key", "http_requests")
+               "bytes_in", "dst", "dst_port", "cname_of", "sources", "reasons", "channel_key", "http_requests",
+               "rotation")
 
 
 def strip_control(s: object) -> str:
@@ -137,6 +138,8 @@ def render_table(result: ScanResult, *, reasons: bool = True) -> str:
         ports.setdefault((f.src, f.host), set()).add(f.dst_port)
 
     def display_host(f: Finding) -> str:
+        if f.rotation and f.host and len(f.rotation) > 1:  # a client rotating among tenants: its busiest name
+            return f"{f.host} +{len(f.rotation) - 1}"
         if f.host and len(ports[(f.src, f.host)]) > 1 and f.dst_port is not None:
             return f"{f.host}:{f.dst_port}"
         return f.host or f"{f.dst}:{f.dst_port}"

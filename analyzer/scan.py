@@ -34,6 +34,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -98,6 +99,8 @@ class ScanParams:
     answer_lead_s: float = 1.0       # a DNS answer logged up to this long after a connection still names it
     ja3_varies_min: int = 4          # a source's connections to one name with this many JA3s (and no JA4) ...
     ja3_varies_share: float = 0.5    # ... one per 2 connections or more: a shuffling (Chromium) client, keyed without it
+    rotation_min_dests: int = 2      # a client reaching this many serverless tenants is also timed across them ...
+    rotation_max_share: float = 0.8  # ... when none of them has more than this share of its events (stage 25)
     forwarder_min_names: int = 100   # a source looking up this many names it never connects to ...
     forwarder_share: float = 0.9     # ... this share of its names at least: a DNS resolver or forwarder
     forwarder_min_served: int = 10   # ... or as few as this many, when other hosts connect to ...
@@ -617,6 +620,39 @@ def _conn_tls(con: Any) -> tuple[str, str]:
     return ("conn_n", "tls_n") if moved(con) else ("conn", "tls")
 
 
+#: rows timestamped further than this past this machine's clock come from a sensor clock that jumped ahead
+FUTURE_SLACK_S = 3600.0
+
+
+def _now() -> float:
+    """This machine's clock (epoch seconds); tests set it."""
+    return time.time()
+
+
+def _future_end(con: Any, latest: float) -> tuple[float, str] | None:
+    """Where the default window ends when the store's latest rows are in the future: timestamped more
+    than FUTURE_SLACK_S past this machine's clock, and under STRAY_END_SHARE of the rows (a sensor clock
+    that jumped ahead for a moment; one such row moved "the last 24 h" of every later nightly report
+    of a --db store into an empty future). The last row before them, and a warning that says so. None
+    when there are none, or when nearly all the rows are in the future (synthetic logs, or a machine
+    whose own clock is behind): the window then ends at the latest row, as always."""
+    limit = _now() + FUTURE_SLACK_S
+    if latest <= limit:
+        return None
+    union = " UNION ALL ".join(f"SELECT epoch FROM {t}" for t in (*_conn_tls(con), "http", "dns"))  # constants
+    row = con.execute(
+        f"SELECT count(*) FILTER (WHERE epoch > $limit), count(*) FILTER (WHERE epoch <= $limit), "
+        f"max(epoch) FILTER (WHERE epoch <= $limit), min(epoch) FILTER (WHERE epoch > $limit) FROM ({union}) e",
+        {"limit": limit}).fetchone()
+    future, past, last_past, first_future = int(row[0]), int(row[1]), row[2], row[3]
+    if not past or future >= STRAY_END_SHARE * (future + past):
+        return None
+    return last_past, (f"{future} of {future + past} rows are timestamped after this machine's clock "
+                       f"({_utc(first_future):%Y-%m-%d %H:%M} to {_utc(latest):%Y-%m-%d %H:%M} UTC): a sensor clock "
+                       f"that jumped ahead. The window ends at the last row before them, "
+                       f"{_utc(last_past):%Y-%m-%d %H:%M:%S} UTC, not at them (--until chooses another end)")
+
+
 def _stray_end(con: Any, t0: float, t1: float) -> str | None:
     """A warning when the window [t0, t1), which ends at the store's latest timestamp, holds almost
     none of the rows and the rest end long before it: the latest timestamp is then most likely a stray
@@ -814,6 +850,10 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
         t1 = _epoch(options.since) + length                  # --since S --window W: [S, S + W)
     else:
         t1 = latest + 1e-3
+        future = _future_end(con, latest)
+        if future is not None:
+            t1 = future[0] + 1e-3
+            result.warnings.append(future[1])
     t0 = _epoch(options.since) if options.since else t1 - length
     if t0 >= t1:
         if options.until:
@@ -854,6 +894,7 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
     for r in rows:
         if 0 < (r.get("fleet_discount") or 0) < options.params.w_common:
             small.setdefault((r["dest_key"], r["fp"]), []).append(r["src"])
+    _rotation_names(con, rows)
     findings = []
     for r in rows:
         if (r["dest_key"], r["fp"]) in small:
@@ -890,6 +931,31 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
 
 
 # --- findings and their reasons -------------------------------------------------------------------
+
+
+#: the names a rotation finding lists in its JSON (``rotation``), busiest first; its reason says how many in all
+ROTATION_NAMES_LISTED = 50
+#: ... and its reason, with their check-ins
+ROTATION_SHOWN = 5
+
+
+def _rotation_names(con: Any, rows: list[dict[str, Any]]) -> None:
+    """For each rotation channel among ``rows`` (stage 25: one client timed across several serverless
+    tenants), the names it used, busiest first, with their platforms and tenants: ``rotation_names``,
+    ``rotation_platforms``, ``rotation_tenants`` on the row."""
+    rot = {r["chan_id"]: r for r in rows if str(r["dest_key"]).startswith("rotation:")}
+    if not rot:
+        return
+    cur = con.execute(
+        "SELECT c.chan_id, c.name, c.cnt, n.platform, n.tenant FROM scan_chan_names c "
+        "JOIN (SELECT DISTINCT name, platform, tenant FROM scan_names) n ON n.name = c.name "
+        "WHERE list_contains(?, c.chan_id) AND n.platform IS NOT NULL ORDER BY c.chan_id, c.cnt DESC, c.name",
+        [sorted(rot)])
+    for chan_id, name, cnt, platform, tenant in cur.fetchall():
+        r = rot[chan_id]
+        r.setdefault("rotation_names", []).append((name, int(cnt)))
+        r.setdefault("rotation_platforms", set()).add(platform)
+        r.setdefault("rotation_tenants", set()).add((platform, tenant or name))
 
 
 #: the largest count a finding reports, as each logged count is held (sql/01_ingest_macros.sql,
@@ -1039,7 +1105,19 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         port = f", port {r['dst_port']}" if r["dst_port"] is not None else ""
         reasons.append(f"name taken from this host's own DNS answers for the addresses it connected to "
                        f"(no TLS SNI or HTTP Host logged{port})")
-    if platform and r["category"] != "intel":  # an intel-only name: its own reason says so (below)
+    rotation = r.get("rotation_names")
+    tenant = r["tenant"]
+    if rotation:
+        # stage 25: one client timed across several serverless tenants (each also a channel of its own)
+        platforms = sorted(r["rotation_platforms"])
+        platform, tenant = " + ".join(platforms), None
+        shown = ", ".join(f"{printable(n, 80)} ({c})" for n, c in rotation[:ROTATION_SHOWN])
+        more = f" and {len(rotation) - ROTATION_SHOWN} more" if len(rotation) > ROTATION_SHOWN else ""
+        reasons.insert(0, f"serverless destinations: {len(r['rotation_tenants'])} tenants of {', '.join(platforms)} "
+                          f"({r['category'] or 'serverless'}), one client spreading its check-ins across them, as "
+                          f"an implant rotating among its hosts does (Cobalt Strike's rotate and random host "
+                          f"strategies): timed as one channel; {len(rotation)} names, by check-ins: {shown}{more}")
+    elif platform and r["category"] != "intel":  # an intel-only name: its own reason says so (below)
         where = f"{platform}" + (f", tenant {r['tenant']}" if r["tenant"] else "")
         if r.get("low_conf"):
             reasons.insert(0, f"serverless destination: {where} ({r['category'] or 'serverless'}), a low-confidence "
@@ -1047,7 +1125,9 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
                               f"as any other destination, medium at most")
         else:
             reasons.insert(0, f"serverless destination: {where} ({r['category'] or 'serverless'})")
-    if r["names"] and r["names"] > 1 and dns_only:
+    if rotation:
+        pass  # said above, with the names
+    elif r["names"] and r["names"] > 1 and dns_only:
         reasons.append(f"{int(r['names'])} different names under {r['host']} (a new label per query)")
     elif r["names"] and r["names"] > 1:
         reasons.append(f"{int(r['names'])} different names of one destination used in turn "
@@ -1153,7 +1233,7 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
                                                     ("qcd", "qcd"))
               if r.get(v) is not None and not (isinstance(r[v], float) and math.isnan(r[v]))}
     return Finding(
-        src=r["src"], host=host, platform=platform, tenant=r["tenant"],
+        src=r["src"], host=host, platform=platform, tenant=tenant,
         category=r["category"] or ("serverless" if platform else "non-serverless"),
         score=_shown_score(r["score"]), severity=r["severity"], connections=connections,
         period_s=period, jitter=jitter,  # rounded above, as the reasons say them
@@ -1163,4 +1243,5 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         reasons=reasons, sources=sources, kind=kind, dst=r["dst"], dst_port=r["dst_port"], cname_of=cname_of,
         channel_key=f"{r['src']}|{r['dest_key']}|{r['fp']}", scores=scores,
         http_requests=connections + later if later else None,
+        rotation=[n for n, _ in rotation[:ROTATION_NAMES_LISTED]] if rotation else None,
     )

@@ -389,6 +389,13 @@ def _c2(b: Builder) -> None:
     b.contact("stager-download", "10.1.10.25", "payload-cache.pages.dev", POWERSHELL, times=2)
     b.http_keepalive_beacon("http-keepalive", "10.1.10.26", "edge-telemetry.azurewebsites.net", GO, sleep=45,
                             jitter=0.3, gaps=2)
+    # Cobalt Strike's "random" host rotation over three Lambda function URLs (one account, which the
+    # names do not show): each tenant gets a third of the check-ins, at random
+    b.beacon("rotating-tenants", "10.1.10.27",
+             [f"{u}.lambda-url.us-west-2.on.aws" for u in ("q8w1e7r2t6y3u5i4o0p9a8s7d6f5g4h3",
+                                                           "m2n3b4v5c6x7z8l9k0j1h2g3f4d5s6a7",
+                                                           "p0o9i8u7y6t5r4e3w2q1a2s3d4f5g6h7")],
+             GO, sleep=120, jitter=0.3)
 
 
 def build_scenario(name: str = "demo", seed: int = 7, start: float = DEFAULT_START, hours: float = 24.0

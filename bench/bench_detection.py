@@ -20,6 +20,9 @@ scorer is measured on timing it was not written against:
   phishing wave or lateral movement leaves it: sleeps of 1, 15 and 30 min at jitter 20 and 50 %.
   Hosts in step with one tenant look like a fleet agent; they are reported on a line of their own
   (generated last, so the figures above are those of the day without them).
+* 16 rotations: one implant spreading its check-ins over 2-5 serverless tenants, in turn or at random
+  (Cobalt Strike's rotate and random host strategies), sleeps of 1, 5, 15 and 30 min at jitter 20
+  and 50 % (generated after the campaigns).
 * 120 users browsing (Chrome) from morning to evening, legitimate serverless sites included, and 40
   Poisson pollers (Go or Python clients) to serverless tenants, at mean rates of 2-20 minutes.
 
@@ -240,6 +243,27 @@ def build(seed: int) -> Day:
                     d.query(t - 0.02, src, name)
                 d.truth.append(dict(kind="c2-campaign", src=src, host=name, sleep=sleep, jitter=jitter, model=model,
                                     activity=activity, checkins=len(times)))
+    # Rotations: one implant spreading its check-ins over 2-5 serverless tenants, picked in turn or at
+    # random (Cobalt Strike's rotate and random host strategies), each name resolved when its 300 s TTL
+    # has run out (generated last, so the figures above are those of the day without them)
+    k = 0
+    for sleep in (60, 300, 900, 1800):
+        for jitter in (0.2, 0.5):
+            for strategy in ("in turn", "random"):
+                k += 1
+                names = [d.rng.choice(platforms[:-1])() for _ in range(d.rng.randint(2, 5))]
+                src, client = f"10.7.0.{k + 10}", d.rng.choice((GO, PY, WININET))
+                model, activity = d.rng.choice(MODELS), d.rng.choice(sorted(ACTIVITY))
+                times = d.schedule(sleep, jitter, model, ACTIVITY[activity])
+                resolved: dict[str, float] = {}
+                for i, t in enumerate(times):
+                    name = names[i % len(names)] if strategy == "in turn" else d.rng.choice(names)
+                    if t - resolved.get(name, -1e9) >= 300:
+                        d.query(t - 0.02, src, name)
+                        resolved[name] = t
+                    d.flow(t, src, name, client)
+                d.truth.append(dict(kind="c2-rotation", src=src, host=names[0], names=names, strategy=strategy,
+                                    sleep=sleep, jitter=jitter, model=model, activity=activity, checkins=len(times)))
     return d
 
 
@@ -264,7 +288,7 @@ def write(d: Day, out: Path, logs: tuple[str, ...] = tuple(LOGS), fingerprints: 
 
 
 #: the kinds of truth rows that are implants
-C2_KINDS = ("c2", "c2-keepalive", "c2-campaign")
+C2_KINDS = ("c2", "c2-keepalive", "c2-campaign", "c2-rotation")
 
 
 def _not_beacons(truth: list[dict], by_src: dict) -> list[tuple[dict, list]]:
@@ -290,10 +314,17 @@ def evaluate(truth: list[dict], findings: list[dict]) -> dict:
     kept = [t for t in truth if t["kind"] == "c2-keepalive"]
     campaign = [t for t in truth if t["kind"] == "c2-campaign"]
     kept_missed, campaign_missed = _not_beacons(kept, by_src), _not_beacons(campaign, by_src)
+    rotation = [t for t in truth if t["kind"] == "c2-rotation"]
+    # a rotating implant is found when a beacon finding of its source names one of its tenants: its
+    # rotation channel (``rotation`` lists the names), or one tenant's share timed on its own
+    rotation_found = {t["src"]: [f for f in by_src[t["src"]] if f["kind"] == "beacon"
+                                 and ({f["host"]} | set(f.get("rotation") or ())) & set(t["names"])]
+                      for t in rotation}
     c2 = {t["src"] for t in truth if t["kind"] in C2_KINDS}
     benign = [f for f in findings if f["src"] not in c2]
     return {"cells": cells, "missed": missed, "listed": listed, "kept": kept, "kept_missed": kept_missed,
             "campaign": campaign, "campaign_missed": campaign_missed,
+            "rotation": rotation, "rotation_found": rotation_found, "by_src": by_src,
             "c2_lowest": min((f["score"] for f in findings if f["src"] in c2 and f["kind"] == "beacon"), default=None),
             "benign_highest": max((f["score"] for f in benign), default=None),
             "benign_beacons": [f for f in benign if f["kind"] == "beacon"], "benign_findings": len(benign)}
@@ -364,6 +395,16 @@ def main() -> None:
     for t, fs in campaign_missed:
         print(f"  missed: campaign, sleep {t['sleep']} s, jitter {t['jitter']:.0%} ({t['model']}, {t['activity']}, "
               f"{t['checkins']} check-ins) -> {t['host'][:40]}: {fs or 'no finding'}")
+    rot, rot_found = r["rotation"], r["rotation_found"]
+    as_rotation = sum(1 for t in rot if any(f.get("rotation") for f in rot_found[t["src"]]))
+    print(f"rotations (one implant over 2-5 serverless tenants, in turn or at random; sleep 1-30 min, jitter 20 "
+          f"and 50 %): {sum(1 for t in rot if rot_found[t['src']])}/{len(rot)} found as beacons, {as_rotation} of "
+          f"them timed across their tenants")
+    for t in rot:
+        if not rot_found[t["src"]]:
+            fs = [(f["kind"], f["score"]) for f in r["by_src"][t["src"]]]
+            print(f"  missed: rotation of {len(t['names'])} ({t['strategy']}), sleep {t['sleep']} s, jitter "
+                  f"{t['jitter']:.0%} ({t['model']}, {t['activity']}, {t['checkins']} check-ins): {fs or 'no finding'}")
     if args.rita:
         _print_rita(d, r)
     print(f"lowest C2 beacon score {r['c2_lowest']}; benign hosts: {r['benign_findings']} findings, highest score "
@@ -395,6 +436,10 @@ def _print_rita(d: Day, r: dict) -> None:
     kept = [rita.get((t["src"], t["host"])) or 0.0 for t in d.truth if t["kind"] == "c2-keepalive"]
     print(f"kept-alive plain-HTTP implants: RITA >= 0.7: {sum(x >= 0.7 for x in kept)}/{len(kept)} (RITA leaves "
           f"multi-request HTTP connections out)")
+    rot = [max(rita.get((t["src"], n)) or 0.0 for n in t["names"]) for t in d.truth if t["kind"] == "c2-rotation"]
+    print(f"rotating implants (the best of their tenants' channels): RITA >= 0.7: {sum(x >= 0.7 for x in rot)}/"
+          f"{len(rot)}, >= 0.9: {sum(x >= 0.9 for x in rot)}/{len(rot)}; ours: "
+          f"{sum(1 for fs in r['rotation_found'].values() if fs)}/{len(rot)}")
     camp = [rita.get((t["src"], t["host"])) or 0.0 for t in d.truth if t["kind"] == "c2-campaign"]
     print(f"campaign hosts: RITA >= 0.7: {sum(x >= 0.7 for x in camp)}/{len(camp)}, >= 0.9: "
           f"{sum(x >= 0.9 for x in camp)}/{len(camp)}; ours: {len(camp) - len(r['campaign_missed'])}/{len(camp)}")

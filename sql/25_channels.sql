@@ -61,6 +61,47 @@ LEFT JOIN scan_clients cl ON cl.client_id = p.client_id
 LEFT JOIN scan_agents u ON u.ua_id = p.ua_id
 LEFT JOIN scan_ja3_varies v ON v.src_id = p.src_id AND v.raw_id = p.raw_id;
 
+-- A beacon rotating among several serverless tenants: Cobalt Strike's rotate and random host strategies,
+-- or an operator's list of Lambda function URLs or API Gateway ids (each its own tenant in the name,
+-- though one account owns them all), Workers of several accounts, or a Worker and a Vercel app. Each
+-- tenant then gets a share of the check-ins, picked in turn or at random, and no channel of one tenant
+-- is regular (a simulated implant over three Lambda URLs, every 2 min at 30 % jitter: three "low"
+-- contacts, no beacon). Such a source's client (one fingerprint) is also timed across all the
+-- serverless destinations it reaches, as one more channel: its parts are those of each tenant's
+-- channel, which stays as it is, and the rotation channel (dest_key 'rotation:<count>:<md5 of the
+-- tenant keys>', stable while the set of tenants is) is scored on the events of all of them.
+-- Only where the client reaches at least $rotation_min_dests destinations of medium- or
+-- high-confidence catalogue entries, none of them with more than $rotation_max_share of the events
+-- (one busy tenant and a stray visit to another is that tenant's channel again). A browser's visits to
+-- a few serverless sites are timed too, and come out as irregular as browsing is; stage 49 never lists
+-- a rotation channel as a contact (its tenants' channels are, each on its own).
+--   scan_rotations (src, fp, dest_key, dests)   the source and client, and the rotation channel's key
+CREATE OR REPLACE TEMP TABLE scan_rotations AS
+WITH member AS (
+    SELECT k.src, k.fp, k.dest_key, sum(k.cnt) AS cnt
+    FROM scan_part_keys k
+    JOIN scan_names n ON n.raw_id = k.raw_id
+    WHERE n.platform IS NOT NULL AND coalesce(n.platform_confidence, '') <> 'low'
+    GROUP BY k.src, k.fp, k.dest_key
+)
+SELECT src, fp, 'rotation:' || CAST(count(*) AS VARCHAR) || ':' || md5(string_agg(dest_key, ' ' ORDER BY dest_key))
+           AS dest_key,
+       count(*) AS dests
+FROM member
+GROUP BY src, fp
+HAVING count(*) >= $rotation_min_dests AND max(cnt) <= $rotation_max_share * sum(cnt);
+
+INSERT INTO scan_part_keys (src_id, raw_id, by_dns, dst_id, dst_port, client_id, ua_id, cnt, first_epoch, last_epoch,
+                            bytes_out, bytes_in, src_conn, src_eve, src_ssl, src_http, src_answer, later_requests,
+                            answered, longest_s, long_conn_s, src, name_id, dest_key, ja3_values, fp)
+SELECT k.src_id, k.raw_id, k.by_dns, k.dst_id, k.dst_port, k.client_id, k.ua_id, k.cnt, k.first_epoch, k.last_epoch,
+       k.bytes_out, k.bytes_in, k.src_conn, k.src_eve, k.src_ssl, k.src_http, k.src_answer, k.later_requests,
+       k.answered, k.longest_s, k.long_conn_s, k.src, k.name_id, r.dest_key, k.ja3_values, k.fp
+FROM scan_part_keys k
+JOIN scan_rotations r ON r.src = k.src AND r.fp = k.fp
+JOIN scan_names n ON n.raw_id = k.raw_id
+WHERE n.platform IS NOT NULL AND coalesce(n.platform_confidence, '') <> 'low';
+
 CREATE OR REPLACE TEMP TABLE scan_channels AS
 SELECT CAST(row_number() OVER () AS INTEGER) AS chan_id, src, dest_key, fp, events, ja3, ja4, user_agent, ja3_values
 FROM (
@@ -79,6 +120,7 @@ CREATE OR REPLACE TEMP TABLE scan_parts AS
 SELECT c.chan_id, c.events AS chan_events,
        p.src_id, p.raw_id, p.by_dns, p.dst_id, p.dst_port, p.client_id, p.ua_id, p.cnt, p.first_epoch, p.last_epoch,
        p.bytes_out, p.bytes_in, p.src_conn, p.src_eve, p.src_ssl, p.src_http, p.src_answer, p.later_requests,
-       p.longest_s, p.long_conn_s, p.src, p.name_id
+       p.longest_s, p.long_conn_s, p.src, p.name_id,
+       c.dest_key LIKE 'rotation:%' AS rotated    -- a second copy of the part, in its rotation channel
 FROM scan_part_keys p
 JOIN scan_channels c ON c.src = p.src AND c.dest_key = p.dest_key AND c.fp = p.fp;

@@ -28,6 +28,7 @@ WITH per_src AS (
            count(DISTINCT CASE WHEN by_dns THEN chan_id END) AS dns_only_names,
            count(DISTINCT CASE WHEN NOT by_dns AND raw_id IS NOT NULL THEN chan_id END) AS connected_names
     FROM scan_parts
+    WHERE NOT rotated                              -- (a rotation channel's parts are its tenants' again)
     GROUP BY src
 ), cand AS (
     -- mostly DNS-only, and enough names for either rule (few sources: the served count is theirs alone)
@@ -47,7 +48,7 @@ WITH per_src AS (
     FROM scan_parts p
     JOIN cand c ON c.src = p.src
     JOIN connected n ON n.name_id = p.name_id
-    WHERE p.by_dns AND (n.lo_src <> n.hi_src OR n.lo_src <> p.src)
+    WHERE p.by_dns AND NOT p.rotated AND (n.lo_src <> n.hi_src OR n.lo_src <> p.src)
     GROUP BY p.src
 )
 SELECT c.src, c.dns_only_names, c.connected_names

@@ -63,6 +63,8 @@
 --                    contact_ok / contact_score / contact_severity are kept on beacon rows too: a
 --                    beacon under the caller's --min-score is still listed as this contact when it
 --                    qualifies (scan.py), so a weak timer never hides a contact.
+--   A rotation channel (stage 25: one client timed across several serverless tenants) is a beacon
+--   finding or nothing: its tenants' own channels are the contacts.
 -- Inbound (an outside, globally routable source reaching a private destination: scan.py's
 -- scan_src_class and scan_dst_class): an uptime monitor or scanner far more often than a controller
 -- reaching a listening implant, and not what this tool looks for (internal hosts calling out): a
@@ -89,7 +91,8 @@ WITH b0 AS (
            coalesce(cc.nonbrowser, FALSE) AS nonbrowser, coalesce(cc.mismatch, FALSE) AS mismatch,
            coalesce(cc.tool, FALSE) AS tool, coalesce(cc.browser, FALSE) AS browser,
            cc.client_label,
-           fw.src IS NOT NULL AS forwarder
+           fw.src IS NOT NULL AS forwarder,
+           f.dest_key LIKE 'rotation:%' AS rotation
     FROM scan_facts f
     LEFT JOIN scan_beacon b ON b.chan_id = f.chan_id
     LEFT JOIN scan_prevalence p ON p.chan_id = f.chan_id
@@ -159,11 +162,11 @@ WITH b0 AS (
     FROM signs
 ), kinds AS (
     SELECT ev.*,
-           (serverless_ok AND (nonbrowser OR mismatch OR (long_conn AND NOT browser)))
-           OR intel_pattern IS NOT NULL
-           OR timed_contact
-           OR (long_conn AND platform IS NULL AND fp_prevalence = 1 AND nonbrowser AND NOT inbound AND NOT internal)
-               AS contact_ok,
+           ((serverless_ok AND (nonbrowser OR mismatch OR (long_conn AND NOT browser)))
+            OR intel_pattern IS NOT NULL
+            OR timed_contact
+            OR (long_conn AND platform IS NULL AND fp_prevalence = 1 AND nonbrowser AND NOT inbound AND NOT internal))
+           AND NOT rotation AS contact_ok,
            greatest(0.0, least($contact_cap,
                     $contact_base + evidence + CASE WHEN long_conn THEN $w_long_conn ELSE 0 END)) AS contact_score,
            coalesce(beacon >= $beacon_min

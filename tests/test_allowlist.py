@@ -50,6 +50,11 @@ CASES = [
     ("ja3=00000000000000000000000000000000 reason=x", {}, False),
     (f"ja4={GO_JA4} reason=x", {}, True),
     (f"ja4={GO_JA4} src=10.9.9.9 reason=x", {}, False),
+    # a client rotating among tenants (host: its busiest name): a host entry must cover every name it used
+    ("host=api.acme.workers.dev reason=x",
+     {"tenant": None, "rotation": ["api.acme.workers.dev", "c2.evil.workers.dev"]}, False),
+    ("host=*.workers.dev reason=x", {"tenant": None, "rotation": ["api.acme.workers.dev", "c2.evil.workers.dev"]}, True),
+    ("tenant=acme reason=x", {"tenant": None, "rotation": ["api.acme.workers.dev", "c2.evil.workers.dev"]}, False),
 ]
 
 

@@ -132,6 +132,19 @@ def test_table_counts_kept_alive_requests_beside_connections() -> None:
     assert row["connections"] == "3" and row["http_requests"] == "1628"
 
 
+def test_a_rotation_shows_its_busiest_name_and_how_many_more_and_lists_them_in_csv() -> None:
+    names = ["a.one.workers.dev", "=b.two.workers.dev", "c\x1b[2J.three.workers.dev"]
+    rot = _finding(host=names[0], tenant=None, rotation=names)
+    table = render_table(_result(rot, _finding()))
+    rows = table.split("\n\n")[0].splitlines()[2:]
+    assert "a.one.workers.dev +2 " in rows[0] and "+" not in rows[1].split()[4]
+    assert "\x1b" not in table
+    row = dict(zip(CSV_COLUMNS, next(csv.reader(io.StringIO(render_csv([rot]).splitlines()[1])))))
+    # the first cell neutralized as any other (a list cell: as joined); no control character in it
+    assert row["rotation"].split(" | ") == [names[0], names[1], "c[2J.three.workers.dev"]
+    assert json.loads(render_json(_result(rot)))["findings"][0]["rotation"] == names
+
+
 def test_table_without_findings_says_so() -> None:
     assert render_table(_result()).startswith("no findings")
 

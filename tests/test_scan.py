@@ -24,7 +24,7 @@ from analyzer.store import Store
 
 C2_LABELS = ["cs-60s-j0", "cs-60s-j50", "cs-300s-j30-office", "cs-120s-j40-gaps", "cs-60s-j30-tasking",
              "cs-1800s-j30", "cs-3600s-j50", "appscript-redirect", "spoofed-ua", "rotating-workers", "dns-cached",
-             "nonserverless-beacon", "dns-tunnel", "http-keepalive"]
+             "nonserverless-beacon", "dns-tunnel", "http-keepalive", "rotating-tenants"]
 
 
 def _scan(name: str, seed: int = 7, hours: float = 24.0, **kw) -> tuple[ScanResult, object]:
@@ -58,6 +58,9 @@ def test_every_c2_scenario_is_a_beacon_finding(request, fixture: str, label: str
     result, scen = request.getfixturevalue(fixture)
     t = _truth(scen, label)
     found = _find(result, t.src, "beacon")
+    if label == "rotating-tenants":
+        # the rotation channel; a tenant's share of the check-ins can be weakly periodic on its own too
+        found = [f for f in found if f.rotation]
     assert len(found) == 1, f"{label}: {[(f.host, f.kind, f.score) for f in _find(result, t.src)]}"
     f = found[0]
     assert f.score >= 0.75, (label, f.score, f.reasons)
@@ -70,7 +73,8 @@ def test_c2_ranks_above_every_benign_finding(request, fixture: str) -> None:
     result, scen = request.getfixturevalue(fixture)
     c2_src = {_truth(scen, label).src for label in C2_LABELS}
     benign_src = {t.src for t in scen.truth if not t.malicious}
-    c2_scores = [f.score for f in result.findings if f.src in c2_src and f.kind == "beacon"]
+    # each implant's best beacon (a rotating implant's tenants can be weak beacons of their own too)
+    c2_scores = [max(f.score for f in _find(result, src, "beacon")) for src in c2_src]
     benign = [f for f in result.findings if f.src in benign_src]
     assert benign, "the heartbeats and CI runners should still be visible (below the C2)"
     assert min(c2_scores) > max(f.score for f in benign)
@@ -131,6 +135,31 @@ def test_rotating_workers_are_one_channel(mixed) -> None:
     assert len(found) == 1
     assert found[0].tenant == "orbit-relay" and found[0].host.endswith(".orbit-relay.workers.dev")
     assert any("5 different names" in r for r in found[0].reasons)
+
+
+def test_a_client_rotating_among_tenants_is_timed_across_them_and_each_tenant_stays_a_contact(mixed) -> None:
+    """Three Lambda function URLs picked at random per check-in: no tenant's channel is regular on its
+    own (each was a low contact, no beacon); timed across the three as one client, a high beacon."""
+    result, scen = mixed
+    t = _truth(scen, "rotating-tenants")
+    found = _find(result, t.src)
+    (beacon,) = [f for f in found if f.kind == "beacon"]
+    assert beacon.severity == "high" and beacon.score >= 0.9 and 100 <= beacon.period_s <= 125
+    assert beacon.tenant is None and beacon.platform == "AWS Lambda Function URL"
+    assert len(beacon.rotation) == 3 and all(n.endswith(".lambda-url.us-west-2.on.aws") for n in beacon.rotation)
+    assert beacon.host == beacon.rotation[0] and "|rotation:3:" in beacon.channel_key
+    assert beacon.reasons[0].startswith("serverless destinations: 3 tenants of AWS Lambda Function URL")
+    # each tenant keeps its own channel, listed as a non-browser contact (and as a beacon when its share
+    # of the check-ins is regular enough on its own: the rotation channel is the stronger)
+    tenants = [f for f in found if f.rotation is None]
+    assert sorted(f.host for f in tenants if f.kind == "contact") == sorted(beacon.rotation)
+    assert beacon.connections == sum(f.connections for f in tenants if f.kind == "contact")
+    assert all(f.tenant and f.score < beacon.score for f in tenants)
+    # browsing users reach several serverless sites too (Pages, Vercel, Netlify, Apps Script): timed
+    # across them, as irregular as browsing is, never a finding
+    users = {f"10.1.20.{i}" for i in range(10, 18)}
+    assert not [f for f in result.findings if f.rotation and f.src in users]
+    assert all(f.src == t.src for f in result.findings if f.rotation)
 
 
 def test_spoofed_browser_ua_is_called_out(mixed) -> None:
@@ -264,13 +293,52 @@ def test_a_stray_latest_timestamp_is_warned_about_not_silently_scanned() -> None
     later = last + 3 * 365 * 86400.0
     store.con.execute("INSERT INTO dns (ts, epoch, src, query, sensor) VALUES (NULL, ?, '10.9.9.9', 'x.example', 'zeek')",
                       [later])
-    stray = run_scan(store, ScanOptions())
+    # scanned after that time (the clock of a machine that reads an old capture's logs): a stray
+    # timestamp of the past, which only a person can tell apart from a sensor that was off for years
+    import analyzer.scan as scan_module
+    real_now = scan_module._now
+    scan_module._now = lambda: later + 86400.0
+    try:
+        stray = run_scan(store, ScanOptions())
+    finally:
+        scan_module._now = real_now
     assert stray.findings == [] and len(stray.warnings) == 1
     until = datetime.fromtimestamp(last + 1, timezone.utc)
     assert f"--until {until:%Y-%m-%dT%H:%M:%SZ}" in stray.warnings[0] and "holds 1 of " in stray.warnings[0]
     meant = run_scan(store, ScanOptions(until=until))
     assert meant.warnings == [] and not meant.window_at_latest
     assert sorted(f.src for f in meant.findings) == sorted(f.src for f in plain.findings)
+
+
+def test_rows_from_the_future_do_not_move_the_default_window(monkeypatch) -> None:
+    """A sensor clock that jumps ahead for one row (a month past this machine's clock) moved "the last
+    24 h" of every later nightly report of a --db store into an empty future, with exit 0: the window
+    now ends at the last row before such rows, and says so. Nearly all rows in the future (synthetic
+    logs, a machine whose clock is behind) leave the window where it was."""
+    import analyzer.scan as scan_module
+
+    scen = build_scenario("c2", seed=7, hours=8)
+    store = Store()
+    load_into_store(scen, store.con)
+    last = store.con.execute("SELECT max(epoch) FROM conn").fetchone()[0]
+    plain = run_scan(store, ScanOptions())
+    monkeypatch.setattr(scan_module, "_now", lambda: last + 600.0)
+    assert run_scan(store, ScanOptions()).warnings == []       # the logs end just before "now"
+    store.con.execute("INSERT INTO conn (ts, epoch, uid, src, dst, dst_port, proto, sensor) VALUES "
+                      "(NULL, ?, 'Cjump', '10.1.10.11', '1.2.3.4', 443, 'tcp', 'zeek')", [last + 30 * 86400.0])
+    jumped = run_scan(store, ScanOptions())
+    assert sorted((f.src, f.host, f.score) for f in jumped.findings) == sorted((f.src, f.host, f.score) for f in plain.findings)
+    assert jumped.window_end == plain.window_end
+    (w,) = jumped.warnings
+    assert "1 of " in w and "after this machine's clock" in w and "jumped ahead" in w
+    # this machine's clock behind the logs (every row in its future): the window ends at the latest row
+    monkeypatch.setattr(scan_module, "_now", lambda: last - 86400.0 * 365)
+    behind = run_scan(store, ScanOptions())
+    assert behind.findings == [] and behind.window_end > plain.window_end + timedelta(days=29)
+    # an explicit --until is taken as it is
+    monkeypatch.setattr(scan_module, "_now", lambda: last + 600.0)
+    until = datetime.fromtimestamp(last + 30 * 86400.0 + 1, timezone.utc)
+    assert run_scan(store, ScanOptions(until=until)).findings == []
 
 
 @pytest.mark.parametrize("kept", [(), ("dns",), ("tls",), ("http",)])
@@ -408,8 +476,9 @@ def test_a_beacon_under_min_score_is_still_listed_as_its_contact() -> None:
     def non_browser(f: Finding) -> bool:
         return any("non-browser" in r or "client by User-Agent" in r for r in f.reasons)
 
-    serverless = [f for f in full.findings if f.kind == "beacon" and f.platform and non_browser(f)]
-    assert serverless
+    serverless = [f for f in full.findings if f.kind == "beacon" and f.platform and non_browser(f) and not f.rotation]
+    rotations = [f for f in full.findings if f.rotation]
+    assert serverless and rotations
     above = max(f.score for f in serverless) + 1e-6  # every beacon of this day is under the threshold
     store = Store()
     load_into_store(scen, store.con)
@@ -422,6 +491,9 @@ def test_a_beacon_under_min_score_is_still_listed_as_its_contact() -> None:
         # "periodic" for a steady timer under --min-score for its evidence, "weakly periodic" for a weak one
         steady = "weakly periodic" if b.scores["beacon"] < ScanParams().steady_timing else ", periodic"
         assert any(steady in r and "--min-score" in r for r in again[0].reasons), (b.scores, again[0].reasons)
+    for b in rotations:  # a rotation is a beacon or nothing: each of its tenants is still a contact
+        assert not [f for f in cut.findings if f.rotation]
+        assert {f.host for f in _find(cut, b.src, "contact")} >= set(b.rotation)
     assert [f.score for f in cut.findings] == sorted((f.score for f in cut.findings), reverse=True)
     none = run_scan(store, ScanOptions(min_score=above, include_contacts=False))
     assert none.findings == []

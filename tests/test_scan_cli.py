@@ -529,3 +529,42 @@ def test_a_log_on_standard_input_is_scanned_as_the_file_is(tmp_path: Path) -> No
     assert found and json.loads(piped.stdout)["findings"] == found == json.loads(packed.stdout)["findings"]
     nothing = CliRunner().invoke(cli, ["scan", "-", "--format", "json"], input=b"")
     assert nothing.exit_code == 2 and "nothing to scan" in nothing.stderr
+
+
+@pytest.mark.parametrize("command", ["scan", "report"])
+def test_a_night_of_no_logs_into_a_kept_store_is_an_error_and_a_retry_is_not(command: str, tmp_path: Path) -> None:
+    """With --db, a folder with no log in it (a sensor that wrote nothing, a wrong path) was reported as
+    the store's older days again, exit 0; a retry of a night already loaded adds no row and is fine."""
+    import gzip
+
+    db = str(tmp_path / "store.duckdb")
+    logs = write_logs(build_scenario("demo", seed=7, hours=3.0), tmp_path / "night1")
+    out = ["-o", "-", "-f", "json"] if command == "report" else ["--format", "json"]
+    first = CliRunner().invoke(cli, [command, str(tmp_path / "night1"), "--db", db, *out])
+    assert first.exit_code == 0, first.stderr
+    retry = CliRunner().invoke(cli, [command, str(tmp_path / "night1"), "--db", db, *out])
+    assert retry.exit_code == 0, retry.stderr
+    empty = tmp_path / "night2"
+    empty.mkdir()
+    (empty / "conn.log").write_text(logs[0].read_text().split("\n#fields", 1)[0] + "\n")  # a header, no row
+    (empty / "ssl.00:00:00-01:00:00.log.gz").write_bytes(b"\0" * 4096)                   # what a crash leaves
+    res = CliRunner().invoke(cli, [command, str(empty), "--db", db, *out, "-q"])
+    assert res.exit_code == 2 and "loaded no log rows" in res.stderr, res.stderr
+    assert "not a log" in res.stderr             # named under -q: a file named as a log that is none
+
+
+def test_warnings_and_lost_lines_reach_stderr_under_q(tmp_path: Path) -> None:
+    """-q drops progress and counts, not what a nightly job must hear of: the scan's warnings and
+    the lines a file lost, with where."""
+    logs = write_logs(build_scenario("demo", seed=7, hours=3.0), tmp_path / "logs")
+    conn = next(p for p in logs if p.name.startswith("conn"))
+    text = conn.read_text().split("\n")
+    text.insert(9, "not\ta\tconn\tline")
+    conn.write_text("\n".join(text))
+    res = CliRunner().invoke(cli, ["scan", str(tmp_path / "logs"), "--format", "json", "-q"])
+    assert res.exit_code == 0, res.stderr
+    assert "conn.log:10" in res.stderr and "ingested" not in res.stderr
+    for command, out in (("scan", ["--format", "json"]), ("report", ["-o", "-", "-f", "json"])):
+        only_conn = CliRunner().invoke(cli, [command, str(conn), *out, "-q"])  # conn.log alone: a warning
+        assert only_conn.exit_code == 0 and "no DNS, TLS or HTTP record" in only_conn.stderr, only_conn.stderr
+        assert "conn.log:10" in only_conn.stderr

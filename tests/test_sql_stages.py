@@ -1190,3 +1190,47 @@ def test_only_the_channels_that_can_be_findings_get_facts() -> None:
     assert span == pytest.approx(86000 - 5)        # the visit, not only the beacon, bounds the host's span
     kinds = dict(store.con.execute("SELECT host, kind FROM scan_findings").fetchall())
     assert kinds == {"beacon.example.org": "beacon", "x1.acct.workers.dev": "contact"}
+
+
+def test_a_client_rotating_among_serverless_tenants_is_also_one_channel_of_them_all() -> None:
+    """Stage 25: a source's client reaching several serverless tenants is timed across them as one more
+    channel (its key 'rotation:...'), with every event of its tenants; not when one tenant has more
+    than rotation_max_share of them, not across a low-confidence entry (CloudFront), and not with
+    another client's events."""
+    store = Store()
+    con = store.con
+    rng = random.Random(5)
+    urls = [f"{c * 32}.lambda-url.us-east-1.on.aws" for c in "abc"]
+    t, times = T0, {u: [] for u in urls}
+    for _ in range(300):                      # every 2 min at 30 % jitter, a tenant picked at random
+        times[rng.choice(urls)].append(t)
+        t += 120 * (1 - 0.3 * rng.random())
+    for u in urls:
+        _conn_tls(con, "10.0.0.1", u, times[u])
+    _conn_tls(con, "10.0.0.1", "d1111111abcd.cloudfront.net", [T0 + 7 + 600 * i for i in range(40)])  # low confidence
+    _conn_tls(con, "10.0.0.1", "other.workers.dev", [T0 + 11 + 900 * i for i in range(30)], ja4=CHROME_JA4)
+    # one busy tenant and a stray visit to another: that tenant's channel again, no rotation
+    _conn_tls(con, "10.0.0.2", "busy.tenant-a.workers.dev", [T0 + 60 * i for i in range(100)])
+    _conn_tls(con, "10.0.0.2", "stray.tenant-b.workers.dev", [T0 + 33 + 600 * i for i in range(10)])
+    _run(store, "25")
+    chans = con.execute("SELECT src, dest_key, fp, events FROM scan_channels WHERE dest_key LIKE 'rotation:%'").fetchall()
+    assert len(chans) == 1
+    src, key, fp, events = chans[0]
+    assert src == "10.0.0.1" and key.startswith("rotation:3:") and fp == TOOL_JA4
+    assert events == 300 == sum(len(v) for v in times.values())
+    # the tenants keep their own channels
+    tenants = con.execute("SELECT count(*) FROM scan_channels WHERE src = '10.0.0.1' AND dest_key LIKE 'tenant:AWS Lambda%' "
+                          "AND fp = ?", [TOOL_JA4]).fetchone()[0]
+    assert tenants == 3
+    # the key stands for the set of tenants: the same on another run, another with a fourth tenant
+    again = Store()
+    for u in urls:
+        _conn_tls(again.con, "10.0.0.9", u, times[u])
+    _run(again, "25")
+    assert again.con.execute("SELECT dest_key FROM scan_channels WHERE dest_key LIKE 'rotation:%'").fetchall() == [(key,)]
+    # with the rotation's share limit raised, the busy tenant and its stray visit make one too
+    lax = Store()
+    _conn_tls(lax.con, "10.0.0.2", "busy.tenant-a.workers.dev", [T0 + 60 * i for i in range(100)])
+    _conn_tls(lax.con, "10.0.0.2", "stray.tenant-b.workers.dev", [T0 + 33 + 600 * i for i in range(10)])
+    _run(lax, "25", ScanParams(rotation_max_share=0.95))
+    assert lax.con.execute("SELECT count(*) FROM scan_channels WHERE dest_key LIKE 'rotation:2:%'").fetchone()[0] == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import signal
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -16,7 +17,8 @@ db_option = click.option(
     "--db", "db", type=click.Path(dir_okay=False), default=None,
     help="DuckDB store file. Without it, everything happens in memory.",
 )
-quiet_option = click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+quiet_option = click.option("-q", "--quiet", is_flag=True,
+                            help="Print nothing but warnings and errors (no progress, no counts).")
 
 
 #: the signal that ended the command (terminated), if one did
@@ -83,6 +85,51 @@ def nothing_loaded(report, what: str = "scan") -> str:  # type: ignore[no-untype
         why.append(f"{empty} held no data line")
     return (f"nothing to {what}: the {len(report.files)} file(s) given loaded no log rows"
             + (f" ({'; '.join(why)})" if why else "") + "; `serverless-c2 ingest -v PATH...` says why for each")
+
+
+def loaded_nothing(report, db: str | None) -> bool:  # type: ignore[no-untyped-def]
+    """True when the logs given loaded no row and none of them was in the store already: the error of
+    :func:`nothing_loaded`. With ``--db`` a file loaded before adds nothing, which is a cron retry, not
+    an error; a folder with no log at all, or logs that hold no row, is an error with ``--db`` too (the
+    store's older days would otherwise be reported again as if they were tonight's)."""
+    from analyzer.ingest.report import APPENDED, UNCHANGED
+
+    if report.rows_loaded:
+        return False
+    return db is None or not any(f.status in (UNCHANGED, APPENDED) for f in report.files)
+
+
+#: files whose warnings and rejected lines a scan lists on stderr before it says "and N more"
+SCAN_NOTES_MAX = 20
+
+
+def say_file_notes(quiet: bool, report) -> None:  # type: ignore[no-untyped-def]
+    """What the ingest would say of each file that could not be read (a corrupt .gz), or has a warning
+    or a rejected line (a truncated .gz, a line with the wrong field count ...), and how many files
+    were skipped: a scan or report hides none of it. Under ``-q`` too, but for the files skipped as what
+    they are (an empty hour, a log kind the tool does not read): only one named like a log that is
+    none (a crash's NUL-filled file) is said then."""
+    from analyzer.cli.ingest_cmd import file_notes, skip_reasons
+    from analyzer.ingest.report import FAILED, SKIPPED
+
+    # under -q too: a file that could not be read, or lost lines, is what a nightly job must hear of
+    noted = [f for f in report.files if f.warnings or f.lines_rejected or f.status == FAILED]
+    for f in noted[:SCAN_NOTES_MAX]:
+        for note in file_notes(f):
+            click.echo(note, err=True)
+    if len(noted) > SCAN_NOTES_MAX:
+        click.echo(f"... and {len(noted) - SCAN_NOTES_MAX} more file(s) with errors, warnings or rejected lines "
+                   "(`serverless-c2 ingest` on the same paths lists them all)", err=True)
+    skipped = [f for f in report.files if f.status == SKIPPED]
+    if skipped and (not quiet or any(_log_named(f.path) and str(f.reason).startswith("not a log") for f in skipped)):
+        click.echo(f"skipped {len(skipped)} file(s): {skip_reasons(skipped)} "
+                   "(`serverless-c2 ingest -v` on the same paths lists them)", err=True)
+
+
+def _log_named(path: str) -> bool:
+    """A file named as a sensor names its logs (conn.log, conn.09:00:00-10:00:00.log.gz, eve.json)."""
+    name = Path(str(path)).name.lower()
+    return ".log" in name or name.startswith("eve") and ".json" in name
 
 
 #: where the demo day's logs are written before they are ingested (report_cmd, scan_cmd)

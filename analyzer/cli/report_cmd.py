@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from analyzer.cli.common import DEMO_PREFIX, Score, check_sources, db_option, fail, nothing_loaded, quiet_option
+from analyzer.cli.common import (DEMO_PREFIX, Score, check_sources, db_option, fail, loaded_nothing, nothing_loaded,
+                                 quiet_option, say_file_notes)
 from analyzer.errors import AnalyzerError
 from analyzer.findings import SEVERITIES
 
@@ -119,9 +120,8 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
                     ingested = ingest_paths(store, logs)
                 say(f"ingest: {len(ingested.files)} file(s), {ingested.rows_loaded:,} rows, "
                     f"{ingested.lines_rejected:,} rejected line(s)")
-                for failed in ingested.failed:
-                    click.echo(clean(f"serverless-c2: warning: {failed.path}: {failed.reason}"), err=True)
-                if db is None and not ingested.rows_loaded:
+                say_file_notes(quiet, ingested)  # files that could not be read, lines rejected (-q too)
+                if loaded_nothing(ingested, db):
                     fail(clean(nothing_loaded(ingested, "report on")))
             options = ScanOptions(window=window, since=since, until=until,
                                   catalog_files=catalogs, intel_files=intels, allowlist=allowlist,
@@ -151,8 +151,8 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
     say(f"report: {where} ({len(text.encode('utf-8')) / 1024:.0f} KB): {rep.summary.findings} finding(s) ("
         + ", ".join(f"{counts[s]} {s}" for s in SEVERITIES) + f"), {rep.summary.new} new, "
         f"{len(rep.health.gaps)} coverage gap(s)")
-    for warning in rep.warnings:
-        say(f"warning: {warning}")
+    for warning in rep.warnings:  # under -q too: what a nightly job must hear of
+        click.echo(clean(f"warning: {warning}"), err=True)
     if fail_on is not None:
         limit = SEVERITIES.index(fail_on)
         if any(SEVERITIES.index(f.severity) <= limit for f in result.findings if f.severity in SEVERITIES):

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from analyzer.cli.common import DEMO_PREFIX, Score, check_sources, db_option, fail, nothing_loaded, quiet_option
+from analyzer.cli.common import (DEMO_PREFIX, Score, check_sources, db_option, fail, loaded_nothing, nothing_loaded,
+                                 quiet_option, say_file_notes)
 from analyzer.errors import AnalyzerError, InputError
 from analyzer.render import FORMATS, render, strip_control
 
@@ -60,8 +61,8 @@ def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: 
             _say(quiet, f"ingested {report.rows_loaded} rows from {_files_read(report)} file(s)"
                         + (f", {report.lines_rejected} line(s) rejected" if report.lines_rejected else "")
                         + (f", {len(report.failed)} file(s) could not be read" if report.failed else ""))
-            _say_file_notes(quiet, report)
-            if db is None and not report.rows_loaded:
+            say_file_notes(quiet, report)
+            if loaded_nothing(report, db):
                 raise InputError(nothing_loaded(report))
         return run_scan(store, options)
 
@@ -86,32 +87,6 @@ def _files_read(report) -> int:  # type: ignore[no-untyped-def]
     from analyzer.ingest.report import FAILED, SKIPPED
 
     return sum(1 for f in report.files if f.status not in (SKIPPED, FAILED))
-
-
-#: files whose warnings and rejected lines a scan lists on stderr before it says "and N more"
-SCAN_NOTES_MAX = 20
-
-
-def _say_file_notes(quiet: bool, report) -> None:  # type: ignore[no-untyped-def]
-    """What the ingest would say of each file that could not be read (a corrupt .gz), or has a warning
-    or a rejected line (a truncated .gz, a line with the wrong field count ...), and how many files
-    were skipped: a scan hides none of it."""
-    from analyzer.cli.ingest_cmd import file_notes, skip_reasons
-    from analyzer.ingest.report import FAILED, SKIPPED
-
-    if quiet:
-        return
-    noted = [f for f in report.files if f.warnings or f.lines_rejected or f.status == FAILED]
-    for f in noted[:SCAN_NOTES_MAX]:
-        for note in file_notes(f):
-            click.echo(note, err=True)
-    if len(noted) > SCAN_NOTES_MAX:
-        click.echo(f"... and {len(noted) - SCAN_NOTES_MAX} more file(s) with errors, warnings or rejected lines "
-                   "(`serverless-c2 ingest` on the same paths lists them all)", err=True)
-    skipped = [f for f in report.files if f.status == SKIPPED]
-    if skipped:
-        click.echo(f"skipped {len(skipped)} file(s): {skip_reasons(skipped)} "
-                   "(`serverless-c2 ingest -v` on the same paths lists them)", err=True)
 
 
 @click.command("scan")
@@ -202,11 +177,13 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str | None
     except Exception as exc:  # noqa: BLE001 - a crash is an error (exit 2) with one line, never a traceback
         fail(strip_control(f"unexpected {type(exc).__name__}: {exc}"))
     click.echo(render(result, fmt), nl=False)
-    if fmt != "table" and not quiet:
+    if fmt != "table":
         from analyzer.render import summary_line
 
-        for line in summary_line(result).split("\n"):  # the summary, then each warning
-            _say(quiet, line)
+        counts, *warnings = summary_line(result).split("\n")  # the summary, then each warning (-q too)
+        _say(quiet, counts)
+        for line in warnings:
+            click.echo(line, err=True)
 
 
 COMMANDS: list[click.Command] = [scan]

@@ -173,7 +173,8 @@ def channel_names(store: Store, finding: Finding, limit: int = 1000) -> list[str
 
     The finding names one host, but the scan keys a channel by tenant when the matcher found one
     (workers of one account rotating), by redirect pair (script.google.com and
-    script.googleusercontent.com), and matches CNAME targets through the name queried. The other
+    script.googleusercontent.com), by client across tenants when it rotates among them (the finding
+    lists those names), and matches CNAME targets through the name queried. The other
     names come from the scan's ``name_matches`` table and ``analyzer.scan.NAME_GROUPS`` when those
     exist; without them the timeline covers the finding's own host, which is still correct, just
     narrower.
@@ -181,6 +182,8 @@ def channel_names(store: Store, finding: Finding, limit: int = 1000) -> list[str
     if not finding.host:
         return []
     names = {_norm(finding.host)}
+    # a client rotating among several tenants (the scan's stage 25): every name it used
+    names.update(_norm(n) for n in (finding.rotation or ()))
     if finding.cname_of:
         names.add(_norm(finding.cname_of))
     try:

@@ -44,7 +44,7 @@ from typing import Any
 import duckdb
 
 from analyzer.errors import AnalyzerError, InputError, StoreError
-from analyzer.findings import Finding, ScanResult, printable
+from analyzer.findings import SEVERITIES, Finding, ScanResult, printable
 from analyzer.ingest.duplicates import MIN_OVERLAP_SHARE
 from analyzer.narrow import MOVED, moved, narrow
 from analyzer.sqlfiles import list_sql, read_sql
@@ -909,7 +909,10 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
         elif r["kind"] == "contact" and not options.include_contacts:
             continue
         findings.append(_to_finding(r, options.params))
-    findings.sort(key=lambda f: -f.score)  # stable: the SQL order breaks ties
+    # by severity, then score (stable: the SQL order breaks ties): a non-serverless beacon is medium at
+    # most however steady it is (a lone CI runner polling an API every minute scores 1.00), and ranked
+    # by score alone it came before serverless implants at 0.92-0.97; the report orders them so too
+    findings.sort(key=lambda f: (_SEVERITY_RANK.get(f.severity, len(SEVERITIES)), -f.score))
 
     if options.allowlist:
         from analyzer.allowlist import load_allowlist
@@ -957,6 +960,8 @@ def _rotation_names(con: Any, rows: list[dict[str, Any]]) -> None:
         r.setdefault("rotation_platforms", set()).add(platform)
         r.setdefault("rotation_tenants", set()).add((platform, tenant or name))
 
+
+_SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 #: the largest count a finding reports, as each logged count is held (sql/01_ingest_macros.sql,
 #: ingest_count): a 64-bit integer, which every JSON reader and spreadsheet can take

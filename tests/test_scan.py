@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyzer.errors import InputError
-from analyzer.findings import Finding, ScanResult
+from analyzer.findings import SEVERITIES, Finding, ScanResult
 from analyzer.scan import ScanOptions, ScanParams, why_not_beacon, cs_jitter, human_duration, parse_window, run_scan
 from analyzer.ingest import ingest_paths
 from analyzer.simulate import HOUR, build_scenario, load_into_store, write_logs
@@ -78,9 +78,27 @@ def test_c2_ranks_above_every_benign_finding(request, fixture: str) -> None:
     benign = [f for f in result.findings if f.src in benign_src]
     assert benign, "the heartbeats and CI runners should still be visible (below the C2)"
     assert min(c2_scores) > max(f.score for f in benign)
-    # and the order of the result itself is by score
-    scores = [f.score for f in result.findings]
-    assert scores == sorted(scores, reverse=True)
+    # and the order of the result itself is by severity, then score
+    order = [(SEVERITIES.index(f.severity), -f.score) for f in result.findings]
+    assert order == sorted(order)
+
+
+def test_findings_are_ordered_by_severity_then_score() -> None:
+    """A lone CI runner polling an API every minute is a steadier timer than a 50 %-jitter implant on a
+    Worker, and scores higher, but a non-serverless beacon is medium at most: ranked by score alone it
+    came first. The scan lists the high implant first, as the report does."""
+    from analyzer.simulate import GO, PYTHON, Builder
+
+    b = Builder("rank", 3)
+    b.beacon("implant", "10.1.10.30", ["x.relay-ops.workers.dev"], PYTHON, sleep=600, jitter=0.5, style="sym",
+             office_hours=True)
+    b.periodic("ci", ["10.0.3.5"], "api.github.com", GO, sleep=60.0, jitter=0.02)
+    store = Store()
+    load_into_store(b.finish(), store.con)
+    implant, runner = run_scan(store, ScanOptions()).findings
+    assert (implant.host, implant.severity, runner.host, runner.severity) == \
+        ("x.relay-ops.workers.dev", "high", "api.github.com", "medium")
+    assert runner.score > implant.score
 
 
 def test_browsing_and_poisson_are_not_beacons(mixed) -> None:
@@ -494,7 +512,8 @@ def test_a_beacon_under_min_score_is_still_listed_as_its_contact() -> None:
     for b in rotations:  # a rotation is a beacon or nothing: each of its tenants is still a contact
         assert not [f for f in cut.findings if f.rotation]
         assert {f.host for f in _find(cut, b.src, "contact")} >= set(b.rotation)
-    assert [f.score for f in cut.findings] == sorted((f.score for f in cut.findings), reverse=True)
+    order = [(SEVERITIES.index(f.severity), -f.score) for f in cut.findings]
+    assert order == sorted(order)
     none = run_scan(store, ScanOptions(min_score=above, include_contacts=False))
     assert none.findings == []
 

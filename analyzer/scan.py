@@ -459,6 +459,27 @@ _SCAN_SETTINGS = {"preserve_insertion_order": False, "enable_progress_bar": Fals
 #: the stage file that joins the logs on their connection ids (:func:`repeated_ids`, :func:`join_multiplied`)
 JOIN_STAGE = "21_events_2_conn.sql"
 
+#: TLS SNIs that name no destination: the outer (public) name of an Encrypted Client Hello, which
+#: Chrome and Firefox send to every site of a provider that offers ECH (Cloudflare: cloudflare-ech.com,
+#: its only one), and a Go 1.23+ client configured with ECH sends too. The real name is inside the
+#: encrypted hello; a connection with one of these is named from its host's DNS answers, as one with
+#: no SNI is (stage 21). Keyed by the outer name, an implant's Worker became a non-serverless
+#: "cloudflare-ech.com" beacon beside a DNS-only channel of the Worker timed by its lookups.
+ECH_OUTER_NAMES = ("cloudflare-ech.com",)
+#: the raw spellings of those names stage 21 takes ($ech_1 ... ; a name logged in more case or
+#: trailing-dot variants than this keeps the others as names)
+ECH_SLOTS = 4
+
+
+def _ech_values(con: Any) -> dict[str, Any]:
+    """The stage-21 parameters $ech_1 ... $ech_<ECH_SLOTS>: the numbers (scan_raw_names, stage 20) of
+    the ECH outer names the window's events carry, NULL for the unused slots."""
+    rows = con.execute("SELECT raw_id FROM scan_raw_names WHERE rtrim(lower(raw_name), '.') IN "
+                       f"({', '.join('?' for _ in ECH_OUTER_NAMES)}) ORDER BY raw_id LIMIT ?",
+                       [*ECH_OUTER_NAMES, ECH_SLOTS]).fetchall()
+    ids = [r[0] for r in rows] + [None] * ECH_SLOTS
+    return {f"ech_{i + 1}": ids[i] for i in range(ECH_SLOTS)}
+
 
 #: DuckDB settings for one stage file while it runs (engine-specific, so kept out of the SQL).
 #: 21_events_2_conn: its SQL puts the side to build each hash join on at the right, the smaller one.
@@ -566,6 +587,8 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
             if name.startswith("49_"):
                 _build_client_class(con)
                 _build_addr_class(con, params.beacon_min)
+            if name == JOIN_STAGE:
+                values.update(_ech_values(con))
             with settings(con, _STAGE_SETTINGS.get(name, {})):
                 run_stage(con, name, values)
                 if name == JOIN_STAGE and not values["repeated_ids"] and join_multiplied(con, values):
@@ -1109,7 +1132,7 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
     if r.get("src_answer"):
         port = f", port {r['dst_port']}" if r["dst_port"] is not None else ""
         reasons.append(f"name taken from this host's own DNS answers for the addresses it connected to "
-                       f"(no TLS SNI or HTTP Host logged{port})")
+                       f"(no TLS SNI or HTTP Host logged, or only an encrypted client hello's outer name{port})")
     rotation = r.get("rotation_names")
     tenant = r["tenant"]
     if rotation:

@@ -13,7 +13,8 @@
 -- that key it is in its log): the n-th connection of a key pairs with the n-th handshake, each
 -- connection with at most one. (HTTP, grouped per id in the first file of the stage, pairs with the
 -- first.) Otherwise the key k is the id itself, and the plan is as before.
--- Parameters: $t0, $t1 (window, epoch seconds, half-open), $dns_port, $two_sensors, $repeated_ids.
+-- Parameters: $t0, $t1 (window, epoch seconds, half-open), $dns_port, $two_sensors, $repeated_ids,
+-- $ech_1 ... $ech_4 (the numbers of ECH outer names, NULL when unused).
 CREATE OR REPLACE TEMP TABLE scan_events AS
 WITH conn_src AS (
     SELECT uid, uid AS k, epoch, src_id, dst_id, dst_port, duration, orig_bytes, resp_bytes, suri
@@ -29,12 +30,17 @@ WITH conn_src AS (
           WHERE $repeated_ids) d
     WHERE copy = 1
 ), tls_src AS (
-    SELECT uid, uid AS k, raw_id, client_id, epoch, src_id, dst_id, dst_port, suri
+    -- an Encrypted Client Hello's outer name ($ech_1 ...: analyzer.scan.ECH_OUTER_NAMES, e.g.
+    -- cloudflare-ech.com) names no destination: such a handshake is taken as one without SNI, so that
+    -- its connection is named from its host's DNS answers (below, and 21_events_3)
+    SELECT uid, uid AS k, CASE WHEN raw_id IN ($ech_1, $ech_2, $ech_3, $ech_4) THEN NULL ELSE raw_id END AS raw_id,
+           client_id, epoch, src_id, dst_id, dst_port, suri
     FROM tls_n
     WHERE NOT $repeated_ids
     UNION ALL
-    SELECT uid, conn_key(uid, src_id, dst_id, dst_port, nth), raw_id, client_id, epoch, src_id, dst_id,
-           dst_port, suri
+    SELECT uid, conn_key(uid, src_id, dst_id, dst_port, nth),
+           CASE WHEN raw_id IN ($ech_1, $ech_2, $ech_3, $ech_4) THEN NULL ELSE raw_id END, client_id, epoch,
+           src_id, dst_id, dst_port, suri
     FROM (SELECT t.*, row_number() OVER (PARTITION BY uid, src_id, dst_id, dst_port, epoch
                                          ORDER BY raw_id, client_id) AS copy,
                  dense_rank() OVER (PARTITION BY uid, src_id, dst_id, dst_port ORDER BY epoch) AS nth

@@ -202,6 +202,37 @@ def test_connections_without_a_name_take_the_name_their_host_resolved() -> None:
     assert named == 3  # the Worker's two addresses and the checked name; nothing else
 
 
+def test_an_encrypted_client_hellos_outer_name_is_no_name_and_dns_names_the_connection() -> None:
+    """Chrome, Firefox and a Go client with ECH send 'cloudflare-ech.com' as the SNI of every Cloudflare
+    site: keyed by it, an implant's Worker was a non-serverless beacon to cloudflare-ech.com beside a
+    DNS-only channel of the Worker timed by its lookups. Such a handshake is taken as one without SNI:
+    its connection is named from the host's DNS answers (here two names behind one address, each
+    connection by the last answer before it), and keeps its client; with no answer, it is keyed by
+    address, never by the outer name. Any other SNI stays the name."""
+    store = Store()
+    ip = "104.18.9.9"
+    for t, name in ((T0 - 0.5, "c2.acct.workers.dev"), (T0 + 1805, "www.blog.example"),
+                    (T0 + 1900, "c2.acct.workers.dev")):
+        store.con.execute("INSERT INTO dns (ts, epoch, uid, src, dst, dst_port, query, qtype, rcode, answers, ttls,"
+                          " sensor) VALUES (NULL, ?, ?, '10.0.0.1', '10.0.0.53', 53, ?, 'A', 'NOERROR', [?], [300.0],"
+                          " 'zeek')", [t, f"D{t}", name, ip])
+    beacon = [T0 + 60 * i for i in range(60)]
+    _conn_tls(store.con, "10.0.0.1", "cloudflare-ech.com", [t for t in beacon if not T0 + 1805 <= t < T0 + 1900],
+              dst=ip, uid_prefix="b")
+    _conn_tls(store.con, "10.0.0.1", "Cloudflare-ECH.com.", [T0 + 1810, T0 + 1815], dst=ip, uid_prefix="w",
+              ja4=CHROME_JA4)                                                  # the blog, in a browser
+    _conn_tls(store.con, "10.0.0.2", "cloudflare-ech.com", [T0 + 5, T0 + 65], dst=ip, uid_prefix="n")  # no answer
+    _conn_tls(store.con, "10.0.0.3", "cloudflare-ech.com.evil.example", [T0 + 7], dst=ip, uid_prefix="o")
+    _run(store, "25")
+    keys = store.con.execute("SELECT src, dest_key, fp, events FROM scan_channels ORDER BY ALL").fetchall()
+    assert keys == [
+        ("10.0.0.1", "name:www.blog.example", CHROME_JA4, 2),
+        ("10.0.0.1", "tenant:Cloudflare Workers/acct", TOOL_JA4, 59),
+        ("10.0.0.2", f"ip:{ip}:443", TOOL_JA4, 2),
+        ("10.0.0.3", "name:cloudflare-ech.com.evil.example", TOOL_JA4, 1),
+    ], keys
+
+
 def test_an_address_resolved_to_several_names_names_each_connection_by_the_last_answer_before_it() -> None:
     """Cloudflare serves millions of names from a few hundred addresses: a host browsing a site behind
     one and beaconing to a Worker behind the same had every connection to it keyed by the address,

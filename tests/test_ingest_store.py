@@ -213,6 +213,7 @@ def test_cli_summary_table_and_strict_exit(tmp_path):
     assert missing.exit_code == 2 and "no such file" in missing.stderr
 
 
+
 def test_cli_escapes_terminal_control_characters(tmp_path):
     p = tmp_path / "dns.log"
     p.write_text(HEADER + "XXXX\t\x1b[31mred\x07\n")
@@ -343,3 +344,26 @@ def test_a_scan_ahead_never_taken_leaves_no_temporary_copy(tmp_path, monkeypatch
             ingest_paths(s, [folder], strict=True)
         assert s.con.execute("SELECT count(*) FROM dns").fetchone() == (0,)
     assert list(spill.iterdir()) == []
+
+
+def test_strict_does_not_fail_on_a_live_logs_last_line_still_being_written(tmp_path):
+    """`current/conn.log` as Zeek writes it ends mid-line: that line is left for the next run (it is read
+    again when the file grows), not lost, so --strict does not exit 1 for it; a bad line still does,
+    and so does a compressed file cut mid-line (it will not grow)."""
+    import gzip
+
+    runner = CliRunner()
+    text = (FIX / "valid_tsv" / "dns.log").read_text().split("#close")[0]
+    live = tmp_path / "current"
+    live.mkdir()
+    (live / "dns.log").write_text(text + "1700000000.5\tCpartial\t10.0")                # no newline yet
+    res = runner.invoke(cli, ["ingest", str(live), "--db", str(tmp_path / "a.duckdb"), "--strict", "-q"])
+    assert res.exit_code == 0, res.stderr
+    (live / "dns.log").write_text(text + "1700000000.5\tCbroken\n" + "1700000000.5\tCpartial\t10.0")
+    res = runner.invoke(cli, ["ingest", str(live), "--db", str(tmp_path / "b.duckdb"), "--strict", "-q"])
+    assert res.exit_code == 1 and "1 line(s) rejected (--strict)" in res.stderr, res.stderr
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    (cut / "dns.log.gz").write_bytes(gzip.compress((text + "1700000000.5\tCpartial\t10.0").encode()))
+    res = runner.invoke(cli, ["ingest", str(cut), "--db", str(tmp_path / "c.duckdb"), "--strict", "-q"])
+    assert res.exit_code == 1, res.stderr

@@ -108,7 +108,8 @@ def file_notes(f: FileReport) -> list[str]:
 @click.command("ingest")
 @click.argument("paths", nargs=-1, required=True)
 @db_option
-@click.option("--strict", is_flag=True, help="Exit with status 1 when any line was rejected or any file failed.")
+@click.option("--strict", is_flag=True, help="Exit with status 1 when any line was rejected (but a live log's "
+              "last line, still being written, which is read again when it grows) or any file failed.")
 @click.option("-v", "--verbose", is_flag=True, help="List every skipped file, not only a count.")
 @quiet_option
 def ingest(paths: tuple[str, ...], db: str | None, strict: bool, verbose: bool, quiet: bool) -> None:
@@ -146,8 +147,12 @@ def ingest(paths: tuple[str, ...], db: str | None, strict: bool, verbose: bool, 
         click.echo(f"serverless-c2: error: {_safe(f.path, 300)}: {_safe(f.reason or 'failed', 300)}", err=True)
     if report.failed:
         sys.exit(2)
-    if strict and report.lines_rejected:
-        click.echo(f"serverless-c2: {report.lines_rejected} line(s) rejected (--strict)", err=True)
+    # a live log's last line, still being written, is read again when the file grows: no loss
+    from analyzer.ingest.pipeline import PENDING_TAIL
+
+    pending = sum(1 for f in report.files for r in f.rejects if r.reason == PENDING_TAIL)
+    if strict and report.lines_rejected > pending:
+        click.echo(f"serverless-c2: {report.lines_rejected - pending} line(s) rejected (--strict)", err=True)
         sys.exit(1)
 
 

@@ -45,6 +45,11 @@ from analyzer.store import Store
 
 Progress = Callable[[str, int, int], None]
 
+#: the reason of a live log's last line, still being written: counted as rejected (loaded + rejected =
+#: data lines), not consumed, and read again when the file grows; ``ingest --strict`` does not fail on it
+PENDING_TAIL = "incomplete last line (no newline at end of file); not consumed, it is read again if the file grows"
+
+
 #: ingest_files rows whose (size_bytes, head_sha256) fingerprint a consumed prefix. Skipped files
 #: count too: a header-only live log that grows later, a JSON stream of other kinds that later gets
 #: dns lines. (Files skipped from their first bytes store the fingerprint of their first 64 KiB with their
@@ -653,7 +658,7 @@ def _load(
                 # a .gz that ends mid-line was cut short (a rotated log is compressed whole): it does not grow
                 "incomplete last line: the compressed file ends mid-line (truncated)"
                 if path.name.endswith(".gz") else
-                "incomplete last line (no newline at end of file); not consumed, it is read again if the file grows",
+                PENDING_TAIL,
                 scan.partial_tail[:1000].decode("utf-8", "backslashreplace"),
             )
             data += 1

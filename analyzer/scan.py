@@ -69,6 +69,7 @@ class ScanParams:
     dns_port: int = 53               # connections to this port are DNS, scored from dns rows instead
     sensor_match_s: float = 1.0      # Zeek and Suricata records of one connection/query start this close
     sensor_match_min_share: float = 0.5  # ... and merged only when this share of Suricata's has a Zeek twin
+    sensor_skew_max_s: float = 120.0  # the two sensors' clocks measured apart up to this much, and matched so
     min_checkins: int = 4            # a channel needs at least this many events to be timed
     min_intervals: int = 3           # ... and this many kept intervals to get a beacon score
     request_gap_s: float = 5.0       # a later request on a kept-alive HTTP connection is a check-in of its
@@ -825,8 +826,13 @@ def _two_sensors(con: Any, t0: float, t1: float) -> str | None:
 
 def _merged(con: Any, start: str, params: ScanParams) -> str:
     """The two-sensor warning (:func:`_two_sensors`), with what the scan matched across the sensors."""
-    flows, queries, suricata_flows = con.execute(
-        "SELECT flows, dns_queries, suricata_flows FROM scan_sensor_merge").fetchone()
+    flows, queries, suricata_flows, skew_flows, skew_dns = con.execute(
+        "SELECT flows, dns_queries, suricata_flows, flows_skew_s, dns_skew_s FROM scan_sensor_merge").fetchone()
+    skew = skew_flows if flows else skew_dns
+    if (flows or queries) and abs(skew or 0) > params.sensor_match_s / 2:
+        # matched on Zeek's clock (sql/21_events_0_sensors.sql): say how far apart the two were
+        start += (f" (Suricata's clock {abs(skew):.1f} s {'ahead of' if skew > 0 else 'behind'} Zeek's, measured "
+                  f"on the records both logged and taken out to match them)")
     if not flows and not queries:
         return (f"{start}, but under {params.sensor_match_min_share:.0%} of Suricata's {suricata_flows} "
                 f"flow(s) match a Zeek connection (same addresses and port, starting within "

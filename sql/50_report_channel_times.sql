@@ -11,6 +11,7 @@
 --   $ua         User-Agent, used only when the channel has no TLS fingerprint (cleartext HTTP)
 --   $since, $until  the report window as epoch seconds, [since, until)
 --   $sensor_match_s  Zeek and Suricata records this close are one (ScanParams.sensor_match_s, stage 21)
+--   $sensor_skew_s   Suricata's clock less Zeek's, as the scan measured it (0: the same clock)
 --   $request_gap_s  quiet time after which a later request on a kept-alive HTTP connection is a
 --               check-in of its own (the scan's ScanParams.request_gap_s, stage 21)
 -- Output: one row per check-in time: epoch DOUBLE, origin VARCHAR ('conn' | 'tls' | 'http' | 'dns'),
@@ -100,18 +101,25 @@ hits AS (
     UNION ALL
     SELECT epoch, origin, suri FROM ip_hits
 ),
+on_zeek AS (
+    -- Suricata's records on Zeek's clock ($sensor_skew_s: Suricata's clock less Zeek's, as the scan
+    -- measured it, stage 21), for the matching only
+    SELECT epoch, origin, coalesce(suri, FALSE) AS suri,
+           epoch - CASE WHEN coalesce(suri, FALSE) THEN $sensor_skew_s ELSE 0 END AS t
+    FROM hits
+),
 nearest AS (
     -- the nearest Zeek record before and after each record, in one sort (as stage 21 finds them)
-    SELECT epoch, origin, coalesce(suri, FALSE) AS suri,
-           max(CASE WHEN NOT coalesce(suri, FALSE) THEN epoch END) OVER (
-               ORDER BY epoch ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS zeek_before,
-           min(CASE WHEN NOT coalesce(suri, FALSE) THEN epoch END) OVER (
-               ORDER BY epoch ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS zeek_after
-    FROM hits
+    SELECT epoch, origin, suri, t,
+           max(CASE WHEN NOT suri THEN t END) OVER (
+               ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS zeek_before,
+           min(CASE WHEN NOT suri THEN t END) OVER (
+               ORDER BY t ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS zeek_after
+    FROM on_zeek
 )
 SELECT epoch, origin
 FROM nearest
 WHERE NOT suri
-   OR NOT (coalesce(epoch - zeek_before <= $sensor_match_s, FALSE)
-           OR coalesce(zeek_after - epoch <= $sensor_match_s, FALSE))
+   OR NOT (coalesce(t - zeek_before <= $sensor_match_s, FALSE)
+           OR coalesce(zeek_after - t <= $sensor_match_s, FALSE))
 ORDER BY epoch;

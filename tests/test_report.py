@@ -269,3 +269,21 @@ def test_a_fleet_is_plotted_once_and_its_other_hosts_named(seeded):
     doc = json.loads(render(rep, "json"))
     assert sum(1 for f in doc["findings"] if f["same_as"] == lead.rank) == 5
     assert f"the same finding as #{lead.rank}" in render(rep, "md")
+
+
+def test_the_timeline_of_two_sensors_whose_clocks_differ_counts_each_check_in_once(tmp_path):
+    """Zeek and a Suricata 5 s ahead of it on one link: the scan matches them on one clock (stage 21
+    measures the offset), and so does the report's timeline, which had every check-in twice, 5 s apart."""
+    from analyzer.ingest import ingest_paths
+    from analyzer.scan import ScanOptions, run_scan
+    from analyzer.simulate import DEFAULT_START, build_scenario, write_logs
+
+    zeek = write_logs(build_scenario("demo", seed=7, hours=6.0), tmp_path / "zeek", fmt="zeek-tsv")
+    eve = write_logs(build_scenario("demo", seed=7, hours=6.0, start=DEFAULT_START + 5.0), tmp_path / "eve", fmt="eve")
+    with Store() as store:
+        ingest_paths(store, [str(p) for p in zeek + eve])
+        result = run_scan(store, ScanOptions())
+        rep = build_report(store, result)
+    worker = next(i for i in rep.findings if i.finding.host == "cdn-sync.orbit-relay.workers.dev")
+    assert worker.finding.connections > 100
+    assert len(worker.times.epochs) == worker.finding.connections

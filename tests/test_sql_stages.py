@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import pytest
 
 from analyzer.errors import AnalyzerError
-from analyzer.scan import BIGINT_RANGE, LOG_BITS, ScanOptions, ScanParams, prepare_inputs, run_scan, run_stage, score_channels, scoring_stages
+from analyzer.scan import BIGINT_RANGE, ECH_SLOTS, LOG_BITS, ScanOptions, ScanParams, prepare_inputs, run_scan, run_stage, score_channels, scoring_stages
 from analyzer.sqlfiles import list_sql, read_sql
 from analyzer.store import Store
 
@@ -93,8 +93,9 @@ def test_no_magic_numbers(name: str) -> None:
 @pytest.mark.parametrize("name", scoring_stages())
 def test_every_parameter_has_a_value(name: str) -> None:
     used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", _code(name)))
+    ech = {f"ech_{i + 1}" for i in range(ECH_SLOTS)}   # the ECH outer names' numbers (analyzer.scan._ech_values)
     assert used <= set(ScanParams.__dataclass_fields__) | {"t0", "t1", "data_span", "p0_tight", "two_sensors",
-                                                          "repeated_ids", *BIGINT_RANGE, *LOG_BITS}, name
+                                                          "repeated_ids", *BIGINT_RANGE, *LOG_BITS, *ech}, name
 
 
 DUCKDB_ONLY = ("list_entropy", "string_split", "quantile_cont", "median(", "mode(", "arg_max", "arg_min",

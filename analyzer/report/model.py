@@ -224,11 +224,21 @@ def channel_times(store: Store, finding: Finding, since: datetime | None, until:
             "until": _epoch(until),
             "request_gap_s": ScanParams().request_gap_s,
             "sensor_match_s": ScanParams().sensor_match_s,
+            "sensor_skew_s": _sensor_skew(store),
         },
     ).fetchall()
     origins = Counter(origin for _, origin in rows)
     return ChannelTimes([float(e) for e, _ in rows if e is not None],
                         origins.most_common(1)[0][0] if origins else "none")
+
+
+def _sensor_skew(store: Store) -> float:
+    """Suricata's clock less Zeek's, as the scan measured it where it matched the two sensors' records
+    of one link (its table scan_sensor_merge: sql/21_events_0_sensors.sql); 0 otherwise."""
+    if not _has_table(store, "scan_sensor_merge"):
+        return 0.0
+    row = store.con.execute("SELECT flows, flows_skew_s FROM scan_sensor_merge").fetchone()
+    return float(row[1] or 0.0) if row and row[0] else 0.0
 
 
 def platform_breakdown(findings: list[Finding]) -> list[PlatformRow]:

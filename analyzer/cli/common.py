@@ -89,14 +89,16 @@ def nothing_loaded(report, what: str = "scan") -> str:  # type: ignore[no-untype
 
 def loaded_nothing(report, db: str | None) -> bool:  # type: ignore[no-untyped-def]
     """True when the logs given loaded no row and none of them was in the store already: the error of
-    :func:`nothing_loaded`. With ``--db`` a file loaded before adds nothing, which is a cron retry, not
+    :func:`nothing_loaded`. With ``--db`` a file loaded before (or records loaded before, under another
+    file name) adds nothing, which is a cron retry, not
     an error; a folder with no log at all, or logs that hold no row, is an error with ``--db`` too (the
     store's older days would otherwise be reported again as if they were tonight's)."""
     from analyzer.ingest.report import APPENDED, UNCHANGED
 
     if report.rows_loaded:
         return False
-    return db is None or not any(f.status in (UNCHANGED, APPENDED) for f in report.files)
+    # a file loaded before, or one whose records all repeat those of one (a capture replayed again)
+    return db is None or not any(f.status in (UNCHANGED, APPENDED) or f.duplicates for f in report.files)
 
 
 #: files whose warnings and rejected lines a scan lists on stderr before it says "and N more"

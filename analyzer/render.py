@@ -90,12 +90,15 @@ def _fmt_period(f: Finding) -> str:
 GROUP_LIST_MAX = 20
 #: periods within this fraction of the group's first are one cadence
 GROUP_PERIOD_TOL = 0.05
+#: scores this close to the group's first are one finding's (a 12-host agent scored 0.56, 0.57 and 0.58
+#: on three rows of one table, by the small differences of each host's day)
+GROUP_SCORE_TOL = 0.05
 
 
 def _group_key(f: Finding, host: str) -> tuple:
-    """What members of one fleet share: everything shown in a row but the source, its counts and its
-    exact period (compared apart, with a tolerance)."""
-    return (f.kind, f.severity, f"{f.score:.2f}", host, f.platform, f.tenant, f.ja4 or f.ja3 or f.user_agent)
+    """What members of one fleet share: everything shown in a row but the source, its counts, its exact
+    score and its exact period (compared apart, with a tolerance)."""
+    return (f.kind, f.severity, host, f.platform, f.tenant, f.ja4 or f.ja3 or f.user_agent)
 
 
 def _same_cadence(a: float | None, b: float | None) -> bool:
@@ -104,17 +107,21 @@ def _same_cadence(a: float | None, b: float | None) -> bool:
     return abs(a - b) <= GROUP_PERIOD_TOL * max(a, b)
 
 
+def _alike(lead: Finding, f: Finding) -> bool:
+    return _same_cadence(lead.period_s, f.period_s) and abs(lead.score - f.score) <= GROUP_SCORE_TOL + 1e-9
+
+
 def fleet_groups(findings: Sequence[Finding], display_host: Callable[[Finding], str] | None = None) -> list[list[int]]:
     """Indexes of ``findings`` grouped into fleets: findings that differ only by their source host
-    (the same destination as ``display_host`` shows it, client, kind, severity, score, and a cadence
-    within GROUP_PERIOD_TOL). Groups are in the order of their first member, members in input order;
+    (the same destination as ``display_host`` shows it, client, kind and severity, a score within
+    GROUP_SCORE_TOL and a cadence within GROUP_PERIOD_TOL of the group's first). Groups are in the order of their first member, members in input order;
     a finding alike no other is a group of one."""
     show = display_host or (lambda f: f.host or f"{f.dst}:{f.dst_port}")
     groups: list[list[int]] = []
     by_key: dict[tuple, list[list[int]]] = {}
     for i, f in enumerate(findings):
         candidates = by_key.setdefault(_group_key(f, show(f)), [])
-        group = next((g for g in candidates if _same_cadence(findings[g[0]].period_s, f.period_s)), None)
+        group = next((g for g in candidates if _alike(findings[g[0]], f)), None)
         if group is None:
             group = []
             candidates.append(group)
@@ -169,8 +176,8 @@ def render_table(result: ScanResult, *, reasons: bool = True) -> str:
                 listed = ", ".join(strip_control(s) for s in others[:GROUP_LIST_MAX])
                 rest = (f" and {len(others) - GROUP_LIST_MAX} more (--format json lists every finding)"
                         if len(others) > GROUP_LIST_MAX else "")
-                out.append(f"    - the same finding (destination, client, score; period within "
-                           f"{GROUP_PERIOD_TOL:.0%}) from {listed}{rest}; the reasons above are "
+                out.append(f"    - the same finding (destination, client; score within {GROUP_SCORE_TOL:g}, period "
+                           f"within {GROUP_PERIOD_TOL:.0%}) from {listed}{rest}; the reasons above are "
                            f"{strip_control(f.src)}'s")
     out.append("")
     first, *warnings = summary_line(result).split("\n")  # the counts, then its warnings, one per line

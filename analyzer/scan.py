@@ -938,6 +938,7 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
         elif r["kind"] == "contact" and not options.include_contacts:
             continue
         findings.append(_to_finding(r, options.params))
+    _note_rotation_members(findings)
     # by severity, then score (stable: the SQL order breaks ties): a non-serverless beacon is medium at
     # most however steady it is (a lone CI runner polling an API every minute scores 1.00), and ranked
     # by score alone it came before serverless implants at 0.92-0.97; the report orders them so too
@@ -969,6 +970,19 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
 ROTATION_NAMES_LISTED = 50
 #: ... and its reason, with their check-ins
 ROTATION_SHOWN = 5
+
+
+def _note_rotation_members(findings: list[Finding]) -> None:
+    """A finding of one tenant of a rotation that is listed as a beacon (same source and client, a name
+    it rotates among) says so: its own channel holds only a share of the check-ins."""
+    for rot in (f for f in findings if f.rotation and f.kind == "beacon"):
+        names = set(rot.rotation or ())
+        for f in findings:
+            if (f.rotation is None and f.src == rot.src and f.host in names
+                    and (f.ja4, f.ja3, f.user_agent) == (rot.ja4, rot.ja3, rot.user_agent)):
+                f.reasons.append(f"one of the {len(names)} names this client rotates among: its check-ins across "
+                                 f"all of them are a beacon every {human_duration(rot.period_s)} "
+                                 f"(listed for {printable(rot.host, 80)} +{len(names) - 1}, score {rot.score:.2f})")
 
 
 def _rotation_names(con: Any, rows: list[dict[str, Any]]) -> None:

@@ -124,6 +124,17 @@ def test_table_shows_a_fleet_once_and_names_every_member() -> None:
     assert warning == "warning: a warning"
 
 
+def test_a_fleets_scores_a_little_apart_are_one_row_and_further_apart_are_not() -> None:
+    """A 12-host agent scored 0.56, 0.57 and 0.58 (each host's day differs a little): three rows of
+    one finding. Scores within 0.05 of the group's first are one row; 0.10 apart is another finding."""
+    hosts = [_finding(src=f"10.0.4.{i}", host="corp-inventory.azurewebsites.net", score=s, severity="low",
+                      period_s=300.0) for i, s in enumerate((0.58, 0.57, 0.56, 0.58, 0.47), start=20)]
+    table, details = render_table(_result(*hosts)).split("\n\n")[:2]
+    rows = table.splitlines()[2:]
+    assert len(rows) == 2 and "10.0.4.20 +3" in rows[0] and "10.0.4.24" in rows[1]
+    assert "score within 0.05" in details
+
+
 def test_table_counts_kept_alive_requests_beside_connections() -> None:
     kept = _finding(src="10.1.10.26", connections=3, http_requests=1628)
     rows = render_table(_result(kept, _finding(host="other.acct.workers.dev"))).split("\n\n")[0].splitlines()[2:]

@@ -173,6 +173,8 @@ def test_a_client_rotating_among_tenants_is_timed_across_them_and_each_tenant_st
     assert sorted(f.host for f in tenants if f.kind == "contact") == sorted(beacon.rotation)
     assert beacon.connections == sum(f.connections for f in tenants if f.kind == "contact")
     assert all(f.tenant and f.score < beacon.score for f in tenants)
+    assert all(any(r.startswith("one of the 3 names this client rotates among") and beacon.host in r for r in f.reasons)
+               for f in tenants)
     # browsing users reach several serverless sites too (Pages, Vercel, Netlify, Apps Script): timed
     # across them, as irregular as browsing is, never a finding
     users = {f"10.1.20.{i}" for i in range(10, 18)}

@@ -71,34 +71,50 @@ LEFT JOIN scan_ja3_varies v ON v.src_id = p.src_id AND v.raw_id = p.raw_id;
 -- channel, which stays as it is, and the rotation channel (dest_key 'rotation:<count>:<md5 of the
 -- tenant keys>', stable while the set of tenants is) is scored on the events of all of them.
 -- Only where the client reaches at least $rotation_min_dests destinations of medium- or
--- high-confidence catalogue entries, none of them with more than $rotation_max_share of the events
--- (one busy tenant and a stray visit to another is that tenant's channel again). A browser's visits to
--- a few serverless sites are timed too, and come out as irregular as browsing is; stage 49 never lists
--- a rotation channel as a contact (its tenants' channels are, each on its own).
---   scan_rotations (src, fp, dest_key, dests)   the source and client, and the rotation channel's key
+-- high-confidence catalogue entries that fewer than $fleet_large internal hosts reach, none of them
+-- with more than $rotation_max_share of the events (one busy tenant and a stray visit to another is
+-- that tenant's channel again). Stage 49 lists a rotation channel as a beacon or not at all (its
+-- tenants' channels are the contacts), and never a browser's: a browser's serverless sites and an
+-- extension or a dashboard tab polling one of them, timed together, made a "rotation".
+--   scan_rotations (src, fp, dest_key, rot_key)   each tenant (dest_key) of a source's rotating client, and
+--                                                 the rotation channel's key
 CREATE OR REPLACE TEMP TABLE scan_rotations AS
-WITH member AS (
-    SELECT k.src, k.fp, k.dest_key, sum(k.cnt) AS cnt
+WITH serverless AS (
+    SELECT k.src, k.fp, k.dest_key, k.cnt
     FROM scan_part_keys k
     JOIN scan_names n ON n.raw_id = k.raw_id
     WHERE n.platform IS NOT NULL AND coalesce(n.platform_confidence, '') <> 'low'
-    GROUP BY k.src, k.fp, k.dest_key
+), uncommon AS (
+    -- tenants fewer than $fleet_large internal hosts reach: an implant's are its own (or a campaign's
+    -- few hosts'). The sites and services a whole office uses are not what it rotates among, and with
+    -- them a browser's day of several sites and a poller of its own (an extension on 10 hosts polling
+    -- a Worker every 5 min) was timed together as a medium "rotation"
+    SELECT dest_key FROM serverless GROUP BY dest_key HAVING count(DISTINCT src) < $fleet_large
+), member AS (
+    SELECT s.src, s.fp, s.dest_key, sum(s.cnt) AS cnt
+    FROM serverless s
+    JOIN uncommon u ON u.dest_key = s.dest_key
+    GROUP BY s.src, s.fp, s.dest_key
+), rotating AS (
+    SELECT src, fp, 'rotation:' || CAST(count(*) AS VARCHAR) || ':' || md5(string_agg(dest_key, ' ' ORDER BY dest_key))
+               AS rot_key
+    FROM member
+    GROUP BY src, fp
+    HAVING count(*) >= $rotation_min_dests AND max(cnt) <= $rotation_max_share * sum(cnt)
 )
-SELECT src, fp, 'rotation:' || CAST(count(*) AS VARCHAR) || ':' || md5(string_agg(dest_key, ' ' ORDER BY dest_key))
-           AS dest_key,
-       count(*) AS dests
-FROM member
-GROUP BY src, fp
-HAVING count(*) >= $rotation_min_dests AND max(cnt) <= $rotation_max_share * sum(cnt);
+-- one row per tenant of each rotation: its channel's key (dest_key) and the rotation's (rot_key)
+SELECT m.src, m.fp, m.dest_key, r.rot_key
+FROM member m
+JOIN rotating r ON r.src = m.src AND r.fp = m.fp;
 
 INSERT INTO scan_part_keys (src_id, raw_id, by_dns, dst_id, dst_port, client_id, ua_id, cnt, first_epoch, last_epoch,
                             bytes_out, bytes_in, src_conn, src_eve, src_ssl, src_http, src_answer, later_requests,
                             answered, longest_s, long_conn_s, src, name_id, dest_key, ja3_values, fp)
 SELECT k.src_id, k.raw_id, k.by_dns, k.dst_id, k.dst_port, k.client_id, k.ua_id, k.cnt, k.first_epoch, k.last_epoch,
        k.bytes_out, k.bytes_in, k.src_conn, k.src_eve, k.src_ssl, k.src_http, k.src_answer, k.later_requests,
-       k.answered, k.longest_s, k.long_conn_s, k.src, k.name_id, r.dest_key, k.ja3_values, k.fp
+       k.answered, k.longest_s, k.long_conn_s, k.src, k.name_id, r.rot_key, k.ja3_values, k.fp
 FROM scan_part_keys k
-JOIN scan_rotations r ON r.src = k.src AND r.fp = k.fp
+JOIN scan_rotations r ON r.src = k.src AND r.fp = k.fp AND r.dest_key = k.dest_key
 JOIN scan_names n ON n.raw_id = k.raw_id
 WHERE n.platform IS NOT NULL AND coalesce(n.platform_confidence, '') <> 'low';
 

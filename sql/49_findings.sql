@@ -64,7 +64,8 @@
 --                    beacon under the caller's --min-score is still listed as this contact when it
 --                    qualifies (scan.py), so a weak timer never hides a contact.
 --   A rotation channel (stage 25: one client timed across several serverless tenants) is a beacon
---   finding or nothing: its tenants' own channels are the contacts.
+--   finding or nothing: its tenants' own channels are the contacts. Never a browser's (by its JA4): a
+--   browser's sites and a page or extension polling one of them, timed together, are no rotation.
 -- Inbound (an outside, globally routable source reaching a private destination: scan.py's
 -- scan_src_class and scan_dst_class): an uptime monitor or scanner far more often than a controller
 -- reaching a listening implant, and not what this tool looks for (internal hosts calling out): a
@@ -172,7 +173,8 @@ WITH b0 AS (
            coalesce(beacon >= $beacon_min
                     AND last_epoch - first_epoch >= least($min_span_s, $span_frac * least($data_span, src_span))
                     AND (NOT fast_cadence OR (NOT dst_private AND src_fast_channels <= $strobe_max_fanout))
-                    AND NOT dst_no_reply AND NOT forwarded,
+                    AND NOT dst_no_reply AND NOT forwarded
+                    AND NOT (rotation AND browser),
                     FALSE) AS is_beacon
     FROM ev
 ), scored AS (

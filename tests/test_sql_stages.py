@@ -1241,6 +1241,10 @@ def test_a_client_rotating_among_serverless_tenants_is_also_one_channel_of_them_
         _conn_tls(con, "10.0.0.1", u, times[u])
     _conn_tls(con, "10.0.0.1", "d1111111abcd.cloudfront.net", [T0 + 7 + 600 * i for i in range(40)])  # low confidence
     _conn_tls(con, "10.0.0.1", "other.workers.dev", [T0 + 11 + 900 * i for i in range(30)], ja4=CHROME_JA4)
+    # a tenant five hosts reach (an office's site or service) is none of a rotation's
+    for h in range(4):
+        _conn_tls(con, f"10.0.1.{h}", "app.common-tenant.workers.dev", [T0 + 13 + 700 * i for i in range(20)])
+    _conn_tls(con, "10.0.0.1", "app.common-tenant.workers.dev", [T0 + 17 + 700 * i for i in range(20)])
     # one busy tenant and a stray visit to another: that tenant's channel again, no rotation
     _conn_tls(con, "10.0.0.2", "busy.tenant-a.workers.dev", [T0 + 60 * i for i in range(100)])
     _conn_tls(con, "10.0.0.2", "stray.tenant-b.workers.dev", [T0 + 33 + 600 * i for i in range(10)])
@@ -1266,3 +1270,23 @@ def test_a_client_rotating_among_serverless_tenants_is_also_one_channel_of_them_
     _conn_tls(lax.con, "10.0.0.2", "stray.tenant-b.workers.dev", [T0 + 33 + 600 * i for i in range(10)])
     _run(lax, "25", ScanParams(rotation_max_share=0.95))
     assert lax.con.execute("SELECT count(*) FROM scan_channels WHERE dest_key LIKE 'rotation:2:%'").fetchone()[0] == 1
+
+
+def test_a_rotation_of_a_browsers_client_is_no_finding() -> None:
+    """A browser's serverless sites and a page or extension polling one of them, timed together, made a
+    medium "rotation" (an outside tester's day): a rotation channel is a beacon finding only for a client
+    that is not a browser's. The same check-ins from a tool's client are a high beacon."""
+    rng = random.Random(9)
+    urls = [f"{c * 32}.lambda-url.us-east-1.on.aws" for c in "def"]
+    store = Store()
+    for src, ja4 in (("10.0.0.1", TOOL_JA4), ("10.0.0.2", CHROME_JA4)):
+        t, times = T0, {u: [] for u in urls}
+        for _ in range(300):
+            times[rng.choice(urls)].append(t)
+            t += 120 * (1 - 0.3 * rng.random())
+        for u in urls:
+            _conn_tls(store.con, src, u, times[u], ja4=ja4)
+    result = run_scan(store, ScanOptions(min_score=0.0))
+    rotations = [(f.src, f.severity) for f in result.findings if f.rotation]
+    assert rotations == [("10.0.0.1", "high")]
+    assert store.con.execute("SELECT count(*) FROM scan_channels WHERE dest_key LIKE 'rotation:3:%'").fetchone()[0] == 2

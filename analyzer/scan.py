@@ -644,6 +644,11 @@ def _conn_tls(con: Any) -> tuple[str, str]:
     return ("conn_n", "tls_n") if moved(con) else ("conn", "tls")
 
 
+def _every_epoch(con: Any) -> str:
+    """A query of every row's time in the four logs the scan reads (their names are constants)."""
+    return " UNION ALL ".join(f"SELECT epoch FROM {t}" for t in (*_conn_tls(con), "http", "dns"))
+
+
 #: rows timestamped further than this past this machine's clock come from a sensor clock that jumped ahead
 FUTURE_SLACK_S = 3600.0
 
@@ -663,7 +668,7 @@ def _future_end(con: Any, latest: float) -> tuple[float, str] | None:
     limit = _now() + FUTURE_SLACK_S
     if latest <= limit:
         return None
-    union = " UNION ALL ".join(f"SELECT epoch FROM {t}" for t in (*_conn_tls(con), "http", "dns"))  # constants
+    union = _every_epoch(con)
     row = con.execute(
         f"SELECT count(*) FILTER (WHERE epoch > $limit), count(*) FILTER (WHERE epoch <= $limit), "
         f"max(epoch) FILTER (WHERE epoch <= $limit), min(epoch) FILTER (WHERE epoch > $limit) FROM ({union}) e",
@@ -682,7 +687,7 @@ def _stray_end(con: Any, t0: float, t1: float) -> str | None:
     none of the rows and the rest end long before it: the latest timestamp is then most likely a stray
     one (a sensor whose clock jumped, a capture with a bogus packet time), and the window misses the
     day that was meant. None otherwise."""
-    union = " UNION ALL ".join(f"SELECT epoch FROM {t}" for t in (*_conn_tls(con), "http", "dns"))  # constants
+    union = _every_epoch(con)
     row = con.execute(
         f"SELECT count(*) FILTER (WHERE epoch >= $t0), count(*) FILTER (WHERE epoch < $t0), "
         f"max(epoch) FILTER (WHERE epoch < $t0) FROM ({union}) e", {"t0": t0}).fetchone()

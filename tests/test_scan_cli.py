@@ -568,3 +568,9 @@ def test_warnings_and_lost_lines_reach_stderr_under_q(tmp_path: Path) -> None:
         only_conn = CliRunner().invoke(cli, [command, str(conn), *out, "-q"])  # conn.log alone: a warning
         assert only_conn.exit_code == 0 and "no DNS, TLS or HTTP record" in only_conn.stderr, only_conn.stderr
         assert "conn.log:10" in only_conn.stderr
+    # a live log's last line, still being written, is read again when it grows: nothing to say under -q
+    conn.write_text("\n".join(text[:9] + text[10:]).rstrip("\n").rsplit("\n#close", 1)[0])
+    live = CliRunner().invoke(cli, ["scan", str(tmp_path / "logs"), "--format", "json", "-q"])
+    assert live.exit_code == 0 and "incomplete last line" not in live.stderr, live.stderr
+    loud = CliRunner().invoke(cli, ["scan", str(tmp_path / "logs"), "--format", "json"])
+    assert "incomplete last line" in loud.stderr

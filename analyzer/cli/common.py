@@ -90,9 +90,9 @@ def nothing_loaded(report, what: str = "scan") -> str:  # type: ignore[no-untype
 def loaded_nothing(report, db: str | None) -> bool:  # type: ignore[no-untyped-def]
     """True when the logs given loaded no row and none of them was in the store already: the error of
     :func:`nothing_loaded`. With ``--db`` a file loaded before (or records loaded before, under another
-    file name) adds nothing, which is a cron retry, not
-    an error; a folder with no log at all, or logs that hold no row, is an error with ``--db`` too (the
-    store's older days would otherwise be reported again as if they were tonight's)."""
+    file name) adds nothing, which is a cron retry, not an error; a folder with no log at all, or logs
+    that hold no row, is an error with ``--db`` too (the store's older days would otherwise be reported
+    again as if they were tonight's)."""
     from analyzer.ingest.report import APPENDED, UNCHANGED
 
     if report.rows_loaded:
@@ -114,8 +114,15 @@ def say_file_notes(quiet: bool, report) -> None:  # type: ignore[no-untyped-def]
     from analyzer.cli.ingest_cmd import file_notes, skip_reasons
     from analyzer.ingest.report import FAILED, SKIPPED
 
-    # under -q too: a file that could not be read, or lost lines, is what a nightly job must hear of
-    noted = [f for f in report.files if f.warnings or f.lines_rejected or f.status == FAILED]
+    from analyzer.ingest.pipeline import PENDING_TAIL
+
+    # under -q too: a file that could not be read, or lost lines, is what a nightly job must hear of;
+    # not a live log's last line, still being written, which is read again when it grows
+    def pending_only(f) -> bool:  # type: ignore[no-untyped-def]
+        return not f.warnings and f.lines_rejected == sum(1 for r in f.rejects if r.reason == PENDING_TAIL)
+
+    noted = [f for f in report.files if f.status == FAILED or f.warnings
+             or (f.lines_rejected and not (quiet and pending_only(f)))]
     for f in noted[:SCAN_NOTES_MAX]:
         for note in file_notes(f):
             click.echo(note, err=True)

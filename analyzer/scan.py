@@ -79,6 +79,9 @@ class ScanParams:
     burst_quantile: float = 0.75     # ... of the raw gaps' upper quartile (robust to redirect pairs)
     burst_floor_s: float = 1.0       # ... of the gaps this long or longer (robust to 4+ connections per check-in)
     gap_factor: float = 3.0          # intervals > gap_factor * median are sleep gaps, removed
+    rhythm_share: float = 0.1        # a median rhythm holding less of a channel's time than this ...
+    rhythm_min_intervals: int = 12   # ... beside this many intervals over gap_factor x it: re-timed (stage 35) ...
+    rhythm_kept_share: float = 0.3   # ... when the slower rhythm holds this share of the time at least
     win_lo: float = 0.5              # jitter window [win_lo, win_hi] x median: CS jitter <= 67 %, sym +-50 %
     win_hi: float = 1.5
     p0: float = 0.404                # P(window | exponential, <= 3 m): the Poisson null
@@ -436,6 +439,7 @@ _DROP_AFTER = {
     "25": ("scan_clients", "scan_agents", "scan_part_keys", "scan_ja3_varies"),
     "26": ("scan_events", "scan_raw_names"),
     "30": ("scan_raw",),
+    "35": ("scan_rhythm_intervals",),
     "43": ("scan_intervals", "scan_bursts"),
     "45": ("scan_parts", "scan_addrs", "scan_long_conns"),
     "46": ("scan_seen", "scan_store_span"),
@@ -1136,6 +1140,12 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
             what = "connections or requests" if later else "connections"
             reasons.append(f"{extra} extra {what} in bursts folded into {checkins} check-ins "
                            f"(tasking, redirects or retries)")
+        if r.get("fast_n"):
+            # stage 35: a faster stretch outnumbered the rhythm that holds the channel's time
+            reasons.append(f"among them a faster stretch, {int(r['fast_n'])} gaps of "
+                           f"{human_duration(float(r['fast_period']))} (an operator working interactively, or a "
+                           f"long tasking): folded into check-ins, since the {human_duration(period)} rhythm holds "
+                           f"far more of the channel's time")
         if r["s_score"] is not None and r["s_score"] >= 0.8 and r.get("median_bytes_out") is not None:
             reasons.append(f"steady request size (~{r['median_bytes_out']:.0f} B out in "
                            f"{r['s_score']:.0%} of check-ins)")

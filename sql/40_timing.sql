@@ -1,5 +1,5 @@
 -- Stage 40: gap removal, then the timing statistics of each channel over the kept intervals.
--- An interval longer than $gap_factor x the channel's median interval m is the host asleep, off the
+-- An interval longer than $gap_factor x the channel's median interval m (stage 35) is the host asleep, off the
 -- network or outside office hours, not part of the beacon's rhythm: it is counted (and reported) but
 -- left out of the timing statistics. Cobalt-Strike jitter j makes max/min = 1/(1-j) = 2 at j = 50 %,
 -- so a factor of 3 never cuts a beacon's own intervals.
@@ -20,15 +20,10 @@
 -- of three (10M intervals: 1.65 -> 0.7 s for the aggregate alone), the same values.
 -- The Poisson tests themselves are in stage 44.
 CREATE OR REPLACE TEMP TABLE scan_timing AS
-WITH m AS (
-    SELECT chan_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY dd) AS m
-    FROM scan_intervals
-    WHERE dd IS NOT NULL
-    GROUP BY chan_id
-), gapped AS (
+WITH gapped AS (
     SELECT i.chan_id, i.dd, m.m, i.dd > $gap_factor * m.m AS is_gap
     FROM scan_intervals i
-    JOIN m ON m.chan_id = i.chan_id
+    JOIN scan_medians m ON m.chan_id = i.chan_id
     WHERE i.dd IS NOT NULL
 ), stats AS (
     SELECT chan_id,
@@ -45,6 +40,7 @@ WITH m AS (
     GROUP BY chan_id
 )
 SELECT s.chan_id, s.m, b.burst_s, s.n, s.gaps, s.gap_s, s.q[1] AS q1, s.q[2] AS q2, s.q[3] AS q3, s.skips, s.k,
-       s.k_tight
+       s.k_tight, md.fast_period, md.fast_n
 FROM stats s
-JOIN scan_bursts b ON b.chan_id = s.chan_id;
+JOIN scan_bursts b ON b.chan_id = s.chan_id
+JOIN scan_medians md ON md.chan_id = s.chan_id;

@@ -85,7 +85,7 @@
 CREATE OR REPLACE TEMP TABLE scan_findings AS
 WITH b0 AS (
     SELECT f.*, b.beacon, b.c_score, b.r_score, b.s_score, b.z, b.z_wide, b.z_tight, b.qcd, b.n, b.k, b.k_tight, b.skips, b.gaps, b.gap_s, b.m, b.q1, b.q2,
-           b.q3, b.burst_s,
+           b.q3, b.burst_s, b.fast_period, b.fast_n,
            p.prevalence, p.fp_prevalence, p.fleet, p.store_first_epoch, coalesce(p.is_new, FALSE) AS is_new,
            d.dns_queries, d.txt_queries, d.nxdomain, d.min_ttl, d.median_query_gap,
            e.random_labels, e.max_label_entropy,

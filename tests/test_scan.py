@@ -101,6 +101,48 @@ def test_findings_are_ordered_by_severity_then_score() -> None:
     assert runner.score > implant.score
 
 
+def _interactive(b, src: str, host: str, client, start_h: float, minutes: float, gap_s: float) -> None:
+    """An operator working through a beacon: check-ins every gap_s (+-30 %) for so many minutes."""
+    t = b.scen.start + start_h * HOUR
+    while t < b.scen.start + start_h * HOUR + minutes * 60:
+        b.flow(t, src, host, client, out=b.sizes(900), inn=b.sizes(4000))
+        t += gap_s * (1 + 0.3 * (2 * b.rng.random() - 1))
+
+
+def test_an_interactive_session_does_not_take_over_the_beacons_period() -> None:
+    """Cobalt Strike's "sleep 0": half an hour of check-ins every ~2 s in a day of a 10-minute beacon is
+    900 short gaps against 144 long ones. Counted one per gap, they set the burst gap and the median:
+    the finding said "every ~2.1 s ... 168 sleep gaps skipped (23.4 h without check-ins)". The rhythm
+    that holds the channel's time is the 10-minute one (stage 35), and the session is folded into
+    bursts, with a reason that says so. Not re-timed: a fast beacon whose long gaps are a few sleeps
+    (a laptop's lid), nor the same 2 s session on a channel with no slower rhythm beside it."""
+    from analyzer.simulate import PYTHON, Builder
+
+    b = Builder("interactive", 3)
+    b.beacon("implant", "10.1.10.31", ["sync.relay-ops.workers.dev"], PYTHON, sleep=600, jitter=0.3)
+    _interactive(b, "10.1.10.31", "sync.relay-ops.workers.dev", PYTHON, 13, 30, 2.0)
+    b.beacon("fast", "10.1.10.32", ["poll.relay-ops.workers.dev"], PYTHON, sleep=4, jitter=0.3, gaps=3)
+    store = Store()
+    load_into_store(b.finish(), store.con)
+    result = run_scan(store, ScanOptions())
+    (implant,) = _find(result, "10.1.10.31", "beacon")
+    # CS jitter 30 % on 600 s: sleeps U[420, 600], median 510 s
+    assert implant.severity == "high" and 450 <= implant.period_s <= 570, (implant.period_s, implant.reasons)
+    assert not any("sleep gaps skipped" in r for r in implant.reasons), implant.reasons
+    (folded,) = [r for r in implant.reasons if "faster stretch" in r]
+    assert "of ~2" in folded and "interactively" in folded, folded
+    (fast,) = _find(result, "10.1.10.32", "beacon")
+    assert 2.5 <= fast.period_s <= 4.0 and any("sleep gaps skipped" in r for r in fast.reasons), fast.reasons
+    assert not any("faster stretch" in r for r in fast.reasons)
+    # the session alone, on a host with no beacon: still timed at its own ~2 s
+    b = Builder("interactive-alone", 3)
+    _interactive(b, "10.1.10.33", "ops.relay-ops.workers.dev", PYTHON, 13, 30, 2.0)
+    store = Store()
+    load_into_store(b.finish(), store.con)
+    (alone,) = _find(run_scan(store, ScanOptions()), "10.1.10.33")
+    assert alone.period_s is not None and alone.period_s < 3 and not any("faster stretch" in r for r in alone.reasons)
+
+
 def test_browsing_and_poisson_are_not_beacons(mixed) -> None:
     result, scen = mixed
     for t in scen.truth:

@@ -114,7 +114,8 @@ def test_tuning_flags_ci_and_probe_hosts_but_never_high():
     assert "expires=2027-02-25" in kinds["ci-runner"].entry
     # the pasted entries suppress exactly what they were suggested for
     assert _entry_covers(kinds["ci-runner"].entry, ranked) == [False, True, False, False, False]
-    assert kinds["probe-host"].ranks == [3, 4, 5]
+    assert kinds["probe-host"].ranks == [3, 4, 5] and kinds["probe-host"].ranks_text == "#3-#5"
+    assert replace(kinds["probe-host"], ranks=[9, 2, 3, 4, 7]).ranks_text == "#2-#4, #7, #9"
     assert _entry_covers(kinds["probe-host"].entry, ranked) == [False, False, True, True, True]
     # a different client from the probe host is not covered
     assert _entry_covers(kinds["probe-host"].entry, [replace(probes[0], ja4="t13d0000h2_000000000000_000000000000")]) \
@@ -122,6 +123,32 @@ def test_tuning_flags_ci_and_probe_hosts_but_never_high():
     # two steady destinations are not a probe; a jittery one is not steady
     assert suggest([*probes[:2]], DAY) == []
     assert suggest([replace(p, jitter=0.3) for p in probes], DAY) == []
+
+
+def test_tuning_never_offers_a_host_for_the_agents_every_host_runs():
+    """An independent tester's 150 hosts each ran three agents (an antivirus poller, an EDR agent, a
+    vendor agent: steady, round periods, each its own client). Every host then "polled 3 destinations
+    like a monitoring probe", and pasting the 149 suggested src= lines suppressed every implant, since
+    with three clients the line named the source alone. Those destinations are fleets (step 3); a
+    probe polls with one client; a host with a high finding is never offered."""
+    base = replace(scenario_findings()[0], severity="low", jitter=0.0, period_s=300.0, user_agent=None, ja3=None)
+    agents = [("av.example.workers.dev", "t13d1111h2_aaaaaaaaaaaa_aaaaaaaaaaaa"),
+              ("edr.example.workers.dev", "t13d2222h2_bbbbbbbbbbbb_bbbbbbbbbbbb"),
+              ("vendor.example.workers.dev", "t13d3333h2_cccccccccccc_cccccccccccc")]
+    hosts = [f"10.10.1.{i}" for i in range(1, 6)]
+    fleet = [replace(base, src=h, host=name, tenant=name.split(".")[0], ja4=ja4) for h in hosts for name, ja4 in agents]
+    implant = replace(base, src=hosts[0], host="x.relay.workers.dev", tenant="relay", severity="high", jitter=0.3,
+                      ja4="t13d9999h2_dddddddddddd_dddddddddddd")
+    out = suggest([implant, *fleet], DAY)
+    assert {s.kind for s in out} == {"fleet"} and len(out) == 3, [s.title for s in out]
+    for s in out:
+        assert _entry_covers(s.entry, [implant]) == [False]
+    # one host alone polling three destinations with three clients: no src= line either
+    assert suggest([f for f in fleet if f.src == hosts[1]], DAY) == []
+    # ... and with one client it is a probe, unless the host has a high finding
+    probe = [replace(f, ja4=agents[0][1]) for f in fleet if f.src == hosts[1]]
+    assert [s.kind for s in suggest(probe, DAY)] == ["probe-host"]
+    assert suggest([replace(implant, src=hosts[1]), *probe], DAY) == []
 
 
 def test_tuning_fleet_by_tenant():

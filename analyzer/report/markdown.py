@@ -120,7 +120,7 @@ def render_markdown(report: Report, max_findings: int = 50) -> str:
     out += ["## Tuning suggestions", ""]
     if report.tuning:
         for t in report.tuning:
-            out += [f"- {md_text(t.title, 200)} (findings {', '.join('#' + str(n) for n in t.ranks)})", ""]
+            out += [f"- {md_text(t.title, 200)} (findings {t.ranks_text})", ""]
             out += ["  " + md_code(t.entry, 4000, table=False), ""]
     else:
         out += ["Nothing looks like CI or monitoring traffic.", ""]

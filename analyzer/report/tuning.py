@@ -5,8 +5,9 @@ call serverless endpoints on a fixed schedule with non-browser clients, exactly 
 This module spots them by evidence an analyst can check in seconds:
 
 * a User-Agent naming a CI system or a monitoring product;
-* a *probe host*: one source polling several destinations, each with near-zero jitter on a round
-  period (30 s, 1 min, 5 min ...), which is what monitoring does and implants avoid;
+* a *probe host*: one source polling several destinations with one client, each with near-zero
+  jitter on a round period (30 s, 1 min, 5 min ...), which is what monitoring does and implants
+  avoid; destinations that several hosts poll alike are a fleet's, not a probe's;
 * a *fleet*: one tenant reached by several sources with the same client fingerprint and period
   (a pool of runners or agents).
 
@@ -55,6 +56,17 @@ class Suggestion:
     evidence: list[str]       # why it looks benign
     ranks: list[int]          # the findings (1-based rank in the report) it would cover
     entry: str                # ready-to-paste allowlist line
+
+    @property
+    def ranks_text(self) -> str:
+        """The ranks as runs: "#21-#170, #175" (a fleet of 150 hosts is 150 findings in a row)."""
+        runs: list[list[int]] = []
+        for n in sorted(self.ranks):
+            if runs and n == runs[-1][-1] + 1:
+                runs[-1].append(n)
+            else:
+                runs.append([n])
+        return ", ".join(f"#{r[0]}" if len(r) == 1 else f"#{r[0]}-#{r[-1]}" for r in runs)
 
 
 def allowlist_entry(conditions: dict[str, str], reason: str, expires: datetime) -> str:
@@ -151,14 +163,27 @@ def suggest(findings: list[Finding], generated_at: datetime) -> list[Suggestion]
         ))
         covered.update(ranks)
 
-    # 2. Probe hosts: one source, several steady round-period destinations.
+    # 2. Probe hosts: one source, several steady round-period destinations, polled with one client.
+    # Not a destination many hosts poll alike with that client: that is an agent every host runs (a
+    # fleet, step 3). An independent tester's 150 hosts each ran three such agents, and every host was
+    # offered as a "monitoring probe": pasting the 149 src= lines suppressed every implant. Nor a host
+    # with a high finding, nor several clients (the entry would then name the source alone, and
+    # suppress everything it does).
+    def _dest_client(f: Finding) -> tuple[str, str]:
+        return (f.host or f.dst or "", f.ja4 or f.ja3 or f.user_agent or "")
+
+    reached: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for f in findings:
+        reached[_dest_client(f)].add(f.src)
+    high_srcs = {f.src for f in findings if f.severity == "high"}
     by_src: dict[str, list[tuple[int, Finding]]] = defaultdict(list)
     for rank, f in eligible:
-        if rank not in covered and _steady(f):
+        if (rank not in covered and _steady(f) and f.src not in high_srcs
+                and len(reached[_dest_client(f)]) < FLEET_MIN_SOURCES):
             by_src[f.src].append((rank, f))
     for src, items in sorted(by_src.items(), key=lambda kv: kv[1][0][0]):
         dests = {f.host or f.dst for _, f in items}
-        if len(dests) < PROBE_MIN_DESTINATIONS:
+        if len(dests) < PROBE_MIN_DESTINATIONS or not _client(items):
             continue
         ranks = [r for r, _ in items]
         periods = sorted({round(f.period_s or 0) for _, f in items})

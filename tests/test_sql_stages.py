@@ -203,6 +203,27 @@ def test_connections_without_a_name_take_the_name_their_host_resolved() -> None:
     assert named == 3  # the Worker's two addresses and the checked name; nothing else
 
 
+def test_a_lookup_of_several_record_types_is_one_lookup_against_the_connections_it_named() -> None:
+    """conn and dns only, a TTL shorter than the sleep: the host looks the name up before every
+    connection, asking for A, AAAA and HTTPS records at once. Counted per query, its 3 x 20 queries
+    outnumbered the 20 connections they named, and the channel was timed twice: by its connections, and
+    again as a DNS-only channel of the same name (an independent tester's day: 262 of 433 channels
+    listed twice). The queries of one second are one lookup. A host that looks up far more often than
+    it connects is still timed by its lookups."""
+    store = Store()
+    ip = "3.161.7.7"
+    for i in range(20):
+        for k, qtype in enumerate(("A", "AAAA", "HTTPS")):
+            store.con.execute("INSERT INTO dns (ts, epoch, uid, src, dst, dst_port, query, qtype, rcode, answers,"
+                              " ttls, sensor) VALUES (NULL, ?, ?, '10.0.0.1', '10.0.0.53', 53,"
+                              " 'x7k2.lambda-url.us-east-1.on.aws', ?, 'NOERROR', ?, [60.0], 'zeek')",
+                              [T0 + 300 * i - 0.3 + 0.01 * k, f"D{i}{qtype}", qtype, [ip] if qtype == "A" else []])
+    _conn_tls(store.con, "10.0.0.1", None, [T0 + 300 * i for i in range(20)], dst=ip)
+    _run(store, "25")
+    keys = store.con.execute("SELECT src, dest_key, fp, events FROM scan_channels ORDER BY ALL").fetchall()
+    assert keys == [("10.0.0.1", "name:x7k2.lambda-url.us-east-1.on.aws", "port:443", 20)], keys
+
+
 def test_an_encrypted_client_hellos_outer_name_is_no_name_and_dns_names_the_connection() -> None:
     """Chrome, Firefox and a Go client with ECH send 'cloudflare-ech.com' as the SNI of every Cloudflare
     site: keyed by it, an implant's Worker was a non-serverless beacon to cloudflare-ech.com beside a

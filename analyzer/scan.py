@@ -981,6 +981,20 @@ ROTATION_NAMES_LISTED = 50
 ROTATION_SHOWN = 5
 
 
+def _common_parent(r: dict[str, Any], fallback: str) -> str:
+    """The labels every name of a channel ends with (stage 45's names_lo and names_hi, read backwards):
+    the zone a DNS tunnel's generated labels sit under, not the first of those names."""
+    lo, hi = r.get("names_lo"), r.get("names_hi")
+    if not lo or not hi:
+        return fallback
+    common: list[str] = []
+    for a, b in zip(lo[::-1].split(".")[::-1], hi[::-1].split(".")[::-1]):
+        if a != b:
+            break
+        common.append(a)
+    return ".".join(reversed(common)) or fallback
+
+
 def _note_rotation_members(findings: list[Finding]) -> None:
     """A finding of one tenant of a rotation that is listed as a beacon (same source and client, a name
     it rotates among) says so: its own channel holds only a share of the check-ins."""
@@ -1191,7 +1205,8 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
     if rotation:
         pass  # said above, with the names
     elif r["names"] and r["names"] > 1 and dns_only:
-        reasons.append(f"{int(r['names'])} different names under {r['host']} (a new label per query)")
+        reasons.append(f"{int(r['names'])} different names under {_common_parent(r, r['host'])} "
+                       f"(a new label per query)")
     elif r["names"] and r["names"] > 1:
         reasons.append(f"{int(r['names'])} different names of one destination used in turn "
                        f"(rotation across {'workers of one account' if r['tenant'] else 'a redirect pair'})")

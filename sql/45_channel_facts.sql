@@ -38,7 +38,10 @@ WITH name_attr AS (
 ), top_name AS (
     -- the channel's most used name; a tie goes to the smallest (max_by would take any of them: a
     -- rotating tenant's names, each used once, gave a different host from one run to the next)
+    -- names_lo / names_hi: the first and last name read backwards, whose common start is every name's
+    -- common end: the parent a DNS tunnel's new label per query sits under (named in its reason)
     SELECT p.chan_id, min(CASE WHEN p.cnt = p.top_cnt THEN p.name END) AS host, count(*) AS names,
+           min(reverse(p.name)) AS names_lo, max(reverse(p.name)) AS names_hi,
            min(a.platform) AS platform, min(a.provider) AS provider, min(a.tenant) AS tenant,
            min(a.category) AS category, min(a.platform_severity) AS platform_severity, min(a.low_conf) AS low_conf,
            min(a.via_cname) AS via_cname, min(a.intel_pattern) AS intel_pattern, min(a.intel_source) AS intel_source
@@ -93,7 +96,7 @@ WITH name_attr AS (
 )
 SELECT a.*, lb.long_conn_bytes, c.src, c.dest_key, c.fp, c.ja3, c.ja4, c.user_agent, c.ja3_values,
        CASE WHEN c.dest_key LIKE 'name:%' THEN substr(c.dest_key, length('name:') + 1) ELSE n.host END AS host,
-       n.names, n.platform, n.provider, n.tenant, n.category, n.platform_severity, n.low_conf, n.via_cname,
+       n.names, n.names_lo, n.names_hi, n.platform, n.provider, n.tenant, n.category, n.platform_severity, n.low_conf, n.via_cname,
        n.intel_pattern, n.intel_source, d.dst, d.dst_port, d.dsts
 FROM agg a
 JOIN scan_channels c ON c.chan_id = a.chan_id

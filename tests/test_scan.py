@@ -247,6 +247,22 @@ def test_dns_only_tunnel(mixed) -> None:
     assert any("TXT" in r for r in f.reasons) and any("high-entropy" in r for r in f.reasons)
 
 
+def test_a_dns_tunnel_through_a_serverless_tenant_names_its_zone() -> None:
+    """TXT queries for a new label per query under a Worker's name: one channel of the tenant, whose
+    host is one of those names (a real name, to pivot on). Its reason named the names as being "under"
+    that first name; they are under the zone every name ends with."""
+    from analyzer.simulate import Builder
+
+    b = Builder("tunnel", 3)
+    b.dns_only("tunnel", "10.1.10.34", "ns1.dnsrelay-c2.workers.dev", sleep=30, jitter=0.2)
+    store = Store()
+    load_into_store(b.finish(), store.con)
+    (f,) = _find(run_scan(store, ScanOptions()), "10.1.10.34")
+    assert f.kind == "beacon" and f.tenant == "dnsrelay-c2" and f.host.endswith(".ns1.dnsrelay-c2.workers.dev")
+    (under,) = [r for r in f.reasons if "different names under" in r]
+    assert f"{f.connections} different names under ns1.dnsrelay-c2.workers.dev (" in under, under
+
+
 def test_lambda_url_id_is_not_called_high_entropy(mixed) -> None:
     result, scen = mixed
     (f,) = _find(result, _truth(scen, "cs-60s-j50").src)

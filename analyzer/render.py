@@ -130,6 +130,21 @@ def fleet_groups(findings: Sequence[Finding], display_host: Callable[[Finding], 
     return groups
 
 
+TABLE_CELL_MAX = 64     # a table cell longer than this is cut in its middle (a name's end is its platform)
+TABLE_LINE_MAX = 400    # ... and a reason line at its end
+
+
+def _cut(text: str, limit: int = TABLE_CELL_MAX) -> str:
+    """``text`` (already stripped of control characters) cut to ``limit`` characters, the cut marked:
+    one 100 kB SNI or User-Agent widened every row of the table to 100 kB."""
+    if len(text) <= limit:
+        return text
+    if limit == TABLE_LINE_MAX:
+        return text[:limit - 1] + "…"
+    head = (limit - 1) // 3
+    return text[:head] + "…" + text[len(text) - (limit - 1 - head):]
+
+
 def render_table(result: ScanResult, *, reasons: bool = True) -> str:
     """A terminal table, best first, each finding's reasons below it; then a summary line.
 
@@ -161,16 +176,16 @@ def render_table(result: ScanResult, *, reasons: bool = True) -> str:
         rows.append([f.severity, f"{f.score:.2f}", f.kind, src, host,
                      f.platform or f.category, f.tenant or "", conns, _fmt_period(f)])
     headers = ["sev", "score", "kind", "src", "host", "platform", "tenant", "conns", "period"]
-    safe = [[strip_control(c) for c in row] for row in rows]
+    safe = [[_cut(strip_control(c)) for c in row] for row in rows]
     out = [tabulate(safe, headers=headers, tablefmt="simple", disable_numparse=True)] if rows else ["no findings"]
     if reasons and result.findings:
         out.append("")
         for i, members in enumerate(groups, start=1):
             f, host = members[0]
             more = f" and {len(members) - 1} more host{'s' if len(members) > 2 else ''}" if len(members) > 1 else ""
-            out.append(f"[{i}] {strip_control(f.src)}{more} -> {strip_control(f.host or f.dst)}")
+            out.append(f"[{i}] {_cut(strip_control(f.src))}{more} -> {_cut(strip_control(f.host or f.dst), TABLE_LINE_MAX)}")
             for r in f.reasons:
-                out.append(f"    - {strip_control(r)}")
+                out.append(f"    - {_cut(strip_control(r), TABLE_LINE_MAX)}")
             if len(members) > 1:
                 others = [m.src for m, _ in members[1:]]
                 listed = ", ".join(strip_control(s) for s in others[:GROUP_LIST_MAX])

@@ -981,6 +981,13 @@ ROTATION_NAMES_LISTED = 50
 ROTATION_SHOWN = 5
 
 
+def _below(score: float, threshold: float) -> str:
+    """``score`` to two places, rounded down when rounding would reach ``threshold`` (0.497 under 0.50
+    read "0.50 under --min-score 0.50")."""
+    text = f"{score:.2f}"
+    return text if float(text) < threshold else f"{math.floor(score * 100) / 100:.2f}"
+
+
 def _common_parent(r: dict[str, Any], fallback: str) -> str:
     """The labels every name of a channel ends with (stage 45's names_lo and names_hi, read backwards):
     the zone a DNS tunnel's generated labels sit under, not the first of those names."""
@@ -1170,8 +1177,8 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         # under --min-score for its evidence (a fleet's discount) or for a timing that is itself weak
         steady = "periodic" if (r.get("beacon") or 0) >= p.steady_timing else "weakly periodic"
         reasons.append(f"{counted}, {steady}: about every {human_duration(period)} "
-                       f"(jitter {jitter:.0%}), beacon score {r['weak_beacon']:.2f} under --min-score "
-                       f"{r['min_score']:.2f}")
+                       f"(jitter {jitter:.0%}), beacon score {_below(r['weak_beacon'], r['min_score'])} under "
+                       f"--min-score {r['min_score']:.2f}")
     else:
         client = " from a non-browser client" if r["nonbrowser"] or r["mismatch"] else ""
         reasons.append(f"{counted}{client}, {why_not_beacon(r, p, period)}")
@@ -1323,3 +1330,33 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         http_requests=connections + later if later else None,
         rotation=[n for n, _ in rotation[:ROTATION_NAMES_LISTED]] if rotation else None,
     )
+
+
+def window_against_logs(files: list[Any], result: ScanResult, *, kept_store: bool) -> list[str]:
+    """Warnings for a run that ingested logs and then scored a window of a store: the logs given lie
+    outside the window (a missed night back-filled into a ``--db`` store, whose default window ends at
+    the store's latest row), or the window of a kept store reaches far before them (their sensor
+    stopped early: the default window then ends at their last row and scores earlier nights again,
+    and the hours after it are not shown as silent). ``files``: the ingest's FileReports."""
+    def utc(t: datetime) -> datetime:  # the ingest's times are naive UTC
+        return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+    spans = [(utc(f.min_ts), utc(f.max_ts)) for f in files if f.rows_loaded and f.min_ts and f.max_ts]
+    ws, we = result.window_start, result.window_end
+    if not spans or ws is None or we is None:
+        return []
+    lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
+    given = f"the logs given ({lo:%Y-%m-%d %H:%M} .. {hi:%Y-%m-%d %H:%M} UTC)"
+    day = f"--since {lo:%Y-%m-%d} --window 24h"
+    if hi < ws or lo >= we:
+        return [f"{given} lie outside the window scored ({ws:%Y-%m-%d %H:%M} .. {we:%Y-%m-%d %H:%M} UTC): "
+                f"loaded, not scored; {day} scores their day"]
+    if kept_store and (lo - ws).total_seconds() > _WINDOW_LEAD_S:
+        return [f"the window starts {human_duration((lo - ws).total_seconds())} before the first row of {given}: it "
+                f"scores rows of earlier runs again, and the hours after their last row are not in it (did the "
+                f"sensor stop?); {day} scores their day, with its silent hours"]
+    return []
+
+
+#: how far before the first row of a run's logs a kept store's window may start unremarked
+_WINDOW_LEAD_S = 3 * 3600.0

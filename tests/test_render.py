@@ -84,6 +84,19 @@ def test_table_strips_every_attacker_string() -> None:
     assert "3 suppressed by the allowlist" in out
 
 
+def test_table_cuts_a_huge_name_in_its_cell_and_a_huge_reason_in_its_line() -> None:
+    """One 100 kB SNI made every row of the table 100 kB wide (a 7 MB table for 68 findings in a cron
+    mail). A cell is cut in its middle, keeping the name's end (its platform and tenant); a reason
+    line at its end. JSON and CSV keep the whole value."""
+    huge = "a" * 100_000 + ".tenant.workers.dev"
+    f = _finding(host=huge, reasons=["only this host: " + "b" * 100_000])
+    small = _finding(src="10.0.0.9")
+    out = render_table(_result(f, small))
+    assert max(len(line) for line in out.splitlines()) <= 500
+    assert "…" in out and "a.tenant.workers.dev" in out and "c2.acct.workers.dev" in out
+    assert max(len(line) for line in out.split("\n\n")[0].splitlines()) < 200
+
+
 def test_table_names_the_port_only_where_one_host_has_two() -> None:
     ddns = [_finding(host="cam.ddns.example", dst="122.248.1.1", dst_port=p, platform=None, tenant=None)
             for p in (8760, 9765)]

@@ -233,3 +233,32 @@ def test_the_report_json_names_its_schema_as_the_scan_json_does(tmp_path):
     doc = json.loads(run("--demo", "-f", "json", "-o", "-", "-q").stdout)
     assert (doc["schema"], doc["schema_version"]) == ("serverless-c2/report", 1)
     assert list(doc)[:2] == ["schema", "schema_version"]
+
+
+def test_a_nightly_store_warns_when_the_window_is_not_the_night_given(tmp_path):
+    """The README's cron line, before it named the night with --since: the default window ends at the
+    store's latest row. A night whose sensor stopped at 03:00 was reported as the 24 h before 03:00
+    (mostly the night before, no silent hours shown), and a missed night loaded later was not scored at
+    all; neither said so. Both warn now, under -q too, and name the --since that reports the night
+    given; with it, no warning, and the silent hours show."""
+    from pathlib import Path
+
+    from analyzer.simulate import DEFAULT_START, build_scenario, write_logs
+
+    def night(day: int, hours: float) -> Path:
+        folder = tmp_path / f"night{day}"
+        write_logs(build_scenario("demo", seed=day, start=DEFAULT_START + day * 86400, hours=hours), folder,
+                   fmt="zeek-tsv", skip_empty=True)
+        return folder
+
+    db = str(tmp_path / "sensor.duckdb")
+    first = run(str(night(1, 24)), "--db", db, "-f", "md", "-o", "-", "-q")
+    assert first.exit_code in (0, 1) and "warning:" not in first.stderr, first.stderr
+    short = night(2, 3)
+    cut = run(str(short), "--db", db, "-f", "md", "-o", "-", "-q")
+    assert "warning: the window starts ~21" in cut.stderr and "did the sensor stop?" in cut.stderr, cut.stderr
+    assert "--since 2026-11-28 --window 24h" in cut.stderr and "did the sensor stop?" in cut.stdout
+    named = run(str(short), "--db", db, "--since", "2026-11-28", "--window", "24h", "-f", "md", "-o", "-", "-q")
+    assert "warning:" not in named.stderr and "silent until the end of the window" in named.stdout
+    backfill = run(str(night(0, 24)), "--db", db, "-f", "md", "-o", "-", "-q")
+    assert "lie outside the window scored" in backfill.stderr and "--since 2026-11-26 --window 24h" in backfill.stderr

@@ -491,6 +491,13 @@ def test_cs_jitter_inverts_a_uniform_sleep() -> None:
     assert cs_jitter(60, 60) == 0.0
 
 
+def test_a_score_under_the_threshold_never_reads_as_the_threshold() -> None:
+    from analyzer.scan import _below
+
+    assert [_below(x, 0.5) for x in (0.497, 0.4999, 0.42, 0.0)] == ["0.49", "0.49", "0.42", "0.00"]
+    assert _below(0.795, 0.8) == "0.79" and _below(0.5, 0.6) == "0.50"
+
+
 def test_human_duration() -> None:
     assert human_duration(61.2) == "~61 s" and human_duration(300) == "~5 min" and human_duration(5400) == "~1.5 h"
     assert human_duration(0.5) == "~0.5 s" and human_duration(3.5) == "~3.5 s" and human_duration(9.97) == "~10 s"

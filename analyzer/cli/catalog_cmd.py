@@ -84,7 +84,7 @@ def explain_command(names: tuple[str, ...], catalog_files: tuple[str, ...], inte
     \b
     Example:
       serverless-c2 explain 'Update.CDN-Update.workers.dev.' evilworkers.dev
-      serverless-c2 explain abcd.lambda-url.il-central-1.on.aws --intel feed.txt
+      serverless-c2 explain 3ovd2r7voh2c1hdd5r8unyjyzsahmcvn.lambda-url.il-central-1.on.aws --intel feed.txt
     """
     catalog = _load(catalog_files)
     intel = read_intel(intel_files)
@@ -128,8 +128,9 @@ def _render(r: dict[str, object]) -> str:
         lines.append(f"  platform:   {safe(m['platform'])} ({safe(m['provider'])}, {m['category']})")
         lines.append(f"  tenant:     {safe(m['tenant']) if m['tenant'] is not None else '-'}")
         lines.append(f"  pattern:    {safe(m['pattern'])}  [{m['entry_id']}, {safe(m['defined_at'])}]")
-        lines.append(f"  confidence: {m['confidence']}; severity {m['severity']} (non-browser/beacon), "
-                     f"{m['bare_severity']} (bare hit)")
+        lines.append(f"  confidence: {m['confidence']}; catalogue severity {m['severity']} (non-browser/beacon), "
+                     f"{m['bare_severity']} (bare hit): what the exported rules use; a scan's finding takes "
+                     f"its severity from its score")
         if m["intel"]:
             lines.append(f"  intel:      {safe(m['intel'])}")
     elif r["kind"] == "ip":

@@ -82,7 +82,7 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
     from analyzer.ingest import ingest_paths
     from analyzer.report import build_report, record_run, render, write_atomic
     from analyzer.report.sanitize import clean
-    from analyzer.scan import ScanOptions, run_scan
+    from analyzer.scan import ScanOptions, run_scan, window_against_logs
     from analyzer.store import Store
 
     if not (paths or db or demo):
@@ -129,6 +129,8 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
             if min_score is not None:
                 options.min_score = min_score
             result = run_scan(store, options)
+            if paths:
+                result.warnings.extend(window_against_logs(ingested.files, result, kept_store=db is not None))
             rep = build_report(store, result, top_n=top, inputs=inputs)
             text = render(rep, fmt)
             try:

@@ -127,22 +127,37 @@ def test_failed_write_leaves_the_old_report(db, tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".r.html")] == []
 
 
-def test_history_is_recorded_per_store_unless_disabled(db, tmp_path):
+def test_history_is_recorded_per_store_unless_disabled(db, tmp_path, monkeypatch):
+    """A report of another window sees the earlier one; a report of the same window again (a cron
+    retry) is a re-run: tonight's new channels stay new, and it replaces the earlier report of that
+    window (an outside tester's retry had turned a new C2 channel into "recurring")."""
+    from dataclasses import replace
+    from datetime import timedelta
+
     out = tmp_path / "r.json"
     assert run("--db", str(db), "--format", "json", "--out", str(out), "-q", "--no-history").exit_code == 0
     assert json.loads(out.read_text())["history"]["earlier_reports"] == 0
     assert run("--db", str(db), "--format", "json", "--out", str(out), "-q").exit_code == 0
     assert json.loads(out.read_text())["history"]["earlier_reports"] == 0
+    retry = run("--db", str(db), "--format", "json", "--out", str(out), "-q")
+    assert retry.exit_code == 0
+    doc = json.loads(out.read_text())
+    assert doc["history"]["earlier_reports"] == 0 and {f["status"] for f in doc["findings"]} == {"new"}
+    night = scenario_result()
+    later = replace(night, window_start=night.window_start + timedelta(days=1),
+                    window_end=night.window_end + timedelta(days=1))
+    monkeypatch.setattr(analyzer.scan, "run_scan", lambda store, options=None: later)
     assert run("--db", str(db), "--format", "json", "--out", str(out), "-q").exit_code == 0
     doc = json.loads(out.read_text())
     assert doc["history"]["earlier_reports"] == 1
     assert {f["status"] for f in doc["findings"]} == {"recurring"}
+    assert {f["earlier_reports"] for f in doc["findings"]} == {1}   # the retry replaced the first report
 
 
 def test_end_to_end_demo_tuning_loop_and_history(tmp_path, monkeypatch):
     """Real ingest + scan on the generated demo day: the worker beacon leads; the uptime fleet is
     suggested for tuning; pasting that entry into an allowlist suppresses exactly that fleet on the
-    next run, which also sees the beacon as recurring."""
+    next run of that day (a re-run of its window: no earlier report to compare with)."""
     monkeypatch.undo()  # the real scan
     db, first, second = tmp_path / "demo.duckdb", tmp_path / "1.json", tmp_path / "2.json"
     res = run("--demo", "--db", str(db), "-f", "json", "-o", str(first), "-q", "--top", "2")
@@ -165,8 +180,9 @@ def test_end_to_end_demo_tuning_loop_and_history(tmp_path, monkeypatch):
     doc2 = json.loads(second.read_text())
     assert sum(doc2["suppressed"].values()) == len(covered)
     assert {f["src"] for f in doc2["findings"]} == {f["src"] for f in doc["findings"]} - covered
-    assert doc2["findings"][0]["status"] == "recurring" and doc2["history"]["earlier_reports"] == 1
-    assert {g["src"] for g in doc2["history"]["gone"]} == covered
+    # the same window again: a re-run, compared with no earlier report (it replaces the first)
+    assert doc2["findings"][0]["status"] == "new" and doc2["history"]["earlier_reports"] == 0
+    assert doc2["history"]["gone"] == []
 
 
 def test_an_unexpected_crash_exits_2_not_1(db, tmp_path, monkeypatch):

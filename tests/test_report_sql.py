@@ -134,7 +134,7 @@ def test_every_report_sql_file_parses_and_runs(store):
     """Each of sql/50..59 runs (with its parameters) on a seeded store."""
     seed_store(store)
     names = [n for n in list_sql() if n[:2].isdigit() and 50 <= int(n[:2]) <= 59]
-    assert len(names) == 10
+    assert len(names) == 11
     findings = scenario_findings()
     for f in findings:
         channel_times(store, f, DAY, DAY + timedelta(days=1))          # 50
@@ -142,6 +142,12 @@ def test_every_report_sql_file_parses_and_runs(store):
     load_history(store.con, ["k"])                                     # 56-57 before the tables exist
     record_run(store.con, findings, DAY, DAY, DAY)                     # 55, 58, 59
     assert load_history(store.con, ["k"]).earlier_reports == 1         # 56-57 with them
+    # a report of the very same window is a re-run: not an earlier report, and it replaces that one
+    assert load_history(store.con, ["k"], DAY, DAY).earlier_reports == 0
+    record_run(store.con, findings, DAY + timedelta(hours=1), DAY, DAY)
+    assert store.con.execute("SELECT count(*) FROM report_runs").fetchone() == (1,)
+    assert store.con.execute("SELECT count(DISTINCT run_id), count(*) FROM report_channels").fetchone() == \
+        (1, len(findings))
     assert read_sql("55_report_history_schema").count("CREATE TABLE IF NOT EXISTS") == 2
 
 

@@ -65,17 +65,23 @@ def _has_tables(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(row and row[0] == 2)
 
 
-def load_history(con: duckdb.DuckDBPyConnection, keys: list[str]) -> History:
-    """Compare this report's channel keys with the earlier reports stored (read-only)."""
+def load_history(con: duckdb.DuckDBPyConnection, keys: list[str], window_start: datetime | None = None,
+                 window_end: datetime | None = None) -> History:
+    """Compare this report's channel keys with the earlier reports stored (read-only). An earlier
+    report of this very window is a re-run, not an earlier report (sql/56_report_history_seen.sql)."""
     history = History()
     if not _has_tables(con):
         history.channels = {k: ChannelHistory("new", 0, None, False) for k in keys}
         return history
-    count, last = con.execute("SELECT count(*), max(generated_at) FROM report_runs").fetchone() or (0, None)
+    window = {"window_start": _naive_utc(window_start), "window_end": _naive_utc(window_end)}
+    count, last = con.execute(
+        "SELECT count(*), max(generated_at) FROM report_runs"
+        " WHERE NOT (window_start IS NOT DISTINCT FROM CAST($window_start AS TIMESTAMP)"
+        "            AND window_end IS NOT DISTINCT FROM CAST($window_end AS TIMESTAMP))", window).fetchone() or (0, None)
     history.earlier_reports = int(count or 0)
     history.previous_report = last.replace(tzinfo=timezone.utc) if last else None
     for key, runs_seen, first, _last, in_previous in con.execute(
-        read_sql("56_report_history_seen"), {"keys": keys}
+        read_sql("56_report_history_seen"), {"keys": keys, **window}
     ).fetchall():
         history.channels[key] = ChannelHistory(
             "recurring" if runs_seen else "new",
@@ -86,7 +92,7 @@ def load_history(con: duckdb.DuckDBPyConnection, keys: list[str]) -> History:
     history.gone = [
         GoneChannel(key, sev, score, src, host, platform)
         for (_at, key, sev, score, src, host, platform) in con.execute(
-            read_sql("57_report_history_gone"), {"keys": keys}
+            read_sql("57_report_history_gone"), {"keys": keys, **window}
         ).fetchall()
     ]
     return history
@@ -110,8 +116,11 @@ def record_run(
     Called only after the report file was written, so a failed run is not remembered as seen.
     """
     ensure_tables(con)
+    window = {"window_start": _naive_utc(window_start), "window_end": _naive_utc(window_end)}
     con.execute("BEGIN TRANSACTION")
     try:
+        for statement in con.extract_statements(read_sql("58_report_history_forget_rerun")):
+            con.execute(statement.query, window)
         row = con.execute(
             read_sql("58_report_history_record_run"),
             {

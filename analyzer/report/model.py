@@ -280,7 +280,7 @@ def build_report(
     generated_at = generated_at or datetime.now(timezone.utc)
     ranked = rank_findings(result.findings)
     keys = [channel_key(f) for f in ranked]
-    history = load_history(store.con, keys)
+    history = load_history(store.con, keys, result.window_start, result.window_end)
     items = [RankedFinding(rank, key, f, history.channels.get(key, ChannelHistory("new", 0, None, False)))
              for rank, (f, key) in enumerate(zip(ranked, keys), 1)]
     # a fleet (a monitoring agent on 40 hosts) is plotted once, under its best-ranked member

@@ -1358,5 +1358,17 @@ def window_against_logs(files: list[Any], result: ScanResult, *, kept_store: boo
     return []
 
 
+def unreadable_files(files: list[Any], shown: int = 3) -> list[str]:
+    """A warning naming the files of a run that could not be read at all (a gzip of which nothing
+    decompresses, a file that vanished): ``scan`` and ``report`` go on with the others, and the night
+    must not look whole. ``files``: the ingest's FileReports."""
+    failed = [f for f in files if f.status == "failed"]
+    if not failed:
+        return []
+    named = "; ".join(f"{printable(f.path, 200)}: {printable(f.reason or 'failed', 200)}" for f in failed[:shown])
+    more = f"; and {len(failed) - shown} more" if len(failed) > shown else ""
+    return [f"{len(failed)} file(s) could not be read and are left out: {named}{more}"]
+
+
 #: how far before the first row of a run's logs a kept store's window may start unremarked
 _WINDOW_LEAD_S = 3 * 3600.0

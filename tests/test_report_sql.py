@@ -87,9 +87,14 @@ def seed_store(store: Store, *, seed: int = 7, hostile: dict[str, str] | None = 
          "loaded", hostile.get("reason")),
         (5, "/logs/2026-11-27/notice.log", None, "zeek-tsv", 10, "e", 0, 0, 0, 0, "skipped", "unknown log kind: notice"),
     ]
+    # the files' rows span the day (a skipped file has none), all loaded the morning after
+    day = (DAY.replace(tzinfo=None), (DAY + timedelta(hours=23, minutes=59)).replace(tzinfo=None))
+    loaded_at = (DAY + timedelta(days=1, hours=6)).replace(tzinfo=None)
+    files = [(*f, *(day if f[10] == "loaded" else (None, None)), loaded_at) for f in files]
     store.con.executemany(
         "INSERT INTO ingest_files (file_id, path, kind, format, size_bytes, head_sha256, data_lines, rows_loaded, "
-        "lines_rejected, skipped_events, status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", files)
+        "lines_rejected, skipped_events, status, reason, min_ts, max_ts, loaded_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", files)
     store.con.executemany(
         "INSERT INTO ingest_rejects (file_id, line, reason, text) VALUES (?, ?, ?, ?)",
         [(2, 9, "bad timestamp", hostile.get("text", "notatime\tCx\t10.0.0.5")),
@@ -323,3 +328,32 @@ def test_channel_times_count_a_connection_two_sensors_logged_once(store):
     assert channel_times(store, dns_f, None, None).epochs == pytest.approx(truth["dns"])
     alone = Finding(**{**ip_f.__dict__, "src": "10.0.2.2", "dst": "192.0.2.7", "dst_port": 8080})
     assert channel_times(store, alone, None, None).epochs == pytest.approx(only_suri)
+
+
+def test_health_shows_the_files_of_the_window_and_this_runs_unreadable_ones(store):
+    """A nightly report on a kept store listed every file the store ever loaded: a week-old night's
+    rejected lines stayed under "Files to check" in every later report. The files of the window are
+    those with rows in it, and those with no rows (skipped) loaded with or after them; a file of this
+    run that could not be read at all (no row in the store: its load was rolled back) is named too."""
+    seed_store(store)
+    week = (DAY - timedelta(days=7)).replace(tzinfo=None)
+    store.con.execute(
+        "INSERT INTO ingest_files (file_id, path, kind, format, size_bytes, head_sha256, data_lines, rows_loaded,"
+        " lines_rejected, skipped_events, status, reason, min_ts, max_ts, loaded_at) VALUES"
+        " (90, '/logs/old/conn.log', 'conn', 'zeek-tsv', 10, 'z', 5, 3, 2, 0, 'loaded', NULL, ?, ?, ?),"
+        " (91, '/logs/old/x509.log', NULL, 'zeek-tsv', 10, 'y', 0, 0, 0, 0, 'skipped', 'unsupported', NULL, NULL, ?)",
+        [week, week + timedelta(hours=23), week + timedelta(days=1), week + timedelta(days=1)])
+    store.con.execute("INSERT INTO ingest_rejects VALUES (90, 4, 'week-old damage', 'x')")
+    night = collect_health(store.con, DAY, DAY + timedelta(days=1),
+                           failed=[("/logs/2026-11-27/http.23.log.gz", "cannot read: nothing decompresses")])
+    paths = [f.path for f in night.files]
+    assert "/logs/old/conn.log" not in paths and "/logs/old/x509.log" not in paths
+    assert "/logs/2026-11-27/notice.log" in paths and paths[0] == "/logs/2026-11-27/http.23.log.gz"
+    assert night.files[0].status == "failed" and "nothing decompresses" in night.files[0].reason
+    assert all(r.reason != "week-old damage" for r in night.rejects) and night.rejects
+    assert ("(failed)", 1) in [(k.kind, k.files) for k in night.kinds]
+    assert sum(k.files for k in night.kinds if k.kind == "conn") == 1
+    whole = collect_health(store.con, None, None)
+    assert "/logs/old/conn.log" in [f.path for f in whole.files]
+    assert any(r.reason == "week-old damage" for r in whole.rejects)
+    assert "(failed)" not in [k.kind for k in whole.kinds]

@@ -326,6 +326,10 @@ def test_scan_says_which_files_had_warnings_rejects_or_were_skipped(tmp_path: Pa
     bad.write_bytes(bytes(wrecked))                                             # nothing decompresses
     code, out, err = _run(str(tmp_path / "logs"), "--format", "json")
     assert code == 0 and json.loads(out)["schema"] == "serverless-c2/scan"
+    # the night must not look whole: the unreadable file is a warning of the result, not only a note
+    assert [w for w in json.loads(out)["summary"]["warnings"] if "could not be read" in w] == \
+        [f"1 file(s) could not be read and are left out: {bad}: cannot read: nothing decompresses: "
+         + next(line for line in err.splitlines() if "nothing decompresses: " in line).split("nothing decompresses: ")[1]]
     assert ", 2 line(s) rejected" in err.splitlines()[0]  # the bad line, and the cut archive's last line
     # conn, ssl and the cut dns: notes.txt and the header-only http.log of these two hours are skipped
     assert " from 3 file(s)" in err.splitlines()[0] and "skipped 2 file(s): 1 header only, 1 not a log" in err

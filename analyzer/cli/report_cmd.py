@@ -82,7 +82,7 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
     from analyzer.ingest import ingest_paths
     from analyzer.report import build_report, record_run, render, write_atomic
     from analyzer.report.sanitize import clean
-    from analyzer.scan import ScanOptions, run_scan, window_against_logs
+    from analyzer.scan import ScanOptions, run_scan, unreadable_files, window_against_logs
     from analyzer.store import Store
 
     if not (paths or db or demo):
@@ -129,9 +129,12 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
             if min_score is not None:
                 options.min_score = min_score
             result = run_scan(store, options)
+            failed: list[tuple[str, str]] = []
             if paths:
+                result.warnings.extend(unreadable_files(ingested.files))
                 result.warnings.extend(window_against_logs(ingested.files, result, kept_store=db is not None))
-            rep = build_report(store, result, top_n=top, inputs=inputs)
+                failed = [(f.path, f.reason or "failed") for f in ingested.files if f.status == "failed"]
+            rep = build_report(store, result, top_n=top, inputs=inputs, failed=failed)
             text = render(rep, fmt)
             try:
                 if dest == "-":

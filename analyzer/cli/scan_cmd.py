@@ -43,7 +43,7 @@ def _limit_memory(store, limit: str) -> None:  # type: ignore[no-untyped-def]
 
 def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: str, quiet: bool):  # type: ignore[no-untyped-def]
     """Load ``inputs`` into the store (``--db``, or memory) and scan it."""
-    from analyzer.scan import run_scan, window_against_logs
+    from analyzer.scan import run_scan, unreadable_files, window_against_logs
     from analyzer.store import Store
 
     # without --db the store is thrown away after the scan: a scratch store (store.SCRATCH_OMITS)
@@ -65,6 +65,7 @@ def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: 
             if loaded_nothing(report, db):
                 raise InputError(nothing_loaded(report))
             result = run_scan(store, options)
+            result.warnings.extend(unreadable_files(report.files))
             result.warnings.extend(window_against_logs(report.files, result, kept_store=db is not None))
             return result
         return run_scan(store, options)

@@ -8,6 +8,7 @@ that went quiet at 03:00 shows as a gap that runs to the end of the window.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -133,24 +134,36 @@ def find_gaps(streams: list[CoverageStream]) -> list[Gap]:
     return gaps
 
 
+def _naive(t: datetime | None) -> datetime | None:
+    return t.astimezone(timezone.utc).replace(tzinfo=None) if t is not None and t.tzinfo else t
+
+
 def collect_health(
     con: duckdb.DuckDBPyConnection,
     window_start: datetime | None,
     window_end: datetime | None,
     max_files: int = 50,
     max_rejects: int = 20,
+    failed: Sequence[tuple[str, str]] = (),
 ) -> Health:
-    """Gather the ingest health of the store for the report window (``None`` = the data's extent)."""
-    kinds = [KindHealth(*row) for row in con.execute(read_sql("51_report_ingest_by_kind")).fetchall()]
+    """Gather the ingest health of the store for the report window (``None`` = the data's extent):
+    the files with rows in it, and ``failed`` (path, reason): this run's files that could not be read,
+    which the store does not record (their transaction was rolled back)."""
+    scope = {"since": _naive(window_start), "until": _naive(window_end)}
+    kinds = [KindHealth(*row) for row in con.execute(read_sql("51_report_ingest_by_kind"), scope).fetchall()]
     files = [
         FileIssue(path, kind, fmt, status, data_lines, rows_loaded, lines_rejected, reason)
         for (_fid, path, kind, fmt, status, data_lines, rows_loaded, lines_rejected, reason, _a, _b)
-        in con.execute(read_sql("52_report_ingest_files"), {"limit": max_files}).fetchall()
+        in con.execute(read_sql("52_report_ingest_files"), {"limit": max_files, **scope}).fetchall()
     ]
     rejects = [
         RejectedLine(*row)
-        for row in con.execute(read_sql("53_report_ingest_rejects"), {"limit": max_rejects}).fetchall()
+        for row in con.execute(read_sql("53_report_ingest_rejects"), {"limit": max_rejects, **scope}).fetchall()
     ]
+    for path, reason in failed:  # this run's files that could not be read: no ingest_files row (rolled back)
+        files.insert(0, FileIssue(path, None, None, "failed", None, None, None, reason))
+    if failed:
+        kinds.append(KindHealth("(failed)", len(failed), 0, 0, 0, 0, 0, None, None))
     rows = con.execute(
         read_sql("54_report_coverage_hours"),
         {"since": _epoch(window_start), "until": _epoch(window_end)},

@@ -7,6 +7,8 @@ raw here (they are data); each renderer neutralizes them for its medium.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import math
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
@@ -274,6 +276,7 @@ def build_report(
     inputs: list[str] | tuple[str, ...] = (),
     max_files: int = 50,
     max_rejects: int = 20,
+    failed: Sequence[tuple[str, str]] = (),
 ) -> Report:
     """Gather the report for ``result`` from ``store`` (read-only: history is recorded separately
     by :func:`analyzer.report.history.record_run`, after the report was written)."""
@@ -314,7 +317,7 @@ def build_report(
         top_n=top_n,
         platforms=platform_breakdown(ranked),
         history=history,
-        health=collect_health(store.con, result.window_start, result.window_end, max_files, max_rejects),
+        health=collect_health(store.con, result.window_start, result.window_end, max_files, max_rejects, failed),
         tuning=suggest(ranked, generated_at),
         suppressed=dict(result.suppressed),
         expired_allowlist=list(result.expired_allowlist),

@@ -1,19 +1,8 @@
 -- Stage 51 (report): ingest health per log kind, from the ingest bookkeeping. Read-only.
--- Input table: ingest_files. Parameters: $since, $until.
--- The files of the window: those with rows in it, and those with no rows to date (skipped, or every
--- line rejected) loaded with or after the first of them. A nightly report on a kept store showed
--- every file the store ever loaded: a month-old night's damage stayed in red under "Files to check"
--- in every later report. $since / $until (naive UTC TIMESTAMPs) NULL: the whole store.
+-- Input table: report_files. Parameters: none.
+-- The files of the window (report_files, sql/51_report_ingest_0_window.sql).
 -- Output: kind ('(skipped)' / '(failed)' for files that were not loaded), files, data_lines, rows_loaded,
 -- lines_rejected, skipped_events, files_with_rejects, first_ts, last_ts.
-WITH in_window AS (
-    SELECT * FROM ingest_files
-    WHERE CAST($since AS TIMESTAMP) IS NULL
-       OR (min_ts IS NOT NULL AND max_ts >= CAST($since AS TIMESTAMP) AND min_ts < CAST($until AS TIMESTAMP))
-       OR (min_ts IS NULL AND loaded_at >= (SELECT min(loaded_at) FROM ingest_files
-                                            WHERE max_ts >= CAST($since AS TIMESTAMP)
-                                              AND min_ts < CAST($until AS TIMESTAMP)))
-)
 SELECT * FROM (
 SELECT
     CASE WHEN status IN ('skipped', 'failed') OR kind IS NULL
@@ -26,7 +15,7 @@ SELECT
     count(*) FILTER (WHERE coalesce(lines_rejected, 0) > 0)      AS files_with_rejects,
     min(min_ts)                                                  AS first_ts,
     max(max_ts)                                                  AS last_ts
-FROM in_window
+FROM report_files
 GROUP BY ALL
 ) AS per_kind
 ORDER BY starts_with(kind, '('), kind;

@@ -139,7 +139,7 @@ def test_every_report_sql_file_parses_and_runs(store):
     """Each of sql/50..59 runs (with its parameters) on a seeded store."""
     seed_store(store)
     names = [n for n in list_sql() if n[:2].isdigit() and 50 <= int(n[:2]) <= 59]
-    assert len(names) == 11
+    assert len(names) == 12
     findings = scenario_findings()
     for f in findings:
         channel_times(store, f, DAY, DAY + timedelta(days=1))          # 50

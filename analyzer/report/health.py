@@ -149,16 +149,16 @@ def collect_health(
     """Gather the ingest health of the store for the report window (``None`` = the data's extent):
     the files with rows in it, and ``failed`` (path, reason): this run's files that could not be read,
     which the store does not record (their transaction was rolled back)."""
-    scope = {"since": _naive(window_start), "until": _naive(window_end)}
-    kinds = [KindHealth(*row) for row in con.execute(read_sql("51_report_ingest_by_kind"), scope).fetchall()]
+    con.execute(read_sql("51_report_ingest_0_window"), {"since": _naive(window_start), "until": _naive(window_end)})
+    kinds = [KindHealth(*row) for row in con.execute(read_sql("51_report_ingest_by_kind")).fetchall()]
     files = [
         FileIssue(path, kind, fmt, status, data_lines, rows_loaded, lines_rejected, reason)
         for (_fid, path, kind, fmt, status, data_lines, rows_loaded, lines_rejected, reason, _a, _b)
-        in con.execute(read_sql("52_report_ingest_files"), {"limit": max_files, **scope}).fetchall()
+        in con.execute(read_sql("52_report_ingest_files"), {"limit": max_files}).fetchall()
     ]
     rejects = [
         RejectedLine(*row)
-        for row in con.execute(read_sql("53_report_ingest_rejects"), {"limit": max_rejects, **scope}).fetchall()
+        for row in con.execute(read_sql("53_report_ingest_rejects"), {"limit": max_rejects}).fetchall()
     ]
     for path, reason in failed:  # this run's files that could not be read: no ingest_files row (rolled back)
         files.insert(0, FileIssue(path, None, None, "failed", None, None, None, reason))

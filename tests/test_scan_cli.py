@@ -459,6 +459,21 @@ VALID_TSV = Path(__file__).resolve().parent / "fixtures" / "ingest" / "valid_tsv
 
 
 @pytest.mark.parametrize("command", ["scan", "report"])
+def test_a_store_a_failed_first_run_left_empty_is_an_error_not_an_empty_scan(tmp_path: Path, command: str) -> None:
+    """A first night's ingest of a wrong (empty) folder made the store and loaded nothing; every later
+    report on it said "No findings" and "every stream has rows in every hour of the window", exit 0."""
+    store, empty = tmp_path / "nsm.duckdb", tmp_path / "empty"
+    empty.mkdir()
+    assert CliRunner().invoke(cli, ["ingest", str(empty), "--db", str(store), "-q"]).exit_code == 0 and store.exists()
+    result = CliRunner().invoke(cli, [command, "--db", str(store), *(["-o", "-"] if command == "report" else [])])
+    assert result.exit_code == 2 and f"--db {store}: the store holds no logs yet" in result.stderr
+    assert result.stdout == ""
+    assert CliRunner().invoke(cli, ["ingest", str(VALID_TSV), "--db", str(store), "-q"]).exit_code == 0
+    result = CliRunner().invoke(cli, [command, "--db", str(store), *(["-o", "-"] if command == "report" else [])])
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize("command", ["scan", "report"])
 def test_a_store_that_does_not_exist_is_an_error_not_an_empty_scan(tmp_path: Path, command: str) -> None:
     """A typo in a cron line's --db made a new, empty store and printed "no findings", exit 0, every night."""
     typo = tmp_path / "nsm.duckbd"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
+import duckdb
 
 from analyzer.errors import AnalyzerError
 from analyzer.findings import printable
@@ -59,6 +60,11 @@ def check_sources(db: str | None, demo: bool, data: bool, *, demo_store: bool = 
     if db and not data and not demo and not Path(db).exists():
         fail(f"--db {db}: no such store (`serverless-c2 ingest PATH... --db {db}` makes one, or give "
              "log PATHs to this command)")
+    if db and not data and not demo and _holds_no_logs(db):
+        # a failed first run (a wrong folder, a typo) leaves the store it made: reported on, it said
+        # "no findings" and "every stream has rows in every hour of the window"
+        fail(f"--db {db}: the store holds no logs yet (`serverless-c2 ingest PATH... --db {db}` loads them, or "
+             "give log PATHs to this command)")
     if demo and data:
         fail("--demo scans a generated day of its own: give it without log PATHs or --pcap")
     if demo and db and not (demo_store and _demo_only(db)):
@@ -157,6 +163,19 @@ def _demo_only(db: str) -> bool:
         with Store(db, read_only=True, memory_limit=None) as store:
             return store.ingested_only_under(DEMO_PREFIX)
     except AnalyzerError:   # not a store of ours: certainly no demo's
+        return False
+
+
+def _holds_no_logs(db: str) -> bool:
+    """Whether the store ``db`` (which exists) is ours and holds no log row at all."""
+    from analyzer.store import Store
+
+    try:
+        with Store(db, read_only=True, memory_limit=None) as store:
+            row = store.con.execute("SELECT NOT (EXISTS (SELECT 1 FROM conn) OR EXISTS (SELECT 1 FROM dns)"
+                                    " OR EXISTS (SELECT 1 FROM tls) OR EXISTS (SELECT 1 FROM http))").fetchone()
+            return bool(row and row[0])
+    except (AnalyzerError, duckdb.Error):  # not a store of ours: the command says so itself
         return False
 
 

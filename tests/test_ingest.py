@@ -745,3 +745,22 @@ def test_a_file_of_many_chunks_counts_every_line_once(store, tmp_path, gz):
     assert (f.data_lines, f.rows_loaded, f.lines_rejected) == (n, n - 1, 1)
     assert f.rejects[0].line == 7 + bad + 1 and "bad port value" in f.rejects[0].reason
     assert rows(store, "conn", "count(*)") == [(n - 1,)]
+
+
+def test_a_header_without_a_key_field_loads_with_a_warning_that_says_what_its_rows_lose(store, tmp_path):
+    """A SIEM export that renamed id.orig_h (or uid) loaded with no word: the connections had no source
+    host and the poller on them vanished from the scan (or, without uid, each TLS connection counted
+    twice). The file still loads; its report says which field is missing and what that costs. A log
+    with its usual fields says nothing of the kind."""
+    conn = (FIX / "valid_tsv" / "conn.log").read_text()
+    renamed = conn.replace("\tid.orig_h\t", "\torig_host\t", 1)
+    assert renamed != conn
+    f = only(load(store, _write(tmp_path / "conn.log", renamed)))
+    assert f.rows_loaded > 0
+    assert [w for w in f.warnings if "#fields header" in w] == \
+        ["its #fields header has no id.orig_h field (renamed?): its rows have no source host: they cannot be timed"]
+    no_uid = only(load(store, _write(tmp_path / "conn2.log", conn.replace("\tuid\t", "\tconn_id\t", 1))))
+    assert any("no uid field" in w and "counts twice" in w for w in no_uid.warnings)
+    for name in ("conn.log", "ssl.log", "dns.log", "http.log"):
+        fresh = Store()
+        assert not [w for w in only(load(fresh, FIX / "valid_tsv" / name)).warnings if "#fields header" in w], name

@@ -419,6 +419,8 @@ def ingest_file(
         elif fast is not None:
             _rollback(con)
             fast = None
+        if det.format == ZEEK_TSV:  # said with the file's other warnings (its ingest_files reason)
+            fr.warnings.extend(zeek_tsv.missing_key_fields(head, det.kind))
         _load(
             con, ledger, fr, path, det, scan, first_line, appended=prev is not None, strict=strict,
             prefetched=raw_ready, fast=fast, eve_events=eve_events,

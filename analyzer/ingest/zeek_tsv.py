@@ -257,6 +257,33 @@ def head_block(head: bytes) -> tuple[Block, int] | None:
     return None
 
 
+#: per table, the fields without which its rows cannot serve the scan, and what is lost: a SIEM export
+#: that renamed id.orig_h loaded with no word, and its connections had no source host
+KEY_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "conn": (("id.orig_h", "no source host: they cannot be timed"),
+             ("id.resp_h", "no destination"),
+             ("uid", "no uid: they cannot be joined to ssl.log or http.log, and each TLS connection counts twice")),
+    "tls": (("id.orig_h", "no source host"),
+            ("uid", "no uid: they cannot be joined to conn.log, and each TLS connection counts twice"),
+            ("server_name", "no SNI: no name")),
+    "dns": (("id.orig_h", "no source host"), ("query", "no query name")),
+    "http": (("id.orig_h", "no source host"),
+             ("uid", "no uid: they cannot be joined to conn.log"), ("host", "no Host: no name")),
+}
+
+
+def missing_key_fields(head: bytes, kind: str | None) -> list[str]:
+    """Warnings for a Zeek TSV file whose (first) header block lacks a field the scan keys on (renamed
+    by an export, or cut from the #fields line): the file loads, but its rows lose what the field gave."""
+    top = head_block(head)
+    if top is None:
+        return []
+    block = top[0]
+    table = ZEEK_KINDS.get(block.path or kind or "")
+    return [f"its #fields header has no {name} field (renamed?): its rows have {lost}"
+            for name, lost in KEY_FIELDS.get(table or "", ()) if name not in block.fields]
+
+
 def fast_eligible(block: Block, kind: str | None) -> str | None:
     """The table a block loads into when the fast path can read it, else None."""
     table = ZEEK_KINDS.get(block.path or kind or "")

@@ -126,7 +126,9 @@ class ScanParams:
     prev_common: int = 3
     fleet_large: int = 5
     w_small_fleet: float = 0.2       # ... or, to a serverless tenant, fewer than fleet_large hosts (any number when
-                                     # the tenant is new to a store with history): one implant on a few hosts
+                                     # the tenant is new to a store with history, or the channel began
+                                     # late_start_s after its host's first traffic): one implant on a few hosts
+    late_start_s: float = 10800.0
     fleet_period_ratio: float = 1.25  # hosts timed at periods further apart than this are not one fleet
     w_new: float = 0.05
     novelty_history_s: float = 43200.0  # "new to the store" needs this much of the store before the window,
@@ -1270,8 +1272,14 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         # stage 49: a small fleet to a serverless tenant, or one of any size to a tenant new to a store with
         # history, is discounted less: one implant spread to a few hosts looks the same
         peers = r.get("fleet_peers") or []
-        what = ("a fleet new to the store (all began inside the window): a new rollout, or one implant "
-                "spreading" if fleet and fleet >= p.fleet_large else "a small fleet, or one implant on a few hosts")
+        if not (fleet and fleet >= p.fleet_large):
+            what = "a small fleet, or one implant on a few hosts"
+        elif r["is_new"]:
+            what = "a fleet new to the store (all began inside the window): a new rollout, or one implant spreading"
+        else:  # late_start: the channel began hours after its host's first traffic of the window
+            what = (f"a fleet that began today (this host's channel {_span(r['first_epoch'] - r['src_first'])} "
+                    f"after its first traffic of the window; an agent starts with its host): a new rollout, or "
+                    f"one implant spreading")
         shown = ", ".join(printable(x, 60) for x in peers[:FLEET_PEERS_SHOWN])
         more = f" and {len(peers) - FLEET_PEERS_SHOWN} more" if len(peers) > FLEET_PEERS_SHOWN else ""
         reasons.append(f"{int(fp_prev)} {hosts} talk to it{with_client}{_fleet_count(fleet, fp_prev)}: "

@@ -33,7 +33,12 @@
 --                                 first used inside the window, with hours of history before it, as
 --                                 a store scanned nightly has) is discounted $w_small_fleet too: an
 --                                 agent IT deployed has been calling for longer; hosts that all
---                                 began today may be one implant spreading (or a new rollout)
+--                                 began today may be one implant spreading (or a new rollout).
+--                                 So is one whose channel began $late_start_s or more after its host's
+--                                 first traffic of the window (late_start): on a one-day scan with no
+--                                 history, a worm that reached 40 hosts in the morning took the full
+--                                 discount (0.71-0.74, under a benign agent every host had run since
+--                                 midnight, 0.80); an agent starts with its host
 --                               + $w_new (destination new to the store)
 --                               + $w_dns (DNS signs: TXT queries, high-entropy labels, or at least
 --                                 $nxdomain_min NXDOMAIN answers across several names, as a DGA or
@@ -115,7 +120,8 @@ WITH b0 AS (
     LEFT JOIN scan_src_class sc ON sc.src = b.src
 ), fanout AS (
     SELECT fast.*, sum(CASE WHEN fast_cadence THEN 1 ELSE 0 END) OVER (PARTITION BY fast.src) AS src_fast_channels,
-           ss.last_epoch - ss.first_epoch AS src_span      -- over all its channels (stage 45)
+           ss.last_epoch - ss.first_epoch AS src_span,     -- over all its channels (stage 45)
+           ss.first_epoch AS src_first
     FROM fast
     LEFT JOIN scan_src_span ss ON ss.src = fast.src
 ), dead AS (
@@ -134,7 +140,8 @@ WITH b0 AS (
            -- a serverless endpoint of a medium- or high-confidence catalogue entry
            platform IS NOT NULL AND coalesce(low_conf, 0) = 0 AS serverless_ok,
            coalesce(fleet >= $prev_common, FALSE) AS in_fleet,
-           coalesce(fleet >= $prev_common AND fleet < $fleet_large, FALSE) AS few_in_step
+           coalesce(fleet >= $prev_common AND fleet < $fleet_large, FALSE) AS few_in_step,
+           coalesce(first_epoch - src_first >= $late_start_s, FALSE) AS late_start
     FROM dead
 ), signs AS (
     SELECT fleets.*,
@@ -145,7 +152,7 @@ WITH b0 AS (
                     AND z >= $z_lo AND r_score >= $regular_min,
                     FALSE) AS timed_contact,
            CASE WHEN NOT in_fleet THEN 0
-                WHEN serverless_ok AND (few_in_step OR is_new) THEN $w_small_fleet
+                WHEN serverless_ok AND (few_in_step OR is_new OR late_start) THEN $w_small_fleet
                 ELSE $w_common
            END AS fleet_discount
     FROM fleets

@@ -951,6 +951,43 @@ def test_a_fleet_new_to_a_nightly_store_is_discounted_less_than_one_it_has_seen_
                                         - (p.w_common - p.w_small_fleet) - p.w_new, abs=2e-3)
 
 
+def test_a_fleet_that_began_hours_after_its_hosts_did_is_discounted_less_on_a_one_day_scan() -> None:
+    """One day, no history: an implant that reached 40 of an outside tester's hosts in the morning took
+    the full fleet discount (0.71-0.74) and ranked under a benign agent every host had run since midnight
+    (0.80). A channel that began hours after its host's first traffic of the window is a fleet that
+    began today (a rollout, or one implant spreading): the small-fleet discount, and a reason that says
+    so. Six hosts whose agent runs from their first traffic keep the full discount."""
+    from analyzer.simulate import CHROME, GO, Builder
+
+    b = Builder("spread", 9, hours=24.0)
+    rng = random.Random(9)
+    hosts = [f"10.1.10.{i}" for i in range(71, 77)]
+    agents = [f"10.1.40.{i}" for i in range(1, 7)]
+    for src in hosts + agents:  # every host's own traffic from midnight on
+        for k in range(6):
+            b.flow(b.scen.start + 600 + k * 4 * HOUR + rng.uniform(0, 60), src, "www.wikipedia.org", CHROME,
+                   out=800, inn=40_000)
+    for src in hosts:  # the implant arrives between 08:00 and 10:00
+        t = b.scen.start + 8 * HOUR + rng.uniform(0, 2 * HOUR)
+        while t < b.scen.end:
+            b.flow(t, src, "sync.new-relay.workers.dev", GO, out=rng.randint(400, 440), inn=rng.randint(500, 4000))
+            t += 300 * (1 - 0.2 * rng.random())
+    b.periodic("agent", agents, "acme-uptime.azurewebsites.net", GO, sleep=600.0)
+    store = Store()
+    load_into_store(b.finish(), store.con)
+    result = run_scan(store, ScanOptions(min_score=0.0))
+    spread = [f for f in result.findings if f.src in hosts]
+    agent = [f for f in result.findings if f.src in agents]
+    assert len(spread) == 6 and len(agent) == 6
+    for f in spread:
+        assert f.kind == "beacon" and f.severity in ("high", "medium"), (f.score, f.reasons)
+        assert any("6 internal hosts talk to it with this client: a fleet that began today (this host's channel "
+                   in r and "a smaller discount" in r for r in f.reasons), f.reasons
+    for f in agent:
+        assert f.severity != "high" and any("(fleet-wide: less suspicious)" in r for r in f.reasons), f.reasons
+    assert min(f.score for f in spread) > max(f.score for f in agent)
+
+
 @pytest.mark.parametrize(("ja4", "browser"), [
     # TLS over TCP: the structure of a browser's hello, or a known family / tool
     ("t13d1516h2_8daaf6152771_02713d6af862", True),          # Chromium

@@ -255,6 +255,39 @@ def test_an_encrypted_client_hellos_outer_name_is_no_name_and_dns_names_the_conn
     ], keys
 
 
+def test_a_nameless_connection_never_takes_a_name_its_host_reaches_with_sni() -> None:
+    """An implant resolves its Worker once and then connects to the address with no SNI every 90 s;
+    later the user's browser looks up another Worker Cloudflare serves from the same address, and
+    visits it with SNI. By the last answer alone, the implant's later connections took the site's name
+    (an outside tester's day: a second high finding, blaming a tenant 43 hosts visit). A name the host
+    reaches with an SNI of its own is not what its nameless connections are for: they stay the
+    implant's, one channel. Another host that only looked the site up (never with SNI) still names its
+    nameless connections after it."""
+    store = Store()
+    ip = "104.21.11.194"
+    for t, src, name in ((T0 - 0.5, "10.0.0.1", "cmd.ghost-relay.workers.dev"),
+                         (T0 + 3000, "10.0.0.1", "hello.tiny-tools.workers.dev"),
+                         (T0 - 0.5, "10.0.0.2", "cmd.other-relay.workers.dev"),
+                         (T0 + 3000, "10.0.0.2", "hello.tiny-tools.workers.dev")):
+        store.con.execute("INSERT INTO dns (ts, epoch, uid, src, dst, dst_port, query, qtype, rcode, answers, ttls,"
+                          " sensor) VALUES (NULL, ?, ?, ?, '10.0.0.53', 53, ?, 'A', 'NOERROR', [?], [300.0], 'zeek')",
+                          [t, f"D{t}{src}", src, name, ip])
+    beacon = [T0 + 90 * i for i in range(80)]
+    _conn_tls(store.con, "10.0.0.1", None, beacon, dst=ip, uid_prefix="b")                 # no SNI
+    _conn_tls(store.con, "10.0.0.1", "hello.tiny-tools.workers.dev", [T0 + 3001, T0 + 3010], dst=ip,
+              uid_prefix="w", ja4=CHROME_JA4)                                              # the browser
+    _conn_tls(store.con, "10.0.0.2", None, beacon, dst=ip, uid_prefix="n")                 # no SNI, no visit
+    _run(store, "25")
+    keys = store.con.execute("SELECT src, dest_key, fp, events FROM scan_channels"
+                             " WHERE dest_key NOT LIKE 'rotation:%' ORDER BY ALL").fetchall()
+    assert keys == [
+        ("10.0.0.1", "tenant:Cloudflare Workers/ghost-relay", "port:443", 80),
+        ("10.0.0.1", "tenant:Cloudflare Workers/tiny-tools", CHROME_JA4, 2),
+        ("10.0.0.2", "tenant:Cloudflare Workers/other-relay", "port:443", 34),
+        ("10.0.0.2", "tenant:Cloudflare Workers/tiny-tools", "port:443", 46),
+    ], keys
+
+
 def test_an_address_resolved_to_several_names_names_each_connection_by_the_last_answer_before_it() -> None:
     """Cloudflare serves millions of names from a few hundred addresses: a host browsing a site behind
     one and beaconing to a Worker behind the same had every connection to it keyed by the address,

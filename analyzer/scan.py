@@ -101,6 +101,7 @@ class ScanParams:
     long_conn_max_bps: float = 50.0  # ... moving fewer bytes/s than this is a keep-alive channel
     nxdomain_min: int = 5
     answer_lead_s: float = 1.0       # a DNS answer logged up to this long after a connection still names it
+    answer_lookback_s: float = 7 * 86400.0  # answers this long before the window still name its connections
     ja3_varies_min: int = 4          # a source's connections to one name with this many JA3s (and no JA4) ...
     ja3_varies_share: float = 0.5    # ... one per 2 connections or more: a shuffling (Chromium) client, keyed without it
     rotation_min_dests: int = 2      # a client reaching this many serverless tenants is also timed across them ...

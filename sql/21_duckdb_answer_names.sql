@@ -15,13 +15,18 @@
 -- (21_events_3_duckdb_answer_times.sql); one made before any of those answers stays keyed by address.
 --   scan_answer_names (src_id, dst_id, raw_id)          the host, the address, the one name it resolved
 --   scan_answer_times (src_id, dst_id, epoch, raw_id)   of the ambiguous pairs, every answer in time
--- Parameters: $t0, $t1 (window, epoch seconds, half-open).
+-- Answers are read from $answer_lookback_s before the window on: a client that resolved its name once
+-- and kept the address (.NET's HttpClient does, for as long as it lives) named its connections on the
+-- first night of a nightly store and was an anonymous address the next (an outside tester's
+-- two-day implant: medium "3.161.167.51:443" on day two, high and its Lambda URL with --window 48h).
+-- A scratch store holds only the logs given: nothing before the window to read.
+-- Parameters: $t0, $t1 (window, epoch seconds, half-open), $answer_lookback_s.
 CREATE OR REPLACE TEMP TABLE scan_answer_all AS
 WITH answers AS (
     SELECT DISTINCT src, query, answer
     FROM (SELECT src, query, unnest(answers) AS answer
           FROM dns
-          WHERE epoch >= $t0 AND epoch < $t1 AND query IS NOT NULL AND query <> '' AND answers IS NOT NULL) d
+          WHERE epoch >= $t0 - $answer_lookback_s AND epoch < $t1 AND query IS NOT NULL AND query <> '' AND answers IS NOT NULL) d
 )
 SELECT x.src, x.answer, s.addr_id AS src_id, a.addr_id AS dst_id, n.raw_id, n.lname_id
 FROM answers x
@@ -47,7 +52,7 @@ WITH amb AS (
 SELECT a.src_id, a.dst_id, d.epoch, a.raw_id
 FROM (SELECT src, query, epoch, unnest(answers) AS answer
       FROM dns
-      WHERE epoch >= $t0 AND epoch < $t1 AND query IS NOT NULL AND query <> '' AND answers IS NOT NULL
+      WHERE epoch >= $t0 - $answer_lookback_s AND epoch < $t1 AND query IS NOT NULL AND query <> '' AND answers IS NOT NULL
         AND src IN (SELECT src FROM amb)) d
 JOIN amb a ON a.src = d.src AND a.answer = d.answer AND a.raw_name = d.query;
 

@@ -167,9 +167,10 @@ def test_dns_fallback_only_when_there_is_no_connection() -> None:
 
 def test_connections_without_a_name_take_the_name_their_host_resolved() -> None:
     """conn and dns logs only: a beacon to a Worker over its two rotating anycast addresses is one
-    channel of the Worker's tenant, named from the host's own DNS answers. An address the host resolved
-    two names to stays keyed by address (the connection could be for either); a host that resolved
-    nothing stays keyed by address; a connection with an SNI keeps its SNI."""
+    channel of the Worker's tenant, named from the host's own DNS answers (answers from just before the
+    window count too). An address the host resolved two names to takes the one it resolved last before
+    the connection; a host that resolved nothing stays keyed by address; a connection with an SNI keeps
+    its SNI."""
     store = Store()
     cf = ["104.21.7.7", "172.67.7.7"]
     store.con.execute("INSERT INTO dns (ts, epoch, uid, src, dst, dst_port, query, qtype, rcode, answers, ttls, sensor)"
@@ -192,7 +193,7 @@ def test_connections_without_a_name_take_the_name_their_host_resolved() -> None:
     _run(store, "25")
     keys = store.con.execute("SELECT src, dest_key, fp, events FROM scan_channels ORDER BY ALL").fetchall()
     assert keys == [
-        ("10.0.0.1", "ip:198.51.100.5:443", "", 10),
+        ("10.0.0.1", "name:b.shared-cdn.example", "port:443", 10),             # the last of its two names
         ("10.0.0.1", "name:other.example.org", TOOL_JA4, 1),
         ("10.0.0.1", "tenant:Cloudflare Workers/acct", "port:443", 100),   # both addresses, one channel
         ("10.0.0.2", "ip:104.21.7.7:443", "", 10),
@@ -200,7 +201,7 @@ def test_connections_without_a_name_take_the_name_their_host_resolved() -> None:
         ("10.0.0.3", "name:check.example.net", "port:443", 3),
     ]
     named = store.con.execute("SELECT count(*) FROM scan_parts WHERE src_answer = 1").fetchone()[0]
-    assert named == 3  # the Worker's two addresses and the checked name; nothing else
+    assert named == 4  # the Worker's two addresses, the shared address and the checked name; nothing else
 
 
 def test_a_lookup_of_several_record_types_is_one_lookup_against_the_connections_it_named() -> None:
@@ -253,6 +254,31 @@ def test_an_encrypted_client_hellos_outer_name_is_no_name_and_dns_names_the_conn
         ("10.0.0.2", f"ip:{ip}:443", TOOL_JA4, 2),
         ("10.0.0.3", "name:cloudflare-ech.com.evil.example", TOOL_JA4, 1),
     ], keys
+
+
+def test_an_answer_from_before_the_window_still_names_the_connections_of_a_nightly_store() -> None:
+    """A client that resolved its name once and kept the address (.NET's HttpClient does) named its
+    connections on the first night and was an anonymous address the next (an outside tester's two-day
+    implant: medium "3.161.167.51:443" on day two). Answers from up to $answer_lookback_s before the
+    window still name them; with no lookback, the connections stay keyed by address."""
+    from dataclasses import replace
+
+    store = Store()
+    ip = "3.161.167.51"
+    url = "z9y8x7w6v5u4t3s2r1q0ponmlkjihgf9.lambda-url.eu-central-1.on.aws"
+    store.con.execute("INSERT INTO dns (ts, epoch, uid, src, dst, dst_port, query, qtype, rcode, answers, ttls,"
+                      " sensor) VALUES (NULL, ?, 'D1', '10.0.0.1', '10.0.0.53', 53, ?, 'A', 'NOERROR', [?], [60.0],"
+                      " 'zeek')", [T0 + 180, url, ip])
+    _conn_tls(store.con, "10.0.0.1", None, [T0 + 200 + 105 * i for i in range(1600)], dst=ip)   # two days
+    day2 = T0 + 86400
+
+    def keys(params: ScanParams) -> list:
+        prepare_inputs(store.con, ScanOptions())
+        score_channels(store.con, day2, day2 + 86400, params, stop_after="25")
+        return store.con.execute("SELECT dest_key, events FROM scan_channels ORDER BY ALL").fetchall()
+
+    assert keys(ScanParams()) == [("tenant:AWS Lambda Function URL/z9y8x7w6v5u4t3s2r1q0ponmlkjihgf9", 779)]
+    assert keys(replace(ScanParams(), answer_lookback_s=0.0)) == [(f"ip:{ip}:443", 779)]
 
 
 def test_a_nameless_connection_never_takes_a_name_its_host_reaches_with_sni() -> None:

@@ -50,6 +50,21 @@ def test_reingest_identical_content_adds_nothing(tmp_path):
     assert [f.status for f in first.files] == ["loaded"] * 5
     assert [f.status for f in again.files] == ["unchanged"] * 5
     assert again.rows_loaded == 0
+    assert not [w for f in again.files for w in f.warnings if "the same content as" in w]   # the same paths
+
+
+def test_a_copy_under_another_name_adds_nothing_and_says_so(tmp_path):
+    """http.log beside a byte-identical http_copy.log: the copy added nothing and was not named at all
+    (an outside tester); a copy under another name is named, with the file that loaded it first."""
+    first, copy = tmp_path / "dns.log", tmp_path / "dns_copy.log"
+    first.write_text(DNS)
+    copy.write_text(DNS)
+    with Store() as s:
+        report = ingest_paths(s, [first, copy])
+    by_name = {Path(f.path).name: f for f in report.files}
+    assert by_name["dns_copy.log"].status == "unchanged" and by_name["dns_copy.log"].rows_loaded == 0
+    assert by_name["dns_copy.log"].warnings == [f"the same content as {first.resolve()}, loaded before: nothing added"]
+    assert by_name["dns.log"].warnings == []
 
 
 def test_growing_live_file_loads_only_new_lines(tmp_path):

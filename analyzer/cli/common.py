@@ -120,15 +120,20 @@ def say_file_notes(quiet: bool, report) -> None:  # type: ignore[no-untyped-def]
     from analyzer.cli.ingest_cmd import file_notes, skip_reasons
     from analyzer.ingest.report import FAILED, SKIPPED
 
-    from analyzer.ingest.pipeline import PENDING_TAIL
+    from analyzer.ingest.pipeline import PENDING_TAIL, SAME_CONTENT
 
     # under -q too: a file that could not be read, or lost lines, is what a nightly job must hear of;
-    # not a live log's last line, still being written, which is read again when it grows
+    # not a live log's last line, still being written, which is read again when it grows, nor a copy
+    # of content loaded before (a live log loaded before its rotation archived it, every night)
     def pending_only(f) -> bool:  # type: ignore[no-untyped-def]
         return not f.warnings and f.lines_rejected == sum(1 for r in f.rejects if r.reason == PENDING_TAIL)
 
-    noted = [f for f in report.files if f.status == FAILED or f.warnings
-             or (f.lines_rejected and not (quiet and pending_only(f)))]
+    def routine(f) -> bool:  # type: ignore[no-untyped-def]
+        return (bool(f.warnings) and all(w.startswith(SAME_CONTENT) for w in f.warnings)
+                and not f.lines_rejected and f.status != FAILED)
+
+    noted = [f for f in report.files if (f.status == FAILED or f.warnings
+             or (f.lines_rejected and not (quiet and pending_only(f)))) and not (quiet and routine(f))]
     for f in noted[:SCAN_NOTES_MAX]:
         for note in file_notes(f):
             click.echo(note, err=True)

@@ -47,6 +47,9 @@ Progress = Callable[[str, int, int], None]
 
 #: the reason of a live log's last line, still being written: counted as rejected (loaded + rejected =
 #: data lines), not consumed, and read again when the file grows; ``ingest --strict`` does not fail on it
+#: the warning of a file whose whole content an earlier file of another name loaded (a copy, a live log
+#: loaded before its rotation archived it)
+SAME_CONTENT = "the same content as "
 PENDING_TAIL = "incomplete last line (no newline at end of file); not consumed, it is read again if the file grows"
 
 
@@ -71,6 +74,7 @@ class _Ledger:
         self._sizes: dict[str | None, set[int]] = {}           # format -> consumed sizes (> 0)
         self._contents: dict[tuple[str | None, int, str | None], int] = {}  # (format, size, sha) -> latest id
         self._paths: set[str] = set()
+        self._path_of: dict[int, str] = {}                     # file_id -> its path
         self._skips: dict[tuple[str, int, str | None], int] = {}  # (path, size, sha) of a skip -> its id
         #: the store holds SHA-256 fingerprints (written before BLAKE3): keep fingerprinting that way
         self.sha256 = False
@@ -88,6 +92,7 @@ class _Ledger:
     def add(self, file_id: int, path: str, fmt: str | None, size: int, sha: str | None, status: str) -> None:
         self._max_id = max(self._max_id, file_id)
         self._paths.add(path)
+        self._path_of[file_id] = path
         if status in _CONSUMED_STATUSES:
             if size > 0:
                 self._sizes.setdefault(fmt, set()).add(size)
@@ -112,6 +117,9 @@ class _Ledger:
 
     def path_seen(self, path: str) -> bool:
         return path in self._paths
+
+    def path_of(self, file_id: int) -> str | None:
+        return self._path_of.get(file_id)
 
     def skipped(self, path: str, size: int, sha: str) -> int | None:
         """The file_id of an earlier skip of this path with this size and first bytes."""
@@ -408,6 +416,11 @@ def ingest_file(
             if prev_size == scan.consumed_bytes:
                 # identical content was ingested before: nothing is read
                 fr.status, fr.file_id = UNCHANGED, prev_id
+                first = ledger.path_of(prev_id)
+                if first is not None and first != str(path.resolve()):
+                    # a copy under another name (http.log beside http_copy.log, a log beside its .gz):
+                    # said, as a record loaded twice is, not dropped without a word
+                    fr.warnings.append(f"{SAME_CONTENT}{printable(first, 200)}, loaded before: nothing added")
                 fr.first_line = fr.total_lines + 1
                 if scan.partial_tail:
                     fr.warnings.append("incomplete last line (no newline at end) still not consumed")

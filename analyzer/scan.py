@@ -1135,8 +1135,11 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
     if kind == "beacon":
         span = (r["last_epoch"] - r["first_epoch"])
         checkins = int(r["n"] + r["gaps"] + 1)
-        text = (f"beacons every {human_duration(period)} (median {period:.1f} s, jitter {jitter:.0%}) over "
-                f"{_span(span)}, {counted}")
+        # the middle half of the intervals reads the same whatever the implant's jitter style: Sliver's
+        # +-30 % is 47 % on Cobalt Strike's scale (cs_jitter), which an analyst matching a config misreads
+        lo, hi = float(r["q1"] + r["burst_s"]), float(r["q3"] + r["burst_s"])
+        text = (f"beacons every {human_duration(period)} (median {period:.1f} s, middle half {lo:.1f}-{hi:.1f} s, "
+                f"jitter {jitter:.0%}) over {_span(span)}, {counted}")
         if r["gaps"]:
             text += (f"; {int(r['gaps'])} sleep gap{'s' if r['gaps'] != 1 else ''} skipped "
                      f"({_span(r['gap_s'])} without check-ins)")

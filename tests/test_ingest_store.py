@@ -221,6 +221,8 @@ def test_cli_summary_table_and_strict_exit(tmp_path):
     bad = runner.invoke(cli, ["ingest", str(FIX / "bad_lines"), "--strict", "-q"])
     assert bad.exit_code == 1
     assert "bad_lines/dns.log:10: expected 24 fields, found 21" not in bad.stdout
+    # -q: no counts, but the lines lost, with where (a nightly job's mail had only "N line(s) rejected")
+    assert bad.stdout == "" and "bad_lines/dns.log:10: expected 24 fields, found 21" in bad.stderr
     lenient = runner.invoke(cli, ["ingest", str(FIX / "bad_lines")])
     assert lenient.exit_code == 0
     assert "dns.log:10: expected 24 fields, found 21" in lenient.stderr

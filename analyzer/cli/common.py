@@ -111,20 +111,14 @@ def loaded_nothing(report, db: str | None) -> bool:  # type: ignore[no-untyped-d
 SCAN_NOTES_MAX = 20
 
 
-def say_file_notes(quiet: bool, report) -> None:  # type: ignore[no-untyped-def]
-    """What the ingest would say of each file that could not be read (a corrupt .gz), or has a warning
-    or a rejected line (a truncated .gz, a line with the wrong field count ...), and how many files
-    were skipped: a scan or report hides none of it. Under ``-q`` too, but for the files skipped as what
-    they are (an empty hour, a log kind the tool does not read): only one named like a log that is
-    none (a crash's NUL-filled file) is said then."""
-    from analyzer.cli.ingest_cmd import file_notes, skip_reasons
-    from analyzer.ingest.report import FAILED, SKIPPED
-
+def noted_files(report, quiet: bool) -> list:  # type: ignore[no-untyped-def,type-arg]
+    """The files of an ingest worth a note: one that could not be read, has a warning or lost lines.
+    Under -q too, since that is what a nightly job must hear of; but not, under -q, a live log's last
+    line, still being written, which is read again when it grows, nor a copy of content loaded
+    before (a live log loaded before its rotation archived it, every night)."""
     from analyzer.ingest.pipeline import PENDING_TAIL, SAME_CONTENT
+    from analyzer.ingest.report import FAILED
 
-    # under -q too: a file that could not be read, or lost lines, is what a nightly job must hear of;
-    # not a live log's last line, still being written, which is read again when it grows, nor a copy
-    # of content loaded before (a live log loaded before its rotation archived it, every night)
     def pending_only(f) -> bool:  # type: ignore[no-untyped-def]
         return not f.warnings and f.lines_rejected == sum(1 for r in f.rejects if r.reason == PENDING_TAIL)
 
@@ -132,8 +126,20 @@ def say_file_notes(quiet: bool, report) -> None:  # type: ignore[no-untyped-def]
         return (bool(f.warnings) and all(w.startswith(SAME_CONTENT) for w in f.warnings)
                 and not f.lines_rejected and f.status != FAILED)
 
-    noted = [f for f in report.files if (f.status == FAILED or f.warnings
-             or (f.lines_rejected and not (quiet and pending_only(f)))) and not (quiet and routine(f))]
+    return [f for f in report.files if (f.status == FAILED or f.warnings
+            or (f.lines_rejected and not (quiet and pending_only(f)))) and not (quiet and routine(f))]
+
+
+def say_file_notes(quiet: bool, report) -> None:  # type: ignore[no-untyped-def]
+    """What the ingest would say of each file that could not be read (a corrupt .gz), or has a warning
+    or a rejected line (a truncated .gz, a line with the wrong field count ...), and how many files
+    were skipped: a scan or report hides none of it. Under ``-q`` too, but for the files skipped as what
+    they are (an empty hour, a log kind the tool does not read): only one named like a log that is
+    none (a crash's NUL-filled file) is said then."""
+    from analyzer.cli.ingest_cmd import file_notes, skip_reasons
+    from analyzer.ingest.report import SKIPPED
+
+    noted = noted_files(report, quiet)
     for f in noted[:SCAN_NOTES_MAX]:
         for note in file_notes(f):
             click.echo(note, err=True)

@@ -14,7 +14,7 @@ import time
 import click
 from tabulate import tabulate
 
-from analyzer.cli.common import db_option, fail, quiet_option
+from analyzer.cli.common import db_option, fail, noted_files, quiet_option
 from analyzer.errors import AnalyzerError
 from analyzer.ingest import FileReport, IngestReport, ingest_paths
 from analyzer.findings import printable
@@ -131,9 +131,15 @@ def ingest(paths: tuple[str, ...], db: str | None, strict: bool, verbose: bool, 
     except Exception as exc:  # noqa: BLE001 - a crash is an error (exit 2: --strict uses 1), never a traceback
         fail(_safe(f"unexpected {type(exc).__name__}: {exc}", 2000))
     elapsed = time.monotonic() - started
-    click.echo(summary_table(report))
+    if not quiet:  # -q: no counts; only what a nightly job must hear of (below, and the errors)
+        click.echo(summary_table(report))
     skipped = [f for f in report.files if f.status == "skipped"]
-    if not quiet:
+    if quiet:
+        for f in noted_files(report, quiet=True):
+            if f.status != "failed":  # said as an error below
+                for note in file_notes(f):
+                    click.echo(note, err=True)
+    else:
         for f in report.files:
             if f.status == "skipped" and not verbose and not f.lines_rejected and not f.warnings:
                 continue

@@ -18,7 +18,8 @@
 -- ordered by time: each connection, plus each later HTTP request on one of its kept-alive connections
 -- that follows $request_gap_s or more of quiet on it (as stage 21 times them). Named channels are timed by the conn start of each uid seen in TLS/HTTP with that
 -- name (the scan's own definition); DNS query times are used only when no TLS/HTTP row matches
--- (a dns-only store); (dst, dst_port) only for channels without a name.
+-- (a dns-only store); (dst, dst_port) only for channels without a name, and only the connections no
+-- SNI or Host names.
 -- Two sensors on one link (Zeek and Suricata, as the scan's stage 21 matches them): a Suricata record
 -- within $sensor_match_s seconds of a Zeek record of this channel is the same connection or query
 -- logged twice, and is left out, so that the gap histogram shows no pile of zero gaps. A channel that
@@ -91,6 +92,10 @@ ip_hits AS (
       AND ($dst_port IS NULL OR c.dst_port = $dst_port)
       AND ($since IS NULL OR c.epoch >= $since)
       AND ($until IS NULL OR c.epoch < $until)
+      -- not the connections an SNI or Host names: those are another channel's (an hour of http.log
+      -- lost made 12 of a poller's connections an address channel, plotted with all 279 of them)
+      AND NOT EXISTS (SELECT 1 FROM tls AS t WHERE t.uid = c.uid AND coalesce(t.server_name, '') <> '')
+      AND NOT EXISTS (SELECT 1 FROM http AS h WHERE h.uid = c.uid AND coalesce(h.host, '') <> '')
 ),
 hits AS (
     SELECT epoch, origin, suri FROM named_starts

@@ -184,6 +184,11 @@ def test_channel_times_dns_only_and_ip_only(store):
     assert ip_times.origin == "conn" and ip_times.epochs == pytest.approx(truth["ip"])
     nothing = Finding(**{**ip_f.__dict__, "dst_port": 1})
     assert channel_times(store, nothing, None, None).epochs == []
+    # connections to that address a Host names are another channel's: not plotted with the address's
+    store.con.execute("INSERT INTO http (ts, epoch, uid, src, src_port, dst, dst_port, host, sensor)"
+                      " SELECT ts, epoch, uid, src, src_port, dst, dst_port, 'feed.example.net', 'zeek'"
+                      " FROM conn WHERE uid IN ('Ci0', 'Ci1')")
+    assert channel_times(store, ip_f, None, None).epochs == pytest.approx(truth["ip"][2:])
 
 
 def test_coverage_shows_the_sensor_that_went_quiet(store):

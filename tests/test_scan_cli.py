@@ -548,6 +548,11 @@ def test_a_log_on_standard_input_is_scanned_as_the_file_is(tmp_path: Path) -> No
     assert found and json.loads(piped.stdout)["findings"] == found == json.loads(packed.stdout)["findings"]
     nothing = CliRunner().invoke(cli, ["scan", "-", "--format", "json"], input=b"")
     assert nothing.exit_code == 2 and "nothing to scan" in nothing.stderr
+    # what the ingest says of standard input names it so, not the command's temporary copy of it
+    both = CliRunner().invoke(cli, ["scan", "-", str(ssl), "--format", "json"], input=ssl.read_bytes())
+    assert (f"{ssl}: warning: the same content as <stdin>, loaded before" in both.stderr
+            or f"<stdin>: warning: the same content as {ssl}, loaded before" in both.stderr), both.stderr
+    assert "stdin.log" not in both.stderr
 
 
 @pytest.mark.parametrize("command", ["scan", "report"])

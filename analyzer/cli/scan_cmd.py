@@ -58,6 +58,7 @@ def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: 
             after = (lambda: narrow_when_big(store.con)) if options.release_logs else None
             report = ingest_paths(store, [str(p) for p in inputs], progress=_Progress(quiet, tty_only=True),
                                   after_file=after)
+            _name_stdin(report, [p for p in inputs if p.name == STDIN_COPY])
             _say(quiet, f"ingested {report.rows_loaded} rows from {_files_read(report)} file(s)"
                         + (f", {report.lines_rejected} line(s) rejected" if report.lines_rejected else "")
                         + (f", {len(report.failed)} file(s) could not be read" if report.failed else ""))
@@ -71,12 +72,27 @@ def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: 
         return run_scan(store, options)
 
 
+#: the file standard input is copied to, in the command's temporary folder
+STDIN_COPY = "stdin.log"
+
+
+def _name_stdin(report, copies: list[Path]) -> None:  # type: ignore[no-untyped-def]
+    """Say ``<stdin>``, not the temporary copy's path, in what the ingest says of standard input (a
+    record repeated from it was said to come from /tmp/serverless-c2-itsfp6zt/stdin.log)."""
+    for copy in copies:
+        for path in {str(copy), str(copy.resolve())}:
+            for f in report.files:
+                if f.path == path:
+                    f.path = "<stdin>"
+                f.warnings = [w.replace(path, "<stdin>") for w in f.warnings]
+
+
 def _stdin_copy(tmp: Path) -> Path:
     """Standard input, copied into the command's temporary folder as a file the ingest reads as any
     other (its kind from its header: Zeek's #path, a JSON log's _path, or eve.json's event_type)."""
     import shutil
 
-    copy = tmp / "stdin.log"
+    copy = tmp / STDIN_COPY
     with copy.open("wb") as out:
         shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
     return copy

@@ -191,6 +191,12 @@ WITH b0 AS (
                WHEN contact_score >= $sev_high AND platform IS NOT NULL THEN 'medium'
                -- a name on the user's own threat-intel list, reached at all: medium, whatever the timing
                WHEN intel_pattern IS NOT NULL THEN 'medium'
+               -- a non-browser client holding a serverless connection open for an hour or more, alone:
+               -- an HTTP/2 or WebSocket implant's shape (Sliver, Mythic, Havoc polling inside one
+               -- connection), whose check-ins the logs cannot time; an outside tester's 23.5 h Go
+               -- connection to a Lambda URL only its host reached was a low contact
+               WHEN long_conn AND serverless_ok AND fp_prevalence = 1 AND (nonbrowser OR mismatch)
+                    AND NOT inbound THEN 'medium'
                WHEN contact_score >= $sev_low THEN 'low'
                ELSE 'info'
            END AS contact_severity,

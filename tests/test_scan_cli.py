@@ -555,6 +555,17 @@ def test_a_log_on_standard_input_is_scanned_as_the_file_is(tmp_path: Path) -> No
     assert "stdin.log" not in both.stderr
 
 
+@pytest.mark.parametrize("command", ["ingest", "report"])
+def test_only_scan_reads_standard_input_and_the_others_say_so(command: str, tmp_path: Path) -> None:
+    """`ingest -` and `report -` read '-' as a file that does not exist ("-: no such file or
+    directory"), and a failed `ingest - --db` still made the store. They say what to do instead."""
+    store = tmp_path / "s.duckdb"
+    res = CliRunner().invoke(cli, [command, "-", "--db", str(store), *(["-o", "-"] if command == "report" else [])],
+                             input=b"")
+    assert res.exit_code == 2 and f"{command} does not read standard input ('-')" in res.stderr
+    assert "serverless-c2 scan -" in res.stderr and not store.exists()
+
+
 @pytest.mark.parametrize("command", ["scan", "report"])
 def test_a_night_of_no_logs_into_a_kept_store_is_an_error_and_a_retry_is_not(command: str, tmp_path: Path) -> None:
     """With --db, a folder with no log in it (a sensor that wrote nothing, a wrong path) was reported as

@@ -49,6 +49,14 @@ def fail(exc: AnalyzerError | str, code: int = 2) -> NoReturn:
     sys.exit(code)
 
 
+def no_stdin(paths: "tuple[str, ...] | list[str]", command: str) -> None:
+    """``-`` (standard input) is read by ``scan`` only: elsewhere it read as a file named '-' that
+    does not exist ("-: no such file or directory")."""
+    if any(str(p) == "-" for p in paths):
+        fail(f"{command} does not read standard input ('-'): save it to a file, or pipe it to "
+             "`serverless-c2 scan -`")
+
+
 def check_sources(db: str | None, demo: bool, data: bool, *, demo_store: bool = False) -> None:
     """Refuse what would scan nothing, or the wrong thing, without saying so: ``--db`` naming no store
     when no logs are given to load into it (a typo in a cron line made a new, empty store and printed

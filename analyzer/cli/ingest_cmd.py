@@ -14,7 +14,7 @@ import time
 import click
 from tabulate import tabulate
 
-from analyzer.cli.common import db_option, fail, noted_files, quiet_option
+from analyzer.cli.common import db_option, fail, no_stdin, noted_files, quiet_option
 from analyzer.errors import AnalyzerError
 from analyzer.ingest import FileReport, IngestReport, ingest_paths
 from analyzer.findings import printable
@@ -122,6 +122,7 @@ def ingest(paths: tuple[str, ...], db: str | None, strict: bool, verbose: bool, 
     Example:
         serverless-c2 ingest /nsm/zeek/logs/2026-11-27 --db sensor.duckdb
     """
+    no_stdin(paths, "ingest")
     started = time.monotonic()
     try:
         with Store(db) as store:

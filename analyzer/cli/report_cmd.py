@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from analyzer.cli.common import (DEMO_PREFIX, Score, check_sources, db_option, fail, loaded_nothing, nothing_loaded,
+from analyzer.cli.common import (DEMO_PREFIX, Score, check_sources, db_option, fail, loaded_nothing, no_stdin, nothing_loaded,
                                  quiet_option, say_file_notes)
 from analyzer.errors import AnalyzerError
 from analyzer.findings import SEVERITIES
@@ -85,6 +85,7 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
     from analyzer.scan import ScanOptions, run_scan, unreadable_files, window_against_logs
     from analyzer.store import Store
 
+    no_stdin(paths, "report")
     if not (paths or db or demo):
         fail("nothing to report on: give log PATH..., --db STORE, or --demo")
     check_sources(db, demo, bool(paths), demo_store=True)

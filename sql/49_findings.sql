@@ -35,10 +35,14 @@
 --                                 agent IT deployed has been calling for longer; hosts that all
 --                                 began today may be one implant spreading (or a new rollout).
 --                                 So is one whose channel began $late_start_s or more after its host's
---                                 first traffic of the window (late_start): on a one-day scan with no
+--                                 first traffic of the window, when every host of the fleet began
+--                                 that late into the window too (late_start): on a one-day scan with no
 --                                 history, a worm that reached 40 hosts in the morning took the full
 --                                 discount (0.71-0.74, under a benign agent every host had run since
---                                 midnight, 0.80); an agent starts with its host
+--                                 midnight, 0.80); an agent starts with its host, and its fleet holds
+--                                 hosts that run all night (a laptop's first traffic can be a few
+--                                 lookups at 01:00 before it sleeps until 08:00, its agent's first
+--                                 named check-in at 08:09)
 --                               + $w_new (destination new to the store)
 --                               + $w_dns (DNS signs: TXT queries, high-entropy labels, or at least
 --                                 $nxdomain_min NXDOMAIN answers across several names, as a DGA or
@@ -141,7 +145,9 @@ WITH b0 AS (
            platform IS NOT NULL AND coalesce(low_conf, 0) = 0 AS serverless_ok,
            coalesce(fleet >= $prev_common, FALSE) AS in_fleet,
            coalesce(fleet >= $prev_common AND fleet < $fleet_large, FALSE) AS few_in_step,
-           coalesce(first_epoch - src_first >= $late_start_s, FALSE) AS late_start
+           coalesce(first_epoch - src_first >= $late_start_s
+                    AND min(first_epoch) OVER (PARTITION BY dest_key, fp) - min(src_first) OVER () >= $late_start_s,
+                    FALSE) AS late_start
     FROM dead
 ), signs AS (
     SELECT fleets.*,

@@ -957,8 +957,11 @@ def test_a_fleet_that_began_hours_after_its_hosts_did_is_discounted_less_on_a_on
     """One day, no history: an implant that reached 40 of an outside tester's hosts in the morning took
     the full fleet discount (0.71-0.74) and ranked under a benign agent every host had run since midnight
     (0.80). A channel that began hours after its host's first traffic of the window is a fleet that
-    began today (a rollout, or one implant spreading): the small-fleet discount, and a reason that says
-    so. Six hosts whose agent runs from their first traffic keep the full discount."""
+    began today (a rollout, or one implant spreading), when its whole fleet began that late: the
+    small-fleet discount, and a reason that says so. Six hosts whose agent runs from their first traffic
+    keep the full discount, and so does a laptop of theirs whose agent began hours after its first
+    traffic (a lookup before it slept): its fleet ran from midnight (a conn-and-dns day had made 47
+    laptops of a 150-host agent "a fleet that began today")."""
     from analyzer.simulate import CHROME, GO, Builder
 
     b = Builder("spread", 9, hours=24.0)
@@ -975,12 +978,21 @@ def test_a_fleet_that_began_hours_after_its_hosts_did_is_discounted_less_on_a_on
             b.flow(t, src, "sync.new-relay.workers.dev", GO, out=rng.randint(400, 440), inn=rng.randint(500, 4000))
             t += 300 * (1 - 0.2 * rng.random())
     b.periodic("agent", agents, "acme-uptime.azurewebsites.net", GO, sleep=600.0)
+    # a laptop of the agent's fleet: a lookup or two at 00:10, asleep until 08:00, its agent from then
+    # on; the fleet as a whole ran from midnight, so this is no fleet that began today
+    laptop = "10.1.40.9"
+    b.flow(b.scen.start + 600, laptop, "www.wikipedia.org", CHROME, out=800, inn=40_000)
+    t = b.scen.start + 8 * HOUR + 30
+    while t < b.scen.end:
+        b.flow(t, laptop, "acme-uptime.azurewebsites.net", GO, out=350, inn=250)
+        t += 600.0
+    agents.append(laptop)
     store = Store()
     load_into_store(b.finish(), store.con)
     result = run_scan(store, ScanOptions(min_score=0.0))
     spread = [f for f in result.findings if f.src in hosts]
     agent = [f for f in result.findings if f.src in agents]
-    assert len(spread) == 6 and len(agent) == 6
+    assert len(spread) == 6 and len(agent) == 7
     for f in spread:
         assert f.kind == "beacon" and f.severity in ("high", "medium"), (f.score, f.reasons)
         assert any("6 internal hosts talk to it with this client: a fleet that began today (this host's channel "

@@ -129,7 +129,8 @@ class ScanParams:
     w_small_fleet: float = 0.2       # ... or, to a serverless tenant, fewer than fleet_large hosts (any number when
                                      # the tenant is new to a store with history, or the channel began
                                      # late_start_s after its host's first traffic): one implant on a few hosts
-    late_start_s: float = 10800.0
+    late_start_s: float = 10800.0    # a channel this long after its host's first traffic, in a fleet none of
+                                     # whose hosts began it sooner into the window: a fleet that began today
     fleet_period_ratio: float = 1.25  # hosts timed at periods further apart than this are not one fleet
     w_new: float = 0.05
     novelty_history_s: float = 43200.0  # "new to the store" needs this much of the store before the window,
@@ -1342,6 +1343,12 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         http_requests=connections + later if later else None,
         rotation=[n for n, _ in rotation[:ROTATION_NAMES_LISTED]] if rotation else None,
     )
+
+
+def warnings_of_the_logs(files: list[Any], result: ScanResult, *, kept_store: bool) -> list[str]:
+    """What a run that ingested ``files`` (FileReports) and then scored ``result`` must add to its
+    warnings: the files it could not read, and a window that is not the logs' (below)."""
+    return unreadable_files(files) + window_against_logs(files, result, kept_store=kept_store)
 
 
 def window_against_logs(files: list[Any], result: ScanResult, *, kept_store: bool) -> list[str]:

@@ -82,7 +82,7 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
     from analyzer.ingest import ingest_paths
     from analyzer.report import build_report, record_run, render, write_atomic
     from analyzer.report.sanitize import clean
-    from analyzer.scan import ScanOptions, run_scan, unreadable_files, window_against_logs
+    from analyzer.scan import ScanOptions, run_scan, warnings_of_the_logs
     from analyzer.store import Store
 
     no_stdin(paths, "report")
@@ -132,8 +132,7 @@ def report(paths: tuple[str, ...], db: str | None, since: datetime | None, until
             result = run_scan(store, options)
             failed: list[tuple[str, str]] = []
             if paths:
-                result.warnings.extend(unreadable_files(ingested.files))
-                result.warnings.extend(window_against_logs(ingested.files, result, kept_store=db is not None))
+                result.warnings.extend(warnings_of_the_logs(ingested.files, result, kept_store=db is not None))
                 failed = [(f.path, f.reason or "failed") for f in ingested.files if f.status == "failed"]
             rep = build_report(store, result, top_n=top, inputs=inputs, failed=failed)
             text = render(rep, fmt)

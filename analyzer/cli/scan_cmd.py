@@ -41,9 +41,11 @@ def _limit_memory(store, limit: str) -> None:  # type: ignore[no-untyped-def]
         raise click.BadParameter(str(exc), param_hint="--memory-limit") from exc
 
 
-def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: str, quiet: bool):  # type: ignore[no-untyped-def]
-    """Load ``inputs`` into the store (``--db``, or memory) and scan it."""
-    from analyzer.scan import run_scan, unreadable_files, window_against_logs
+def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: str, quiet: bool,  # type: ignore[no-untyped-def]
+                     stdin_copy: Path | None = None):
+    """Load ``inputs`` into the store (``--db``, or memory) and scan it (``stdin_copy``: the file that
+    standard input was copied to, if it is one of them)."""
+    from analyzer.scan import run_scan, warnings_of_the_logs
     from analyzer.store import Store
 
     # without --db the store is thrown away after the scan: a scratch store (store.SCRATCH_OMITS)
@@ -58,7 +60,8 @@ def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: 
             after = (lambda: narrow_when_big(store.con)) if options.release_logs else None
             report = ingest_paths(store, [str(p) for p in inputs], progress=_Progress(quiet, tty_only=True),
                                   after_file=after)
-            _name_stdin(report, [p for p in inputs if p.name == STDIN_COPY])
+            if stdin_copy is not None:
+                _name_stdin(report, stdin_copy)
             _say(quiet, f"ingested {report.rows_loaded} rows from {_files_read(report)} file(s)"
                         + (f", {report.lines_rejected} line(s) rejected" if report.lines_rejected else "")
                         + (f", {len(report.failed)} file(s) could not be read" if report.failed else ""))
@@ -66,8 +69,7 @@ def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: 
             if loaded_nothing(report, db):
                 raise InputError(nothing_loaded(report))
             result = run_scan(store, options)
-            result.warnings.extend(unreadable_files(report.files))
-            result.warnings.extend(window_against_logs(report.files, result, kept_store=db is not None))
+            result.warnings.extend(warnings_of_the_logs(report.files, result, kept_store=db is not None))
             return result
         return run_scan(store, options)
 
@@ -76,15 +78,14 @@ def _ingest_and_scan(db: str | None, inputs: list[Path], options, memory_limit: 
 STDIN_COPY = "stdin.log"
 
 
-def _name_stdin(report, copies: list[Path]) -> None:  # type: ignore[no-untyped-def]
+def _name_stdin(report, copy: Path) -> None:  # type: ignore[no-untyped-def]
     """Say ``<stdin>``, not the temporary copy's path, in what the ingest says of standard input (a
     record repeated from it was said to come from /tmp/serverless-c2-itsfp6zt/stdin.log)."""
-    for copy in copies:
-        for path in {str(copy), str(copy.resolve())}:
-            for f in report.files:
-                if f.path == path:
-                    f.path = "<stdin>"
-                f.warnings = [w.replace(path, "<stdin>") for w in f.warnings]
+    for path in {str(copy), str(copy.resolve())}:
+        for f in report.files:
+            if f.path == path:
+                f.path = "<stdin>"
+            f.warnings = [w.replace(path, "<stdin>") for w in f.warnings]
 
 
 def _stdin_copy(tmp: Path) -> Path:
@@ -171,8 +172,10 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str | None
 
             # a capture named as a PATH is scanned as --pcap would (one inside a folder is skipped,
             # with a reason that says so: replaying a folder's captures unasked could take long)
+            stdin_copy = None
             if Path("-") in paths:  # a log on standard input: `zcat conn.*.log.gz | serverless-c2 scan -`
-                paths = tuple(_stdin_copy(Path(tmp)) if p == Path("-") else p for p in dict.fromkeys(paths))
+                stdin_copy = _stdin_copy(Path(tmp))
+                paths = tuple(stdin_copy if p == Path("-") else p for p in dict.fromkeys(paths))
             captures, logs = split_captures(paths)
             for p in captures:
                 _say(quiet, f"{p}: a packet capture, replayed as with --pcap")
@@ -189,7 +192,7 @@ def scan(paths: tuple[Path, ...], db: str | None, demo: bool, window: str | None
 
                 _say(quiet, f"replaying {len(pcaps)} capture(s) through Suricata")
                 inputs += replay_pcaps(list(pcaps), Path(tmp) / "replay")
-            result = _ingest_and_scan(db, inputs, options, memory_limit, quiet)
+            result = _ingest_and_scan(db, inputs, options, memory_limit, quiet, stdin_copy)
     except AnalyzerError as exc:
         fail(exc)
     except click.ClickException:

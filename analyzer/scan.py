@@ -1357,14 +1357,13 @@ def window_against_logs(files: list[Any], result: ScanResult, *, kept_store: boo
     the store's latest row), or the window of a kept store reaches far before them (their sensor
     stopped early: the default window then ends at their last row and scores earlier nights again,
     and the hours after it are not shown as silent). ``files``: the ingest's FileReports."""
-    def utc(t: datetime) -> datetime:  # the ingest's times are naive UTC
-        return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
-
-    spans = [(utc(f.min_ts), utc(f.max_ts)) for f in files if f.rows_loaded and f.min_ts and f.max_ts]
-    ws, we = result.window_start, result.window_end
-    if not spans or ws is None or we is None:
+    # the ingest's times are naive UTC: compared as epochs (_epoch), shown in UTC (_utc)
+    spans = [(_epoch(f.min_ts), _epoch(f.max_ts)) for f in files if f.rows_loaded and f.min_ts and f.max_ts]
+    if not spans or result.window_start is None or result.window_end is None:
         return []
-    lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
+    ws, we = result.window_start, result.window_end
+    lo, hi = _utc(min(s[0] for s in spans)), _utc(max(s[1] for s in spans))
+    assert lo is not None and hi is not None
     given = f"the logs given ({lo:%Y-%m-%d %H:%M} .. {hi:%Y-%m-%d %H:%M} UTC)"
     day = f"--since {lo:%Y-%m-%d} --window 24h"
     if hi < ws or lo >= we:

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 import duckdb
 
+from analyzer.report.history import naive_utc
 from analyzer.sqlfiles import read_sql
 
 
@@ -134,10 +135,6 @@ def find_gaps(streams: list[CoverageStream]) -> list[Gap]:
     return gaps
 
 
-def _naive(t: datetime | None) -> datetime | None:
-    return t.astimezone(timezone.utc).replace(tzinfo=None) if t is not None and t.tzinfo else t
-
-
 def collect_health(
     con: duckdb.DuckDBPyConnection,
     window_start: datetime | None,
@@ -149,7 +146,7 @@ def collect_health(
     """Gather the ingest health of the store for the report window (``None`` = the data's extent):
     the files with rows in it, and ``failed`` (path, reason): this run's files that could not be read,
     which the store does not record (their transaction was rolled back)."""
-    con.execute(read_sql("51_report_ingest_0_window"), {"since": _naive(window_start), "until": _naive(window_end)})
+    con.execute(read_sql("51_report_ingest_0_window"), {"since": naive_utc(window_start), "until": naive_utc(window_end)})
     kinds = [KindHealth(*row) for row in con.execute(read_sql("51_report_ingest_by_kind")).fetchall()]
     files = [
         FileIssue(path, kind, fmt, status, data_lines, rows_loaded, lines_rejected, reason)

@@ -73,7 +73,7 @@ def load_history(con: duckdb.DuckDBPyConnection, keys: list[str], window_start: 
     if not _has_tables(con):
         history.channels = {k: ChannelHistory("new", 0, None, False) for k in keys}
         return history
-    window = {"window_start": _naive_utc(window_start), "window_end": _naive_utc(window_end)}
+    window = {"window_start": naive_utc(window_start), "window_end": naive_utc(window_end)}
     count, last = con.execute(
         "SELECT count(*), max(generated_at) FROM report_runs"
         " WHERE NOT (window_start IS NOT DISTINCT FROM CAST($window_start AS TIMESTAMP)"
@@ -98,7 +98,8 @@ def load_history(con: duckdb.DuckDBPyConnection, keys: list[str], window_start: 
     return history
 
 
-def _naive_utc(ts: datetime | None) -> datetime | None:
+def naive_utc(ts: datetime | None) -> datetime | None:
+    """``ts`` as the store's TIMESTAMPs hold times: naive, in UTC (a naive ``ts`` is taken as UTC already)."""
     if ts is None or ts.tzinfo is None:
         return ts
     return ts.astimezone(timezone.utc).replace(tzinfo=None)
@@ -116,7 +117,7 @@ def record_run(
     Called only after the report file was written, so a failed run is not remembered as seen.
     """
     ensure_tables(con)
-    window = {"window_start": _naive_utc(window_start), "window_end": _naive_utc(window_end)}
+    window = {"window_start": naive_utc(window_start), "window_end": naive_utc(window_end)}
     con.execute("BEGIN TRANSACTION")
     try:
         for statement in con.extract_statements(read_sql("58_report_history_forget_rerun")):
@@ -124,9 +125,9 @@ def record_run(
         row = con.execute(
             read_sql("58_report_history_record_run"),
             {
-                "generated_at": _naive_utc(generated_at),
-                "window_start": _naive_utc(window_start),
-                "window_end": _naive_utc(window_end),
+                "generated_at": naive_utc(generated_at),
+                "window_start": naive_utc(window_start),
+                "window_end": naive_utc(window_end),
                 "findings": len(findings),
             },
         ).fetchone()

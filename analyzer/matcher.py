@@ -34,7 +34,7 @@ import ahocorasick
 from analyzer.catalog import Catalog, CatalogEntry
 from analyzer.errors import StoreError
 from analyzer.intel import IntelPattern
-from analyzer.normalize import NormalizedName, line_indices, normalize_host
+from analyzer.normalize import NormalizedName, line_indices, normalize_host, valid_tail
 from analyzer.sqlfiles import read_sql
 
 __all__ = ["Match", "Matcher", "rank", "NAME_MATCHES_COLUMNS"]
@@ -205,6 +205,14 @@ class Matcher:
             return Match(name, intel.as_entry(), intel.pattern, intel)
         return None
 
+    def match_invalid(self, raw: str) -> Match | None:
+        """The match of a name that is not valid as a whole, by its valid last labels
+        (:func:`analyzer.normalize.valid_tail`): ``=1+2.qa.workers.dev`` is sent to tenant ``qa`` of
+        Cloudflare Workers, and one odd character in a Host header must not hide that. None when those
+        labels match nothing (``bad!.workers.dev`` names no tenant: the bare suffix is the vendor's)."""
+        tail = valid_tail(raw)
+        return self.match(tail) if tail is not None else None
+
     def match_names(self, names: Sequence[str]) -> dict[str, Match]:
         """Match many normalized names; returns only the names that matched.
 
@@ -237,6 +245,10 @@ class Matcher:
         """For ``explain``: the normalization, the winning match, and every entry whose anchor the
         name ends with but which was rejected (with the reason)."""
         norm = normalize_host(raw)
+        if norm.kind == "invalid":
+            m = self.match_invalid(raw)
+            if m is not None:
+                return NormalizedName(None, "invalid", f"{norm.note}; matched by its valid last labels {m.name}"), m, []
         if norm.kind != "hostname" or norm.name is None:
             return norm, None, []
         name = norm.name
@@ -286,12 +298,18 @@ class Matcher:
         # Normalize the non-canonical names; match each distinct normalized hostname once.
         normalized: dict[str, NormalizedName] = {}   # raw -> normal form, for the work rows
         found: dict[str, Match | None] = {}
+        salvaged: dict[str, Match] = {}   # invalid raw name -> the match of its valid last labels
         for raw_name, canonical in work:
             norm = _CANONICAL_NOTE if canonical else normalize_host(raw_name, escapes=False)  # decoded at ingest
             name = raw_name if canonical else norm.name
-            normalized[raw_name] = NormalizedName(name, norm.kind, norm.note)
             if norm.kind == "hostname" and name is not None and name not in found:
                 found[name] = self.match(name)
+            elif norm.kind == "invalid":
+                m = self.match_invalid(raw_name)
+                if m is not None:
+                    salvaged[raw_name] = m
+                    norm = NormalizedName(None, "invalid", f"{norm.note}; matched by its valid last labels {m.name}")
+            normalized[raw_name] = NormalizedName(name, norm.kind, norm.note)
 
         # CNAME: the best-ranked matching target per normalized query name that matches nothing itself.
         # (A canonical query outside the work set cannot match: stage 11's filter is exact.)
@@ -315,7 +333,7 @@ class Matcher:
         rows: dict[str, list] = {k: [] for k in _ROW_COLUMNS}
         matched = 0
         for raw_name, norm in normalized.items():
-            m = found.get(norm.name) if norm.kind == "hostname" and norm.name else None
+            m = found.get(norm.name) if norm.kind == "hostname" and norm.name else salvaged.get(raw_name)
             if m is None and norm.kind == "hostname" and norm.name == raw_name and not norm.note:
                 continue  # canonical and unmatched: the default row
             idx = None

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import idna
 
-__all__ = ["NormalizedName", "normalize_host", "decode_zeek_escapes", "is_canonical", "line_indices"]
+__all__ = ["NormalizedName", "normalize_host", "decode_zeek_escapes", "is_canonical", "line_indices", "valid_tail"]
 
 _MAX_NAME = 253
 # Already canonical (the common case: Zeek lower-cases DNS queries). The last character must be a
@@ -59,6 +59,35 @@ def normalize_host(raw: str | None, *, escapes: bool = True) -> NormalizedName:
     if is_canonical(raw):
         return NormalizedName(raw, "hostname", "")
     return _slow(raw, escapes)
+
+
+def valid_tail(raw: str, *, max_labels: int = 127) -> str | None:
+    """The longest run of valid labels (lower-cased) at the end of a name that is not valid as a whole.
+
+    A Host header or SNI is chosen by the client: ``=1+2.qa.workers.dev`` or ``<x>.qa.workers.dev``
+    is no valid name, but its last labels still say which tenant it was sent to, and an implant must
+    not leave the serverless category by adding one odd character. A ``:port`` and one trailing dot
+    are stripped first. None when fewer than two valid labels end the name. Linear in the name's
+    length; looks at its last ``max_labels`` labels only.
+    """
+    s = raw.strip(" \t\r\n")
+    port = s.rfind(":")
+    if port >= 0 and s[port + 1:].isascii() and s[port + 1:].isdigit():
+        s = s[:port]
+    if s.endswith("."):
+        s = s[:-1]
+    tail: list[str] = []
+    for label in reversed(s.rsplit(".", max_labels)[1:] if s.count(".") >= max_labels else s.split(".")):
+        low = label.lower()
+        if not (low.isascii() and _LABEL.fullmatch(low)):
+            break
+        tail.append(low)
+    if len(tail) < 2:
+        return None
+    name = ".".join(reversed(tail))
+    while len(name) > _MAX_NAME:
+        name = name.split(".", 1)[1]
+    return name if name.count(".") >= 1 else None
 
 
 def line_indices(text: str, positions: list[int]) -> list[int]:

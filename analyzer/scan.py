@@ -47,6 +47,7 @@ from analyzer.errors import AnalyzerError, InputError, StoreError
 from analyzer.findings import SEVERITIES, Finding, ScanResult, printable
 from analyzer.ingest.duplicates import MIN_OVERLAP_SHARE
 from analyzer.narrow import MOVED, moved, narrow
+from analyzer.normalize import normalize_host
 from analyzer.sqlfiles import list_sql, read_sql
 from analyzer.store import drop, settings
 
@@ -902,6 +903,9 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
             raise InputError("empty scan window: --since must be before --until")
         raise InputError(f"empty scan window: --since {_utc(t0):%Y-%m-%d %H:%M:%S} UTC is after the newest log "
                          f"line ({_utc(latest):%Y-%m-%d %H:%M:%S} UTC)")
+    if first is not None and t1 <= first:   # the mirror of the above: a window that ends before every row
+        raise InputError(f"empty scan window: it ends at {_utc(t1):%Y-%m-%d %H:%M:%S} UTC, before the oldest log "
+                         f"line ({_utc(first):%Y-%m-%d %H:%M:%S} UTC)")
     result.window_start, result.window_end = _utc(t0), _utc(t1)
 
     result.window_at_latest = options.until is None and options.since is None
@@ -1216,6 +1220,12 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
                               f"as any other destination, medium at most")
         else:
             reasons.insert(0, f"serverless destination: {where} ({r['category'] or 'serverless'})")
+    malformed = normalize_host(r["host"], escapes=False) if r["host"] and not cname_of else None
+    if malformed is not None and malformed.kind == "invalid":
+        labels = (f", sent to {platform} tenant {r['tenant']} by its valid last labels"
+                  if platform and not rotation and r["tenant"] else "")
+        reasons.append(f"malformed name ({malformed.note}){labels}: no browser or resolver sends one; a client "
+                       f"that writes its own Host or SNI does")
     if rotation:
         pass  # said above, with the names
     elif r["names"] and r["names"] > 1 and dns_only:

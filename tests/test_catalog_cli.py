@@ -58,3 +58,13 @@ def test_explain_escapes_control_characters() -> None:
     assert result.exit_code == 0
     assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
     assert "\\x1b[2J\\u202e" in result.stdout
+
+
+def test_explain_a_malformed_name_matched_by_its_valid_last_labels() -> None:
+    result = CliRunner().invoke(cli, ["explain", "=1+2.qa.workers.dev", "bad!.workers.dev"])
+    assert result.exit_code == 0
+    out = result.stdout
+    assert ("=1+2.qa.workers.dev\n  malformed:  invalid (bad label '=1+2'; matched by its valid last labels "
+            "qa.workers.dev)\n  platform:   Cloudflare Workers") in out
+    assert "tenant:     qa\n" in out
+    assert "bad!.workers.dev\n  not matched: invalid (bad label 'bad!')" in out

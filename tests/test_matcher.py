@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from analyzer.catalog import Catalog, CatalogEntry, load_catalog, parse_catalog
 from analyzer.intel import IntelPattern
 from analyzer.matcher import Matcher
-from analyzer.normalize import normalize_host
+from analyzer.normalize import normalize_host, valid_tail
 from analyzer.store import Store
 
 
@@ -306,6 +306,20 @@ def test_match_store_normalizes_and_records_kinds(store, matcher: Matcher) -> No
     assert connect["platform"] == "Cloudflare Quick Tunnel" and connect["seen_in"] == ["connect", "http"]
 
 
+def test_match_store_matches_a_malformed_name_by_its_valid_last_labels(matcher: Matcher) -> None:
+    with Store() as s:
+        s.con.execute("""INSERT INTO http (method, host, uri) VALUES ('GET', '=1+2.Acct.workers.dev:80', '/'),
+            ('GET', 'bad!.workers.dev', '/'), ('GET', 'x y.example.com', '/')""")
+        matcher.match_store(s.con)
+        rows = _rows(s.con)
+    odd = rows["=1+2.Acct.workers.dev:80"]
+    assert (odd["name"], odd["name_kind"], odd["platform"], odd["tenant"]) == (None, "invalid", "Cloudflare Workers",
+                                                                             "acct")
+    assert "bad label '=1+2'" in odd["name_note"] and "valid last labels acct.workers.dev" in odd["name_note"]
+    assert (rows["bad!.workers.dev"]["platform"], rows["bad!.workers.dev"]["name_kind"]) == (None, "invalid")
+    assert rows["x y.example.com"]["platform"] is None
+
+
 def test_match_store_columns_and_custom_table(store, matcher: Matcher) -> None:
     matcher.match_store(store.con, table="nm2")
     cols = [r[0] for r in store.con.execute("DESCRIBE nm2").fetchall()]
@@ -356,7 +370,9 @@ def test_match_store_equals_naive_reference(names: list[str]) -> None:
     assert set(rows) == set(names)
     for raw in names:
         norm = normalize_host(raw, escapes=False)    # a stored name: its \xNN were decoded at ingest
-        expected = naive_summary(catalog, intel, norm.name) if norm.kind == "hostname" and norm.name else None
+        tail = valid_tail(raw) if norm.kind == "invalid" else None   # an invalid name: by its valid last labels
+        expected = (naive_summary(catalog, intel, norm.name) if norm.kind == "hostname" and norm.name else
+                    naive_summary(catalog, intel, tail) if tail else None)
         name, entry_id, tenant, intel_source = rows[raw]
         assert name == norm.name
         got = None if entry_id is None else (entry_id, tenant, intel_source)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.normalize import NormalizedName, decode_zeek_escapes, is_canonical, normalize_host
+from analyzer.normalize import NormalizedName, decode_zeek_escapes, is_canonical, normalize_host, valid_tail
 from analyzer.sqlfiles import read_sql
 from analyzer.store import Store
 
@@ -116,3 +116,23 @@ def test_sql_canonical_flag_equals_is_canonical(raws: list[str]) -> None:
     ("ex\\x41mple.com", False), ("_srv.example", True)])
 def test_is_canonical(raw: str, canonical: bool) -> None:
     assert is_canonical(raw) is canonical
+
+
+@pytest.mark.parametrize("raw,tail", [
+    ("=1+2.qa.workers.dev", "qa.workers.dev"),
+    ("<script>x</script>.Acct.Workers.Dev.:8080", "acct.workers.dev"),
+    ("x'; drop table conn; --\".qasql.workers.dev", "qasql.workers.dev"),
+    ("\x1b]0;t\x07x.qaesc.workers.dev", "qaesc.workers.dev"),
+    ("bad!.workers.dev", "workers.dev"),        # two labels: the matcher decides (a bare suffix names no tenant)
+    ("a" * 100_000 + ".qa.workers.dev", "qa.workers.dev"),
+    ("bad!.dev", None), ("bad host", None), ("", None), ("x.bad!", None),
+])
+def test_valid_tail(raw: str, tail: str | None) -> None:
+    assert valid_tail(raw) == tail
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_valid_tail_is_a_canonical_name_or_none(raw: str) -> None:
+    tail = valid_tail(raw)
+    assert tail is None or (is_canonical(tail) or normalize_host(tail).name == tail) and tail.count(".") >= 1

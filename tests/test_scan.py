@@ -143,6 +143,33 @@ def test_an_interactive_session_does_not_take_over_the_beacons_period() -> None:
     assert alone.period_s is not None and alone.period_s < 3 and not any("faster stretch" in r for r in alone.reasons)
 
 
+def test_a_malformed_host_keeps_its_tenant_and_says_it_is_malformed() -> None:
+    """An implant that writes its own Host header can add one character no name may carry
+    (``=1+2.relay-ops.workers.dev``). Keyed by the whole name it was "non-serverless", with no tenant,
+    and a Worker left the category with one byte. Matched by its valid last labels it is the tenant's
+    channel, with a reason that says the name is malformed; a valid name beside it is not called so,
+    and a bad label in the tenant's own place (``bad!.workers.dev``) names no tenant."""
+    from analyzer.simulate import PYTHON, Builder
+
+    b = Builder("malformed", 3)
+    b.beacon("implant", "10.1.10.41", ["=1+2.relay-ops.workers.dev"], PYTHON, sleep=300, jitter=0.2, https=False)
+    b.beacon("valid", "10.1.10.42", ["sync.relay-ops.workers.dev"], PYTHON, sleep=300, jitter=0.2, https=False)
+    b.beacon("apex", "10.1.10.43", ["bad!.workers.dev"], PYTHON, sleep=300, jitter=0.2, https=False)
+    store = Store()
+    load_into_store(b.finish(), store.con)
+    result = run_scan(store, ScanOptions())
+    (implant,) = _find(result, "10.1.10.41", "beacon")
+    assert (implant.platform, implant.tenant, implant.category) == ("Cloudflare Workers", "relay-ops", "faas-edge")
+    assert implant.severity == "high", implant.reasons
+    (why,) = [r for r in implant.reasons if r.startswith("malformed name")]
+    assert "'=1+2'" in why and "tenant relay-ops" in why, why
+    (valid,) = _find(result, "10.1.10.42", "beacon")
+    assert valid.tenant == "relay-ops" and not any("malformed" in r for r in valid.reasons)
+    (apex,) = _find(result, "10.1.10.43", "beacon")
+    assert apex.platform is None and apex.category == "non-serverless"
+    assert any(r.startswith("malformed name (bad label 'bad!')") for r in apex.reasons), apex.reasons
+
+
 def test_browsing_and_poisson_are_not_beacons(mixed) -> None:
     result, scen = mixed
     for t in scen.truth:
@@ -357,6 +384,13 @@ def test_since_until_override_window() -> None:
     assert all(since <= f.first_seen and f.last_seen < until for f in result.findings)
     with pytest.raises(InputError):
         run_scan(store, ScanOptions(since=until, until=since))
+    # a window wholly before the logs is as empty as one after them: both are errors, not a quiet nothing
+    with pytest.raises(InputError, match="before the oldest log line"):
+        run_scan(store, ScanOptions(until=datetime(1990, 1, 1, tzinfo=timezone.utc)))
+    with pytest.raises(InputError, match="after the newest log line"):
+        run_scan(store, ScanOptions(since=datetime(2090, 1, 1, tzinfo=timezone.utc)))
+    edge = datetime.fromtimestamp(scen.start + 60, timezone.utc)   # ends a minute into the logs: not empty
+    assert run_scan(store, ScanOptions(until=edge)).window_end == edge
 
 
 def test_a_stray_latest_timestamp_is_warned_about_not_silently_scanned() -> None:

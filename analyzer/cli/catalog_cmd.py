@@ -118,11 +118,14 @@ def _explain_one(matcher: Matcher, raw: str) -> dict[str, object]:
 
 def _render(r: dict[str, object]) -> str:
     lines = [safe(r["input"])]
-    if r["name"] is None:
+    if r["name"] is None and r["match"] is None:
         lines.append(f"  not matched: {r['kind']} ({safe(r['note'])})")
         return "\n".join(lines)
     note = f" ({safe(r['note'])})" if r["note"] else ""
-    lines.append(f"  normalized: {safe(r['name'])} [{r['kind']}]{note}")
+    if r["name"] is None:   # not a valid name, matched by its valid last labels
+        lines.append(f"  malformed:  {r['kind']}{note}")
+    else:
+        lines.append(f"  normalized: {safe(r['name'])} [{r['kind']}]{note}")
     m = r["match"]
     if isinstance(m, dict):
         lines.append(f"  platform:   {safe(m['platform'])} ({safe(m['provider'])}, {m['category']})")

@@ -166,6 +166,21 @@ def test_channel_times_follow_the_fingerprint_not_the_browser(store):
     assert channel_times(store, browser, None, None).epochs == pytest.approx(sorted(truth["browser"]))
 
 
+def test_channel_times_say_which_logs_timed_them_when_conn_hours_are_missing(store):
+    """conn.log lost its morning: the handshakes time those hours, and the card must say so ("timed by
+    conn 1083 (1445 in store)" sent an analyst to count conn rows that are not there)."""
+    truth = seed_store(store)
+    beacon = scenario_findings()[0]
+    store.con.execute("DELETE FROM conn WHERE uid LIKE 'Cb%' AND epoch < $t", {"t": T0 + 6 * 3600})
+    times = channel_times(store, beacon, DAY, DAY + timedelta(days=1))
+    morning = sum(1 for t in truth["beacon"] if t < T0 + 6 * 3600)
+    assert times.epochs == pytest.approx([t + (0.05 if t < T0 + 6 * 3600 else 0) for t in truth["beacon"]])
+    assert times.by_log == (("conn", len(truth["beacon"]) - morning), ("tls", morning))
+    assert times.described == f"conn {len(truth['beacon']) - morning}, tls {morning}" and times.origin == "conn"
+    whole = channel_times(store, scenario_findings()[1], None, None)
+    assert whole.described == "dns" and whole.by_log == (("dns", len(truth["dns"])),)
+
+
 def test_channel_times_window_bounds(store):
     truth = seed_store(store)
     beacon = scenario_findings()[0]

@@ -34,7 +34,16 @@ class ChannelTimes:
     """Connection start times (epoch seconds, sorted) of one top finding's channel."""
 
     epochs: list[float]
-    origin: str            # which log timed it: conn | tls | http | dns | none
+    origin: str            # which log timed most of it: conn | tls | http | dns | none
+    by_log: tuple[tuple[str, int], ...] = ()   # how many times each log gave, most first
+
+    @property
+    def described(self) -> str:
+        """"conn" when one log timed it all; "conn 1083, tls 362" when another filled in (conn.log
+        hours missing, and the handshakes timed those): an analyst checking the raw logs must know."""
+        if len(self.by_log) <= 1:
+            return self.origin
+        return ", ".join(f"{log} {count}" for log, count in self.by_log)
 
 
 @dataclass
@@ -119,7 +128,8 @@ class Report:
                         first_reported=rf.history.first_reported,
                         same_as=rf.same_as, fleet=rf.fleet)
             if rf.times is not None:
-                item["timeline"] = {"origin": rf.times.origin, "epochs": rf.times.epochs}
+                item["timeline"] = {"origin": rf.times.origin, "by_log": dict(rf.times.by_log),
+                                    "epochs": rf.times.epochs}
             findings.append(item)
         doc = {
             # as scan's JSON names itself (analyzer.render): a consumer can tell the two apart and
@@ -230,8 +240,9 @@ def channel_times(store: Store, finding: Finding, since: datetime | None, until:
         },
     ).fetchall()
     origins = Counter(origin for _, origin in rows)
-    return ChannelTimes([float(e) for e, _ in rows if e is not None],
-                        origins.most_common(1)[0][0] if origins else "none")
+    ranked = sorted(origins.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ChannelTimes([float(e) for e, _ in rows if e is not None], ranked[0][0] if ranked else "none",
+                        tuple(ranked))
 
 
 def _sensor_skew(store: Store) -> float:

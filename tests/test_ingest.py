@@ -764,3 +764,30 @@ def test_a_header_without_a_key_field_loads_with_a_warning_that_says_what_its_ro
     for name in ("conn.log", "ssl.log", "dns.log", "http.log"):
         fresh = Store()
         assert not [w for w in only(load(fresh, FIX / "valid_tsv" / name)).warnings if "#fields header" in w], name
+
+
+def test_json_lines_escaping_a_lone_surrogate_are_read_with_u_fffd(store, tmp_path):
+    """Python's json.dumps writes a byte that was no UTF-8 as "\\udcff": valid JSON text that DuckDB's
+    parser refuses. Such lines were rejected as "malformed JSON" while a raw invalid byte in the same
+    field is read as U+FFFD; now both are read the same way, a pair (one emoji) is kept, the file's
+    warnings say how many lines, and a line that is no JSON for another reason is still rejected."""
+    eve = (FIX / "suricata_mixed" / "eve.json").read_text().splitlines()
+    hostile = eve[0].replace('"API.My-Fn.vercel.app"', '"bad\\udcff\\udcfe.My-Fn.vercel.app"')
+    pair = eve[0].replace('"API.My-Fn.vercel.app"', '"ok\\ud83d\\ude00.My-Fn.vercel.app"').replace("987654321", "7")
+    broken = '{"timestamp": "2026-11-27T11:00:09+0200", "event_type": "tls", "tls": {"sni": \\udcff}}'
+    p = tmp_path / "eve.json"
+    p.write_text("\n".join([hostile, pair, broken]) + "\n")
+    f = only(load(store, p))
+    assert (f.rows_loaded, f.lines_rejected) == (2, 1), f.rejects
+    assert [(r.line, r.reason) for r in f.rejects] == [(3, "malformed JSON")]
+    assert sorted(rows(store, "tls", "server_name")) == [("bad\ufffd\ufffd.My-Fn.vercel.app",),
+                                                          ("ok\U0001F600.My-Fn.vercel.app",)]
+    assert any(w.startswith("1 line(s) escape a lone UTF-16 surrogate") for w in f.warnings), f.warnings
+    # Zeek JSON: the same
+    ssl = (FIX / "valid_json" / "ssl.log").read_text().splitlines()
+    z = tmp_path / "ssl.log"
+    z.write_text("\n".join([ssl[0].replace('"API.My-Fn.vercel.app"', '"x\\udcff.My-Fn.vercel.app"'), *ssl[1:]]) + "\n")
+    with Store() as s2:
+        g = only(load(s2, z))
+        assert g.lines_rejected == 0 and any("lone UTF-16 surrogate" in w for w in g.warnings)
+        assert ("x\ufffd.My-Fn.vercel.app",) in rows(s2, "tls", "server_name")

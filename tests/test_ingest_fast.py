@@ -572,7 +572,8 @@ def test_eve_takes_the_fast_path_with_true_line_numbers(tmp_path, monkeypatch):
         # a duplicate key: the line path takes the first ("x": an event of no modelled type, skipped)
         (lambda rows: rows[:7] + [erow(7).replace('{"timestamp"', '{"event_type": "x", "timestamp"')] + rows[8:],
          None, False),
-        (lambda rows: rows[:7] + [erow(7, src_ip="\ud800")] + rows[8:], "malformed JSON", False),  # lone surrogate
+        # a lone surrogate: DuckDB's reader refuses the file; the line path reads it with U+FFFD in its place
+        (lambda rows: rows[:7] + [erow(7, src_ip="\ud800")] + rows[8:], None, False),
         (lambda rows: rows[:7] + [erow(7, timestamp="yesterday")] + rows[8:], "unparseable timestamp", False),
         (lambda rows: rows[:7] + [erow(7, event_type=None)] + rows[8:], "no event_type", False),
         (lambda rows: rows[:7] + ["# a comment\n"] + rows[7:], None, False),

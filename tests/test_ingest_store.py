@@ -78,9 +78,19 @@ def test_growing_live_file_loads_only_new_lines(tmp_path):
         r2 = ingest_paths(s, [live]).files[0]
         with live.open("a") as fh:
             fh.write(ROWS[2][20:] + "#close\t2026-11-27-10-00-00\n")
+        pending = s.con.execute("SELECT file_id, data_lines, lines_rejected FROM ingest_files "
+                                "WHERE status = 'appended'").fetchall()
         r3 = ingest_paths(s, [live]).files[0]
         r4 = ingest_paths(s, [live]).files[0]
         got = s.con.execute("SELECT uid, line FROM dns ORDER BY line").fetchall()
+        # the half line r2 left pending was read whole by r3: no longer rejected in r2's record, and
+        # counted once in the lines of the file (a live log's health stayed red after every pass)
+        settled = s.con.execute("SELECT file_id, data_lines, lines_rejected FROM ingest_files "
+                                "WHERE file_id = $id", {"id": pending[0][0]}).fetchall()
+        left = s.con.execute("SELECT count(*) FROM ingest_rejects").fetchone()[0]
+        lines = s.con.execute("SELECT sum(data_lines), sum(lines_rejected) FROM ingest_files").fetchone()
+    assert pending == [(pending[0][0], 2, 1)] and settled == [(pending[0][0], 1, 0)] and left == 0
+    assert lines == (3, 0)
     assert (r1.status, r1.rows_loaded) == ("loaded", 1)
     assert (r2.status, r2.rows_loaded, r2.first_line, r2.lines_rejected) == ("appended", 1, 10, 1)
     assert "incomplete last line" in r2.rejects[0].reason and r2.rejects[0].line == 11

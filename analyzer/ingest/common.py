@@ -172,6 +172,34 @@ _COLUMNS: "weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, dict[str, dict[s
     weakref.WeakKeyDictionary()
 
 
+#: a UTF-16 surrogate written as a JSON escape; a pair of them is one character outside the BMP
+_SURROGATE = r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
+_PAIR = r"\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})"
+
+
+def repair_surrogates(con: duckdb.DuckDBPyConnection, lo: int, hi: int) -> int:
+    """Lines ``lo..hi`` of ``_lines`` (read_lines) that are no JSON only because a string escapes a lone UTF-16
+    surrogate (``"sni": "x\\udcff"``, as Python's json.dumps writes a byte that was no UTF-8):
+    DuckDB's parser refuses those, where a raw invalid byte is read as U+FFFD. Each lone surrogate
+    becomes ``\\ufffd`` too, pairs are kept, and the line is parsed like any other. Returns how many
+    lines were repaired (the caller says so in the file's warnings). A line that is still no JSON
+    after it is left as it was, and rejected with its own text."""
+    # RE2 has no look-around: the pairs are set aside (\x01 and \x02 cannot occur raw in a JSON
+    # string), the lone escapes replaced, the pairs put back
+    repaired = (f"regexp_replace(regexp_replace(regexp_replace(l, '{_PAIR}', '\x01\\1\x02\\2', 'g'), "
+                f"'{_SURROGATE}', '\\\\ufffd', 'g'), '\x01([^\x02]{{4}})\x02', '\\\\u\\1\\\\u', 'g')")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _surr AS SELECT line, {repaired} AS l FROM _lines "
+        f"WHERE line BETWEEN $lo AND $hi AND regexp_matches(l, '{_SURROGATE}') AND try(json_type(l)) IS NULL",
+        {"lo": lo, "hi": hi})
+    con.execute("DELETE FROM _surr WHERE try(json_type(l)) IS NULL")
+    count = int(con.execute("SELECT count(*) FROM _surr").fetchone()[0])
+    if count:
+        con.execute("UPDATE _raw SET l = s.l FROM _surr s WHERE _raw.rowid + 1 = s.line")  # _lines' rows
+    con.execute("DROP TABLE _surr")
+    return count
+
+
 def stored_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     """The columns log table ``table`` has in this store, with their types: all of
     sql/00_schema.sql, or fewer in a scratch store (analyzer.store.SCRATCH_OMITS), some of them
@@ -312,14 +340,14 @@ class Tally:
         self.rejects = sorted(self.rejects, key=lambda r: r.line)[:MAX_REPORT_REJECTS]
 
     def reject_one(self, con: duckdb.DuckDBPyConnection, line: int, reason: str, text: str) -> None:
-        """Record a reject that is not in ``_lines`` (the incomplete last line)."""
+        """Record a reject that is not in ``_lines`` (the incomplete last line): stored past
+        MAX_STORED_REJECTS too (one per file), since a later pass that reads the line whole settles it."""
         self.rejected += 1
-        if self.stored_rejects < MAX_STORED_REJECTS:
-            con.execute(
-                "INSERT INTO ingest_rejects (file_id, line, reason, text) VALUES ($fid, $line, $reason, $text)",
-                {"fid": self.file_id, "line": line, "reason": reason, "text": text[:MAX_REJECT_TEXT]},
-            )
-            self.stored_rejects += 1
+        con.execute(
+            "INSERT INTO ingest_rejects (file_id, line, reason, text) VALUES ($fid, $line, $reason, $text)",
+            {"fid": self.file_id, "line": line, "reason": reason, "text": text[:MAX_REJECT_TEXT]},
+        )
+        self.stored_rejects += 1
         self.rejects = sorted([*self.rejects, Reject(line, reason, text[:200])], key=lambda r: r.line)
         self.rejects = self.rejects[:MAX_REPORT_REJECTS]
 

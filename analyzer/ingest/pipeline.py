@@ -28,7 +28,7 @@ from analyzer.findings import printable
 from analyzer.ingest import eve, zeek_json, zeek_tsv
 from analyzer.ingest.common import (
     JSON_META, READ_ERRORS, TSV_META, FastRead, Tally, account_fast, drop_temps, insertion_order, line_classes,
-    read_lines, release_lines, stored_columns,
+    read_lines, release_lines, repair_surrogates, stored_columns,
 )
 from analyzer.ingest.detect import (
     EVE, ZEEK_JSON, ZEEK_KINDS, ZEEK_TSV, Detection, detect, json_line_complete, kind_from_name,
@@ -436,7 +436,7 @@ def ingest_file(
             fr.warnings.extend(zeek_tsv.missing_key_fields(head, det.kind))
         _load(
             con, ledger, fr, path, det, scan, first_line, appended=prev is not None, strict=strict,
-            prefetched=raw_ready, fast=fast, eve_events=eve_events,
+            prefetched=raw_ready, fast=fast, eve_events=eve_events, resumed=prev[0] if prev is not None else None,
         )
         return fr
     except InputError:
@@ -616,7 +616,7 @@ def _previous(ledger: _Ledger, scan: Scan, fmt: str | None) -> tuple[int, int, i
 def _load(
     con: duckdb.DuckDBPyConnection, ledger: _Ledger, fr: FileReport, path: Path, det: Detection, scan: Scan,
     first_line: int, *, appended: bool, strict: bool, prefetched: bool = False,
-    fast: FastRead | None = None, eve_events: int | None = None,
+    fast: FastRead | None = None, eve_events: int | None = None, resumed: int | None = None,
 ) -> None:
     assert scan.data_path is not None
     last = scan.consumed_lines
@@ -638,6 +638,7 @@ def _load(
         # not at the commit: 3.0 -> 1.5 GB held for the rest of a 2 GiB eve.json's ingest, which
         # took 35.1 s end to end against 36.9 s (bench/bench_eve.py --copies 80 --repeat 2 --compare)
         eve_classes = line_classes(con, first_line, last, JSON_META)
+        _repair_surrogates(con, fr, first_line, last)
         eve.parse(con, first_line, last)
         release_lines(con)
     if fast is None:  # (the typed rows are in the transaction their read began)
@@ -661,6 +662,7 @@ def _load(
                 fr.kind = blocks[0].path
         elif det.format == ZEEK_JSON:
             fr.meta_lines, fr.blank_lines, data = line_classes(con, first_line, last, meta_sql)
+            _repair_surrogates(con, fr, first_line, last)
             zeek_json.load(con, tally, det.kind, first_line, last)
         else:
             assert eve_classes is not None
@@ -712,12 +714,37 @@ def _load(
                 path=str(path), line=first.line if first else None,
             )
         apath = str(path.resolve())
+        if resumed is not None:
+            _settle_pending_tail(con, resumed, first_line)
         _record(con, fr, apath, det, scan)
         con.execute("COMMIT")
     except BaseException:
         _rollback(con)
         raise
     ledger.add(file_id, apath, det.format, scan.consumed_bytes, scan.fingerprint, fr.status)
+
+
+def _repair_surrogates(con: duckdb.DuckDBPyConnection, fr: FileReport, lo: int, hi: int) -> None:
+    """JSON lines that escape a lone UTF-16 surrogate are read with U+FFFD in its place
+    (common.repair_surrogates), and the file's warnings say how many."""
+    fixed = repair_surrogates(con, lo, hi)
+    if fixed:
+        fr.warnings.append(f"{fixed} line(s) escape a lone UTF-16 surrogate (such as \\udcff, no character): "
+                           f"read with U+FFFD in its place, as an invalid byte is")
+
+
+def _settle_pending_tail(con: duckdb.DuckDBPyConnection, file_id: int, first_line: int) -> None:
+    """A grown file was read on from line ``first_line``: the incomplete last line that the earlier pass
+    (``file_id``) left pending is that line, now read whole, so it is no longer counted as rejected
+    there (a live log ingested hourly kept a red "1 rejected" per pass in every later report)."""
+    settled = con.execute(
+        "SELECT count(*) FROM ingest_rejects WHERE file_id = $id AND reason = $pending AND line >= $first",
+        {"id": file_id, "pending": PENDING_TAIL, "first": first_line}).fetchone()[0]
+    if settled:
+        con.execute("DELETE FROM ingest_rejects WHERE file_id = $id AND reason = $pending AND line >= $first",
+                    {"id": file_id, "pending": PENDING_TAIL, "first": first_line})
+        con.execute("UPDATE ingest_files SET lines_rejected = lines_rejected - $n, data_lines = data_lines - $n "
+                    "WHERE file_id = $id", {"id": file_id, "n": settled})
 
 
 def _record(con: duckdb.DuckDBPyConnection, fr: FileReport, apath: str, det: Detection, scan: Scan) -> None:

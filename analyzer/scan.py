@@ -100,6 +100,8 @@ class ScanParams:
     label_min_entropy: float = 3.6   # bits per character
     long_conn_s: float = 3600.0      # a connection this long ...
     long_conn_max_bps: float = 50.0  # ... moving fewer bytes/s than this is a keep-alive channel
+    long_conn_browser_s: float = 14400.0  # a browser's keep-alive channel this long, to a serverless tenant no
+                                          # other host reaches, is listed (a uTLS implant polling inside it)
     nxdomain_min: int = 5
     answer_lead_s: float = 1.0       # a DNS answer logged up to this long after a connection still names it
     answer_lookback_s: float = 7 * 86400.0  # answers this long before the window still name its connections
@@ -1246,6 +1248,11 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
             reasons.append(f"non-browser TLS fingerprint: {r['client_label']} (JA4 {r['ja4']})")
         else:
             reasons.append(f"non-browser TLS client (JA4 {r['ja4']}: not a browser's ALPN/cipher/extension set)")
+    elif kind == "contact" and r.get("browser") and r["long_conn"]:  # stage 49: alone, for hours
+        reasons.append(f"a browser's TLS client (JA4 {r['ja4']}) held a connection to a serverless tenant no other "
+                       f"host reaches open for {_span(r['long_conn_s'])} at a trickle: a page left open on a live "
+                       f"feed (WebSocket, server-sent events) does this, and so does an implant that copies a "
+                       f"browser's handshake (uTLS) and polls inside one kept-alive connection")
     elif kind == "beacon" and r.get("browser"):  # a browser's JA4 (scan_client_class), no UA saying otherwise
         # no score change: what to check first when a browser's handshake beacons
         reasons.append(f"a browser's TLS client (JA4 {r['ja4']}): a page left open that reloads itself on a timer "

@@ -57,8 +57,10 @@
 --                    low_conf, stage 45), not beaconing, reached by a non-browser client (or a
 --                    long-lived low-volume connection from a client whose handshake is not a
 --                    browser's: a browser keeps one HTTP/2 connection open for as long as a tab of the
---                    site is, and a simulated 3 h dashboard tab on a Vercel app was a contact; or any
---                    client to an intel-listed name): score = clamp($contact_base + evidence,
+--                    site is, and a simulated 3 h dashboard tab on a Vercel app was a contact; except
+--                    that a browser's connection held $long_conn_browser_s or longer to a tenant no
+--                    other host reaches is listed, low, as a uTLS implant polling inside one connection
+--                    looks just so; or any client to an intel-listed name): score = clamp($contact_base + evidence,
 --                    0, $contact_cap); the network analogue of "non-browser process talks to
 --                    serverless". Also, with no JA4 logged to judge the client by (stock Zeek's
 --                    ssl.log; plain HTTP, whose browser User-Agent an implant can claim), such a
@@ -179,7 +181,12 @@ WITH b0 AS (
            ((serverless_ok AND (nonbrowser OR mismatch OR (long_conn AND NOT browser)))
             OR intel_pattern IS NOT NULL
             OR timed_contact
-            OR (long_conn AND platform IS NULL AND fp_prevalence = 1 AND nonbrowser AND NOT inbound AND NOT internal))
+            OR (long_conn AND platform IS NULL AND fp_prevalence = 1 AND nonbrowser AND NOT inbound AND NOT internal)
+            -- a browser's handshake holding a serverless connection open for hours, to a tenant no other
+            -- host reaches: a live page left open, or a uTLS implant polling inside one connection (an
+            -- outside tester's Chrome-handshake implant, kept alive 24 h, had no finding at all): low
+            OR (long_conn AND serverless_ok AND browser AND prevalence = 1 AND long_conn_s >= $long_conn_browser_s
+                AND NOT inbound))
            AND NOT rotation AS contact_ok,
            greatest(0.0, least($contact_cap,
                     $contact_base + evidence + CASE WHEN long_conn THEN $w_long_conn ELSE 0 END)) AS contact_score,

@@ -741,6 +741,32 @@ def test_a_long_quiet_connection_is_a_contact_unless_a_browser_made_it() -> None
                for f in found.values())
 
 
+def test_a_browsers_connection_held_for_hours_to_a_tenant_no_one_else_reaches_is_a_low_contact() -> None:
+    """A uTLS implant (Chrome's handshake) polling inside one kept-alive connection for 20 h, to a Worker
+    only its host reaches, had no finding: a browser's long connection is a tab left open. Past
+    long_conn_browser_s, alone, it is listed, low, with a reason that names both readings. A 3 h tab alone,
+    and a 20 h one to a tenant another host also reaches, are still no finding."""
+    store = Store()
+
+    def held(src: str, name: str, hours: float, dst: str) -> None:
+        store.con.execute("INSERT INTO conn (epoch, uid, src, src_port, dst, dst_port, proto, service, duration,"
+                          " orig_bytes, resp_bytes, sensor) VALUES (?, ?, ?, 5000, ?, 443, 'tcp', 'ssl', ?,"
+                          " 300000, 400000, 'zeek')", [T0, f"H{src}", src, dst, hours * 3600])
+        store.con.execute("INSERT INTO tls (epoch, uid, src, src_port, dst, dst_port, server_name, ja4, sensor)"
+                          " VALUES (?, ?, ?, 5000, ?, 443, ?, ?, 'zeek')", [T0 + 0.01, f"H{src}", src, dst, name,
+                                                                           CHROME_JA4])
+    held("10.4.0.1", "sync.implant-acct.workers.dev", 20, "104.21.5.5")
+    held("10.4.0.2", "live.tab-acct.workers.dev", 3, "104.21.5.6")
+    held("10.4.0.3", "feed.shared-acct.workers.dev", 20, "104.21.5.7")
+    held("10.4.0.4", "feed.shared-acct.workers.dev", 1.5, "104.21.5.7")
+    found = {f.src: f for f in run_scan(store, ScanOptions()).findings}
+    assert sorted(found) == ["10.4.0.1"]
+    f = found["10.4.0.1"]
+    assert (f.kind, f.severity, f.tenant) == ("contact", "low", "implant-acct"), (f.severity, f.reasons)
+    (why,) = [r for r in f.reasons if r.startswith("a browser's TLS client")]
+    assert "20.0 h" in why and "uTLS" in why and "no other host reaches" in why, why
+
+
 def test_a_failing_lookup_retrying_is_discounted_and_failing_names_are_a_sign() -> None:
     """DNS only: one unchanging name answered NXDOMAIN every minute is a lookup retrying (a single-label
     name without its search suffix), discounted; NXDOMAIN across many names (a DGA) is a DNS sign."""

@@ -129,6 +129,8 @@ class ScanParams:
     w_common: float = 0.4            # a fleet of at least prev_common hosts: an agent deployed by IT ...
     prev_common: int = 3
     fleet_large: int = 5
+    fleet_wide: int = 20             # a fleet this large that is not new (nor began late): software deployed
+    w_fleet_wide: float = 0.7        # across the site, discounted this much instead of w_common
     w_small_fleet: float = 0.2       # ... or, to a serverless tenant, fewer than fleet_large hosts (any number when
                                      # the tenant is new to a store with history, or the channel began
                                      # late_start_s after its host's first traffic): one implant on a few hosts
@@ -1287,6 +1289,10 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
     if fp_prev == 1:
         reasons.append(f"only this {'source' if r.get('inbound') else 'internal host'} talks to it"
                        f"{with_client}{overall}")
+    elif (r.get("fleet_discount") or 0) >= p.w_fleet_wide:
+        reasons.append(f"{int(fp_prev)} {hosts} talk to it{with_client}{_fleet_count(fleet, fp_prev)}, and had "
+                       f"from the window's first hours (not new to the store): software deployed across the "
+                       f"site (the largest discount)")
     elif (r.get("fleet_discount") or 0) >= p.w_common:
         reasons.append(f"{int(fp_prev)} {hosts} talk to it{with_client}{_fleet_count(fleet, fp_prev)} "
                        f"(fleet-wide: less suspicious)")

@@ -918,6 +918,45 @@ def test_one_implant_on_three_hosts_is_listed_and_a_deployed_agent_still_ranks_a
     assert not [f for f in _find(result, "10.1.30.5") if f.kind == "beacon"]
 
 
+def test_an_agent_on_every_host_since_the_window_began_is_discounted_most_and_a_fleet_that_began_late_is_not() -> None:
+    """A vendor agent on all 25 hosts of a site, polling a Worker every 5 min since before the window, was
+    a medium beacon (0.80) on each host every night, above a worm on as many hosts that began in the
+    morning. A fleet of fleet_wide hosts or more that is neither new nor late-started is discounted
+    w_fleet_wide: listed as the info contacts of a non-browser client, under the default --min-score as
+    beacons. The same agent starting on 25 other hosts six hours into the day keeps the small discount
+    (late_start) and stays a high beacon on each."""
+    from analyzer.simulate import GO, Builder
+
+    b = Builder("fleet-wide", 5, hours=24.0)
+    agent = [f"10.2.{i // 200}.{i % 200 + 1}" for i in range(25)]
+    late = [f"10.3.0.{i + 1}" for i in range(25)]
+    b.periodic("agent", agent, "metrics.vendor-agent.workers.dev", GO, sleep=300.0, jitter=0.05)
+    rng = random.Random(9)
+    for src in [*agent, *late]:   # every host's own first traffic at the window's start
+        b.flow(b.scen.start + rng.uniform(0, 60), src, "www.example.com", GO, out=500, inn=900)
+    for src in late:
+        t = b.scen.start + 6 * HOUR + rng.uniform(0, 300)
+        while t < b.scen.end:
+            b.flow(t, src, "sync.worm-relay.workers.dev", GO, out=b.sizes(400), inn=b.sizes(300))
+            t += 300 * (1 - 0.1 * rng.random())
+    store = Store()
+    load_into_store(b.finish(), store.con)
+    result = run_scan(store, ScanOptions())
+    p = ScanParams()
+    on_agent = [f for f in result.findings if f.host == "metrics.vendor-agent.workers.dev"]
+    assert len(on_agent) == 25 and all(f.kind == "contact" and f.severity == "info" for f in on_agent), \
+        {(f.kind, f.severity, f.score) for f in on_agent}
+    assert all(any(r.startswith("25 internal hosts talk to it with this client") and "deployed across the site" in r
+                   for r in f.reasons) for f in on_agent)
+    everything = run_scan(store, ScanOptions(min_score=0.0)).findings
+    timed = [f for f in everything if f.host == "metrics.vendor-agent.workers.dev" and f.kind == "beacon"]
+    assert len(timed) == 25 and max(f.score for f in timed) <= 1.0 + p.w_nonbrowser + p.w_tool - p.w_fleet_wide + 1e-9
+    worm = [f for f in result.findings if f.host == "sync.worm-relay.workers.dev"]
+    assert len(worm) == 25 and all(f.kind == "beacon" and f.severity == "high" for f in worm), \
+        {(f.kind, f.severity, f.score) for f in worm}
+    assert all(any("a fleet that began today" in r for r in f.reasons) for f in worm)
+
+
 def test_a_source_that_makes_every_handshake_with_one_non_browser_client_is_named_in_a_warning(mixed) -> None:
     """Logs taken outside a TLS-intercepting proxy: one address makes every handshake, to many names,
     with the proxy's own (non-browser) JA4, and every site anyone visits would read as its non-browser

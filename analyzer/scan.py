@@ -272,19 +272,36 @@ def build_name_matches(con: Any, options: ScanOptions) -> list[str]:
     return [warning] if warning else []
 
 
+#: scan_client_class.client_label of a client known by nothing but a hello shaped like a browser's
+BROWSER_SHAPED = "browser-shaped"
 #: The fewest extensions a browser's QUIC hello carries (Chromium 115 without a resumed session: 10).
 QUIC_BROWSER_MIN_EXTENSIONS = 9
 #: The JA4 "a" part: protocol, TLS version, SNI flag, cipher count, extension count, ALPN.
 _JA4_A_RE = re.compile(r"^[tqd](?:\d\d|s\d|00)[di](\d\d)(\d\d)([0-9a-z]{2})_")
 
 
-def ja4_browser_like(ja4: str | None) -> bool | None:
-    """Whether a JA4 looks like a browser's ClientHello; None when unknown / unparsable.
+def ja4_browser_shaped(ja4: str | None) -> bool:
+    """A TLS-over-TCP JA4 with a browser's structure: h2/h3 ALPN, >= 14 cipher suites and >= 14
+    extensions, as every current Chrome/Edge/Firefox/Safari hello has (t13d1516h2, t13d1715h2,
+    t13d2014h2) and scripting runtimes and Windows WinHTTP/WinINet do not (t13d1812h1, t13d1311h2,
+    t12d190900). A client can build such a hello with any cipher list of its own."""
+    m = _JA4_A_RE.match((ja4 or "").lower())
+    if not m or ja4 is None or ja4[0] in "qQ":
+        return False
+    ciphers, exts, alpn = int(m.group(1)), int(m.group(2)), m.group(3)
+    return alpn in ("h2", "h3") and ciphers >= 14 and exts >= 14
 
-    Known values first (``analyzer.clients``: browser families and known tools). Otherwise the
-    structure decides: every current Chrome/Edge/Firefox/Safari JA4 offers h2/h3 ALPN, >= 14 cipher
-    suites and >= 14 extensions (t13d1516h2, t13d1715h2, t13d2014h2); scripting runtimes and Windows
-    WinHTTP/WinINet (t13d1812h1, t13d1311h2, t12d190900) do not.
+
+def ja4_browser_like(ja4: str | None) -> bool | None:
+    """Whether a JA4 looks like a browser's ClientHello; None when unknown / unparsable, or when it
+    only has a browser's shape.
+
+    Known values first (``analyzer.clients``: browser families by their cipher hash, and known tools).
+    An unknown TLS-over-TCP hello with a browser's structure (:func:`ja4_browser_shaped`) but no
+    browser's cipher list is None: neither a browser, whose exemptions (a page reloading itself, a tab
+    kept open, several sites timed together) an implant would then enjoy by building a hello of that
+    shape (an outside tester's, with 14 suites and 14 extensions, rotated among five Worker accounts
+    unseen), nor a non-browser client. Any other unknown hello is not a browser's.
 
     QUIC (``q``) is TLS 1.3 only: a browser offers the three suites like every other client, so the
     cipher count says nothing. A browser's QUIC hello names the server, offers h3 and carries at least
@@ -305,10 +322,10 @@ def ja4_browser_like(ja4: str | None) -> bool | None:
     m = _JA4_A_RE.match(ja4.lower())
     if not m:
         return None
-    ciphers, exts, alpn = int(m.group(1)), int(m.group(2)), m.group(3)
+    exts, alpn = int(m.group(2)), m.group(3)
     if ja4[0] in "qQ":
         return ja4[3] in "dD" and alpn == "h3" and exts >= QUIC_BROWSER_MIN_EXTENSIONS
-    return alpn in ("h2", "h3") and ciphers >= 14 and exts >= 14
+    return None if ja4_browser_shaped(ja4) else False
 
 
 def _build_client_class(con: Any) -> None:
@@ -331,7 +348,8 @@ def _build_client_class(con: Any) -> None:
         if ua_null:
             nonbrowser = tls_browser is False
             mismatch = False
-            label = (tool.label if tool is not None else f"TLS client {ja4}") if nonbrowser else None
+            label = (tool.label if tool is not None else f"TLS client {ja4}") if nonbrowser else \
+                (BROWSER_SHAPED if tls_browser is None and ja4_browser_shaped(ja4) else None)
         else:
             info = classify_user_agent(ua)
             nonbrowser = not info.browser
@@ -598,8 +616,9 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
     with settings(con, _SCAN_SETTINGS):
         stages = scoring_stages()
         for i, name in enumerate(stages):
-            if name.startswith("49_"):
+            if name.startswith("46_"):   # scan_facts (45) is there; 46 and 49 read the classes
                 _build_client_class(con)
+            if name.startswith("49_"):
                 _build_addr_class(con, params.beacon_min)
             if name == JOIN_STAGE:
                 values.update(_ech_values(con))
@@ -1250,6 +1269,10 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
             reasons.append(f"non-browser TLS fingerprint: {r['client_label']} (JA4 {r['ja4']})")
         else:
             reasons.append(f"non-browser TLS client (JA4 {r['ja4']}: not a browser's ALPN/cipher/extension set)")
+    elif r.get("client_label") == BROWSER_SHAPED:   # ja4_browser_like: no browser's cipher list
+        reasons.append(f"an unknown TLS client (JA4 {r['ja4']}) with a browser's shape (h2, 14 or more suites and "
+                       f"extensions) but no known browser's cipher list: a browser missing from the catalogue, "
+                       f"or a client built to look like one; judged as neither")
     elif kind == "contact" and r.get("browser") and r["long_conn"]:  # stage 49: alone, for hours
         reasons.append(f"a browser's TLS client (JA4 {r['ja4']}) held a connection to a serverless tenant no other "
                        f"host reaches open for {_span(r['long_conn_s'])} at a trickle: a page left open on a live "

@@ -76,8 +76,9 @@ LEFT JOIN scan_ja3_varies v ON v.src_id = p.src_id AND v.raw_id = p.raw_id;
 -- that tenant's channel again). Stage 49 lists a rotation channel as a beacon or not at all (its
 -- tenants' channels are the contacts), and never a browser's: a browser's serverless sites and an
 -- extension or a dashboard tab polling one of them, timed together, made a "rotation".
---   scan_rotations (src, fp, dest_key, rot_key)   each tenant (dest_key) of a source's rotating client, and
---                                                 the rotation channel's key
+--   scan_rotations (src, fp, dest_key, rot_key, solo)   each tenant (dest_key) of a source's rotating client,
+--                                                 the rotation channel's key, and whether this host alone
+--                                                 reaches each of its tenants
 CREATE OR REPLACE TEMP TABLE scan_rotations AS
 WITH serverless AS (
     SELECT k.src, k.fp, k.dest_key, k.cnt
@@ -89,21 +90,23 @@ WITH serverless AS (
     -- few hosts'). The sites and services a whole office uses are not what it rotates among, and with
     -- them a browser's day of several sites and a poller of its own (an extension on 10 hosts polling
     -- a Worker every 5 min) was timed together as a medium "rotation"
-    SELECT dest_key FROM serverless GROUP BY dest_key HAVING count(DISTINCT src) < $fleet_large
+    SELECT dest_key, count(DISTINCT src) AS hosts FROM serverless GROUP BY dest_key HAVING count(DISTINCT src) < $fleet_large
 ), member AS (
-    SELECT s.src, s.fp, s.dest_key, sum(s.cnt) AS cnt
+    SELECT s.src, s.fp, s.dest_key, sum(s.cnt) AS cnt, min(u.hosts) AS hosts
     FROM serverless s
     JOIN uncommon u ON u.dest_key = s.dest_key
     GROUP BY s.src, s.fp, s.dest_key
 ), rotating AS (
     SELECT src, fp, 'rotation:' || CAST(count(*) AS VARCHAR) || ':' || md5(string_agg(dest_key, ' ' ORDER BY dest_key))
-               AS rot_key
+               AS rot_key,
+           max(hosts) = 1 AS solo      -- every tenant of it reached by this host alone
     FROM member
     GROUP BY src, fp
     HAVING count(*) >= $rotation_min_dests AND max(cnt) <= $rotation_max_share * sum(cnt)
 )
--- one row per tenant of each rotation: its channel's key (dest_key) and the rotation's (rot_key)
-SELECT m.src, m.fp, m.dest_key, r.rot_key
+-- one row per tenant of each rotation: its channel's key (dest_key), the rotation's (rot_key), and
+-- whether no other host reaches any of its tenants (solo: stage 49 then lists a browser's rotation too)
+SELECT m.src, m.fp, m.dest_key, r.rot_key, r.solo
 FROM member m
 JOIN rotating r ON r.src = m.src AND r.fp = m.fp;
 

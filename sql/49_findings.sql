@@ -79,8 +79,10 @@
 --                    beacon under the caller's --min-score is still listed as this contact when it
 --                    qualifies (scan.py), so a weak timer never hides a contact.
 --   A rotation channel (stage 25: one client timed across several serverless tenants) is a beacon
---   finding or nothing: its tenants' own channels are the contacts. Never a browser's (by its JA4): a
---   browser's sites and a page or extension polling one of them, timed together, are no rotation.
+--   finding or nothing: its tenants' own channels are the contacts. Not a browser's (by its JA4): a
+--   browser's sites and a page or extension polling one of them, timed together, are no rotation;
+--   unless no other host reaches any of its tenants (rotation_solo): an outside tester's implant with
+--   Chrome's handshake (uTLS), rotating among six Worker accounts of its own, had no finding at all.
 -- Inbound (an outside, globally routable source reaching a private destination: scan.py's
 -- scan_src_class and scan_dst_class): an uptime monitor or scanner far more often than a controller
 -- reaching a listening implant, and not what this tool looks for (internal hosts calling out): a
@@ -108,7 +110,8 @@ WITH b0 AS (
            coalesce(cc.tool, FALSE) AS tool, coalesce(cc.browser, FALSE) AS browser,
            cc.client_label,
            fw.src IS NOT NULL AS forwarder,
-           f.dest_key LIKE 'rotation:%' AS rotation
+           f.dest_key LIKE 'rotation:%' AS rotation,
+           coalesce(rs.solo, FALSE) AS rotation_solo
     FROM scan_facts f
     LEFT JOIN scan_beacon b ON b.chan_id = f.chan_id
     LEFT JOIN scan_prevalence p ON p.chan_id = f.chan_id
@@ -117,6 +120,7 @@ WITH b0 AS (
     LEFT JOIN scan_client_class cc
            ON cc.ua = coalesce(f.user_agent, '') AND cc.ja4 = coalesce(f.ja4, '') AND cc.ja3 = coalesce(f.ja3, '')
     LEFT JOIN scan_forwarders fw ON fw.src = f.src
+    LEFT JOIN (SELECT DISTINCT src, rot_key, solo FROM scan_rotations) rs ON rs.rot_key = f.dest_key AND rs.src = f.src
 ), fast AS (
     SELECT b.*, coalesce(dc.private, FALSE) AS dst_private, coalesce(dc.no_reply, FALSE) AS dst_no_reply,
            coalesce(sc.outside, FALSE) AND coalesce(dc.private, FALSE) AS inbound,
@@ -199,7 +203,7 @@ WITH b0 AS (
                     AND last_epoch - first_epoch >= least($min_span_s, $span_frac * least($data_span, src_span))
                     AND (NOT fast_cadence OR (NOT dst_private AND src_fast_channels <= $strobe_max_fanout))
                     AND NOT dst_no_reply AND NOT forwarded
-                    AND NOT (rotation AND browser),
+                    AND NOT (rotation AND browser AND NOT rotation_solo),
                     FALSE) AS is_beacon
     FROM ev
 ), scored AS (

@@ -251,6 +251,73 @@ def test_a_client_rotating_among_tenants_is_timed_across_them_and_each_tenant_st
     assert all(f.src == t.src for f in result.findings if f.rotation)
 
 
+def test_a_browser_handshake_rotating_among_tenants_of_its_own_is_a_beacon_and_a_tab_among_shared_ones_is_not() -> None:
+    """An implant copying Chrome's handshake (uTLS), each check-in to one of six Worker accounts of its
+    own at random: a browser's rotation was never listed (a page polling one site, timed with the user's
+    visits to others, made one), so it had no finding at all. When no other host reaches any of the
+    tenants, it is listed. So is a client with a hello built in a browser's shape but no browser's cipher
+    list, which is no longer taken for a browser, with a reason that says so. A browser whose dashboard
+    tab polls a tenant two other hosts use, and which visits sites of its own, is still no rotation."""
+    from analyzer.simulate import CHROME, Builder, Client
+
+    shaped = Client(None, "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "t13d1414h2_0f1e2d3c4b5a_00aa11bb22cc")
+    b = Builder("browser-rotation", 3, hours=24.0)
+    own = [f"cdn{i}.media-hub{i}.workers.dev" for i in range(6)]
+    for src, client in (("10.5.0.1", CHROME), ("10.5.0.2", shaped)):
+        hosts = own if client is CHROME else [h.replace("media-hub", "pix-hub") for h in own[:5]]
+        b.beacon("implant", src, hosts, client, sleep=240, jitter=0.3, style="sym")
+    # the dashboard tab: 10.5.0.3 polls status.team-dash.workers.dev every 5 min; two colleagues glance at it
+    b.periodic("tab", ["10.5.0.3"], "status.team-dash.workers.dev", CHROME, sleep=300.0)
+    for src in ("10.5.0.4", "10.5.0.5"):
+        b.contact("colleague", src, "status.team-dash.workers.dev", CHROME, times=3)
+    rng = random.Random(4)
+    for _ in range(200):   # and the tab's user browses sites of their own, as people do
+        site = rng.choice(["app.my-notes.vercel.app", "blog.my-site.netlify.app", "x.my-tools.workers.dev"])
+        b.flow(b.scen.start + rng.uniform(8 * HOUR, 18 * HOUR), "10.5.0.3", site, CHROME, out=900, inn=40000)
+    store = Store()
+    load_into_store(b.finish(), store.con)
+    result = run_scan(store, ScanOptions())
+    for src, count in (("10.5.0.1", 6), ("10.5.0.2", 5)):
+        (rot,) = [f for f in _find(result, src, "beacon") if f.rotation]
+        assert len(rot.rotation) == count and rot.severity in ("high", "medium") and 180 <= rot.period_s <= 300, \
+            (src, rot.severity, rot.score, rot.period_s, rot.reasons)
+    (shaped_rot,) = [f for f in _find(result, "10.5.0.2", "beacon") if f.rotation]
+    assert any(r.startswith("an unknown TLS client (JA4 t13d1414h2_0f1e2d3c4b5a") for r in shaped_rot.reasons)
+    assert not any(r.startswith("a browser's TLS client") for r in shaped_rot.reasons)
+    (chrome_rot,) = [f for f in _find(result, "10.5.0.1", "beacon") if f.rotation]
+    assert any(r.startswith("a browser's TLS client") and "uTLS" in r for r in chrome_rot.reasons)
+    assert not [f for f in result.findings if f.src == "10.5.0.3" and f.rotation]
+
+
+def test_users_opening_apps_script_are_no_fleet_for_an_implant_with_a_browsers_handshake() -> None:
+    """An Apps Script implant copying Chrome's handshake checks in every 10 min (30 % jitter) in office
+    hours; 60 users open script.google.com a few times a day, in bursts hours apart, with Chrome. The
+    users were counted as its fleet, "60 of them at this cadence", and the implant fell under the default
+    --min-score. On a front door that names no tenant, a browser's handshake says no more about the
+    software than no client at all: only hosts that beacon there at the implant's cadence count."""
+    from analyzer.simulate import CHROME, Builder
+
+    b = Builder("apps-script-utls", 3, hours=24.0)
+    b.beacon("implant", "10.6.0.1", ["script.google.com"], CHROME, sleep=600, jitter=0.3, office_hours=True,
+             redirect_to="script.googleusercontent.com")
+    rng = random.Random(8)
+    users = [f"10.6.1.{i}" for i in range(1, 61)]
+    for src in users:
+        for _ in range(rng.randint(2, 5)):   # a burst of 2-4 connections, hours apart
+            t = b.scen.start + rng.uniform(7 * HOUR, 18 * HOUR)
+            for k in range(rng.randint(2, 4)):
+                b.flow(t + k * rng.uniform(0.05, 2.0), src, "script.google.com", CHROME, out=1500, inn=60000)
+    store = Store()
+    load_into_store(b.finish(), store.con)
+    result = run_scan(store, ScanOptions())
+    (implant,) = _find(result, "10.6.0.1", "beacon")
+    assert implant.score >= ScanOptions().min_score and 420 <= implant.period_s <= 660, (implant.score, implant.reasons)
+    assert not any("at this cadence" in r or "fleet-wide" in r for r in implant.reasons), implant.reasons
+    assert any(r.startswith("61 internal hosts talk to it with this client, but only 1 count toward a fleet")
+               for r in implant.reasons), implant.reasons
+    assert not [f for f in result.findings if f.src in users and f.kind == "beacon"]
+
+
 def test_spoofed_browser_ua_is_called_out(mixed) -> None:
     result, scen = mixed
     (f,) = _find(result, _truth(scen, "spoofed-ua").src, "beacon")
@@ -1080,6 +1147,9 @@ def test_a_fleet_that_began_hours_after_its_hosts_did_is_discounted_less_on_a_on
     ("t13d1516h2_8daaf6152771_02713d6af862", True),          # Chromium
     ("t13d1715h2_5b57614c22b0_3d5424432f57", True),          # Firefox
     ("t13d1812h1_85036bcba153_375ca2c5e164", False),         # python-requests shape
+    # a browser's shape with no browser's cipher list: neither (no browser's exemptions, no tool's weight)
+    ("t13d1414h2_0f1e2d3c4b5a_00aa11bb22cc", None),
+    ("t13d1516h2_000000000000_02713d6af862", None),
     ("t13d190900_9dc949149365_97f8aa674fd9", False),         # Go (a known tool)
     # QUIC, as Suricata 7 fingerprints the hellos of Zeek's QUIC traces: every client offers TLS 1.3's
     # three suites (one cipher hash for all), so the SNI flag, the ALPN and the extensions decide

@@ -1374,7 +1374,7 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
     scores = {k: round(float(r[v]), 4) for k, v in (("beacon", "beacon"), ("poisson_z", "z"),
                                                     ("periodicity", "c_score"), ("regularity", "r_score"),
                                                     ("size", "s_score"), ("context", "evidence"),
-                                                    ("qcd", "qcd"))
+                                                    ("qcd", "qcd"), ("fleet_discount", "fleet_discount"))
               if r.get(v) is not None and not (isinstance(r[v], float) and math.isnan(r[v]))}
     return Finding(
         src=r["src"], host=host, platform=platform, tenant=tenant,

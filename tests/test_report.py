@@ -131,7 +131,8 @@ def test_tuning_never_offers_a_host_for_the_agents_every_host_runs():
     like a monitoring probe", and pasting the 149 suggested src= lines suppressed every implant, since
     with three clients the line named the source alone. Those destinations are fleets (step 3); a
     probe polls with one client; a host with a high finding is never offered."""
-    base = replace(scenario_findings()[0], severity="low", jitter=0.0, period_s=300.0, user_agent=None, ja3=None)
+    base = replace(scenario_findings()[0], severity="low", jitter=0.0, period_s=300.0, user_agent=None, ja3=None,
+                   scores={"fleet_discount": 0.4})
     agents = [("av.example.workers.dev", "t13d1111h2_aaaaaaaaaaaa_aaaaaaaaaaaa"),
               ("edr.example.workers.dev", "t13d2222h2_bbbbbbbbbbbb_bbbbbbbbbbbb"),
               ("vendor.example.workers.dev", "t13d3333h2_cccccccccccc_cccccccccccc")]
@@ -152,10 +153,20 @@ def test_tuning_never_offers_a_host_for_the_agents_every_host_runs():
 
 
 def test_tuning_fleet_by_tenant():
-    base = replace(scenario_findings()[0], severity="low", jitter=0.2)
+    from analyzer.report.tuning import FLEET_FULL_DISCOUNT
+    from analyzer.scan import ScanParams
+
+    assert FLEET_FULL_DISCOUNT == ScanParams().w_common
+    base = replace(scenario_findings()[0], severity="low", jitter=0.2, scores={"fleet_discount": 0.4})
     fleet = [replace(base, src=f"10.7.0.{i}", period_s=300.0 + i) for i in range(4)]
     out = suggest(fleet, DAY)
     assert [s.kind for s in out] == ["fleet"]
+    # a fleet the scan discounted less (new to the store, begun hours into the window, or 3-4 hosts on a
+    # serverless tenant: what one implant spreading looks like) is never offered: an outside tester's
+    # three phished hosts were, and the pasted line suppressed the campaign
+    assert suggest([replace(f, scores={"fleet_discount": 0.2}) for f in fleet], DAY) == []
+    assert suggest([replace(f, scores={}) for f in fleet], DAY) == []
+    assert [s.kind for s in suggest([replace(f, scores={"fleet_discount": 0.7}) for f in fleet], DAY)] == ["fleet"]
     other_tenant = replace(fleet[0], tenant="evil-ops")
     other_client = replace(fleet[0], ja4="t13d0000h2_000000000000_000000000000")
     assert _entry_covers(out[0].entry, [*fleet, other_tenant, other_client]) == [True] * 4 + [False, False]

@@ -45,7 +45,8 @@ MONITORING_UA = re.compile(
 ROUND_PERIODS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
 STEADY_JITTER = 0.02          # relative dispersion: clocks, not people or implants
 PROBE_MIN_DESTINATIONS = 3    # a host polling this many steady destinations is a probe
-FLEET_MIN_SOURCES = 3         # a tenant reached alike from this many hosts is a fleet
+FLEET_MIN_SOURCES = 3         # a tenant reached alike from this many hosts is a fleet ...
+FLEET_FULL_DISCOUNT = 0.4     # ... that the scan discounted fully (ScanParams.w_common; tested equal)
 ENTRY_LIFETIME = timedelta(days=90)
 
 
@@ -198,10 +199,14 @@ def suggest(findings: list[Finding], generated_at: datetime) -> list[Suggestion]
         ))
         covered.update(ranks)
 
-    # 3. Fleets: one tenant reached alike (same fingerprint, similar period) by several sources.
+    # 3. Fleets: one tenant reached alike (same fingerprint, similar period) by several sources. Only
+    # a fleet the scan gave its full discount (scores["fleet_discount"]): one it discounted less is
+    # new to the store, began hours into the window, or is 3-4 hosts on a serverless tenant, which
+    # is what one implant spreading looks like. An outside tester's three phished hosts, new to the
+    # store, were offered as a fleet line that suppressed the campaign.
     by_tenant: dict[tuple[str, str, str], list[tuple[int, Finding]]] = defaultdict(list)
     for rank, f in eligible:
-        if rank in covered or not f.tenant:
+        if rank in covered or not f.tenant or f.scores.get("fleet_discount", 0.0) < FLEET_FULL_DISCOUNT:
             continue
         client = f.ja4 or f.ja3 or f.user_agent or ""
         by_tenant[(f.platform or "", f.tenant, client)].append((rank, f))

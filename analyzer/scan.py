@@ -100,6 +100,8 @@ class ScanParams:
     label_min_entropy: float = 3.6   # bits per character
     long_conn_s: float = 3600.0      # a connection this long ...
     long_conn_max_bps: float = 50.0  # ... moving fewer bytes/s than this is a keep-alive channel
+    upload_min_bytes: int = 50_000_000   # a channel that sent this much, and ...
+    upload_ratio: float = 5.0            # ... this many times what it received, says so (no weight)
     long_conn_browser_s: float = 14400.0  # a browser's keep-alive channel this long, to a serverless tenant no
                                           # other host reaches, is listed (a uTLS implant polling inside it)
     nxdomain_min: int = 5
@@ -950,7 +952,7 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
     result.warnings.extend(_forwarders(con))
 
     result.channels_scored = con.execute("SELECT count(*) FROM scan_beacon").fetchone()[0]
-    result.hosts = con.execute("SELECT count(DISTINCT src) FROM scan_channels").fetchone()[0]
+    result.hosts = _internal_hosts(con)
     if not result.hosts and first is not None:
         result.warnings.append(f"nothing to score in the window: the logs span {_utc(first):%Y-%m-%d %H:%M:%S} to "
                                f"{_utc(latest):%Y-%m-%d %H:%M:%S} UTC (--since/--until/--window)")
@@ -978,7 +980,7 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
         elif r["kind"] == "contact" and not options.include_contacts:
             continue
         findings.append(_to_finding(r, options.params))
-    _note_rotation_members(findings)
+    findings = _note_rotation_members(findings)
     # by severity, then score (stable: the SQL order breaks ties): a non-serverless beacon is medium at
     # most however steady it is (a lone CI runner polling an API every minute scores 1.00), and ranked
     # by score alone it came before serverless implants at 0.92-0.97; the report orders them so too
@@ -1033,17 +1035,43 @@ def _common_parent(r: dict[str, Any], fallback: str) -> str:
     return ".".join(reversed(common)) or fallback
 
 
-def _note_rotation_members(findings: list[Finding]) -> None:
+#: a private, loopback, link-local or CGNAT address (IPv4), or a ULA / link-local / loopback one (IPv6)
+_PRIVATE_RE = (r"^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|100\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\.|127\."
+               r"|169\.254\.|f[cd][0-9a-f]{0,2}:|fe[89ab][0-9a-f]?:|::1$|2001:0?db8:)")
+
+
+def _internal_hosts(con: Any) -> int:
+    """How many internal hosts the window's channels come from: the sources with a private address
+    (RFC 1918, CGNAT, ULA, link-local, IPv6 documentation), or every source when none has one (a network
+    numbered in public space). The 3,000 Internet clients of a DMZ web server are not hosts of the site:
+    an outside tester's report said "181 of 3186 hosts seen" for a site of 151. A dual-stack host's global
+    IPv6 address is not counted beside its private IPv4 one (a count for the summary, not a filter)."""
+    row = con.execute(
+        "SELECT count(*) FILTER (WHERE regexp_matches(lower(src), $re)), count(*) "
+        "FROM (SELECT DISTINCT src FROM scan_channels WHERE src IS NOT NULL) s", {"re": _PRIVATE_RE}).fetchone()
+    return int(row[0] or row[1] or 0)
+
+
+def _note_rotation_members(findings: list[Finding]) -> list[Finding]:
     """A finding of one tenant of a rotation that is listed as a beacon (same source and client, a name
-    it rotates among) says so: its own channel holds only a share of the check-ins."""
+    it rotates among) says so: its own channel holds only a share of the check-ins. A rotation whose
+    every name is a beacon finding of its own is left out: parallel timers, one per name (an uptime
+    probe polling 12 apps every 60 s was a 13th high row, "every ~4.9 s ... a RAT reconnect loop"),
+    and nothing it would show is not listed already. Returns the findings kept."""
+    dropped: set[int] = set()
     for rot in (f for f in findings if f.rotation and f.kind == "beacon"):
         names = set(rot.rotation or ())
-        for f in findings:
-            if (f.rotation is None and f.src == rot.src and f.host in names
-                    and (f.ja4, f.ja3, f.user_agent) == (rot.ja4, rot.ja3, rot.user_agent)):
-                f.reasons.append(f"one of the {len(names)} names this client rotates among: its check-ins across "
-                                 f"all of them are a beacon every {human_duration(rot.period_s)} "
-                                 f"(listed for {printable(rot.host, 80)} +{len(names) - 1}, score {rot.score:.2f})")
+        members = [f for f in findings
+                   if f.rotation is None and f.src == rot.src and f.host in names
+                   and (f.ja4, f.ja3, f.user_agent) == (rot.ja4, rot.ja3, rot.user_agent)]
+        if {f.host for f in members if f.kind == "beacon"} == names:
+            dropped.add(id(rot))
+            continue
+        for f in members:
+            f.reasons.append(f"one of the {len(names)} names this client rotates among: its check-ins across "
+                             f"all of them are a beacon every {human_duration(rot.period_s)} "
+                             f"(listed for {printable(rot.host, 80)} +{len(names) - 1}, score {rot.score:.2f})")
+    return [f for f in findings if id(f) not in dropped]
 
 
 def _rotation_names(con: Any, rows: list[dict[str, Any]]) -> None:
@@ -1106,6 +1134,15 @@ def cs_jitter(q1: float, q3: float) -> float:
     iqr = max(0.0, q3 - q1)
     top = q3 + iqr / 2
     return 0.0 if top <= 0 else min(1.0, 2 * iqr / top)
+
+
+def _megabytes(count: int) -> str:
+    """A byte count as a reason says it: 720 MB, 1.5 MB, 46 kB, 300 B."""
+    if count >= 1e7:
+        return f"{count / 1e6:,.0f} MB"
+    if count >= 1e6:
+        return f"{count / 1e6:.1f} MB"
+    return f"{count / 1e3:.0f} kB" if count >= 1e3 else f"{count} B"
 
 
 def _span(seconds: float) -> str:
@@ -1365,6 +1402,12 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         reasons.append(f"{int(r['nxdomain'])} NXDOMAIN answers across {int(r['names'])} names")
     elif r["nxdomain"] and r["nxdomain"] >= p.nxdomain_min:
         reasons.append(f"{int(r['nxdomain'])} NXDOMAIN answers")
+    out_b, in_b = _count(r["bytes_out"]) or 0, _count(r["bytes_in"]) or 0
+    if out_b >= p.upload_min_bytes and out_b >= p.upload_ratio * max(in_b, 1):
+        # no weight: a backup or sync client does this too; what an analyst triages first, said first
+        reasons.insert(1 if reasons else 0,
+                       f"sent {_megabytes(out_b)} and received {_megabytes(in_b)} ({out_b / max(in_b, 1):.0f}x): "
+                       f"data leaving in volume over {counted} (exfiltration, or a backup or upload client)")
     if r["random_labels"]:
         reasons.append(f"{int(r['random_labels'])} high-entropy name labels "
                        f"(up to {r['max_label_entropy']:.1f} bits/char)")

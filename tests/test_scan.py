@@ -318,6 +318,74 @@ def test_users_opening_apps_script_are_no_fleet_for_an_implant_with_a_browsers_h
     assert not [f for f in result.findings if f.src in users and f.kind == "beacon"]
 
 
+def test_a_probe_polling_several_apps_each_on_its_own_timer_is_no_rotation() -> None:
+    """An uptime probe polls 6 apps of its own every 60 s, one after the other (curl). Each app's channel
+    is a beacon; timed across the six as a "rotation" it was one more high row, "every ~10 s". A rotation
+    whose every name is a beacon of its own adds nothing and is left out; a client rotating at random
+    among tenants, none of which is a beacon alone, keeps its rotation."""
+    from analyzer.simulate import CURL, GO, Builder
+
+    b = Builder("probe", 3, hours=24.0)
+    apps = [f"acme-svc{i}-prod.azurewebsites.net" for i in range(6)]
+    t = b.scen.start + 5
+    while t < b.scen.end:
+        for i, app in enumerate(apps):
+            b.flow(t + 10 * i + b.rng.uniform(0, 0.2), "10.7.0.5", app, CURL, out=300, inn=900)
+        t += 60
+    b.beacon("implant", "10.7.0.6", [f"f{i}.relay{i}.workers.dev" for i in range(3)], GO, sleep=120, jitter=0.3)
+    store = Store()
+    load_into_store(b.finish(), store.con)
+    result = run_scan(store, ScanOptions())
+    probe = _find(result, "10.7.0.5")
+    assert sorted(f.host for f in probe if f.kind == "beacon") == sorted(apps)
+    assert not [f for f in probe if f.rotation], [(f.host, f.period_s) for f in probe if f.rotation]
+    (rot,) = [f for f in _find(result, "10.7.0.6") if f.rotation]
+    assert rot.kind == "beacon" and len(rot.rotation) == 3
+
+
+def test_a_channel_that_sends_data_in_volume_says_so_first() -> None:
+    """A 30 min beacon that uploads 120 MB six times: high, but no reason said that 720 MB left the host.
+    Said second, after what the destination is (no weight: a backup client does the same); not said of a
+    beacon that only polls, nor of a download."""
+    from analyzer.simulate import GO, Builder
+
+    b = Builder("exfil", 3, hours=24.0)
+    for src in ("10.8.0.1", "10.8.0.2", "10.8.0.3"):
+        b.beacon("implant", src, [f"upload.kite{src[-1]}.workers.dev"], GO, sleep=1800, jitter=0.2)
+    for k in range(6):
+        t = b.scen.start + (3 + 3 * k) * HOUR + 77
+        b.flow(t, "10.8.0.1", "upload.kite1.workers.dev", GO, out=120_000_000, inn=5000, duration=300)
+        b.flow(t, "10.8.0.3", "upload.kite3.workers.dev", GO, out=5000, inn=120_000_000, duration=300)
+    store = Store()
+    load_into_store(b.finish(), store.con)
+    found = {f.src: f for f in run_scan(store, ScanOptions()).findings}
+    up = found["10.8.0.1"]
+    assert up.reasons[1].startswith("sent 720 MB and received ") and "data leaving in volume over" in up.reasons[1], \
+        up.reasons
+    for quiet in ("10.8.0.2", "10.8.0.3"):
+        assert not any("data leaving" in r for r in found[quiet].reasons)
+
+
+def test_the_hosts_seen_are_the_internal_ones_not_the_internet_clients_of_a_dmz_server() -> None:
+    from analyzer.simulate import CHROME, GO, Builder
+
+    b = Builder("dmz", 3, hours=6.0)
+    for i in range(3):
+        b.beacon("agent", f"10.9.0.{i + 1}", ["api.example-vendor.com"], GO, sleep=300, jitter=0.1)
+    for i in range(40):   # Internet clients of the DMZ web server
+        b.flow(b.scen.start + 60 * i, f"198.51.{i // 200}.{i % 200 + 1}", "www.site.example", CHROME, out=900, inn=9000)
+    store = Store()
+    load_into_store(b.finish(), store.con)
+    assert run_scan(store, ScanOptions()).hosts == 3
+    # a network numbered in public space: every source counts
+    b = Builder("public", 3, hours=6.0)
+    for i in range(4):
+        b.beacon("agent", f"203.0.113.{i + 1}", ["api.example-vendor.com"], GO, sleep=300, jitter=0.1)
+    store = Store()
+    load_into_store(b.finish(), store.con)
+    assert run_scan(store, ScanOptions()).hosts == 4
+
+
 def test_spoofed_browser_ua_is_called_out(mixed) -> None:
     result, scen = mixed
     (f,) = _find(result, _truth(scen, "spoofed-ua").src, "beacon")
@@ -458,6 +526,17 @@ def test_since_until_override_window() -> None:
         run_scan(store, ScanOptions(since=datetime(2090, 1, 1, tzinfo=timezone.utc)))
     edge = datetime.fromtimestamp(scen.start + 60, timezone.utc)   # ends a minute into the logs: not empty
     assert run_scan(store, ScanOptions(until=edge)).window_end == edge
+    # a window in a gap inside the logs is a warning that gives their span (a night the sensor missed)
+    from analyzer.simulate import GO, Builder
+    b = Builder("gap", 3, hours=24.0)
+    for k in range(40):
+        b.flow(b.scen.start + 60 * k, "10.0.0.9", "api.example.com", GO, out=500, inn=900)
+        b.flow(b.scen.start + 20 * HOUR + 60 * k, "10.0.0.9", "api.example.com", GO, out=500, inn=900)
+    gap = Store()
+    load_into_store(b.finish(), gap.con)
+    inside = run_scan(gap, ScanOptions(since=datetime.fromtimestamp(b.scen.start + 8 * HOUR, timezone.utc),
+                                       until=datetime.fromtimestamp(b.scen.start + 12 * HOUR, timezone.utc)))
+    assert not inside.findings and [w for w in inside.warnings if w.startswith("nothing to score in the window: the logs span")]
 
 
 def test_a_stray_latest_timestamp_is_warned_about_not_silently_scanned() -> None:

@@ -514,7 +514,8 @@ def test_the_demo_day_is_never_mixed_with_real_logs_or_written_into_a_real_store
 
 def test_since_with_a_window_starts_there_and_all_three_are_an_error() -> None:
     """--since S --window 1h scanned from S to the newest line, the window silently ignored; a --since
-    after the newest line was blamed on an --until never given; a window before the logs said nothing."""
+    after the newest line was blamed on an --until never given; a window before the logs said nothing
+    (then a warning; now an error, as after them)."""
     def summary(*args: str):
         result = CliRunner().invoke(cli, ["scan", "--demo", "--format", "json", *args])
         return result, (json.loads(result.stdout) if result.exit_code == 0 else None)
@@ -526,9 +527,9 @@ def test_since_with_a_window_starts_there_and_all_three_are_an_error() -> None:
     assert result.exit_code == 2 and "give at most two of --since, --until and --window" in result.stderr
     result, _ = summary("--since", "2026-12-20")
     assert result.exit_code == 2 and "--since 2026-12-20 00:00:00 UTC is after the newest log line" in result.stderr
+    # a window wholly before the logs is the mirror of one after them: an error too (it was a warning)
     result, doc = summary("--until", "2026-11-20")
-    assert result.exit_code == 0 and doc["findings"] == []
-    assert [w for w in doc["summary"]["warnings"] if w.startswith("nothing to score in the window: the logs span")]
+    assert result.exit_code == 2 and "before the oldest log line (2026-11-2" in result.stderr, result.stderr
     result, doc = summary()
     assert not [w for w in doc["summary"]["warnings"] if w.startswith("nothing to score")]
 

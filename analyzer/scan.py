@@ -980,7 +980,7 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
         elif r["kind"] == "contact" and not options.include_contacts:
             continue
         findings.append(_to_finding(r, options.params))
-    findings = _note_rotation_members(findings)
+    _note_rotation_members(findings)
     # by severity, then score (stable: the SQL order breaks ties): a non-serverless beacon is medium at
     # most however steady it is (a lone CI runner polling an API every minute scores 1.00), and ranked
     # by score alone it came before serverless implants at 0.92-0.97; the report orders them so too
@@ -1052,26 +1052,28 @@ def _internal_hosts(con: Any) -> int:
     return int(row[0] or row[1] or 0)
 
 
-def _note_rotation_members(findings: list[Finding]) -> list[Finding]:
+def _note_rotation_members(findings: list[Finding]) -> None:
     """A finding of one tenant of a rotation that is listed as a beacon (same source and client, a name
     it rotates among) says so: its own channel holds only a share of the check-ins. A rotation whose
-    every name is a beacon finding of its own is left out: parallel timers, one per name (an uptime
-    probe polling 12 apps every 60 s was a 13th high row, "every ~4.9 s ... a RAT reconnect loop"),
-    and nothing it would show is not listed already. Returns the findings kept."""
-    dropped: set[int] = set()
+    every name is a beacon of its own says that too: parallel timers, one per name, as an uptime probe
+    polling several apps has (12 apps every 60 s read as "every ~4.9 s ... a RAT reconnect loop"), and
+    as an implant taking its names in turn (Cobalt Strike's round-robin) has: the timing cannot tell
+    them apart, and the rotation's own period is the implant's sleep."""
     for rot in (f for f in findings if f.rotation and f.kind == "beacon"):
         names = set(rot.rotation or ())
         members = [f for f in findings
                    if f.rotation is None and f.src == rot.src and f.host in names
                    and (f.ja4, f.ja3, f.user_agent) == (rot.ja4, rot.ja3, rot.user_agent)]
-        if {f.host for f in members if f.kind == "beacon"} == names:
-            dropped.add(id(rot))
-            continue
+        beats = sorted(f.period_s for f in members if f.kind == "beacon" and f.period_s)
+        if len(beats) == len(names) and {f.host for f in members if f.kind == "beacon"} == names:
+            rot.reasons.insert(1, f"each of its {len(names)} names is a beacon on its own too (every "
+                                  f"{human_duration(beats[len(beats) // 2])}): parallel timers, as a monitoring "
+                                  f"probe polling several apps has, or an implant taking its names in turn; "
+                                  f"the period here is that of the client across them")
         for f in members:
             f.reasons.append(f"one of the {len(names)} names this client rotates among: its check-ins across "
                              f"all of them are a beacon every {human_duration(rot.period_s)} "
                              f"(listed for {printable(rot.host, 80)} +{len(names) - 1}, score {rot.score:.2f})")
-    return [f for f in findings if id(f) not in dropped]
 
 
 def _rotation_names(con: Any, rows: list[dict[str, Any]]) -> None:

@@ -318,11 +318,12 @@ def test_users_opening_apps_script_are_no_fleet_for_an_implant_with_a_browsers_h
     assert not [f for f in result.findings if f.src in users and f.kind == "beacon"]
 
 
-def test_a_probe_polling_several_apps_each_on_its_own_timer_is_no_rotation() -> None:
+def test_a_rotation_whose_every_name_beacons_on_its_own_says_so() -> None:
     """An uptime probe polls 6 apps of its own every 60 s, one after the other (curl). Each app's channel
-    is a beacon; timed across the six as a "rotation" it was one more high row, "every ~10 s". A rotation
-    whose every name is a beacon of its own adds nothing and is left out; a client rotating at random
-    among tenants, none of which is a beacon alone, keeps its rotation."""
+    is a beacon; timed across the six as a "rotation", "every ~10 s", with nothing to say that each name
+    keeps its own 60 s timer, as a probe's do (and a round-robin implant's: timing cannot tell them
+    apart). Its reasons now say so; a client rotating at random, none of whose names beacons alone,
+    does not get that reason."""
     from analyzer.simulate import CURL, GO, Builder
 
     b = Builder("probe", 3, hours=24.0)
@@ -337,10 +338,13 @@ def test_a_probe_polling_several_apps_each_on_its_own_timer_is_no_rotation() -> 
     load_into_store(b.finish(), store.con)
     result = run_scan(store, ScanOptions())
     probe = _find(result, "10.7.0.5")
-    assert sorted(f.host for f in probe if f.kind == "beacon") == sorted(apps)
-    assert not [f for f in probe if f.rotation], [(f.host, f.period_s) for f in probe if f.rotation]
+    assert sorted(f.host for f in probe if f.kind == "beacon" and not f.rotation) == sorted(apps)
+    (parallel,) = [f for f in probe if f.rotation]
+    assert parallel.reasons[1].startswith("each of its 6 names is a beacon on its own too (every ~60 s)"), \
+        parallel.reasons
     (rot,) = [f for f in _find(result, "10.7.0.6") if f.rotation]
     assert rot.kind == "beacon" and len(rot.rotation) == 3
+    assert not any(r.startswith("each of its") for r in rot.reasons)
 
 
 def test_a_channel_that_sends_data_in_volume_says_so_first() -> None:

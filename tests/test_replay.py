@@ -471,3 +471,43 @@ def test_a_capture_replayed_twice_into_a_store_is_loaded_once(tmp_path):
     # another capture's flows get other ids: no two captures share one
     [other] = replay_pcaps([PCAPS / "serverless-tls.pcap"], tmp_path / "c")
     assert not {i for i, _, _ in ids[0]} & {e["flow_id"] for e in events(other) if "flow_id" in e}
+
+
+@needs_suricata
+def test_a_kept_alive_connection_quiet_for_minutes_is_one_flow(tmp_path):
+    """One TCP connection with a 15-minute silence between two exchanges (an HTTP/2 implant polling inside
+    a kept-alive connection): Suricata's default flow timeout cut it into two flows, two "connections"
+    of which the second began mid-stream. The replay keeps it one flow, as TCP does."""
+    from scapy.layers.inet import IP, TCP
+    from scapy.packet import Raw
+    from scapy.utils import wrpcap
+
+    t0, cli, srv = 1768467600.0, ("10.1.1.10", 50123), ("104.21.9.9", 443)
+    seq, ack = 1000, 5000
+    pkts = []
+
+    def add(t, src, dst, flags, payload=b"", s=0, a=0):
+        p = IP(src=src[0], dst=dst[0]) / TCP(sport=src[1], dport=dst[1], flags=flags, seq=s, ack=a)
+        if payload:
+            p = p / Raw(payload)
+        p.time = t
+        pkts.append(p)
+
+    add(t0, cli, srv, "S", s=seq)
+    add(t0 + 0.01, srv, cli, "SA", s=ack, a=seq + 1)
+    add(t0 + 0.02, cli, srv, "A", s=seq + 1, a=ack + 1)
+    seq, ack = seq + 1, ack + 1
+    for start in (t0 + 1, t0 + 1 + 900):         # two exchanges, 15 minutes apart
+        add(start, cli, srv, "PA", b"x" * 100, s=seq, a=ack)
+        add(start + 0.05, srv, cli, "PA", b"y" * 200, s=ack, a=seq + 100)
+        add(start + 0.06, cli, srv, "A", s=seq + 100, a=ack + 200)
+        seq, ack = seq + 100, ack + 200
+    add(t0 + 905, cli, srv, "FA", s=seq, a=ack)
+    add(t0 + 905.01, srv, cli, "FA", s=ack, a=seq + 1)
+    add(t0 + 905.02, cli, srv, "A", s=seq + 1, a=ack + 1)
+    pcap = tmp_path / "quiet.pcap"
+    wrpcap(str(pcap), pkts)
+    [eve] = replay_pcaps([pcap], tmp_path / "out")
+    flows = [e for e in events(eve) if e["event_type"] == "flow" and e.get("dest_port") == 443]
+    assert len(flows) == 1, [(f["flow"]["start"], f["flow"].get("end")) for f in flows]
+    assert flows[0]["flow"]["pkts_toserver"] == 8 and ts(flows[0]["flow"]["start"]) == pytest.approx(t0, abs=1e-3)

@@ -55,6 +55,26 @@ CREATE OR REPLACE TEMP MACRO ingest_double(x) AS
 CREATE OR REPLACE TEMP MACRO ingest_doubles(x) AS
     CASE WHEN len(list_filter(TRY_CAST(x AS DOUBLE[]), lambda e: NOT isfinite(e))) = 0 THEN TRY_CAST(x AS DOUBLE[]) END;
 
+-- An address as Zeek writes it: Suricata writes IPv6 in full (fd00:0001:0000:0000:0000:0000:0000:0022),
+-- Zeek and every tool an analyst pivots to compressed (fd00:1::22, RFC 5952): the full form, and only
+-- it, is compressed (leading zeros of each group dropped, the longest run of two or more zero groups,
+-- the first of equal ones, made '::'), so that one host is one address whichever sensor logged it.
+CREATE OR REPLACE TEMP MACRO ingest_v6_short(z) AS
+    CASE
+         WHEN regexp_matches(z, '(^|:)0(:0){7}(:|$)') THEN regexp_replace(z, '(^|:)0(:0){7}(:|$)', '::')
+         WHEN regexp_matches(z, '(^|:)0(:0){6}(:|$)') THEN regexp_replace(z, '(^|:)0(:0){6}(:|$)', '::')
+         WHEN regexp_matches(z, '(^|:)0(:0){5}(:|$)') THEN regexp_replace(z, '(^|:)0(:0){5}(:|$)', '::')
+         WHEN regexp_matches(z, '(^|:)0(:0){4}(:|$)') THEN regexp_replace(z, '(^|:)0(:0){4}(:|$)', '::')
+         WHEN regexp_matches(z, '(^|:)0(:0){3}(:|$)') THEN regexp_replace(z, '(^|:)0(:0){3}(:|$)', '::')
+         WHEN regexp_matches(z, '(^|:)0(:0){2}(:|$)') THEN regexp_replace(z, '(^|:)0(:0){2}(:|$)', '::')
+         WHEN regexp_matches(z, '(^|:)0(:0){1}(:|$)') THEN regexp_replace(z, '(^|:)0(:0){1}(:|$)', '::')
+         ELSE z
+    END;
+CREATE OR REPLACE TEMP MACRO ingest_addr(a) AS
+    CASE WHEN regexp_full_match(a, '[0-9a-fA-F]{4}(:[0-9a-fA-F]{4}){7}')
+         THEN ingest_v6_short(regexp_replace(lower(a), '(^|:)0{1,3}', '\1', 'g'))
+         ELSE a END;
+
 -- The range of times accepted: 1970-01-01 (relative pcap replays start there) to 2100.
 CREATE OR REPLACE TEMP MACRO ingest_epoch_ok(e) AS e >= 0 AND e < 4102444800;
 

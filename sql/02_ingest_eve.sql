@@ -119,8 +119,8 @@ SELECT line,
     r_ts,
     ingest_epoch(r_ts) AS t_epoch,
     flow_id,
-    src, r_src_port, ingest_port(r_src_port) AS src_port,     -- 0 to 65535, else a bad port
-    dst, r_dst_port, ingest_port(r_dst_port) AS dst_port,
+    ingest_addr(src) AS src, r_src_port, ingest_port(r_src_port) AS src_port,     -- 0 to 65535, else a bad port
+    ingest_addr(dst) AS dst, r_dst_port, ingest_port(r_dst_port) AS dst_port,     -- IPv6 as Zeek writes it
     lower(r_proto) AS proto,
     app_proto,
     -- fl: flow's start, end, bytes_toserver, bytes_toclient, pkts_toserver, pkts_toclient, state
@@ -206,9 +206,10 @@ SELECT line, t_epoch AS epoch, flow_id, proto, qname, qtype, dns_version,
     CASE WHEN dns_type IN ('answer', 'response') THEN coalesce(
         nullif(list_transform(
             list_filter(answers_json, lambda a: json_extract_string(a, '$.rdata') IS NOT NULL),
-            lambda a: json_extract_string(a, '$.rdata')), []),
-        nullif(flatten(list_transform(grouped_json, lambda g: TRY_CAST(g AS VARCHAR[]))), []),
-        CASE WHEN rdata IS NOT NULL THEN [rdata] END) END AS answers,
+            lambda a: ingest_addr(json_extract_string(a, '$.rdata'))), []),
+        nullif(list_transform(flatten(list_transform(grouped_json, lambda g: TRY_CAST(g AS VARCHAR[]))),
+                              lambda a: ingest_addr(a)), []),
+        CASE WHEN rdata IS NOT NULL THEN [ingest_addr(rdata)] END) END AS answers,
     CASE WHEN dns_type IN ('answer', 'response') THEN coalesce(
         nullif(list_transform(
             list_filter(answers_json, lambda a: json_extract_string(a, '$.rdata') IS NOT NULL),

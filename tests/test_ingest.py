@@ -791,3 +791,28 @@ def test_json_lines_escaping_a_lone_surrogate_are_read_with_u_fffd(store, tmp_pa
         g = only(load(s2, z))
         assert g.lines_rejected == 0 and any("lone UTF-16 surrogate" in w for w in g.warnings)
         assert ("x\ufffd.My-Fn.vercel.app",) in rows(s2, "tls", "server_name")
+
+
+def test_suricata_ipv6_addresses_are_stored_as_zeek_writes_them(store, tmp_path):
+    """Suricata writes IPv6 in full (fd00:0001:0000:...:0022), Zeek compressed (fd00:1::22): one host was
+    two sources with both sensors, AAAA answers named no connection Zeek logged, and every table, JSON and
+    CSV showed the full form, which grep and pivots against other logs miss."""
+    import json
+
+    full_src, full_dst = "fd00:0001:0000:0000:0000:0000:0000:0022", "2606:4700:0000:0000:0000:0000:6812:0a0b"
+    flow = {"timestamp": "2026-11-27T11:00:02.500000+0000", "flow_id": 1, "src_ip": full_src, "src_port": 49152,
+            "dest_ip": full_dst, "dest_port": 443, "proto": "TCP", "event_type": "flow", "app_proto": "tls",
+            "flow": {"pkts_toserver": 5, "pkts_toclient": 5, "bytes_toserver": 900, "bytes_toclient": 4000,
+                     "start": "2026-11-27T11:00:01.000000+0000", "end": "2026-11-27T11:00:02.000000+0000",
+                     "state": "closed"}}
+    dns = {"timestamp": "2026-11-27T11:00:00.900000+0000", "flow_id": 2, "src_ip": "fd00:0000:0000:0000:0000:0000:0000:0053",
+           "src_port": 53, "dest_ip": full_src, "dest_port": 53000, "proto": "UDP", "event_type": "dns",
+           "dns": {"version": 2, "type": "answer", "id": 7, "rrname": "x.acct.workers.dev", "rrtype": "AAAA",
+                   "rcode": "NOERROR", "answers": [{"rrname": "x.acct.workers.dev", "rrtype": "AAAA", "ttl": 300,
+                                                    "rdata": full_dst}]}}
+    p = tmp_path / "eve.json"
+    p.write_text(json.dumps(flow) + "\n" + json.dumps(dns) + "\n")
+    f = only(load(store, p))
+    assert f.lines_rejected == 0
+    assert rows(store, "conn", "src, dst") == [("fd00:1::22", "2606:4700::6812:a0b")]
+    assert rows(store, "dns", "src, dst, answers") == [("fd00:1::22", "fd00::53", ["2606:4700::6812:a0b"])]

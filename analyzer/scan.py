@@ -1308,6 +1308,10 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
             reasons.append(f"non-browser TLS fingerprint: {r['client_label']} (JA4 {r['ja4']})")
         else:
             reasons.append(f"non-browser TLS client (JA4 {r['ja4']}: not a browser's ALPN/cipher/extension set)")
+    elif kind == "beacon" and r["user_agent"] and not (r["ja4"] or r["ja3"]):
+        # a browser's User-Agent on plain HTTP: nothing checks it, and an implant's profile sends one
+        reasons.append("a browser's User-Agent with no TLS handshake to check it against (plain HTTP): any "
+                       "client can send it, as C2 profiles do; a page reloading itself on a timer looks the same")
     elif r.get("client_label") == BROWSER_SHAPED:   # ja4_browser_like: no browser's cipher list
         reasons.append(f"an unknown TLS client (JA4 {r['ja4']}) with a browser's shape (h2, 14 or more suites and "
                        f"extensions) but no known browser's cipher list: a browser missing from the catalogue, "

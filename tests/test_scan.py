@@ -398,6 +398,24 @@ def test_spoofed_browser_ua_is_called_out(mixed) -> None:
     assert set(f.sources) >= {"conn", "ssl", "http"}
 
 
+def test_a_plain_http_beacon_claiming_a_browser_or_headless_ua_says_what_that_is_worth() -> None:
+    """Plain HTTP: a beacon sending Chrome's User-Agent had no client reason at all (nothing tells the
+    analyst the UA is only claimed), and HeadlessChrome passed for a browser."""
+    from analyzer.simulate import CHROME, Builder, Client
+
+    headless = Client(CHROME.ua.replace("Chrome/", "HeadlessChrome/"), "", "")
+    b = Builder("http-ua", 3, hours=12.0)
+    b.beacon("claims-chrome", "10.9.1.1", ["poll.ua-acct.workers.dev"], CHROME, sleep=120, jitter=0.2, https=False)
+    b.beacon("headless", "10.9.1.2", ["poll.hl-acct.workers.dev"], headless, sleep=120, jitter=0.2, https=False)
+    store = Store()
+    load_into_store(b.finish(), store.con)
+    found = {f.src: f for f in run_scan(store, ScanOptions()).findings if f.kind == "beacon"}
+    assert any(r.startswith("a browser's User-Agent with no TLS handshake to check it against") for r in
+               found["10.9.1.1"].reasons), found["10.9.1.1"].reasons
+    assert any("headless browser (automation" in r for r in found["10.9.1.2"].reasons), found["10.9.1.2"].reasons
+    assert not any("no TLS handshake to check" in r for r in found["10.9.1.2"].reasons)
+
+
 def test_dns_cached_beacon_times_connections_not_queries(mixed) -> None:
     result, scen = mixed
     (f,) = _find(result, _truth(scen, "dns-cached").src, "beacon")

@@ -1260,8 +1260,11 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
                        f"is timed, not only the connection's start")
     if r.get("src_answer"):
         port = f", port {r['dst_port']}" if r["dst_port"] is not None else ""
+        # an encrypted client hello is TLS: said only where the connections could be TLS (not port 80)
+        what = ("no HTTP Host logged" if r["dst_port"] == 80 else
+                "no TLS SNI or HTTP Host logged, or only an encrypted client hello's outer name")
         reasons.append(f"name taken from this host's own DNS answers for the addresses it connected to "
-                       f"(no TLS SNI or HTTP Host logged, or only an encrypted client hello's outer name{port})")
+                       f"({what}{port})")
     rotation = r.get("rotation_names")
     tenant = r["tenant"]
     if rotation:

@@ -820,6 +820,17 @@ def test_with_conn_and_dns_logs_only_beacons_keep_their_serverless_names(tmp_pat
     assert 45 <= worker[0].period_s <= 55 and "dns" in worker[0].sources
     assert any("DNS answers" in r for r in worker[0].reasons)
     assert not [f for f in beacons if f.host is None]  # no beacon left keyed by a bare address
+    # an encrypted client hello is TLS: not offered as the reason a port-80 connection had no name
+    from analyzer.simulate import PYTHON, Builder
+    b = Builder("plain-http", 3, hours=12.0)
+    b.beacon("http", "10.1.10.90", ["feed.http-acct.workers.dev"], PYTHON, sleep=120, jitter=0.2, https=False)
+    plain = [p for p in write_logs(b.finish(), tmp_path / "plain", fmt="zeek-tsv") if p.name in ("conn.log", "dns.log")]
+    store = Store()
+    ingest_paths(store, plain)
+    found = [*result.findings, *run_scan(store, ScanOptions()).findings]
+    named = [(f.dst_port, r) for f in found for r in f.reasons if r.startswith("name taken from")]
+    assert {port for port, _ in named} == {80, 443}, named
+    assert all(("encrypted client hello" in r) == (port != 80) for port, r in named), named
     browsing = {t.src for t in scen.truth if t.note == "browsing"}
     assert browsing and not [f for f in result.findings if f.src in browsing]
 

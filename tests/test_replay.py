@@ -395,6 +395,26 @@ def test_a_capture_given_as_a_path_without_suricata_says_how_to_install(tmp_path
 
 
 @needs_suricata
+def test_ingest_replays_a_capture_given_as_a_path_into_the_store(tmp_path, monkeypatch):
+    """`ingest FILE.pcap --db S` skipped the capture and exited 0: the night's store stayed without it,
+    while `scan` and `report` replay a capture named as a PATH."""
+    from click.testing import CliRunner
+
+    from analyzer.cli import cli
+
+    db = str(tmp_path / "s.duckdb")
+    result = CliRunner().invoke(cli, ["ingest", str(PCAPS / "beacon-tls-lambda.pcap"), "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "replaying 1 capture(s) through Suricata" in result.stderr and "skipped" not in result.stderr
+    assert result.stdout.splitlines()[2].split()[:2] == ["eve", "1"]
+    found = json.loads(_cli_scan(["--db", db]).stdout)["findings"]
+    assert [(f["src"], f["platform"]) for f in found if f["kind"] == "beacon"] == [("10.1.1.30", "AWS Lambda Function URL")]
+    monkeypatch.setenv("SURICATA", "suricata-that-does-not-exist")
+    result = CliRunner().invoke(cli, ["ingest", str(PCAPS / "beacon-tls-lambda.pcap"), "--db", str(tmp_path / "t.duckdb")])
+    assert result.exit_code == 2 and "apt-get install -t bookworm-backports suricata" in result.stderr
+
+
+@needs_suricata
 def test_report_replays_a_capture_given_as_a_path(tmp_path):
     from click.testing import CliRunner
 

@@ -9,7 +9,9 @@ before it reaches the terminal (control characters and ANSI escapes are made vis
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import click
 from tabulate import tabulate
@@ -116,6 +118,7 @@ def ingest(paths: tuple[str, ...], db: str | None, strict: bool, verbose: bool, 
     """Load Zeek (TSV or JSON) and Suricata eve.json logs into the store.
 
     PATH may be a file, a directory (walked recursively) or a glob; .gz files are read directly.
+    A pcap/pcapng file named as a PATH is replayed through Suricata and its eve.json loaded.
     Re-ingesting the same content adds nothing; a grown file only adds its new lines.
 
     \b
@@ -125,8 +128,18 @@ def ingest(paths: tuple[str, ...], db: str | None, strict: bool, verbose: bool, 
     no_stdin(paths, "ingest")
     started = time.monotonic()
     try:
-        with Store(db) as store:
-            report = ingest_paths(store, paths, progress=_Progress(quiet))
+        from analyzer.replay import replay_pcaps, split_captures
+
+        # a capture named as a PATH is replayed through Suricata and its eve.json loaded, as `scan`
+        # does (it was skipped with "scan it with --pcap", and the night's store stayed without it)
+        captures, logs = split_captures(paths)
+        with tempfile.TemporaryDirectory(prefix="serverless-c2-") as tmp, Store(db) as store:
+            inputs: list = list(logs)
+            if captures:
+                if not quiet:
+                    click.echo(f"replaying {len(captures)} capture(s) through Suricata", err=True)
+                inputs += replay_pcaps(captures, Path(tmp) / "replay")
+            report = ingest_paths(store, inputs, progress=_Progress(quiet))
     except AnalyzerError as exc:
         fail(exc)
     except Exception as exc:  # noqa: BLE001 - a crash is an error (exit 2: --strict uses 1), never a traceback

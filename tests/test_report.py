@@ -157,7 +157,8 @@ def test_tuning_fleet_by_tenant():
     from analyzer.scan import ScanParams
 
     assert FLEET_FULL_DISCOUNT == ScanParams().w_common
-    base = replace(scenario_findings()[0], severity="low", jitter=0.2, scores={"fleet_discount": 0.4})
+    base = replace(scenario_findings()[0], severity="low", jitter=0.2, scores={"fleet_discount": 0.4},
+                   ja4="t13d1311h2_f57a46bbacb6_e7c285222651")   # a Go agent's
     fleet = [replace(base, src=f"10.7.0.{i}", period_s=300.0 + i) for i in range(4)]
     out = suggest(fleet, DAY)
     assert [s.kind for s in out] == ["fleet"]
@@ -167,6 +168,10 @@ def test_tuning_fleet_by_tenant():
     assert suggest([replace(f, scores={"fleet_discount": 0.2}) for f in fleet], DAY) == []
     assert suggest([replace(f, scores={}) for f in fleet], DAY) == []
     assert [s.kind for s in suggest([replace(f, scores={"fleet_discount": 0.7}) for f in fleet], DAY)] == ["fleet"]
+    # kiosks on a status page with Chrome's handshake: every browser has that JA4, and so does a uTLS
+    # implant; an entry keyed on it would hide the next host beaconing there with it
+    chrome = "t13d1516h2_8daaf6152771_02713d6af862"
+    assert suggest([replace(f, ja4=chrome, ja3=None, user_agent=None) for f in fleet], DAY) == []
     other_tenant = replace(fleet[0], tenant="evil-ops")
     other_client = replace(fleet[0], ja4="t13d0000h2_000000000000_000000000000")
     assert _entry_covers(out[0].entry, [*fleet, other_tenant, other_client]) == [True] * 4 + [False, False]

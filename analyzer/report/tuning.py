@@ -136,6 +136,13 @@ def _steady(f: Finding) -> bool:
     return f.jitter is not None and f.jitter <= STEADY_JITTER and _round_period(f.period_s)
 
 
+def _browser_ja4(ja4: str | None) -> bool:
+    from analyzer.clients import classify_ja4
+
+    known = classify_ja4(ja4) if ja4 else None
+    return bool(known is not None and known.browser)
+
+
 def suggest(findings: list[Finding], generated_at: datetime) -> list[Suggestion]:
     """Suggestions for the ranked ``findings`` (pure; ranks are 1-based positions in the list)."""
     expires = generated_at + ENTRY_LIFETIME
@@ -207,6 +214,10 @@ def suggest(findings: list[Finding], generated_at: datetime) -> list[Suggestion]
     by_tenant: dict[tuple[str, str, str], list[tuple[int, Finding]]] = defaultdict(list)
     for rank, f in eligible:
         if rank in covered or not f.tenant or f.scores.get("fleet_discount", 0.0) < FLEET_FULL_DISCOUNT:
+            continue
+        if _browser_ja4(f.ja4):
+            # every browser on the site has that JA4, and an implant copying it (uTLS) too: an entry
+            # keyed on it and the tenant would hide the next host that beacons there with it
             continue
         client = f.ja4 or f.ja3 or f.user_agent or ""
         by_tenant[(f.platform or "", f.tenant, client)].append((rank, f))

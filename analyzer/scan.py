@@ -274,6 +274,8 @@ def build_name_matches(con: Any, options: ScanOptions) -> list[str]:
     return [warning] if warning else []
 
 
+#: sleep gaps (stage 40) averaging less than this are read as a slower cadence, not as sleep
+SLEEP_GAP_S = 3600.0
 #: scan_client_class.client_label of a client known by nothing but a hello shaped like a browser's
 BROWSER_SHAPED = "browser-shaped"
 #: The fewest extensions a browser's QUIC hello carries (Chromium 115 without a resumed session: 10).
@@ -1207,7 +1209,14 @@ def _to_finding(r: dict[str, Any], p: ScanParams) -> Finding:
         lo, hi = float(r["q1"] + r["burst_s"]), float(r["q3"] + r["burst_s"])
         text = (f"beacons every {human_duration(period)} (median {period:.1f} s, middle half {lo:.1f}-{hi:.1f} s, "
                 f"jitter {jitter:.0%}) over {_span(span)}, {counted}")
-        if r["gaps"]:
+        if r["gaps"] and r["gaps"] >= 3 and r["gap_s"] / r["gaps"] < SLEEP_GAP_S:
+            # many longer intervals of minutes, not a few of hours: a slower cadence for a while (an
+            # implant whose sleep was changed: 60 s for 6 h, then 15 min), which "17.5 h without
+            # check-ins" misdescribed, as there were 168 check-ins in them
+            text += (f"; {int(r['gaps'])} longer intervals left out of the timing (averaging "
+                     f"{human_duration(r['gap_s'] / r['gaps']).lstrip('~')}, {_span(r['gap_s'])} in all): a slower "
+                     f"cadence for a while (a sleep changed by its operator), or many short sleeps")
+        elif r["gaps"]:
             text += (f"; {int(r['gaps'])} sleep gap{'s' if r['gaps'] != 1 else ''} skipped "
                      f"({_span(r['gap_s'])} without check-ins)")
         reasons.append(text)

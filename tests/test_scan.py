@@ -170,6 +170,27 @@ def test_a_malformed_host_keeps_its_tenant_and_says_it_is_malformed() -> None:
     assert any(r.startswith("malformed name (bad label 'bad!')") for r in apex.reasons), apex.reasons
 
 
+def test_a_sleep_changed_mid_day_is_not_called_hours_without_check_ins() -> None:
+    """60 s for 6 h, then 15 min for 8 h: the 15-minute intervals are left out of the 60 s timing, and the
+    reason called them "32 sleep gaps skipped (8.0 h without check-ins)" though each ended in a check-in.
+    A laptop's few hours asleep still read as sleep gaps."""
+    from analyzer.simulate import GO, Builder
+
+    b = Builder("cadence", 3, hours=24.0)
+    t = b.scen.start + 10
+    while t < b.scen.start + 14 * HOUR:
+        b.flow(t, "10.9.2.1", "c2.sleep-acct.workers.dev", GO, out=b.sizes(400), inn=b.sizes(300))
+        t += (60 if t < b.scen.start + 6 * HOUR else 900) * (1 - 0.1 * b.rng.random())
+    b.beacon("laptop", "10.9.2.2", ["c2.lid-acct.workers.dev"], GO, sleep=60, jitter=0.1, gaps=2)
+    store = Store()
+    load_into_store(b.finish(), store.con)
+    found = {f.src: f for f in run_scan(store, ScanOptions()).findings if f.kind == "beacon"}
+    first = found["10.9.2.1"].reasons[1]
+    assert "33 longer intervals left out of the timing (averaging 14 min" in first and "slower cadence" in first, first
+    assert "without check-ins" not in first
+    assert "sleep gaps skipped" in found["10.9.2.2"].reasons[1], found["10.9.2.2"].reasons
+
+
 def test_browsing_and_poisson_are_not_beacons(mixed) -> None:
     result, scen = mixed
     for t in scen.truth:

@@ -71,7 +71,7 @@ CREATE OR REPLACE TEMP MACRO ingest_v6_short(z) AS
          ELSE z
     END;
 CREATE OR REPLACE TEMP MACRO ingest_addr(a) AS
-    CASE WHEN regexp_full_match(a, '[0-9a-fA-F]{4}(:[0-9a-fA-F]{4}){7}')
+    CASE WHEN length(a) = 39 AND regexp_full_match(a, '[0-9a-fA-F]{4}(:[0-9a-fA-F]{4}){7}')
          THEN ingest_v6_short(regexp_replace(lower(a), '(^|:)0{1,3}', '\1', 'g'))
          ELSE a END;
 

@@ -74,8 +74,9 @@ LEFT JOIN scan_ja3_varies v ON v.src_id = p.src_id AND v.raw_id = p.raw_id;
 -- high-confidence catalogue entries that fewer than $fleet_large internal hosts reach, none of them
 -- with more than $rotation_max_share of the events (one busy tenant and a stray visit to another is
 -- that tenant's channel again). Stage 49 lists a rotation channel as a beacon or not at all (its
--- tenants' channels are the contacts), and never a browser's: a browser's serverless sites and an
--- extension or a dashboard tab polling one of them, timed together, made a "rotation".
+-- tenants' channels are the contacts), and a browser's only when no other host reaches any of its
+-- tenants (solo): a browser's serverless sites and an extension or a dashboard tab polling one of them,
+-- timed together, made a "rotation".
 --   scan_rotations (src, fp, dest_key, rot_key, solo)   each tenant (dest_key) of a source's rotating client,
 --                                                 the rotation channel's key, and whether this host alone
 --                                                 reaches each of its tenants

@@ -153,10 +153,6 @@ def test_tuning_never_offers_a_host_for_the_agents_every_host_runs():
 
 
 def test_tuning_fleet_by_tenant():
-    from analyzer.report.tuning import FLEET_FULL_DISCOUNT
-    from analyzer.scan import ScanParams
-
-    assert FLEET_FULL_DISCOUNT == ScanParams().w_common
     base = replace(scenario_findings()[0], severity="low", jitter=0.2, scores={"fleet_discount": 0.4},
                    ja4="t13d1311h2_f57a46bbacb6_e7c285222651")   # a Go agent's
     fleet = [replace(base, src=f"10.7.0.{i}", period_s=300.0 + i) for i in range(4)]

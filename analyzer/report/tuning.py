@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 
 from analyzer.findings import Finding
 from analyzer.report.sanitize import INVISIBLE, clean
+from analyzer.scan import ScanParams, ja4_browser_like
 
 CI_UA = re.compile(
     r"github[- ]?actions|actions[- ]runner|gitlab[- ]runner|jenkins|buildkite|circleci|travis|drone"
@@ -45,8 +46,7 @@ MONITORING_UA = re.compile(
 ROUND_PERIODS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
 STEADY_JITTER = 0.02          # relative dispersion: clocks, not people or implants
 PROBE_MIN_DESTINATIONS = 3    # a host polling this many steady destinations is a probe
-FLEET_MIN_SOURCES = 3         # a tenant reached alike from this many hosts is a fleet ...
-FLEET_FULL_DISCOUNT = 0.4     # ... that the scan discounted fully (ScanParams.w_common; tested equal)
+FLEET_MIN_SOURCES = 3         # a tenant reached alike from this many hosts is a fleet
 ENTRY_LIFETIME = timedelta(days=90)
 
 
@@ -136,13 +136,6 @@ def _steady(f: Finding) -> bool:
     return f.jitter is not None and f.jitter <= STEADY_JITTER and _round_period(f.period_s)
 
 
-def _browser_ja4(ja4: str | None) -> bool:
-    from analyzer.clients import classify_ja4
-
-    known = classify_ja4(ja4) if ja4 else None
-    return bool(known is not None and known.browser)
-
-
 def suggest(findings: list[Finding], generated_at: datetime) -> list[Suggestion]:
     """Suggestions for the ranked ``findings`` (pure; ranks are 1-based positions in the list)."""
     expires = generated_at + ENTRY_LIFETIME
@@ -211,11 +204,12 @@ def suggest(findings: list[Finding], generated_at: datetime) -> list[Suggestion]
     # new to the store, began hours into the window, or is 3-4 hosts on a serverless tenant, which
     # is what one implant spreading looks like. An outside tester's three phished hosts, new to the
     # store, were offered as a fleet line that suppressed the campaign.
+    full_discount = ScanParams().w_common   # what the scan takes off a fleet's score (stage 49)
     by_tenant: dict[tuple[str, str, str], list[tuple[int, Finding]]] = defaultdict(list)
     for rank, f in eligible:
-        if rank in covered or not f.tenant or f.scores.get("fleet_discount", 0.0) < FLEET_FULL_DISCOUNT:
+        if rank in covered or not f.tenant or f.scores.get("fleet_discount", 0.0) < full_discount:
             continue
-        if _browser_ja4(f.ja4):
+        if ja4_browser_like(f.ja4):
             # every browser on the site has that JA4, and an implant copying it (uTLS) too: an entry
             # keyed on it and the tenant would hide the next host that beacons there with it
             continue

@@ -131,8 +131,9 @@ class ScanParams:
     w_common: float = 0.4            # a fleet of at least prev_common hosts: an agent deployed by IT ...
     prev_common: int = 3
     fleet_large: int = 5
-    fleet_wide: int = 20             # a fleet this large that is not new (nor began late): software deployed
-    w_fleet_wide: float = 0.7        # across the site, discounted this much instead of w_common
+    fleet_wide: int = 20             # a fleet this large, and ...
+    fleet_wide_share: float = 0.5    # ... of this share of the internal hosts, that is not new (nor began
+    w_fleet_wide: float = 0.7        # late): software deployed across the site, discounted this much
     w_small_fleet: float = 0.2       # ... or, to a serverless tenant, fewer than fleet_large hosts (any number when
                                      # the tenant is new to a store with history, or the channel began
                                      # late_start_s after its host's first traffic): one implant on a few hosts
@@ -624,6 +625,7 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
                 _build_client_class(con)
             if name.startswith("49_"):
                 _build_addr_class(con, params.beacon_min)
+                values["internal_hosts"] = _internal_hosts(con)   # a fleet's share of the site (stage 49)
             if name == JOIN_STAGE:
                 values.update(_ech_values(con))
             with settings(con, _STAGE_SETTINGS.get(name, {})):

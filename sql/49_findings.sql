@@ -43,10 +43,13 @@
 --                                 hosts that run all night (a laptop's first traffic can be a few
 --                                 lookups at 01:00 before it sleeps until 08:00, its agent's first
 --                                 named check-in at 08:09)
---                                 A fleet of $fleet_wide hosts or more that is neither (an agent on every
---                                 host since before the window) is discounted $w_fleet_wide: an outside
---                                 tester's vendor agent on all 150 hosts stayed a medium beacon (0.80)
---                                 every night, 150 records in JSON, above a 40-host worm
+--                                 A fleet of $fleet_wide hosts or more, and of $fleet_wide_share or more of
+--                                 the $internal_hosts (scan.py: sources with private addresses), that is
+--                                 neither (an agent on every host since before the window) is discounted
+--                                 $w_fleet_wide: an outside tester's vendor agent on all 150 hosts stayed a
+--                                 medium beacon (0.80) every night, 150 records in JSON, above a 40-host
+--                                 worm. The share keeps a campaign on 40 of 200 hosts that began before
+--                                 the window (a one-day scan, no history to call it new) at $w_common
 --                               + $w_new (destination new to the store)
 --                               + $w_dns (DNS signs: TXT queries, high-entropy labels, or at least
 --                                 $nxdomain_min NXDOMAIN answers across several names, as a DGA or
@@ -169,7 +172,7 @@ WITH b0 AS (
                     FALSE) AS timed_contact,
            CASE WHEN NOT in_fleet THEN 0
                 WHEN serverless_ok AND (few_in_step OR is_new OR late_start) THEN $w_small_fleet
-                WHEN fleet >= $fleet_wide THEN $w_fleet_wide
+                WHEN fleet >= $fleet_wide AND fleet >= $fleet_wide_share * $internal_hosts THEN $w_fleet_wide
                 ELSE $w_common
            END AS fleet_discount
     FROM fleets

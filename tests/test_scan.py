@@ -1124,7 +1124,7 @@ def test_an_agent_on_every_host_since_the_window_began_is_discounted_most_and_a_
     morning. A fleet of fleet_wide hosts or more that is neither new nor late-started is discounted
     w_fleet_wide: listed as the info contacts of a non-browser client, under the default --min-score as
     beacons. The same agent starting on 25 other hosts six hours into the day keeps the small discount
-    (late_start) and stays a high beacon on each."""
+    (late_start) and stays a high beacon on each. The same 25 among 110 hosts keep the usual discount."""
     from analyzer.simulate import GO, Builder
 
     b = Builder("fleet-wide", 5, hours=24.0)
@@ -1155,6 +1155,15 @@ def test_an_agent_on_every_host_since_the_window_began_is_discounted_most_and_a_
     assert len(worm) == 25 and all(f.kind == "beacon" and f.severity == "high" for f in worm), \
         {(f.kind, f.severity, f.score) for f in worm}
     assert all(any("a fleet that began today" in r for r in f.reasons) for f in worm)
+    # the same 25 among 110 hosts (a campaign on a quarter of the site, running since before the window):
+    # the usual fleet discount, a beacon on each host, not the site-wide one
+    for i in range(60):
+        b.flow(b.scen.start + 100 * i, f"10.4.0.{i + 1}", "www.example.com", GO, out=500, inn=900)
+    store = Store()
+    load_into_store(b.finish(), store.con)
+    fewer = [f for f in run_scan(store, ScanOptions()).findings if f.host == "metrics.vendor-agent.workers.dev"]
+    assert len(fewer) == 25 and all(f.kind == "beacon" and f.scores["fleet_discount"] == p.w_common for f in fewer)
+    assert all(any("(fleet-wide: less suspicious)" in r for r in f.reasons) for f in fewer)
 
 
 def test_a_source_that_makes_every_handshake_with_one_non_browser_client_is_named_in_a_warning(mixed) -> None:

@@ -95,7 +95,8 @@ def test_every_parameter_has_a_value(name: str) -> None:
     used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", _code(name)))
     ech = {f"ech_{i + 1}" for i in range(ECH_SLOTS)}   # the ECH outer names' numbers (analyzer.scan._ech_values)
     assert used <= set(ScanParams.__dataclass_fields__) | {"t0", "t1", "data_span", "p0_tight", "two_sensors",
-                                                          "repeated_ids", *BIGINT_RANGE, *LOG_BITS, *ech}, name
+                                                          "repeated_ids", "internal_hosts", *BIGINT_RANGE,
+                                                          *LOG_BITS, *ech}, name
 
 
 DUCKDB_ONLY = ("list_entropy", "string_split", "quantile_cont", "median(", "mode(", "arg_max", "arg_min",

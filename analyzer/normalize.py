@@ -76,8 +76,9 @@ def valid_tail(raw: str, *, max_labels: int = 127) -> str | None:
         s = s[:port]
     if s.endswith("."):
         s = s[:-1]
+    labels = s.rsplit(".", max_labels)
     tail: list[str] = []
-    for label in reversed(s.rsplit(".", max_labels)[1:] if s.count(".") >= max_labels else s.split(".")):
+    for label in reversed(labels[1:] if len(labels) > max_labels else labels):
         low = label.lower()
         if not (low.isascii() and _LABEL.fullmatch(low)):
             break

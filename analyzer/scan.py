@@ -605,8 +605,9 @@ def _fleet_count(fleet: float, fp_prev: float) -> str:
 
 
 def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_after: str | None = None,
-                   release_logs: bool = False, two_sensors: bool = False) -> None:
+                   release_logs: bool = False, two_sensors: bool = False) -> int | None:
     """Run the scoring stages over [t0, t1) (``name_matches`` and ``scan_name_groups`` must exist).
+    Returns the internal hosts counted for stage 49 (:func:`_internal_hosts`), None when stopped before it.
 
     ``stop_after`` (a stage file name prefix such as ``"30"``) stops early and keeps every
     intermediate table: tests inspect them that way. ``release_logs``: see ScanOptions.
@@ -636,13 +637,14 @@ def score_channels(con: Any, t0: float, t1: float, params: ScanParams, *, stop_a
             # a stage number may span files (21_duckdb_answer_names, 21_events_1_http ...): "21" ends after the last
             nxt = stages[i + 1] if i + 1 < len(stages) else ""
             if stop_after is not None and name.startswith(stop_after) and not nxt.startswith(stop_after):
-                return
+                return values.get("internal_hosts")
             if stop_after is None and release_logs:
                 for table in _RELEASE_AFTER.get(name, ()):
                     drop(con, table)
             if stop_after is None and nxt[:2] != name[:2]:
                 for table in _DROP_AFTER.get(name[:2], ()):
                     drop(con, table)
+    return values.get("internal_hosts")
 
 
 def prepare_inputs(con: Any, options: ScanOptions) -> list[str]:
@@ -949,14 +951,14 @@ def _run_scan(store: Any, options: ScanOptions) -> ScanResult:
     two = _two_sensors(con, t0, t1)
 
     result.warnings.extend(prepare_inputs(con, options))
-    score_channels(con, t0, t1, options.params, release_logs=options.release_logs, two_sensors=two is not None)
+    hosts = score_channels(con, t0, t1, options.params, release_logs=options.release_logs, two_sensors=two is not None)
     if two:
         result.warnings.append(_merged(con, two, options.params))
     result.warnings.extend(_gateways(con))
     result.warnings.extend(_forwarders(con))
 
     result.channels_scored = con.execute("SELECT count(*) FROM scan_beacon").fetchone()[0]
-    result.hosts = _internal_hosts(con)
+    result.hosts = hosts or 0   # the internal hosts stage 49 weighed fleets against
     if not result.hosts and first is not None:
         result.warnings.append(f"nothing to score in the window: the logs span {_utc(first):%Y-%m-%d %H:%M:%S} to "
                                f"{_utc(latest):%Y-%m-%d %H:%M:%S} UTC (--since/--until/--window)")
